@@ -1,0 +1,103 @@
+/**
+ * The effective configuration, as the rest of vac sees it: plain typed data, produced by the
+ * loader from the definitions table. Names are the vac.conf option names in camelCase.
+ * Durations are in seconds, memory in MiB, disk in GB, times are Unix seconds.
+ */
+
+/** A factory in the space: its name and the UDP port its responder listens on. */
+export interface FactoryAddress {
+  /** FQDN, as in `factories =`; `.` in the file is replaced by this factory's own name. */
+  readonly name: string;
+  /** From `name:port`, else the space's udp_port. */
+  readonly port: number;
+  /** Where to send datagrams; the name itself unless the loader could resolve it otherwise. */
+  readonly host: string;
+}
+
+export type MachineModel = "cernvm3" | "vm-raw" | "kernel" | "process";
+export type DomainType = "kvm" | "qemu";
+
+export interface Settings {
+  readonly vacSpace: string;
+  /** This factory's own name (`factory_name`, default the host's FQDN). */
+  readonly factoryName: string;
+  readonly factories: readonly FactoryAddress[];
+  readonly udpTimeoutSeconds: number;
+  readonly udpPort: number;
+  /** Address the responder binds (`udp_bind_address`, default all addresses). */
+  readonly udpBindAddress: string;
+  readonly spaceKeyFile: string | undefined;
+  readonly totalMachines: number;
+  readonly totalProcessors: number;
+  readonly mbPerProcessor: number;
+  /** As configured; undefined when unset (1.0 is used in arithmetic). */
+  readonly hs06PerProcessor: number | undefined;
+  readonly processorsPerSuperslot: number;
+  readonly shutdownTime: number | undefined;
+  readonly draining: boolean;
+  readonly overloadPerProcessor: number;
+  readonly domainType: DomainType;
+  readonly libvirtUri: string;
+  readonly hypervisorSsh: string | undefined;
+  readonly hypervisorSshKey: string | undefined;
+  readonly hypervisorSshKnownHosts: string | undefined;
+  readonly diskGbPerProcessor: number;
+  readonly rootPublicKey: string;
+  readonly gocdbSitename: string;
+  readonly vacmonHostport: readonly string[];
+  readonly machineModel: MachineModel;
+  readonly cycleSeconds: number;
+  readonly machinesDirDays: number;
+  /** Default `user_data_option_XXX` substitutions for every machinetype (key: XXX). */
+  readonly userDataOptions: Readonly<Record<string, string>>;
+  /** Default `user_data_file_XXX` substitutions (key: XXX, value: path). */
+  readonly userDataFiles: Readonly<Record<string, string>>;
+}
+
+export interface Machinetype {
+  readonly name: string;
+  readonly targetShare: number;
+  readonly machinegroup: string;
+  readonly machineModel: MachineModel;
+  /** Resolved paths (relative ones under the machinetype's files directory). */
+  readonly rootImage: string | undefined;
+  readonly userData: string | undefined;
+  readonly prolog: string | undefined;
+  readonly epilog: string | undefined;
+  /** Direct kernel boot (`machine_model = kernel`): kernel, initrd and command line. */
+  readonly kernel: string | undefined;
+  readonly initrd: string | undefined;
+  readonly kernelCmdline: string | undefined;
+  readonly backoffSeconds: number;
+  readonly fizzleSeconds: number;
+  readonly maxWallclockSeconds: number;
+  readonly minWallclockSeconds: number;
+  readonly minProcessors: number;
+  readonly maxProcessors: number;
+  readonly heartbeatFile: string | undefined;
+  readonly heartbeatSeconds: number;
+  readonly accountingFqan: string | undefined;
+  readonly rootDevice: string;
+  readonly scratchDevice: string;
+  readonly shutdownCommand: string | undefined;
+  readonly logMachineoutputs: boolean;
+  /** libvirt networking: `user`, `network:NAME` or `bridge:NAME`. */
+  readonly network: string;
+  /** Merged with the settings' defaults; the machinetype's own win. */
+  readonly userDataOptions: Readonly<Record<string, string>>;
+  readonly userDataFiles: Readonly<Record<string, string>>;
+}
+
+/** Where a value came from, for `vac config show` and error messages. */
+export interface ValueSource {
+  readonly file: string;
+  readonly line: number;
+}
+
+export interface VacConfig {
+  readonly settings: Settings;
+  /** In the order they were first defined. */
+  readonly machinetypes: readonly Machinetype[];
+  /** Keyed `settings.option` or `machinetype NAME.option` (canonical option names). */
+  readonly sources: ReadonlyMap<string, ValueSource>;
+}

@@ -1,0 +1,245 @@
+/**
+ * The error catalog: every error vac reports has a stable code here, a message template, the
+ * exit code the `vac` command uses for it, and what the administrator should do about it.
+ * `docs/errors.md` is rendered from this table (`npm run docs`), and a test keeps the two equal.
+ *
+ * Templates use `{name}` placeholders filled from the error's params. Messages always say
+ * where (file:line, factory, machine) and what was expected, so they can be acted on from a
+ * journal line alone.
+ */
+
+export interface ErrorDefinition {
+  /** One-line summary used as the heading in docs/errors.md. */
+  readonly title: string;
+  /** Message template; `{name}` is replaced by params.name. */
+  readonly message: string;
+  /** Exit status of `vac` when this error ends a command. */
+  readonly exitCode: number;
+  /** What to do about it. */
+  readonly action: string;
+}
+
+/** Exit statuses, following sysexits(3) where one fits. */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 64,
+  dataError: 65,
+  unavailable: 69,
+  software: 70,
+  ioError: 74,
+  tempFail: 75,
+  config: 78,
+} as const;
+
+export const ERROR_CATALOG = {
+  VAC_ERR_CONFIG_SYNTAX: {
+    title: "Configuration syntax error",
+    message: "{file}:{line}: {detail}",
+    exitCode: EXIT.config,
+    action:
+      "Fix the line: sections are `[name]`, options are `name = value` or `name: value`, and a continuation line must start with white space.",
+  },
+  VAC_ERR_CONFIG_UNKNOWN_SECTION: {
+    title: "Unknown configuration section",
+    message: "{file}:{line}: unknown section [{section}]{suggestion}",
+    exitCode: EXIT.config,
+    action: "Use [settings], [machinetype NAME] (or legacy [vmtype NAME]), [factories] or [targetshares].",
+  },
+  VAC_ERR_CONFIG_UNKNOWN_OPTION: {
+    title: "Unknown configuration option",
+    message: "{file}:{line}: unknown option '{option}' in [{section}]{suggestion}",
+    exitCode: EXIT.config,
+    action: "Check the spelling against vac.conf(5); `vac config show` lists every option with its value.",
+  },
+  VAC_ERR_CONFIG_BAD_VALUE: {
+    title: "Configuration value of the wrong type or range",
+    message: "{file}:{line}: {option} = '{value}': expected {expected}",
+    exitCode: EXIT.config,
+    action: "Give a value of the type vac.conf(5) names for the option.",
+  },
+  VAC_ERR_CONFIG_BAD_NAME: {
+    title: "Machinetype name not allowed",
+    message: "{file}:{line}: machinetype name '{name}' must be lowercase letters, digits and hyphens",
+    exitCode: EXIT.config,
+    action:
+      "Rename the machinetype; the name is used in paths and hostnames, so nothing else is accepted.",
+  },
+  VAC_ERR_CONFIG_MISSING_OPTION: {
+    title: "Required option missing",
+    message: "{where}: required option '{option}' is not set in [{section}]",
+    exitCode: EXIT.config,
+    action: "Set the option in one of the configuration files.",
+  },
+  VAC_ERR_CONFIG_FACTORY_NOT_LISTED: {
+    title: "This factory is not in the factories list",
+    message: "{file}:{line}: factories does not name this factory '{factory}'",
+    exitCode: EXIT.config,
+    action: "Add this host's name (or `.`) to `factories` so it is counted in the space.",
+  },
+  VAC_ERR_CONFIG_NO_SHARES: {
+    title: "No machinetype has a target share (warning)",
+    message: "{where}: every machinetype has target_share 0, so this factory will start nothing",
+    exitCode: EXIT.config,
+    action: "Give at least one machinetype a target_share above 0, if machines are meant to run.",
+  },
+  VAC_ERR_CONFIG_PATH_ESCAPES: {
+    title: "Path escapes its directory",
+    message: "{file}:{line}: {option} = '{value}' leaves the directory {dir}",
+    exitCode: EXIT.config,
+    action: "Relative paths are resolved under the machinetype's files directory and must stay inside it.",
+  },
+  VAC_ERR_CONFIG_FILE_MISSING: {
+    title: "A file named in the configuration does not exist",
+    message: "{file}:{line}: {option} names '{path}', which does not exist",
+    exitCode: EXIT.config,
+    action: "Install the file (images and user_data go under /var/lib/vac/machinetypes/NAME/files) or fix the path.",
+  },
+  VAC_ERR_CONFIG_UNREADABLE: {
+    title: "Configuration file cannot be read",
+    message: "{file}: cannot be read: {detail}",
+    exitCode: EXIT.config,
+    action: "Check that the file exists and is readable by root.",
+  },
+  VAC_ERR_CONFIG_INVALID: {
+    title: "Configuration rejected",
+    message: "the configuration has {count} problem(s):\n{problems}",
+    exitCode: EXIT.config,
+    action: "Fix every problem listed; `vac config check` lists them without starting anything.",
+  },
+  VAC_ERR_USAGE: {
+    title: "Command used wrongly",
+    message: "{detail}",
+    exitCode: EXIT.usage,
+    action: "See `vac --help` or the command's `--help`.",
+  },
+  VAC_ERR_NO_FACTORY_ANSWERED: {
+    title: "No factory answered",
+    message: "no factory of space {space} answered within {timeout}s (asked: {factories})",
+    exitCode: EXIT.unavailable,
+    action: "Check that vacd is running on the factories (`systemctl status vacd`) and that UDP port {port} is open between them.",
+  },
+  VAC_ERR_NET_BIND: {
+    title: "Cannot bind the VacQuery port",
+    message: "cannot bind UDP {address}:{port}: {detail}",
+    exitCode: EXIT.unavailable,
+    action: "Another process holds the port, or the address is not on this host; set udp_port / the bind address.",
+  },
+  VAC_ERR_STATE_UNREADABLE: {
+    title: "State directory cannot be read",
+    message: "{path}: {detail}",
+    exitCode: EXIT.ioError,
+    action: "Check the disk and the permissions of the state directory; vacd starts and destroys nothing until it can read it.",
+  },
+  VAC_ERR_STATE_WRITE: {
+    title: "State cannot be written",
+    message: "{path}: {detail}",
+    exitCode: EXIT.ioError,
+    action: "Check free space and permissions of the state directory.",
+  },
+  VAC_ERR_UNSAFE_NAME: {
+    title: "Unsafe name refused",
+    message: "{what} '{value}' is not allowed: {detail}",
+    exitCode: EXIT.dataError,
+    action: "Names used in paths and commands must be plain names without '/', '..' or control characters.",
+  },
+  VAC_ERR_HYPERVISOR_UNAVAILABLE: {
+    title: "Hypervisor unavailable",
+    message: "hypervisor {hypervisor} cannot be reached: {detail}",
+    exitCode: EXIT.unavailable,
+    action: "Check that libvirtd is running (and the SSH connection, with hypervisor_ssh); vacd starts nothing until it answers.",
+  },
+  VAC_ERR_HYPERVISOR_COMMAND: {
+    title: "Hypervisor command failed",
+    message: "{command} failed (exit {status}): {detail}",
+    exitCode: EXIT.failure,
+    action: "Read the command's message; libvirt's own log is /var/log/libvirt/libvirtd.log.",
+  },
+  VAC_ERR_HYPERVISOR_TIMEOUT: {
+    title: "Hypervisor command timed out",
+    message: "{command} did not finish within {seconds}s and was killed",
+    exitCode: EXIT.tempFail,
+    action: "libvirtd may be hung; check it. vacd retries on its next cycle.",
+  },
+  VAC_ERR_SSH: {
+    title: "SSH connection to the hypervisor failed",
+    message: "ssh {target}: {detail}",
+    exitCode: EXIT.unavailable,
+    action: "Check hypervisor_ssh, hypervisor_ssh_key, and that the host key is in the known_hosts file.",
+  },
+  VAC_ERR_ISO_BUILD: {
+    title: "Contextualization ISO could not be built",
+    message: "machine {machine}: {detail}",
+    exitCode: EXIT.failure,
+    action: "Install genisoimage (or xorriso) and check free space in the state directory.",
+  },
+  VAC_ERR_MACHINE_START: {
+    title: "Machine failed to start",
+    message: "machine {machine} ({machinetype}): {detail}",
+    exitCode: EXIT.failure,
+    action: "The slot is freed and the next cycle tries again; repeated failures point at the image or user_data.",
+  },
+  VAC_ERR_MACHINE_NOT_FOUND: {
+    title: "No such machine",
+    message: "no machine named '{machine}' on this factory",
+    exitCode: EXIT.dataError,
+    action: "`vac machines .` lists the machines of this factory.",
+  },
+  VAC_ERR_INTERNAL: {
+    title: "Internal error",
+    message: "{detail}",
+    exitCode: EXIT.software,
+    action: "This is a bug in vac: please report it with the log lines around it.",
+  },
+} as const satisfies Record<string, ErrorDefinition>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+export type ErrorParams = Readonly<Record<string, string | number>>;
+
+/** Fills a `{name}` template; unknown placeholders are left visible rather than dropped. */
+export function formatTemplate(template: string, params: ErrorParams): string {
+  return template.replace(/\{([a-zA-Z_]+)\}/g, (whole, name: string) =>
+    name in params ? String(params[name]) : whole,
+  );
+}
+
+/** The one error class vac throws: a catalog code, its params, and the formatted message. */
+export class VacError extends Error {
+  readonly code: ErrorCode;
+  readonly params: ErrorParams;
+  readonly exitCode: number;
+
+  constructor(code: ErrorCode, params: ErrorParams = {}, options?: { cause?: unknown }) {
+    super(formatTemplate(ERROR_CATALOG[code].message, params), options);
+    this.name = "VacError";
+    this.code = code;
+    this.params = params;
+    this.exitCode = ERROR_CATALOG[code].exitCode;
+  }
+
+  /** The catalog's advice, with the same params filled in. */
+  get action(): string {
+    return formatTemplate(ERROR_CATALOG[this.code].action, this.params);
+  }
+}
+
+export function isVacError(value: unknown): value is VacError {
+  return value instanceof VacError;
+}
+
+/** docs/errors.md, exactly. */
+export function renderErrorsMarkdown(): string {
+  const lines = [
+    "# vac error codes",
+    "",
+    "Every error that `vac` and `vacd` report carries one of these codes, in log lines (`code`",
+    "field) and in the command's message. This page is generated from",
+    "`packages/core/src/errors.ts` by `npm run docs`; a test fails when the two differ.",
+    "",
+  ];
+  for (const [code, def] of Object.entries(ERROR_CATALOG) as [ErrorCode, ErrorDefinition][]) {
+    lines.push(`## ${code}`, "", `**${def.title}.** Exit status ${def.exitCode}.`, "");
+    lines.push("Message: `" + def.message.replace(/\n/g, " ") + "`", "", def.action, "");
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,3 @@
+export * from "./fake-clock.js";
+export * from "./require.js";
+export * from "./temp-root.js";

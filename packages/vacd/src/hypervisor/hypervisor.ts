@@ -1,0 +1,54 @@
+/**
+ * The one interface between the factory loop and whatever runs machines: libvirt domains
+ * (through virsh, locally or over SSH) or local processes (`machine_model = process`).
+ * The loop never knows which; it asks for a machine to be started, lists what exists, and
+ * destroys. The disk (the machine's directory) is the truth about our machines; the
+ * hypervisor is the truth about what is actually running.
+ */
+import type { Machinetype, Settings } from "@vac/core";
+
+/** Everything a driver needs to start one machine, prepared by the loop beforehand. */
+export interface MachineLaunch {
+  /** The slot's hostname, e.g. `wn01-03.example.com`; also the libvirt domain name. */
+  readonly name: string;
+  readonly uuid: string;
+  /** The slot number on this factory (0-based), from which the MAC address is derived. */
+  readonly slot: number;
+  readonly machinetype: Machinetype;
+  readonly settings: Settings;
+  /** The machine's own directory: machinefeatures/, jobfeatures/, joboutputs/ are inside. */
+  readonly dir: string;
+  readonly processors: number;
+  readonly memoryMb: number;
+  /** Unix time at which the machine must be gone. */
+  readonly shutdownTime: number;
+  /** user_data after substitutions (bytes: it may be a binary or a script). */
+  readonly userData: Buffer;
+}
+
+export type DomainState = "running" | "paused" | "shutoff" | "other";
+
+/** One machine as the hypervisor sees it. */
+export interface DomainInfo {
+  readonly name: string;
+  readonly state: DomainState;
+  /** CPU time used so far, when the hypervisor reports it. */
+  readonly cpuSeconds: number | undefined;
+}
+
+export interface Hypervisor {
+  /** For logs and errors: `libvirt qemu:///system`, `process`. */
+  readonly description: string;
+  /** Throws VAC_ERR_HYPERVISOR_UNAVAILABLE when it cannot be reached. */
+  check(): Promise<void>;
+  /** Starts the machine; resolves once the hypervisor has accepted it. */
+  start(launch: MachineLaunch): Promise<void>;
+  /**
+   * What exists now. `names` are the slot hostnames this factory owns; drivers report only
+   * those (so a zombie, a domain with our name but no directory, is found too).
+   * `dirs` maps a name to its machine directory when one is known.
+   */
+  list(names: readonly string[], dirs: ReadonlyMap<string, string>): Promise<DomainInfo[]>;
+  /** Stops the machine at once and removes what the driver made for it (overlay, ISO, keys). */
+  destroy(name: string, dir: string | undefined): Promise<void>;
+}
