@@ -42,11 +42,10 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const child = spawn(
-  process.execPath,
-  ["--test", "--test-reporter=tap", "--test-timeout=600000", ...files],
-  { stdio: ["ignore", "pipe", "inherit"], env: process.env },
-);
+const child = spawn(process.execPath, ["--test", "--test-reporter=tap", "--test-timeout=600000", ...files], {
+  stdio: ["ignore", "pipe", "inherit"],
+  env: process.env,
+});
 const counts = { tests: 0, pass: 0, fail: 0, skipped: 0, todo: 0, cancelled: 0 };
 let buffered = "";
 child.stdout.on("data", (chunk) => {
@@ -68,7 +67,9 @@ child.on("close", (code, signal) => {
   if (process.env.VAC_REQUIRE_ALL_TESTS === "1" && counts.skipped + counts.todo > 0) {
     problems.push(`${counts.skipped + counts.todo} test(s) skipped while VAC_REQUIRE_ALL_TESTS=1`);
   }
-  console.log(`\ntests: ${counts.pass} passed, ${counts.fail + counts.cancelled} failed, ${counts.skipped} skipped`);
+  console.log(
+    `\ntests: ${counts.pass} passed, ${counts.fail + counts.cancelled} failed, ${counts.skipped} skipped`,
+  );
   if (problems.length > 0) {
     console.error(`run-tests: FAILED: ${problems.join("; ")}`);
     process.exit(1);

@@ -62,8 +62,7 @@ export const ERROR_CATALOG = {
     title: "Machinetype name not allowed",
     message: "{file}:{line}: machinetype name '{name}' must be lowercase letters, digits and hyphens",
     exitCode: EXIT.config,
-    action:
-      "Rename the machinetype; the name is used in paths and hostnames, so nothing else is accepted.",
+    action: "Rename the machinetype; the name is used in paths and hostnames, so nothing else is accepted.",
   },
   VAC_ERR_CONFIG_MISSING_OPTION: {
     title: "Required option missing",
@@ -93,7 +92,8 @@ export const ERROR_CATALOG = {
     title: "A file named in the configuration does not exist",
     message: "{file}:{line}: {option} names '{path}', which does not exist",
     exitCode: EXIT.config,
-    action: "Install the file (images and user_data go under /var/lib/vac/machinetypes/NAME/files) or fix the path.",
+    action:
+      "Install the file (images and user_data go under /var/lib/vac/machinetypes/NAME/files) or fix the path.",
   },
   VAC_ERR_CONFIG_UNREADABLE: {
     title: "Configuration file cannot be read",
@@ -117,19 +117,22 @@ export const ERROR_CATALOG = {
     title: "No factory answered",
     message: "no factory of space {space} answered within {timeout}s (asked: {factories})",
     exitCode: EXIT.unavailable,
-    action: "Check that vacd is running on the factories (`systemctl status vacd`) and that UDP port {port} is open between them.",
+    action:
+      "Check that vacd is running on the factories (`systemctl status vacd`) and that UDP port {port} is open between them.",
   },
   VAC_ERR_NET_BIND: {
     title: "Cannot bind the VacQuery port",
     message: "cannot bind UDP {address}:{port}: {detail}",
     exitCode: EXIT.unavailable,
-    action: "Another process holds the port, or the address is not on this host; set udp_port / the bind address.",
+    action:
+      "Another process holds the port, or the address is not on this host; set udp_port / the bind address.",
   },
   VAC_ERR_STATE_UNREADABLE: {
     title: "State directory cannot be read",
     message: "{path}: {detail}",
     exitCode: EXIT.ioError,
-    action: "Check the disk and the permissions of the state directory; vacd starts and destroys nothing until it can read it.",
+    action:
+      "Check the disk and the permissions of the state directory; vacd starts and destroys nothing until it can read it.",
   },
   VAC_ERR_STATE_WRITE: {
     title: "State cannot be written",
@@ -147,7 +150,8 @@ export const ERROR_CATALOG = {
     title: "Hypervisor unavailable",
     message: "hypervisor {hypervisor} cannot be reached: {detail}",
     exitCode: EXIT.unavailable,
-    action: "Check that libvirtd is running (and the SSH connection, with hypervisor_ssh); vacd starts nothing until it answers.",
+    action:
+      "Check that libvirtd is running (and the SSH connection, with hypervisor_ssh); vacd starts nothing until it answers.",
   },
   VAC_ERR_HYPERVISOR_COMMAND: {
     title: "Hypervisor command failed",
@@ -177,7 +181,8 @@ export const ERROR_CATALOG = {
     title: "Machine failed to start",
     message: "machine {machine} ({machinetype}): {detail}",
     exitCode: EXIT.failure,
-    action: "The slot is freed and the next cycle tries again; repeated failures point at the image or user_data.",
+    action:
+      "The slot is freed and the next cycle tries again; repeated failures point at the image or user_data.",
   },
   VAC_ERR_MACHINE_NOT_FOUND: {
     title: "No such machine",

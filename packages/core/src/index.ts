@@ -1,5 +1,9 @@
+// Each area has its own barrel (src/AREA/index.ts) so areas can grow without touching this file.
 export * from "./clock.js";
-export * from "./config/model.js";
+export * from "./config/index.js";
+export * from "./decision/index.js";
 export * from "./errors.js";
+export * from "./libvirt/index.js";
+export * from "./machine/index.js";
 export * from "./paths.js";
-export * from "./vacquery/messages.js";
+export * from "./vacquery/index.js";

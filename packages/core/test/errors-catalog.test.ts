@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { ERROR_CATALOG, VacError, formatTemplate, renderErrorsMarkdown } from "../src/errors.js";
+import { ERROR_CATALOG, formatTemplate, renderErrorsMarkdown, VacError } from "../src/errors.js";
 
 const docsPath = new URL("../../../../docs/errors.md", import.meta.url);
 

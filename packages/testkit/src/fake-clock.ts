@@ -32,9 +32,7 @@ export class FakeClock implements Clock {
   advance(seconds: number): void {
     const target = this.nowSeconds + seconds;
     for (;;) {
-      const due = this.timers
-        .filter((t) => t.at <= target)
-        .sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+      const due = this.timers.filter((t) => t.at <= target).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
       if (!due) break;
       this.timers = this.timers.filter((t) => t !== due);
       this.nowSeconds = Math.max(this.nowSeconds, due.at);

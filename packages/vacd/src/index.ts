@@ -1,1 +1,8 @@
-export * from "./hypervisor/hypervisor.js";
+// Each area has its own barrel (src/AREA/index.ts) so areas can grow without touching this file.
+export * from "./config/index.js";
+export * from "./context/index.js";
+export * from "./factory/index.js";
+export * from "./hypervisor/index.js";
+export * from "./log.js";
+export * from "./net/index.js";
+export * from "./state/index.js";
