@@ -51,4 +51,11 @@ export interface Hypervisor {
   list(names: readonly string[], dirs: ReadonlyMap<string, string>): Promise<DomainInfo[]>;
   /** Stops the machine at once and removes what the driver made for it (overlay, ISO, keys). */
   destroy(name: string, dir: string | undefined): Promise<void>;
+  /**
+   * Optional: calls `listener(name)` as soon as a machine stops by itself, so the loop can
+   * record its outcome and refill the slot without waiting for the next cycle.
+   */
+  onMachineStopped?(listener: (name: string) => void): void;
+  /** Releases connections and watchers; machines keep running. */
+  close?(): Promise<void>;
 }
