@@ -1,0 +1,76 @@
+/**
+ * Facts about this host that the decision and `factory_status` need: load average, processors,
+ * memory, free disk, kernel and OS. Read fresh each cycle (cheap /proc reads), never per datagram.
+ */
+import { readFile, statfs } from "node:fs/promises";
+import { availableParallelism, loadavg, release } from "node:os";
+
+export interface HostFacts {
+  readonly processors: number;
+  readonly loadAverage1m: number;
+  readonly memTotalKb: number;
+  readonly memAvailKb: number;
+  readonly swapTotalKb: number;
+  readonly swapFreeKb: number;
+  readonly rootDiskAvailKb: number;
+  readonly rootDiskAvailInodes: number;
+  /** The filesystem holding the state directory. */
+  readonly stateDiskAvailKb: number;
+  readonly stateDiskAvailInodes: number;
+  readonly kernelVersion: string;
+  readonly osIssue: string;
+  readonly bootTime: number;
+}
+
+async function diskFree(path: string): Promise<{ kb: number; inodes: number }> {
+  try {
+    const s = await statfs(path);
+    return { kb: Math.floor((s.bavail * s.bsize) / 1024), inodes: s.ffree };
+  } catch {
+    return { kb: 0, inodes: 0 };
+  }
+}
+
+function meminfoField(text: string, field: string): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+async function readOr(path: string, fallback: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch {
+    return fallback;
+  }
+}
+
+function osName(osRelease: string): string {
+  const m = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(osRelease);
+  return m?.[1] ?? "unknown";
+}
+
+export async function readHostFacts(stateDir: string): Promise<HostFacts> {
+  const [meminfo, stat, osRelease, rootDisk, stateDisk] = await Promise.all([
+    readOr("/proc/meminfo", ""),
+    readOr("/proc/stat", ""),
+    readOr("/etc/os-release", ""),
+    diskFree("/"),
+    diskFree(stateDir),
+  ]);
+  const btime = /^btime\s+(\d+)/m.exec(stat);
+  return {
+    processors: availableParallelism(),
+    loadAverage1m: loadavg()[0] ?? 0,
+    memTotalKb: meminfoField(meminfo, "MemTotal"),
+    memAvailKb: meminfoField(meminfo, "MemAvailable"),
+    swapTotalKb: meminfoField(meminfo, "SwapTotal"),
+    swapFreeKb: meminfoField(meminfo, "SwapFree"),
+    rootDiskAvailKb: rootDisk.kb,
+    rootDiskAvailInodes: rootDisk.inodes,
+    stateDiskAvailKb: stateDisk.kb,
+    stateDiskAvailInodes: stateDisk.inodes,
+    kernelVersion: release(),
+    osIssue: osName(osRelease),
+    bootTime: btime ? Number(btime[1]) : 0,
+  };
+}
