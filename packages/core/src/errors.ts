@@ -101,6 +101,18 @@ export const ERROR_CATALOG = {
     exitCode: EXIT.config,
     action: "Check that the file exists and is readable by root.",
   },
+  VAC_ERR_CONFIG_OBSOLETE_OPTION: {
+    title: "Obsolete option ignored (warning)",
+    message: "{file}:{line}: option '{option}' of the original Vac has no meaning here and is ignored",
+    exitCode: EXIT.config,
+    action: "Remove the option when convenient; nothing depends on it.",
+  },
+  VAC_ERR_CONFIG_UNKNOWN_MACHINETYPE: {
+    title: "Share for an undefined machinetype (warning)",
+    message: "{file}:{line}: [targetshares] names '{name}', but no [machinetype {name}] is defined",
+    exitCode: EXIT.config,
+    action: "Define the machinetype, or remove its share.",
+  },
   VAC_ERR_CONFIG_INVALID: {
     title: "Configuration rejected",
     message: "the configuration has {count} problem(s):\n{problems}",

@@ -1,5 +1,63 @@
-/** vac: the administrator's command. */
-export async function main(_argv: readonly string[]): Promise<number> {
-  console.error("vac: not implemented yet");
-  return 1;
+/**
+ * vac: the administrator's command. Commands are modules in ./commands, listed below; each
+ * either returns an exit code or throws, and this file is the one place where an error becomes
+ * a message on stderr and an exit code. Results go to stdout, diagnostics to stderr.
+ */
+import { EXIT, VacError } from "@vac/core";
+import yargs, { type Argv } from "yargs";
+import type { Io, VacCommand } from "./commands/command.js";
+import { configCommand } from "./commands/config.js";
+
+const COMMANDS: readonly VacCommand[] = [configCommand];
+
+export const processIo: Io = {
+  out: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
+  err: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
+};
+
+/** Runs `vac ARGV` and returns the exit status. */
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  let parser: Argv = yargs([...argv])
+    .scriptName("vac")
+    .usage("$0 COMMAND [options]\n\nLook at and manage a Vac space.")
+    .option("root", {
+      type: "string",
+      default: "/",
+      describe: "Resolve /etc, /var/lib/vac and /var/run under this directory",
+    })
+    .strict()
+    .demandCommand(1, "Say which command: vac --help lists them.")
+    .recommendCommands()
+    .help()
+    .version(false)
+    .wrap(Math.min(100, process.stdout.columns ?? 80))
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw error ?? new VacError("VAC_ERR_USAGE", { detail: message });
+    });
+  for (const c of COMMANDS) {
+    parser = parser.command(c.command, c.describe, c.builder, async (args) => {
+      exitCode = await c.run(args as never, io);
+    });
+  }
+  try {
+    await parser.parseAsync();
+    return exitCode;
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
+
+function reportError(error: unknown, io: Io): number {
+  if (error instanceof VacError) {
+    io.err(`vac: ${error.message}`);
+    io.err(`(${error.code}) ${error.action}`);
+    return error.exitCode;
+  }
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  const internal = new VacError("VAC_ERR_INTERNAL", { detail });
+  io.err(`vac: ${internal.message}`);
+  io.err(`(${internal.code}) ${internal.action}`);
+  return internal.exitCode;
 }

@@ -1,1 +1,2 @@
-export {};
+export * from "./config-watcher.js";
+export * from "./load-config-from-disk.js";

@@ -1,0 +1,356 @@
+/**
+ * The definitions table: one entry per vac.conf option. It drives parsing and validation
+ * (load-config.ts), `vac config show`, and the vac.conf(5) man page (man-page.ts), so the
+ * documentation cannot drift from the code.
+ */
+
+export type OptionType =
+  | { readonly kind: "string" }
+  | { readonly kind: "hostname" }
+  | { readonly kind: "integer"; readonly min: number; readonly max?: number }
+  | { readonly kind: "number"; readonly min: number; readonly minExclusive?: boolean }
+  | { readonly kind: "boolean" }
+  | { readonly kind: "seconds"; readonly min: number }
+  | { readonly kind: "time" }
+  | { readonly kind: "list" }
+  | { readonly kind: "enum"; readonly values: readonly string[] }
+  /** `files`: relative paths resolve under the machinetype's files directory and must exist. */
+  | { readonly kind: "path"; readonly files?: boolean };
+
+export type SectionKind = "settings" | "machinetype";
+
+export interface OptionDefinition {
+  readonly section: SectionKind;
+  /** Canonical name, as in vac.conf. */
+  readonly name: string;
+  readonly type: OptionType;
+  /** The default as the man page states it; undefined when the option is unset by default. */
+  readonly defaultText: string | undefined;
+  readonly unit?: string;
+  readonly description: string;
+  /** Older names accepted for the same option. */
+  readonly aliases?: readonly string[];
+  readonly required?: boolean;
+  /** Not in the original Vac. */
+  readonly ext?: boolean;
+}
+
+const s = (
+  name: string,
+  type: OptionType,
+  defaultText: string | undefined,
+  description: string,
+  extra: Partial<OptionDefinition> = {},
+): OptionDefinition => ({ section: "settings", name, type, defaultText, description, ...extra });
+const m = (
+  name: string,
+  type: OptionType,
+  defaultText: string | undefined,
+  description: string,
+  extra: Partial<OptionDefinition> = {},
+): OptionDefinition => ({ section: "machinetype", name, type, defaultText, description, ...extra });
+
+const MODELS = ["cernvm3", "vm-raw", "kernel", "process"] as const;
+
+export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
+  s(
+    "vac_space",
+    { kind: "hostname" },
+    undefined,
+    "The name of this Vac space, like a DNS name that is not any factory's own.",
+    { required: true },
+  ),
+  s(
+    "factory_name",
+    { kind: "hostname" },
+    "this host's name",
+    "This factory's own name, as other factories list it in factories.",
+    { ext: true },
+  ),
+  s(
+    "factories",
+    { kind: "list" },
+    undefined,
+    "Every factory in the space, this one included, separated by white space; `.` means this factory; an entry may carry `:PORT`. Legacy: a [factories] section with `names =`.",
+    { required: true },
+  ),
+  s(
+    "factory_addresses",
+    { kind: "list" },
+    undefined,
+    "NAME=ADDRESS pairs: a private hosts table for the space, so that several factories can run on one host at 127.0.0.x addresses.",
+    { ext: true },
+  ),
+  s(
+    "udp_timeout_seconds",
+    { kind: "seconds", min: 1 },
+    "10",
+    "The longest a poll of the space waits for replies.",
+    { unit: "seconds" },
+  ),
+  s("udp_port", { kind: "integer", min: 1, max: 65535 }, "995", "The UDP port of the VacQuery protocol.", {
+    ext: true,
+  }),
+  s("udp_bind_address", { kind: "string" }, "0.0.0.0", "The address the VacQuery responder binds.", {
+    ext: true,
+  }),
+  s(
+    "space_key_file",
+    { kind: "path" },
+    undefined,
+    "A file of shared space keys, one a line; the first signs.",
+    { ext: true },
+  ),
+  s(
+    "total_machines",
+    { kind: "integer", min: 0 },
+    "total_processors",
+    "How many machines (slots) this factory may run at once.",
+  ),
+  s(
+    "total_processors",
+    { kind: "integer", min: 1 },
+    "the host's processors",
+    "How many processors machines may use in all.",
+    { aliases: ["cpu_total"] },
+  ),
+  s("mb_per_processor", { kind: "integer", min: 1 }, "2048", "Memory given to a machine per processor.", {
+    unit: "MiB",
+    aliases: ["mb_per_machine", "mb_per_cpu"],
+  }),
+  s(
+    "hs06_per_processor",
+    { kind: "number", min: 0, minExclusive: true },
+    undefined,
+    "HEPSPEC06 of one processor; weights shares and accounting (1.0 when unset).",
+    { aliases: ["hs06_per_cpu", "hs06_per_machine"] },
+  ),
+  s(
+    "processors_per_superslot",
+    { kind: "integer", min: 1 },
+    "1",
+    "Size of superslots for multiprocessor machines; 1 turns superslots off.",
+  ),
+  s(
+    "shutdown_time",
+    { kind: "time" },
+    undefined,
+    "Unix time after which no machine may live; machines started as it nears get shorter lives.",
+    { unit: "Unix time" },
+  ),
+  s("draining", { kind: "boolean" }, "no", "When yes, start nothing new and let running machines finish."),
+  s(
+    "overload_per_processor",
+    { kind: "number", min: 0, minExclusive: true },
+    "1.25",
+    "Start nothing while the 1-minute load average exceeds this times the processors in use (when more than 4) or times all processors.",
+    { aliases: ["overload_per_cpu"] },
+  ),
+  s(
+    "domain_type",
+    { kind: "enum", values: ["kvm", "qemu"] },
+    "kvm",
+    "libvirt domain type: kvm, or qemu for software emulation.",
+  ),
+  s("libvirt_uri", { kind: "string" }, "qemu:///system", "Where virsh connects.", { ext: true }),
+  s(
+    "hypervisor_ssh",
+    { kind: "string" },
+    undefined,
+    "user@host[:port]: run virsh on that host over SSH instead of locally.",
+    { ext: true },
+  ),
+  s("hypervisor_ssh_key", { kind: "path" }, undefined, "Private key for hypervisor_ssh.", { ext: true }),
+  s(
+    "hypervisor_ssh_known_hosts",
+    { kind: "path" },
+    "/etc/vac/known_hosts",
+    "known_hosts file holding the hypervisor's host key.",
+    { ext: true },
+  ),
+  s(
+    "disk_gb_per_processor",
+    { kind: "integer", min: 1 },
+    "40",
+    "Size of each machine's scratch disk or root overlay per processor.",
+    { unit: "GB", aliases: ["gb_per_cpu"] },
+  ),
+  s(
+    "root_public_key",
+    { kind: "path" },
+    "/root/.ssh/id_rsa.pub",
+    "Public key offered to machines for root ssh from the factory.",
+  ),
+  s("gocdb_sitename", { kind: "string" }, "the domain part of vac_space", "Site name in accounting records."),
+  s(
+    "vacmon_hostport",
+    { kind: "list" },
+    undefined,
+    "host:port of VacMon collectors to send status messages to.",
+  ),
+  s(
+    "machine_model",
+    { kind: "enum", values: MODELS },
+    "cernvm3",
+    "Default machine model for machinetypes that do not set one.",
+    { ext: true },
+  ),
+  s("cycle_seconds", { kind: "seconds", min: 1 }, "60", "Time between two cycles of the factory loop.", {
+    unit: "seconds",
+    ext: true,
+  }),
+  s(
+    "machines_dir_days",
+    { kind: "number", min: 0, minExclusive: true },
+    "3",
+    "Finished machines' directories are removed after this long.",
+    { unit: "days", ext: true },
+  ),
+
+  m(
+    "target_share",
+    { kind: "number", min: 0 },
+    "0",
+    "Weight of the machinetype in the space; 0 means never start it. Legacy: a [targetshares] section of NAME = SHARE lines, which wins.",
+  ),
+  m(
+    "machinegroup",
+    { kind: "hostname" },
+    "the machinetype's name",
+    "Shares are balanced first between machinegroups (say, one experiment), then within them.",
+  ),
+  m(
+    "machine_model",
+    { kind: "enum", values: MODELS },
+    "the [settings] machine_model",
+    "cernvm3 boots root_image as an ISO; vm-raw boots a disk image; kernel boots kernel and initrd directly; process runs user_data as a local process.",
+    { aliases: ["vm_model"] },
+  ),
+  m(
+    "root_image",
+    { kind: "path", files: true },
+    undefined,
+    "Image to boot; relative paths are under /var/lib/vac/machinetypes/NAME/files.",
+  ),
+  m(
+    "user_data",
+    { kind: "path", files: true },
+    undefined,
+    "Contextualization file, with ##user_data_...## substitutions applied.",
+  ),
+  m(
+    "prolog",
+    { kind: "path", files: true },
+    undefined,
+    "Seed-era CernVM script placed on the contextualization ISO as prolog.sh.",
+  ),
+  m(
+    "epilog",
+    { kind: "path", files: true },
+    undefined,
+    "Seed-era CernVM script placed on the contextualization ISO as epilog.sh.",
+  ),
+  m("kernel", { kind: "path", files: true }, undefined, "Kernel for machine_model = kernel.", { ext: true }),
+  m("initrd", { kind: "path", files: true }, undefined, "Initial ramdisk for machine_model = kernel.", {
+    ext: true,
+  }),
+  m("kernel_cmdline", { kind: "string" }, undefined, "Kernel command line for machine_model = kernel.", {
+    ext: true,
+  }),
+  m(
+    "backoff_seconds",
+    { kind: "seconds", min: 0 },
+    "10",
+    "After an abort anywhere in the space, no factory starts this machinetype for this long.",
+    { unit: "seconds" },
+  ),
+  m(
+    "fizzle_seconds",
+    { kind: "seconds", min: 0 },
+    "600",
+    "A machine that ends with no shutdown code sooner than this is an abort; heartbeat checks start after it.",
+    { unit: "seconds" },
+  ),
+  m(
+    "max_wallclock_seconds",
+    { kind: "seconds", min: 1 },
+    "86400",
+    "Longest life of a machine; written to shutdowntime and enforced.",
+    { unit: "seconds" },
+  ),
+  m(
+    "min_wallclock_seconds",
+    { kind: "seconds", min: 0 },
+    "max_wallclock_seconds",
+    "Shortest remaining life (before shutdown_time) worth starting a machine for.",
+    { unit: "seconds" },
+  ),
+  m("min_processors", { kind: "integer", min: 1 }, "1", "Fewest processors a machine of this type needs."),
+  m("max_processors", { kind: "integer", min: 1 }, "1", "Most processors a machine of this type is given."),
+  m(
+    "heartbeat_file",
+    { kind: "string" },
+    undefined,
+    "File the machine must create in joboutputs before fizzle_seconds, or be destroyed with 700.",
+  ),
+  m(
+    "heartbeat_seconds",
+    { kind: "seconds", min: 0 },
+    "0",
+    "When above 0, the heartbeat file must be touched at least this often.",
+    { unit: "seconds" },
+  ),
+  m("accounting_fqan", { kind: "string" }, undefined, "VOMS FQAN for accounting records."),
+  m("root_device", { kind: "string" }, "vda", "Device name of the root disk in the VM."),
+  m("scratch_device", { kind: "string" }, "vdb", "Device name of the scratch disk in the VM."),
+  m(
+    "shutdown_command",
+    { kind: "string" },
+    undefined,
+    "Path inside the machine of a command that shuts it down (written to machinefeatures).",
+  ),
+  m(
+    "log_machineoutputs",
+    { kind: "boolean" },
+    "no",
+    "Copy the machine's output files to the log when it finishes.",
+  ),
+  m("network", { kind: "string" }, "user", "libvirt networking: user, network:NAME or bridge:NAME.", {
+    ext: true,
+  }),
+];
+
+/** Options the original Vac read that have no meaning here: accepted with a warning. */
+export const OBSOLETE_OPTIONS: ReadonlySet<string> = new Set([
+  "fix_networking",
+  "forward_dev",
+  "bridge_device",
+  "version_logger",
+  "volume_group",
+  "gocdb_cert_file",
+  "gocdb_key_file",
+  "cpu_per_machine",
+  "image_signing_dn",
+  "legacy_proxy",
+  "cvmfs_repositories",
+  "tmp_binding",
+  "machineoutputs_days",
+]);
+
+/** `user_data_option_XXX` and `user_data_file_XXX`, in both sections. */
+export const USER_DATA_OPTION = /^user_data_option_([a-z0-9_]+)$/;
+export const USER_DATA_FILE = /^user_data_file_([a-z0-9_]+)$/;
+
+const byName = new Map<string, OptionDefinition>();
+for (const d of OPTION_DEFINITIONS) {
+  for (const name of [d.name, ...(d.aliases ?? [])]) byName.set(`${d.section}:${name}`, d);
+}
+
+/** The definition for an option name (or legacy alias) in a section kind. */
+export function findOption(section: SectionKind, name: string): OptionDefinition | undefined {
+  return byName.get(`${section}:${name}`);
+}
+
+export function optionNames(section: SectionKind): string[] {
+  return OPTION_DEFINITIONS.filter((d) => d.section === section).map((d) => d.name);
+}

@@ -1,0 +1,368 @@
+/**
+ * From the text of the configuration files to the typed `VacConfig`, with every problem found
+ * on the way. Pure: the caller reads the files and says which paths exist. A configuration with
+ * any error yields no config at all, so nothing is ever started from a half-understood file.
+ */
+
+import { resolve } from "node:path";
+import { isInside, machinetypeFilesDir, underRoot, type VacPaths } from "../paths.js";
+import { type ConfigProblem, configProblem, hasErrors, sortConfigProblems } from "./config-problem.js";
+import { type ConfigValue, convertValue } from "./convert-value.js";
+import {
+  findOption,
+  OBSOLETE_OPTIONS,
+  type OptionDefinition,
+  optionNames,
+  type SectionKind,
+  USER_DATA_FILE,
+  USER_DATA_OPTION,
+} from "./definitions.js";
+import { didYouMean } from "./did-you-mean.js";
+import type { IniValue } from "./ini-parser.js";
+import { type ConfigFileText, mergeSections } from "./merge-sections.js";
+import type { FactoryAddress, MachineModel, Machinetype, Settings, VacConfig, ValueSource } from "./model.js";
+
+export interface LoadConfigInput {
+  /** In reading order (see `configFileOrder`). */
+  readonly files: readonly ConfigFileText[];
+  readonly paths: VacPaths;
+  /** This host's name: the default factory_name. */
+  readonly hostname: string;
+  readonly hostProcessors: number;
+  /** Whether a file exists (injected so this stays pure). */
+  readonly fileExists: (path: string) => boolean;
+}
+
+export interface LoadConfigResult {
+  readonly config: VacConfig | undefined;
+  readonly problems: readonly ConfigProblem[];
+}
+
+type Typed = Map<string, { value: ConfigValue; source: ValueSource }>;
+
+interface SectionValues {
+  readonly typed: Typed;
+  readonly userDataOptions: Record<string, string>;
+  readonly userDataFiles: Record<string, { value: string; source: ValueSource }>;
+}
+
+/** Types every option of one section, reporting unknown, obsolete and malformed ones. */
+function typeSection(
+  kind: SectionKind,
+  sectionName: string,
+  options: Map<string, IniValue>,
+  problems: ConfigProblem[],
+): SectionValues {
+  const typed: Typed = new Map();
+  const userDataOptions: Record<string, string> = {};
+  const userDataFiles: Record<string, { value: string; source: ValueSource }> = {};
+  for (const [name, raw] of options) {
+    const source = { file: raw.file, line: raw.line };
+    const udo = USER_DATA_OPTION.exec(name);
+    const udf = USER_DATA_FILE.exec(name);
+    if (udo?.[1]) {
+      userDataOptions[udo[1]] = raw.value;
+      continue;
+    }
+    if (udf?.[1]) {
+      userDataFiles[udf[1]] = { value: raw.value, source };
+      continue;
+    }
+    const def = findOption(kind, name);
+    if (!def) {
+      if (OBSOLETE_OPTIONS.has(name)) {
+        problems.push(
+          configProblem("VAC_ERR_CONFIG_OBSOLETE_OPTION", { ...source, option: name }, "warning"),
+        );
+      } else {
+        const suggestion = didYouMean(name, optionNames(kind));
+        problems.push(
+          configProblem("VAC_ERR_CONFIG_UNKNOWN_OPTION", {
+            ...source,
+            option: name,
+            section: sectionName,
+            suggestion,
+          }),
+        );
+      }
+      continue;
+    }
+    const converted = convertValue(raw.value, def.type);
+    if (!converted.ok) {
+      problems.push(
+        configProblem("VAC_ERR_CONFIG_BAD_VALUE", {
+          ...source,
+          option: name,
+          value: raw.value,
+          expected: converted.expected,
+        }),
+      );
+      continue;
+    }
+    typed.set(def.name, { value: converted.value, source });
+  }
+  return { typed, userDataOptions, userDataFiles };
+}
+
+function get<T extends ConfigValue>(t: Typed, name: string): T | undefined {
+  return t.get(name)?.value as T | undefined;
+}
+
+function parseFactories(
+  typed: Typed,
+  factoryName: string,
+  port: number,
+  problems: ConfigProblem[],
+): FactoryAddress[] {
+  const source = typed.get("factories")?.source ?? { file: "", line: 0 };
+  const hosts = new Map<string, string>();
+  const addressSource = typed.get("factory_addresses")?.source ?? source;
+  for (const pair of get<string[]>(typed, "factory_addresses") ?? []) {
+    const [name, address, extra] = pair.split("=");
+    if (!name || !address || extra !== undefined) {
+      problems.push(
+        configProblem("VAC_ERR_CONFIG_BAD_VALUE", {
+          ...addressSource,
+          option: "factory_addresses",
+          value: pair,
+          expected: "NAME=ADDRESS pairs",
+        }),
+      );
+    } else hosts.set(name.toLowerCase(), address);
+  }
+  const factories: FactoryAddress[] = [];
+  for (const entry of get<string[]>(typed, "factories") ?? []) {
+    const m = /^([^:\s]+)(?::(\d{1,5}))?$/.exec(entry);
+    const name = m?.[1] === "." ? factoryName : m?.[1]?.toLowerCase();
+    const entryPort = m?.[2] === undefined ? port : Number(m[2]);
+    if (!name || entryPort < 1 || entryPort > 65535) {
+      problems.push(
+        configProblem("VAC_ERR_CONFIG_BAD_VALUE", {
+          ...source,
+          option: "factories",
+          value: entry,
+          expected: "NAME or NAME:PORT entries",
+        }),
+      );
+      continue;
+    }
+    if (!factories.some((f) => f.name === name))
+      factories.push({ name, port: entryPort, host: hosts.get(name) ?? name });
+  }
+  if (typed.has("factories") && !factories.some((f) => f.name === factoryName)) {
+    problems.push(configProblem("VAC_ERR_CONFIG_FACTORY_NOT_LISTED", { ...source, factory: factoryName }));
+  }
+  return factories;
+}
+
+function buildSettings(input: LoadConfigInput, v: SectionValues, problems: ConfigProblem[]): Settings {
+  const t = v.typed;
+  for (const name of ["vac_space", "factories"]) {
+    if (!t.has(name))
+      problems.push(configProblem("VAC_ERR_CONFIG_MISSING_OPTION", { option: name, section: "settings" }));
+  }
+  const vacSpace = get<string>(t, "vac_space") ?? "";
+  const factoryName = get<string>(t, "factory_name") ?? input.hostname.toLowerCase();
+  const udpPort = get<number>(t, "udp_port") ?? 995;
+  const totalProcessors = get<number>(t, "total_processors") ?? input.hostProcessors;
+  const userDataFiles: Record<string, string> = {};
+  for (const [k, f] of Object.entries(v.userDataFiles)) userDataFiles[k] = underRoot(input.paths, f.value);
+  return {
+    vacSpace,
+    factoryName,
+    factories: parseFactories(t, factoryName, udpPort, problems),
+    udpTimeoutSeconds: get<number>(t, "udp_timeout_seconds") ?? 10,
+    udpPort,
+    udpBindAddress: get<string>(t, "udp_bind_address") ?? "0.0.0.0",
+    spaceKeyFile: pathSetting(input, t, "space_key_file"),
+    totalMachines: get<number>(t, "total_machines") ?? totalProcessors,
+    totalProcessors,
+    mbPerProcessor: get<number>(t, "mb_per_processor") ?? 2048,
+    hs06PerProcessor: get<number>(t, "hs06_per_processor"),
+    processorsPerSuperslot: get<number>(t, "processors_per_superslot") ?? 1,
+    shutdownTime: get<number>(t, "shutdown_time"),
+    draining: get<boolean>(t, "draining") ?? false,
+    overloadPerProcessor: get<number>(t, "overload_per_processor") ?? 1.25,
+    domainType: (get<string>(t, "domain_type") ?? "kvm") as Settings["domainType"],
+    libvirtUri: get<string>(t, "libvirt_uri") ?? "qemu:///system",
+    hypervisorSsh: get<string>(t, "hypervisor_ssh"),
+    hypervisorSshKey: pathSetting(input, t, "hypervisor_ssh_key"),
+    hypervisorSshKnownHosts: underRoot(
+      input.paths,
+      get<string>(t, "hypervisor_ssh_known_hosts") ?? "/etc/vac/known_hosts",
+    ),
+    diskGbPerProcessor: get<number>(t, "disk_gb_per_processor") ?? 40,
+    rootPublicKey: underRoot(input.paths, get<string>(t, "root_public_key") ?? "/root/.ssh/id_rsa.pub"),
+    gocdbSitename: get<string>(t, "gocdb_sitename") ?? vacSpace.split(".").slice(1).join("."),
+    vacmonHostport: get<string[]>(t, "vacmon_hostport") ?? [],
+    machineModel: (get<string>(t, "machine_model") ?? "cernvm3") as MachineModel,
+    cycleSeconds: get<number>(t, "cycle_seconds") ?? 60,
+    machinesDirDays: get<number>(t, "machines_dir_days") ?? 3,
+    userDataOptions: v.userDataOptions,
+    userDataFiles,
+  };
+}
+
+function pathSetting(input: LoadConfigInput, t: Typed, name: string): string | undefined {
+  const value = get<string>(t, name);
+  return value === undefined ? undefined : underRoot(input.paths, value);
+}
+
+/**
+ * A machinetype's file option: relative paths resolve under its files directory and may not
+ * leave it; absolute ones are taken under the root. The file must exist.
+ */
+function machinetypeFile(
+  input: LoadConfigInput,
+  machinetype: string,
+  option: string,
+  value: string | undefined,
+  source: ValueSource | undefined,
+  problems: ConfigProblem[],
+): string | undefined {
+  if (value === undefined || !source) return undefined;
+  const dir = machinetypeFilesDir(input.paths, machinetype);
+  let path: string;
+  if (value.startsWith("/")) path = underRoot(input.paths, value);
+  else {
+    path = resolve(dir, value);
+    if (!isInside(dir, path)) {
+      problems.push(configProblem("VAC_ERR_CONFIG_PATH_ESCAPES", { ...source, option, value, dir }));
+      return undefined;
+    }
+  }
+  if (!input.fileExists(path))
+    problems.push(configProblem("VAC_ERR_CONFIG_FILE_MISSING", { ...source, option, path }));
+  return path;
+}
+
+function buildMachinetype(
+  input: LoadConfigInput,
+  name: string,
+  v: SectionValues,
+  settings: Settings,
+  share: { value: number; source: ValueSource } | undefined,
+  problems: ConfigProblem[],
+  sources: Map<string, ValueSource>,
+): Machinetype {
+  const t = v.typed;
+  const file = (option: string) =>
+    machinetypeFile(input, name, option, get<string>(t, option), t.get(option)?.source, problems);
+  const userDataFiles: Record<string, string> = { ...settings.userDataFiles };
+  for (const [k, f] of Object.entries(v.userDataFiles)) {
+    const path = machinetypeFile(input, name, `user_data_file_${k}`, f.value, f.source, problems);
+    if (path) userDataFiles[k] = path;
+  }
+  const maxWallclock = get<number>(t, "max_wallclock_seconds") ?? 86400;
+  const minWallclock = get<number>(t, "min_wallclock_seconds") ?? maxWallclock;
+  const minProcessors = get<number>(t, "min_processors") ?? 1;
+  const maxProcessors = get<number>(t, "max_processors") ?? 1;
+  const check = (ok: boolean, option: string, expected: string) => {
+    const source = t.get(option)?.source;
+    if (!ok && source)
+      problems.push(
+        configProblem("VAC_ERR_CONFIG_BAD_VALUE", {
+          ...source,
+          option,
+          value: String(get(t, option)),
+          expected,
+        }),
+      );
+  };
+  check(
+    minWallclock <= maxWallclock,
+    "min_wallclock_seconds",
+    `at most max_wallclock_seconds (${maxWallclock})`,
+  );
+  check(minProcessors <= maxProcessors, "min_processors", `at most max_processors (${maxProcessors})`);
+  if (share) sources.set(`machinetype ${name}.target_share`, share.source);
+  const machineModel = (get<string>(t, "machine_model") ?? settings.machineModel) as MachineModel;
+  const mt: Machinetype = {
+    name,
+    targetShare: share?.value ?? get<number>(t, "target_share") ?? 0,
+    machinegroup: get<string>(t, "machinegroup") ?? name,
+    machineModel,
+    rootImage: file("root_image"),
+    userData: file("user_data"),
+    prolog: file("prolog"),
+    epilog: file("epilog"),
+    kernel: file("kernel"),
+    initrd: file("initrd"),
+    kernelCmdline: get<string>(t, "kernel_cmdline"),
+    backoffSeconds: get<number>(t, "backoff_seconds") ?? 10,
+    fizzleSeconds: get<number>(t, "fizzle_seconds") ?? 600,
+    maxWallclockSeconds: maxWallclock,
+    minWallclockSeconds: minWallclock,
+    minProcessors,
+    maxProcessors,
+    heartbeatFile: get<string>(t, "heartbeat_file"),
+    heartbeatSeconds: get<number>(t, "heartbeat_seconds") ?? 0,
+    accountingFqan: get<string>(t, "accounting_fqan"),
+    rootDevice: get<string>(t, "root_device") ?? "vda",
+    scratchDevice: get<string>(t, "scratch_device") ?? "vdb",
+    shutdownCommand: get<string>(t, "shutdown_command"),
+    logMachineoutputs: get<boolean>(t, "log_machineoutputs") ?? false,
+    network: get<string>(t, "network") ?? "user",
+    userDataOptions: { ...settings.userDataOptions, ...v.userDataOptions },
+    userDataFiles,
+  };
+  if (mt.heartbeatFile !== undefined && !/^[A-Za-z0-9._-]+$/.test(mt.heartbeatFile)) {
+    const source = t.get("heartbeat_file")?.source;
+    if (source)
+      problems.push(
+        configProblem("VAC_ERR_CONFIG_BAD_VALUE", {
+          ...source,
+          option: "heartbeat_file",
+          value: mt.heartbeatFile,
+          expected: "a plain file name in joboutputs",
+        }),
+      );
+  }
+  return mt;
+}
+
+export function loadConfig(input: LoadConfigInput): LoadConfigResult {
+  const problems: ConfigProblem[] = [];
+  const merged = mergeSections(input.files, problems);
+  const sources = new Map<string, ValueSource>();
+  const settingsValues = typeSection("settings", "settings", merged.settings, problems);
+  for (const [k, v] of settingsValues.typed) sources.set(`settings.${k}`, v.source);
+  const settings = buildSettings(input, settingsValues, problems);
+
+  const shares = new Map<string, { value: number; source: ValueSource }>();
+  for (const [name, raw] of merged.targetShares) {
+    const source = { file: raw.file, line: raw.line };
+    const converted = convertValue(raw.value, { kind: "number", min: 0 });
+    if (!converted.ok) {
+      problems.push(
+        configProblem("VAC_ERR_CONFIG_BAD_VALUE", {
+          ...source,
+          option: name,
+          value: raw.value,
+          expected: converted.expected,
+        }),
+      );
+    } else if (!merged.machinetypes.has(name)) {
+      problems.push(configProblem("VAC_ERR_CONFIG_UNKNOWN_MACHINETYPE", { ...source, name }, "warning"));
+    } else shares.set(name, { value: converted.value as number, source });
+  }
+
+  const machinetypes: Machinetype[] = [];
+  for (const raw of merged.machinetypes.values()) {
+    const values = typeSection("machinetype", `machinetype ${raw.name}`, raw.options, problems);
+    for (const [k, v] of values.typed) sources.set(`machinetype ${raw.name}.${k}`, v.source);
+    machinetypes.push(
+      buildMachinetype(input, raw.name, values, settings, shares.get(raw.name), problems, sources),
+    );
+  }
+  if (machinetypes.every((m) => m.targetShare === 0)) {
+    problems.push(configProblem("VAC_ERR_CONFIG_NO_SHARES", {}, "warning"));
+  }
+  const sorted = sortConfigProblems(
+    problems,
+    input.files.map((f) => f.path),
+  );
+  return { config: hasErrors(problems) ? undefined : { settings, machinetypes, sources }, problems: sorted };
+}
+
+export type { OptionDefinition };

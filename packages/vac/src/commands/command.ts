@@ -1,0 +1,19 @@
+import type { Argv } from "yargs";
+
+/** Where a command writes: results to `out`, diagnostics to `err`. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export interface GlobalArgs {
+  readonly root: string;
+}
+
+/** One `vac` subcommand: yargs wiring plus a `run` that returns the exit status or throws. */
+export interface VacCommand {
+  readonly command: string | readonly string[];
+  readonly describe: string;
+  readonly builder: (y: Argv) => Argv;
+  run(args: Record<string, unknown> & GlobalArgs, io: Io): Promise<number>;
+}

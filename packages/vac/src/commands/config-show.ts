@@ -1,0 +1,55 @@
+import { OPTION_DEFINITIONS, type VacConfig } from "@vac/core";
+
+export interface ConfigRow {
+  readonly section: string;
+  readonly option: string;
+  readonly value: string;
+  /** `file:line`, or `(default)`. */
+  readonly from: string;
+}
+
+const camel = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+function show(value: unknown): string {
+  if (value === undefined) return "";
+  if (Array.isArray(value))
+    return value.map((v) => (typeof v === "object" ? JSON.stringify(v) : String(v))).join(" ");
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  if (typeof value === "object" && value !== null) return JSON.stringify(value);
+  return String(value);
+}
+
+/** Every option of the effective configuration, with where its value came from. */
+export function configAsRows(config: VacConfig): ConfigRow[] {
+  const rows: ConfigRow[] = [];
+  const from = (key: string) => {
+    const s = config.sources.get(key);
+    return s ? `${s.file}:${s.line}` : "(default)";
+  };
+  const settings = config.settings as unknown as Record<string, unknown>;
+  for (const d of OPTION_DEFINITIONS.filter((o) => o.section === "settings")) {
+    const value =
+      d.name === "factories"
+        ? config.settings.factories.map((f) => `${f.name}:${f.port}`)
+        : settings[camel(d.name)];
+    rows.push({ section: "settings", option: d.name, value: show(value), from: from(`settings.${d.name}`) });
+  }
+  for (const m of config.machinetypes) {
+    const values = m as unknown as Record<string, unknown>;
+    for (const d of OPTION_DEFINITIONS.filter((o) => o.section === "machinetype")) {
+      rows.push({
+        section: `machinetype ${m.name}`,
+        option: d.name,
+        value: show(values[camel(d.name)]),
+        from: from(`machinetype ${m.name}.${d.name}`),
+      });
+    }
+    for (const [k, v] of Object.entries(m.userDataOptions)) {
+      rows.push({ section: `machinetype ${m.name}`, option: `user_data_option_${k}`, value: v, from: "" });
+    }
+    for (const [k, v] of Object.entries(m.userDataFiles)) {
+      rows.push({ section: `machinetype ${m.name}`, option: `user_data_file_${k}`, value: v, from: "" });
+    }
+  }
+  return rows;
+}
