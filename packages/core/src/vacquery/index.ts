@@ -1,1 +1,5 @@
+export * from "./codec.js";
+export * from "./cookie.js";
 export * from "./messages.js";
+export * from "./responder-view.js";
+export * from "./schema.js";

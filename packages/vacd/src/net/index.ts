@@ -1,1 +1,2 @@
-export {};
+export * from "./poller.js";
+export * from "./responder.js";
