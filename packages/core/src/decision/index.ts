@@ -1,1 +1,2 @@
-export {};
+export * from "./rank-machinetypes.js";
+export * from "./shutdown-message.js";
