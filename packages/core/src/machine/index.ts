@@ -1,1 +1,4 @@
-export {};
+export * from "./derive-machine.js";
+export * from "./mjf.js";
+export * from "./names.js";
+export * from "./user-data.js";

@@ -1,1 +1,2 @@
 export * from "./hypervisor.js";
+export * from "./process.js";

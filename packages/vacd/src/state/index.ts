@@ -1,1 +1,2 @@
-export {};
+export * from "./atomic-write.js";
+export * from "./state-store.js";

@@ -1,0 +1,235 @@
+/**
+ * Machines on disk (SPEC §5): one directory per machine under machines/, named
+ * `<created>_<machinetype>_<slot>`; `slots/<slot>` names the directory holding the slot now;
+ * `finishes/<machinetype>` the most recently finished machine of that type. Every write is
+ * atomic, so a snapshot taken at any moment (by this process, a restarted one, or `vac`) is
+ * consistent, and a restarted vacd continues exactly where the old one was.
+ */
+import { mkdir, readdir, readFile, rm, stat, statfs } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  cleanShutdownMessage,
+  isInside,
+  type MachineSnapshot,
+  machineDirName,
+  parseMachineDirName,
+  VacError,
+  type VacPaths,
+} from "@vac/core";
+import { writeFileAtomic } from "./atomic-write.js";
+
+const MAX_SMALL_FILE = 4096;
+
+async function readSmall(path: string): Promise<string | undefined> {
+  try {
+    const buf = await readFile(path);
+    return buf.subarray(0, MAX_SMALL_FILE).toString("utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+async function mtime(path: string): Promise<number | undefined> {
+  const s = await stat(path).catch(() => undefined);
+  return s ? s.mtimeMs / 1000 : undefined;
+}
+
+const num = (text: string | undefined) => {
+  const n = Number.parseFloat(text ?? "");
+  return Number.isFinite(n) ? n : undefined;
+};
+
+export interface NewMachine {
+  readonly created: number;
+  readonly machinetype: string;
+  readonly slot: string;
+  readonly uuid: string;
+  readonly processors: number;
+  readonly machinefeatures: Record<string, string>;
+  readonly jobfeatures: Record<string, string>;
+  readonly userData: Buffer;
+}
+
+export class StateStore {
+  constructor(readonly paths: VacPaths) {}
+
+  async init(): Promise<void> {
+    for (const d of [this.paths.machinesDir, this.paths.slotsDir, this.paths.finishesDir])
+      await mkdir(d, { recursive: true });
+  }
+
+  machineDir(dirName: string): string {
+    const dir = join(this.paths.machinesDir, dirName);
+    if (!isInside(this.paths.machinesDir, dir) || dir === this.paths.machinesDir) {
+      throw new VacError("VAC_ERR_UNSAFE_NAME", {
+        what: "machine directory",
+        value: dirName,
+        detail: "outside machines/",
+      });
+    }
+    return dir;
+  }
+
+  /** Every machine directory, read in one pass. Throws VAC_ERR_STATE_UNREADABLE if machines/ cannot be listed. */
+  async snapshot(heartbeatFileFor: (machinetype: string) => string | undefined): Promise<MachineSnapshot[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.paths.machinesDir);
+    } catch (e) {
+      throw new VacError(
+        "VAC_ERR_STATE_UNREADABLE",
+        { path: this.paths.machinesDir, detail: String(e) },
+        { cause: e },
+      );
+    }
+    const snapshots = await Promise.all(
+      names.map(async (dirName) => {
+        const parsed = parseMachineDirName(dirName);
+        return parsed ? this.readMachine(dirName, parsed, heartbeatFileFor(parsed.machinetype)) : undefined;
+      }),
+    );
+    return snapshots.filter((s): s is MachineSnapshot => s !== undefined);
+  }
+
+  private async readMachine(
+    dirName: string,
+    parsed: { created: number; machinetype: string; slot: string },
+    heartbeatFile: string | undefined,
+  ): Promise<MachineSnapshot> {
+    const dir = this.machineDir(dirName);
+    const f = (name: string) => join(dir, name);
+    const [
+      uuid,
+      processors,
+      started,
+      heartbeat,
+      heartbeatTime,
+      shutdowntime,
+      message,
+      messageTime,
+      hbFileTime,
+      reason,
+      finished,
+    ] = await Promise.all([
+      readSmall(f("uuid")),
+      readSmall(f("processors")),
+      readSmall(f("started")),
+      readSmall(f("heartbeat")),
+      mtime(f("heartbeat")),
+      readSmall(f("machinefeatures/shutdowntime")),
+      readSmall(f("joboutputs/shutdown_message")),
+      mtime(f("joboutputs/shutdown_message")),
+      heartbeatFile ? mtime(f(`joboutputs/${heartbeatFile}`)) : Promise.resolve(undefined),
+      readSmall(f("destroy_reason")),
+      readSmall(f("finished")),
+    ]);
+    let finishedRecord: MachineSnapshot["finished"];
+    try {
+      const j =
+        finished === undefined ? undefined : (JSON.parse(finished) as { time?: unknown; message?: unknown });
+      if (j && typeof j.time === "number" && typeof j.message === "string")
+        finishedRecord = { time: j.time, message: j.message };
+    } catch {
+      finishedRecord = { time: parsed.created, message: "500 Unreadable finished record" };
+    }
+    const cleaned = message === undefined ? undefined : cleanShutdownMessage(message);
+    return {
+      dirName,
+      dir,
+      ...parsed,
+      uuid: uuid?.trim() || undefined,
+      processors: num(processors) ?? 1,
+      started: num(started),
+      heartbeatTime,
+      heartbeatCpuSeconds: num(heartbeat),
+      shutdownTime: num(shutdowntime),
+      shutdownMessage: cleaned || undefined,
+      shutdownMessageTime: messageTime,
+      heartbeatFileTime: hbFileTime,
+      destroyReason: reason ? cleanShutdownMessage(reason) : undefined,
+      finished: finishedRecord,
+    };
+  }
+
+  /** Makes the machine's directory and files, then points its slot at it. */
+  async createMachine(m: NewMachine): Promise<string> {
+    const dirName = machineDirName(m.created, m.machinetype, m.slot);
+    const dir = this.machineDir(dirName);
+    for (const sub of ["machinefeatures", "jobfeatures", "joboutputs"])
+      await mkdir(join(dir, sub), { recursive: true });
+    await writeFileAtomic(join(dir, "uuid"), `${m.uuid}\n`);
+    await writeFileAtomic(join(dir, "processors"), `${m.processors}\n`);
+    for (const [name, text] of Object.entries(m.machinefeatures))
+      await writeFileAtomic(join(dir, "machinefeatures", name), text);
+    for (const [name, text] of Object.entries(m.jobfeatures))
+      await writeFileAtomic(join(dir, "jobfeatures", name), text);
+    await writeFileAtomic(join(dir, "user_data"), m.userData, 0o700);
+    await writeFileAtomic(join(dir, "created"), `${Math.floor(m.created)}\n`);
+    await this.setSlot(m.slot, dirName);
+    return dir;
+  }
+
+  async setSlot(slot: string, dirName: string): Promise<void> {
+    const path = join(this.paths.slotsDir, slot);
+    if (!isInside(this.paths.slotsDir, path))
+      throw new VacError("VAC_ERR_UNSAFE_NAME", { what: "slot", value: slot, detail: "outside slots/" });
+    await writeFileAtomic(path, `${dirName}\n`);
+  }
+
+  async markStarted(dir: string, time: number): Promise<void> {
+    await writeFileAtomic(join(dir, "started"), `${Math.floor(time)}\n`);
+  }
+
+  async touchHeartbeat(dir: string, cpuSeconds: number): Promise<void> {
+    await writeFileAtomic(join(dir, "heartbeat"), `${cpuSeconds.toFixed(2)}\n`);
+  }
+
+  async setDestroyReason(dir: string, reason: string): Promise<void> {
+    await writeFileAtomic(join(dir, "destroy_reason"), `${reason}\n`);
+  }
+
+  /** Records the outcome once: a second call finds `finished` and does nothing. */
+  async recordFinished(snapshot: MachineSnapshot, time: number, message: string): Promise<boolean> {
+    const path = join(snapshot.dir, "finished");
+    if (await stat(path).catch(() => undefined)) return false;
+    await writeFileAtomic(path, `${JSON.stringify({ time, message })}\n`);
+    await writeFileAtomic(join(this.paths.finishesDir, snapshot.machinetype), `${snapshot.dirName}\n`);
+    return true;
+  }
+
+  /** Lowers machinefeatures/shutdowntime and jobfeatures/shutdowntime_job, never raises them. */
+  async lowerShutdownTime(snapshot: MachineSnapshot, time: number): Promise<boolean> {
+    if (snapshot.shutdownTime !== undefined && snapshot.shutdownTime <= time) return false;
+    await writeFileAtomic(join(snapshot.dir, "machinefeatures/shutdowntime"), `${Math.floor(time)}\n`);
+    await writeFileAtomic(join(snapshot.dir, "jobfeatures/shutdowntime_job"), `${Math.floor(time)}\n`);
+    return true;
+  }
+
+  /** Removes finished machines older than `days` that no slot points at. */
+  async removeOldMachines(
+    snapshots: readonly MachineSnapshot[],
+    days: number,
+    now: number,
+  ): Promise<string[]> {
+    const inSlots = new Set(await this.slotOwners());
+    const removed: string[] = [];
+    for (const s of snapshots) {
+      if (s.finished && !inSlots.has(s.dirName) && now - s.finished.time > days * 86400) {
+        await rm(s.dir, { recursive: true, force: true });
+        removed.push(s.dirName);
+      }
+    }
+    return removed;
+  }
+
+  async slotOwners(): Promise<string[]> {
+    const slots = await readdir(this.paths.slotsDir).catch(() => []);
+    const owners = await Promise.all(slots.map((s) => readSmall(join(this.paths.slotsDir, s))));
+    return owners.filter((o): o is string => o !== undefined).map((o) => o.trim());
+  }
+
+  async diskFreeBytes(): Promise<number> {
+    const s = await statfs(this.paths.stateDir);
+    return s.bavail * s.bsize;
+  }
+}
