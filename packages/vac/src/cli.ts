@@ -7,8 +7,20 @@ import { EXIT, VacError } from "@vac/core";
 import yargs, { type Argv } from "yargs";
 import type { Io, VacCommand } from "./commands/command.js";
 import { configCommand } from "./commands/config.js";
+import {
+  factoriesCommand,
+  machinesCommand,
+  machinetypeCommand,
+  machinetypesCommand,
+} from "./commands/query.js";
 
-const COMMANDS: readonly VacCommand[] = [configCommand];
+const COMMANDS: readonly VacCommand[] = [
+  machinesCommand,
+  machinetypesCommand,
+  machinetypeCommand,
+  factoriesCommand,
+  configCommand,
+];
 
 export const processIo: Io = {
   out: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),

@@ -1,5 +1,144 @@
-/** vacd: the factory daemon. */
-export async function main(_argv: readonly string[]): Promise<void> {
-  console.error("vacd: not implemented yet");
-  process.exitCode = 1;
+/**
+ * vacd: the factory daemon. Reads the configuration (refusing to start on errors), binds the
+ * VacQuery responder, and runs the factory loop; SIGHUP re-reads the configuration, SIGTERM and
+ * SIGINT stop it. Machines are separate processes or libvirt domains: they keep running when
+ * vacd stops, and a restarted vacd adopts them from the state directory.
+ */
+import { parseArgs } from "node:util";
+import { formatConfigProblem, hasErrors, type Machinetype, type VacConfig } from "@vac/core";
+import { ConfigWatcher } from "./config/config-watcher.js";
+import { FactoryLoop } from "./factory/factory-loop.js";
+import { readHostFacts } from "./host/host-facts.js";
+import type { Hypervisor } from "./hypervisor/hypervisor.js";
+import { ProcessHypervisor } from "./hypervisor/process.js";
+import { createLogger } from "./log.js";
+import { pollSpace } from "./net/poller.js";
+import { Responder } from "./net/responder.js";
+import { realClock } from "./real-clock.js";
+import { StateStore } from "./state/state-store.js";
+
+export const VERSION = "0.1.0";
+
+const USAGE = `usage: vacd [--root DIR] [--log-level LEVEL]
+
+Runs the Vac factory daemon in the foreground, logging JSON lines to stdout.
+  --root DIR         resolve /etc, /var/lib/vac and /var/run under DIR (default /)
+  --log-level LEVEL  trace, debug, info (default), warn, error`;
+
+export async function main(argv: readonly string[]): Promise<void> {
+  let args: { root: string; "log-level": string; help: boolean };
+  try {
+    args = parseArgs({
+      args: [...argv],
+      options: {
+        root: { type: "string", default: "/" },
+        "log-level": { type: "string", default: process.env.VAC_LOG_LEVEL ?? "info" },
+        help: { type: "boolean", default: false },
+      },
+    }).values as typeof args;
+  } catch (e) {
+    console.error(`vacd: ${(e as Error).message}\n${USAGE}`);
+    process.exitCode = 64;
+    return;
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return;
+  }
+  const bootLogger = createLogger({ level: args["log-level"] });
+  const watcher = new ConfigWatcher({ root: args.root });
+  const first = await watcher.start();
+  for (const p of first.problems)
+    bootLogger[p.severity === "error" ? "error" : "warn"]({
+      event: "config_problem",
+      code: p.code,
+      problem: formatConfigProblem(p),
+    });
+  if (!first.config || hasErrors(first.problems)) {
+    bootLogger.error(
+      { event: "config_invalid", files: first.files },
+      "vacd: not starting with an invalid configuration",
+    );
+    await watcher.close();
+    process.exitCode = 78;
+    return;
+  }
+  let config: VacConfig = first.config;
+  const logger = createLogger({ level: args["log-level"], base: { factory: config.settings.factoryName } });
+  const store = new StateStore(first.paths);
+  await store.init();
+  const responder = new Responder({
+    address: config.settings.udpBindAddress,
+    port: config.settings.udpPort,
+    logger,
+    now: realClock.now,
+  });
+  const port = await responder.start();
+  logger.info({
+    event: "vacd_started",
+    version: VERSION,
+    root: first.paths.root,
+    address: config.settings.udpBindAddress,
+    port,
+  });
+
+  const processes = new ProcessHypervisor();
+  const hypervisorFor = (mt: Machinetype): Hypervisor => {
+    if (mt.machineModel === "process") return processes;
+    // libvirt models arrive with the libvirt driver; until then they cannot start.
+    throw new Error(`machine_model ${mt.machineModel} is not available in this build`);
+  };
+  const loop = new FactoryLoop({
+    paths: first.paths,
+    clock: realClock,
+    random: Math.random,
+    logger,
+    store,
+    version: VERSION,
+    config: () => config,
+    configError: () => {
+      const e = watcher.problems.find((p) => p.severity === "error");
+      return e ? formatConfigProblem(e).slice(0, 1000) : null;
+    },
+    hypervisorFor,
+    allHypervisors: () => [processes],
+    pollMachinetypes: async (c) => {
+      const r = await pollSpace({
+        factories: c.settings.factories,
+        space: c.settings.vacSpace,
+        queryType: "machinetypes_query",
+        timeoutSeconds: c.settings.udpTimeoutSeconds,
+        daemonVersion: VERSION,
+        now: realClock.now,
+      });
+      return { replies: r.replies.filter((x) => x.messageType === "machinetype_status"), silent: r.silent };
+    },
+    publish: (view) => responder.setView(view),
+    responderHeartbeat: () => responder.lastActivity,
+    hostFacts: () => readHostFacts(first.paths.stateDir),
+  });
+  watcher.onEvent((e) => {
+    if (e.kind === "applied") {
+      config = e.config;
+      logger.info({ event: "config_applied" });
+      loop.soon(0);
+    } else {
+      for (const p of e.problems)
+        logger.error({ event: "config_problem", code: p.code, problem: formatConfigProblem(p) });
+      logger.error({ event: "config_rejected" }, "keeping the last good configuration");
+    }
+  });
+  loop.start();
+
+  await new Promise<void>((resolve) => {
+    process.on("SIGHUP", () => {
+      logger.info({ event: "sighup" });
+      void watcher.reload();
+    });
+    for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => resolve());
+  });
+  logger.info({ event: "vacd_stopping" }, "machines keep running and are adopted on restart");
+  loop.stop();
+  await responder.close();
+  await watcher.close();
 }

@@ -1,1 +1,3 @@
-export {};
+export * from "./backoff-timing.js";
+export * from "./factory-loop.js";
+export * from "./status-view.js";

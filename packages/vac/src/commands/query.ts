@@ -1,0 +1,145 @@
+/**
+ * `vac machines`, `vac machinetypes`, `vac machinetype NAME`, `vac factories`: poll the space
+ * (or the named factories; `.` is this host) like qstat, and print a table or, with --json,
+ * exactly the replies as a JSON array.
+ */
+import {
+  type FactoryAddress,
+  type FactoryStatus,
+  type MachineStatus,
+  type MachinetypeStatus,
+  type Query,
+  type Reply,
+  VacError,
+} from "@vac/core";
+import { loadConfigFromDisk, pollSpace } from "@vac/vacd";
+import type { Argv } from "yargs";
+import { formatFactories, formatMachines, formatMachinetypes } from "../format/index.js";
+import type { GlobalArgs, Io, VacCommand } from "./command.js";
+
+interface QueryArgs extends GlobalArgs {
+  readonly factory?: readonly string[];
+  readonly space?: string;
+  readonly timeout?: number;
+  readonly port?: number;
+  readonly json: boolean;
+  readonly name?: string;
+}
+
+const options = (y: Argv) =>
+  y
+    .positional("factory", {
+      type: "string",
+      array: true,
+      describe: "factories to ask (`.` is this one); default: the whole space",
+    })
+    .option("space", { type: "string", describe: "space name (default: vac_space from the configuration)" })
+    .option("timeout", {
+      type: "number",
+      describe: "seconds to wait for replies (default: udp_timeout_seconds)",
+    })
+    .option("port", { type: "number", describe: "VacQuery UDP port of factories named without one" })
+    .option("json", { type: "boolean", default: false, describe: "print the replies as a JSON array" });
+
+async function poll(args: QueryArgs, queryType: Query["messageType"]) {
+  const disk = await loadConfigFromDisk({ root: args.root });
+  const settings = disk.config?.settings;
+  const space = args.space ?? settings?.vacSpace;
+  if (!space) {
+    throw new VacError("VAC_ERR_USAGE", {
+      detail: `no space: give --space, or fix the configuration under ${disk.paths.etcDir} (vac config check)`,
+    });
+  }
+  const port = args.port ?? settings?.udpPort ?? 995;
+  const known = new Map((settings?.factories ?? []).map((f) => [f.name, f]));
+  const named = (args.factory ?? []).map((n): FactoryAddress => {
+    const name = n === "." ? (settings?.factoryName ?? "localhost") : n;
+    const [host, p] = name.split(":");
+    return known.get(name) ?? { name: host ?? name, port: p ? Number(p) : port, host: host ?? name };
+  });
+  const factories = named.length > 0 ? named : [...known.values()];
+  if (factories.length === 0)
+    throw new VacError("VAC_ERR_USAGE", { detail: "no factories: name some, or configure factories" });
+  const timeout = args.timeout ?? settings?.udpTimeoutSeconds ?? 10;
+  const result = await pollSpace({
+    factories,
+    space,
+    queryType,
+    timeoutSeconds: timeout,
+    daemonVersion: "vac",
+    now: () => Date.now() / 1000,
+  });
+  if (result.answered.length === 0) {
+    throw new VacError("VAC_ERR_NO_FACTORY_ANSWERED", {
+      space,
+      timeout,
+      port,
+      factories: factories.map((f) => `${f.name}:${f.port}`).join(" "),
+    });
+  }
+  return { result, settings, config: disk.config };
+}
+
+function printSilent(io: Io, silent: readonly string[]): void {
+  if (silent.length > 0) io.err(`no reply from: ${silent.join(" ")}`);
+}
+
+const only = <T extends Reply>(replies: readonly Reply[], type: T["messageType"]) =>
+  replies.filter((r): r is T => r.messageType === type);
+
+export const machinesCommand: VacCommand = {
+  command: "machines [factory..]",
+  describe: "list the machines (slots) of the space, like qstat",
+  builder: options,
+  async run(args, io) {
+    const { result } = await poll(args as unknown as QueryArgs, "machines_query");
+    const machines = only<MachineStatus>(result.replies, "machine_status");
+    if ((args as unknown as QueryArgs).json) io.out(JSON.stringify(machines, null, 2));
+    else io.out(formatMachines(machines, Date.now() / 1000));
+    printSilent(io, result.silent);
+    return 0;
+  },
+};
+
+async function machinetypes(args: QueryArgs, io: Io, name?: string): Promise<number> {
+  const { result, config } = await poll(args, "machinetypes_query");
+  let replies = only<MachinetypeStatus>(result.replies, "machinetype_status");
+  if (name !== undefined) {
+    replies = replies.filter((r) => r.machinetype === name);
+    if (replies.length === 0)
+      throw new VacError("VAC_ERR_USAGE", { detail: `no factory reports a machinetype '${name}'` });
+  }
+  const shares = new Map((config?.machinetypes ?? []).map((m) => [m.name, m.targetShare]));
+  if (args.json) io.out(JSON.stringify(replies, null, 2));
+  else io.out(formatMachinetypes(replies, shares, Date.now() / 1000));
+  printSilent(io, result.silent);
+  return 0;
+}
+
+export const machinetypesCommand: VacCommand = {
+  command: "machinetypes [factory..]",
+  describe: "per machinetype: what runs across the space against its target share",
+  builder: options,
+  run: (args, io) => machinetypes(args as unknown as QueryArgs, io),
+};
+
+export const machinetypeCommand: VacCommand = {
+  command: "machinetype <name> [factory..]",
+  describe: "one machinetype across the space",
+  builder: (y) => options(y).positional("name", { type: "string", describe: "machinetype" }),
+  run: (args, io) => machinetypes(args as unknown as QueryArgs, io, String(args.name)),
+};
+
+export const factoriesCommand: VacCommand = {
+  command: "factories [factory..]",
+  describe: "the factories of the space: machines, load, memory, disk, heartbeats",
+  builder: options,
+  async run(args, io) {
+    const { result } = await poll(args as unknown as QueryArgs, "factory_query");
+    const factories = only<FactoryStatus>(result.replies, "factory_status");
+    if ((args as unknown as QueryArgs).json) io.out(JSON.stringify(factories, null, 2));
+    else io.out(formatFactories(factories, Date.now() / 1000));
+    printSilent(io, result.silent);
+    return 0;
+  },
+};

@@ -1,0 +1,36 @@
+import type { FactoryStatus } from "@vac/core";
+import { clockTime, renderTable } from "./table.js";
+
+const gib = (kb: number) => `${(kb / 1024 / 1024).toFixed(1)}G`;
+
+/** `vac factories`: one line per factory, what it runs against what it could. */
+export function formatFactories(replies: readonly FactoryStatus[], now: number): string {
+  const sorted = [...replies].sort((a, b) => a.factory.localeCompare(b.factory));
+  const rows = sorted.map((f) => [
+    f.factory,
+    `${f.runningMachines}/${f.maxMachines}`,
+    `${f.runningProcessors}/${f.maxProcessors}`,
+    f.loadAverage.toFixed(2),
+    gib(f.memAvailKb),
+    gib(f.varDiskAvailKb),
+    clockTime(f.factoryHeartbeatTime, now),
+    f.configError ? "config error" : "",
+  ]);
+  const table = renderTable(
+    [
+      { header: "Factory", max: 26 },
+      { header: "Machines", right: true },
+      { header: "Procs", right: true },
+      { header: "Load", right: true },
+      { header: "MemFree", right: true },
+      { header: "Disk", right: true },
+      { header: "Heartbeat" },
+      { header: "Note", max: 12 },
+    ],
+    rows,
+  );
+  const machines = sorted.reduce((s, f) => s + f.runningMachines, 0);
+  const max = sorted.reduce((s, f) => s + f.maxMachines, 0);
+  const procs = sorted.reduce((s, f) => s + f.runningProcessors, 0);
+  return `${table}\nTotal: ${sorted.length} factory(ies), ${machines}/${max} machines, ${procs} processor(s) in use`;
+}

@@ -1,0 +1,73 @@
+import type { MachinetypeStatus } from "@vac/core";
+import { clockTime, renderTable } from "./table.js";
+
+export interface MachinetypeRow {
+  readonly machinetype: string;
+  readonly running: number;
+  readonly processors: number;
+  readonly hs06: number;
+  readonly beforeFizzle: number;
+  /** The most recent outcome anywhere in the space, and when. */
+  readonly lastMessage: string | null;
+  readonly lastTime: number | null;
+  readonly factories: number;
+}
+
+/** Sums the replies of every factory per machinetype. */
+export function summariseMachinetypes(replies: readonly MachinetypeStatus[]): MachinetypeRow[] {
+  const rows = new Map<string, MachinetypeRow>();
+  for (const r of replies) {
+    const old = rows.get(r.machinetype);
+    const newer = r.shutdownTime !== null && (old?.lastTime ?? 0) < r.shutdownTime;
+    rows.set(r.machinetype, {
+      machinetype: r.machinetype,
+      running: (old?.running ?? 0) + r.runningMachines,
+      processors: (old?.processors ?? 0) + r.runningProcessors,
+      hs06: (old?.hs06 ?? 0) + r.runningHs06,
+      beforeFizzle: (old?.beforeFizzle ?? 0) + r.numBeforeFizzle,
+      lastMessage: newer ? r.shutdownMessage : (old?.lastMessage ?? null),
+      lastTime: newer ? r.shutdownTime : (old?.lastTime ?? null),
+      factories: (old?.factories ?? 0) + 1,
+    });
+  }
+  return [...rows.values()].sort((a, b) => a.machinetype.localeCompare(b.machinetype));
+}
+
+/**
+ * `vac machinetypes`: per machinetype, what runs across the space against its target share
+ * (when this host's configuration is readable), and the latest outcome.
+ */
+export function formatMachinetypes(
+  replies: readonly MachinetypeStatus[],
+  shares: ReadonlyMap<string, number>,
+  now: number,
+): string {
+  const rows = summariseMachinetypes(replies);
+  const totalShare = [...shares.values()].reduce((a, b) => a + b, 0);
+  const totalProcs = rows.reduce((s, r) => s + r.processors, 0);
+  const pct = (x: number, of: number) => (of > 0 ? `${Math.round((100 * x) / of)}%` : "");
+  const table = renderTable(
+    [
+      { header: "Machinetype", max: 16 },
+      { header: "Running", right: true },
+      { header: "Procs", right: true },
+      { header: "Actual", right: true },
+      { header: "Target", right: true },
+      { header: "Starting", right: true },
+      { header: "Last outcome", max: 22 },
+      { header: "At" },
+    ],
+    rows.map((r) => [
+      r.machinetype,
+      String(r.running),
+      String(r.processors),
+      pct(r.processors, totalProcs),
+      shares.has(r.machinetype) ? pct(shares.get(r.machinetype) ?? 0, totalShare) : "",
+      String(r.beforeFizzle),
+      r.lastMessage ?? "",
+      clockTime(r.lastTime, now),
+    ]),
+  );
+  const running = rows.reduce((s, r) => s + r.running, 0);
+  return `${table}\nTotal: ${rows.length} machinetype(s), ${running} machine(s) on ${totalProcs} processor(s)`;
+}

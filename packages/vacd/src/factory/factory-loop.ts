@@ -1,0 +1,356 @@
+/**
+ * The factory loop (SPEC §5): each cycle it touches the factory heartbeat, reads the machines
+ * from disk and the hypervisor, acts on what their derived state asks (destroy past shutdowntime
+ * or heartbeat rules, record outcomes exactly once, clean up failed starts), publishes what this
+ * factory holds to the responder, and starts a machine in a free slot when the space's census
+ * says which. It never creates or destroys on incomplete information: if the disk or the
+ * hypervisor cannot be read, the cycle stops there and says why.
+ */
+import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import type { ResponderView } from "@vac/core";
+import {
+  type Clock,
+  decideMachinetype,
+  deriveMachine,
+  type HypervisorView,
+  type MachineSnapshot,
+  type Machinetype,
+  type MachinetypeStatus,
+  type Random,
+  renderJobFeatures,
+  renderMachineFeatures,
+  substituteUserData,
+  type VacConfig,
+  type VacPaths,
+} from "@vac/core";
+import type { HostFacts } from "../host/host-facts.js";
+import type { Hypervisor } from "../hypervisor/hypervisor.js";
+import type { Logger } from "../log.js";
+import type { StateStore } from "../state/state-store.js";
+import { nextCycleDelayMs, refillDelayMs } from "./backoff-timing.js";
+import { buildResponderView, factorySlots, type SlotState } from "./status-view.js";
+
+export interface FactoryDeps {
+  readonly paths: VacPaths;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly logger: Logger;
+  readonly store: StateStore;
+  readonly version: string;
+  config(): VacConfig;
+  /** The configuration problem vacd is running despite, for factory_status. */
+  configError(): string | null;
+  hypervisorFor(mt: Machinetype): Hypervisor;
+  allHypervisors(): Hypervisor[];
+  pollMachinetypes(config: VacConfig): Promise<{ replies: MachinetypeStatus[]; silent: string[] }>;
+  publish(view: ResponderView): void;
+  responderHeartbeat(): number;
+  hostFacts(): Promise<HostFacts>;
+}
+
+export class FactoryLoop {
+  private running = false;
+  private again = false;
+  private stopped = false;
+  private cancelTimer: (() => void) | undefined;
+  private lastHeartbeat = 0;
+
+  constructor(private readonly d: FactoryDeps) {
+    for (const h of d.allHypervisors()) h.onMachineStopped?.(() => this.soon(refillDelayMs(d.random)));
+  }
+
+  start(): void {
+    this.soon(0);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.cancelTimer?.();
+  }
+
+  /** Runs a cycle after `ms`, or right after the one in progress. */
+  soon(ms: number): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.cancelTimer?.();
+    this.cancelTimer = this.d.clock.setTimer(ms, () => void this.runCycle());
+  }
+
+  async runCycle(): Promise<void> {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    try {
+      await this.cycle();
+    } catch (e) {
+      this.d.logger.error({
+        event: "cycle_failed",
+        err: e instanceof Error ? e.message : String(e),
+        code: (e as { code?: string }).code,
+      });
+    } finally {
+      this.running = false;
+      const config = this.d.config();
+      if (this.again) {
+        this.again = false;
+        this.soon(refillDelayMs(this.d.random));
+      } else this.soon(nextCycleDelayMs(config.settings.cycleSeconds, this.d.random));
+    }
+  }
+
+  private async cycle(): Promise<void> {
+    const { store, logger, clock } = this.d;
+    const config = this.d.config();
+    this.lastHeartbeat = clock.now();
+    const heartbeatFile = (name: string) => config.machinetypes.find((m) => m.name === name)?.heartbeatFile;
+    const snapshots = await store.snapshot(heartbeatFile);
+    const slotNames = factorySlots(config);
+    const current = new Map<string, MachineSnapshot>();
+    for (const s of snapshots) {
+      const old = current.get(s.slot);
+      if (!old || s.created > old.created || (s.created === old.created && s.dirName > old.dirName))
+        current.set(s.slot, s);
+    }
+    const names = [...new Set([...slotNames, ...current.keys()])];
+    const dirs = new Map([...current].map(([slot, s]) => [slot, s.dir]));
+    // The hypervisors' view; if one cannot answer, nothing is destroyed or started this cycle.
+    const domains = new Map<string, { state: HypervisorView; cpu: number }>();
+    for (const h of this.d.allHypervisors()) {
+      try {
+        await h.check();
+        for (const dom of await h.list(names, dirs)) {
+          const state: HypervisorView =
+            dom.state === "paused" ? "paused" : dom.state === "running" ? "running" : "stopped";
+          domains.set(dom.name, { state, cpu: dom.cpuSeconds ?? 0 });
+        }
+      } catch (e) {
+        logger.warn({
+          event: "hypervisor_unavailable",
+          hypervisor: h.description,
+          err: e instanceof Error ? e.message : String(e),
+        });
+        return;
+      }
+    }
+    const now = clock.now();
+    const slots: SlotState[] = [];
+    for (const slot of slotNames) {
+      const machine = current.get(slot);
+      const dom = domains.get(slot);
+      if (!machine) {
+        if (dom) await this.destroyZombie(slot);
+        slots.push({ slot, machine: undefined, derived: undefined, cpuSeconds: 0 });
+        continue;
+      }
+      const mt = config.machinetypes.find((m) => m.name === machine.machinetype);
+      const rules = {
+        fizzleSeconds: mt?.fizzleSeconds ?? 600,
+        heartbeatFile: mt?.heartbeatFile,
+        heartbeatSeconds: mt?.heartbeatSeconds ?? 0,
+        cycleSeconds: config.settings.cycleSeconds,
+      };
+      const derived = deriveMachine(machine, dom?.state ?? "stopped", rules, now);
+      const updated = await this.act(config, machine, derived, mt, dom?.cpu ?? 0, now);
+      slots.push({
+        slot,
+        machine: updated,
+        derived: deriveMachine(updated, dom?.state ?? "stopped", rules, now),
+        cpuSeconds: dom?.cpu ?? 0,
+      });
+    }
+    await this.publish(config, slots, snapshots);
+    await store.removeOldMachines(snapshots, config.settings.machinesDirDays, now).then((removed) => {
+      if (removed.length > 0) logger.info({ event: "machine_dirs_removed", removed });
+    });
+    await this.maybeStart(config, slots);
+  }
+
+  private async destroyZombie(slot: string): Promise<void> {
+    this.d.logger.warn({ event: "zombie_destroyed", machine: slot });
+    for (const h of this.d.allHypervisors()) await h.destroy(slot, undefined).catch(() => undefined);
+  }
+
+  /** Carries out what the machine's derived state asks; returns the snapshot as it now is. */
+  private async act(
+    config: VacConfig,
+    m: MachineSnapshot,
+    derived: ReturnType<typeof deriveMachine>,
+    mt: Machinetype | undefined,
+    cpu: number,
+    now: number,
+  ): Promise<MachineSnapshot> {
+    const log = this.d.logger.child({ machine: m.slot, machinetype: m.machinetype, uuid: m.uuid });
+    const a = derived.action;
+    if (derived.state === "running" && a.kind === "none") {
+      await this.d.store.touchHeartbeat(m.dir, cpu);
+      const limit = config.settings.shutdownTime;
+      if (limit !== undefined && (m.shutdownTime === undefined || limit < m.shutdownTime)) {
+        await this.d.store.lowerShutdownTime(m, limit);
+        log.info({ event: "shutdowntime_lowered", shutdowntime: limit });
+      }
+      return m;
+    }
+    if (a.kind === "destroy") {
+      await this.d.store.setDestroyReason(m.dir, a.reason);
+      if (mt) await this.d.hypervisorFor(mt).destroy(m.slot, m.dir);
+      else for (const h of this.d.allHypervisors()) await h.destroy(m.slot, m.dir);
+      log.info({ event: "machine_destroyed", reason: a.reason });
+      return { ...m, destroyReason: a.reason };
+    }
+    if (a.kind === "record" || a.kind === "failed_start") {
+      const time = a.kind === "record" ? a.time : now;
+      if (await this.d.store.recordFinished(m, time, a.message)) {
+        const lived = m.started === undefined ? 0 : Math.round(time - m.started);
+        log.info({
+          event: "machine_ended",
+          outcome: a.message,
+          code: Number(a.message.slice(0, 3)) || null,
+          lived_seconds: lived,
+        });
+      }
+      if (mt)
+        await this.d
+          .hypervisorFor(mt)
+          .destroy(m.slot, m.dir)
+          .catch(() => undefined);
+      return { ...m, finished: { time, message: a.message } };
+    }
+    return m;
+  }
+
+  private async publish(
+    config: VacConfig,
+    slots: SlotState[],
+    snapshots: readonly MachineSnapshot[],
+  ): Promise<void> {
+    const host = await this.d.hostFacts();
+    this.d.publish(
+      buildResponderView(config, slots, snapshots, host, {
+        now: this.d.clock.now(),
+        factoryHeartbeat: this.lastHeartbeat,
+        responderHeartbeat: this.d.responderHeartbeat(),
+        version: this.d.version,
+        configError: this.d.configError(),
+      }),
+    );
+  }
+
+  /** Starts at most one machine a cycle, as Vac did: a freed slot triggers the next cycle soon. */
+  private async maybeStart(config: VacConfig, slots: SlotState[]): Promise<void> {
+    const { logger, clock } = this.d;
+    const busy = slots.filter((s) => s.machine && !s.machine.finished);
+    const free = slots.find((s) => !s.machine || s.machine.finished);
+    if (!free) return;
+    const host = await this.d.hostFacts();
+    const poll = await this.d.pollMachinetypes(config);
+    const decision = decideMachinetype({
+      settings: config.settings,
+      machinetypes: config.machinetypes,
+      census: poll.replies,
+      local: {
+        processorsInUse: busy.reduce((n, s) => n + (s.machine?.processors ?? 0), 0),
+        machinesInUse: busy.length,
+        loadAverage1m: host.loadAverage1m,
+        stateDiskFreeBytes: host.stateDiskAvailKb * 1024,
+      },
+      now: clock.now(),
+      random: this.d.random,
+    });
+    logger.info({
+      event: "decision",
+      chosen: decision.chosen?.machinetype ?? null,
+      refusal: decision.refusal ?? null,
+      ranked: decision.ranked.map((r) => r.machinetype),
+      excluded: decision.excluded,
+      silent: poll.silent,
+    });
+    const chosen = decision.chosen;
+    const mt = chosen && config.machinetypes.find((m) => m.name === chosen.machinetype);
+    if (!chosen || !mt) return;
+    await this.startMachine(
+      config,
+      mt,
+      free.slot,
+      slots.indexOf(free),
+      chosen.processors,
+      chosen.shutdownTime,
+    );
+    this.soon(refillDelayMs(this.d.random));
+  }
+
+  private async startMachine(
+    config: VacConfig,
+    mt: Machinetype,
+    slot: string,
+    slotIndex: number,
+    processors: number,
+    shutdownTime: number,
+  ): Promise<void> {
+    const s = config.settings;
+    const created = this.d.clock.now();
+    const uuid = randomUUID();
+    const log = this.d.logger.child({ machine: slot, machinetype: mt.name, uuid });
+    const facts = {
+      factory: s.factoryName,
+      space: s.vacSpace,
+      uuid,
+      machinetype: mt.name,
+      processors,
+      hs06PerProcessor: s.hs06PerProcessor ?? 1,
+      memoryMb: s.mbPerProcessor * processors,
+      created,
+      shutdownTime,
+      shutdownCommand: mt.shutdownCommand,
+    };
+    const files: Record<string, string> = {};
+    for (const [k, path] of Object.entries(mt.userDataFiles)) files[k] = await readFile(path, "utf8");
+    const template = mt.userData ? await readFile(mt.userData, "utf8") : "";
+    const userData = substituteUserData(template, {
+      uuid,
+      space: s.vacSpace,
+      machinetype: mt.name,
+      machineHostname: slot,
+      managerVersion: this.d.version,
+      managerHostname: s.factoryName,
+      machinefeaturesUrl: "file:///etc/machinefeatures",
+      jobfeaturesUrl: "file:///etc/jobfeatures",
+      joboutputsUrl: "file:///etc/machineoutputs",
+      options: mt.userDataOptions,
+      files,
+    });
+    if (userData.unknown.length > 0)
+      log.warn({ event: "user_data_unknown_patterns", patterns: userData.unknown });
+    const dir = await this.d.store.createMachine({
+      created,
+      machinetype: mt.name,
+      slot,
+      uuid,
+      processors,
+      machinefeatures: renderMachineFeatures(facts),
+      jobfeatures: renderJobFeatures(facts),
+      userData: Buffer.from(userData.text),
+    });
+    log.info({ event: "machine_created", processors, shutdowntime: shutdownTime });
+    try {
+      await this.d.hypervisorFor(mt).start({
+        name: slot,
+        uuid,
+        slot: slotIndex,
+        machinetype: mt,
+        settings: s,
+        dir,
+        processors,
+        memoryMb: facts.memoryMb,
+        shutdownTime,
+        userData: Buffer.from(userData.text),
+      });
+      await this.d.store.markStarted(dir, this.d.clock.now());
+      log.info({ event: "machine_started" });
+    } catch (e) {
+      log.error({ event: "machine_start_failed", err: e instanceof Error ? e.message : String(e) });
+    }
+  }
+}

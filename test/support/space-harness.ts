@@ -1,0 +1,228 @@
+/**
+ * Runs a real Vac space for end-to-end tests: N `vacd` processes on 127.0.0.x, each with its own
+ * root, sharing one space; and `vac` as a separate process to look at it. Everything it starts
+ * is stopped by `stop()`, including the machines' process groups.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { makeTempRoot, type TempRoot } from "@vac/testkit";
+
+const run = promisify(execFile);
+const repo = new URL("../../..", import.meta.url).pathname;
+export const VACD = join(repo, "packages/vacd/bin/vacd.js");
+export const VAC = join(repo, "packages/vac/bin/vac.js");
+
+export interface MachinetypeSpec {
+  readonly name: string;
+  readonly share: number;
+  readonly payload: string;
+  readonly backoffSeconds?: number;
+  readonly fizzleSeconds?: number;
+  readonly maxWallclockSeconds?: number;
+}
+
+export interface SpaceSpec {
+  readonly factories: number;
+  readonly processorsPerFactory: number;
+  readonly machinetypes: readonly MachinetypeSpec[];
+  readonly firstAddress: number;
+  readonly cycleSeconds?: number;
+}
+
+export interface MachineOnDisk {
+  readonly factory: number;
+  readonly dir: string;
+  readonly machinetype: string;
+  readonly slot: string;
+  readonly created: number;
+  readonly finishedAt: number | undefined;
+  readonly shutdownMessage: string | undefined;
+}
+
+/** A UDP port that is free on every address the space will use. */
+async function freePort(addresses: readonly string[]): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 30_000);
+    const sockets = addresses.map(() => createSocket("udp4"));
+    const ok = await Promise.all(
+      sockets.map(
+        (s, i) =>
+          new Promise<boolean>((resolve) => {
+            s.once("error", () => resolve(false));
+            s.bind(port, addresses[i], () => resolve(true));
+          }),
+      ),
+    );
+    await Promise.all(sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    if (ok.every(Boolean)) return port;
+  }
+  throw new Error("no free UDP port found");
+}
+
+export class Space {
+  readonly names: string[];
+  readonly addresses: string[];
+  private readonly daemons = new Map<number, ChildProcess>();
+
+  private constructor(
+    readonly dir: TempRoot,
+    readonly spec: SpaceSpec,
+    readonly port: number,
+  ) {
+    this.names = Array.from({ length: spec.factories }, (_, i) => `f${i + 1}.e2e.test`);
+    this.addresses = Array.from({ length: spec.factories }, (_, i) => `127.0.0.${spec.firstAddress + i}`);
+  }
+
+  static async create(spec: SpaceSpec): Promise<Space> {
+    const dir = await makeTempRoot("vac-e2e-");
+    const addresses = Array.from({ length: spec.factories }, (_, i) => `127.0.0.${spec.firstAddress + i}`);
+    const space = new Space(dir, spec, await freePort(addresses));
+    for (let i = 0; i < spec.factories; i++) await space.writeRoot(i);
+    return space;
+  }
+
+  root(i: number): string {
+    return join(this.dir.path, `factory${i + 1}`);
+  }
+
+  private async writeRoot(i: number): Promise<void> {
+    const s = this.spec;
+    const conf = [
+      "[settings]",
+      "vac_space = e2e.vac.test",
+      `factory_name = ${this.names[i]}`,
+      `factories = ${this.names.join(" ")}`,
+      `factory_addresses = ${this.names.map((n, j) => `${n}=${this.addresses[j]}`).join(" ")}`,
+      `udp_port = ${this.port}`,
+      `udp_bind_address = ${this.addresses[i]}`,
+      "udp_timeout_seconds = 2",
+      `total_processors = ${s.processorsPerFactory}`,
+      `total_machines = ${s.processorsPerFactory}`,
+      `cycle_seconds = ${s.cycleSeconds ?? 1}`,
+      "",
+    ];
+    for (const m of s.machinetypes) {
+      conf.push(
+        `[machinetype ${m.name}]`,
+        `target_share = ${m.share}`,
+        "machine_model = process",
+        "user_data = user_data",
+        `backoff_seconds = ${m.backoffSeconds ?? 10}`,
+        `fizzle_seconds = ${m.fizzleSeconds ?? 3}`,
+        `max_wallclock_seconds = ${m.maxWallclockSeconds ?? 600}`,
+        "",
+      );
+      const files = join(this.root(i), "var/lib/vac/machinetypes", m.name, "files");
+      await mkdir(files, { recursive: true });
+      await writeFile(join(files, "user_data"), m.payload);
+    }
+    await mkdir(join(this.root(i), "etc"), { recursive: true });
+    await writeFile(join(this.root(i), "etc/vac.conf"), conf.join("\n"));
+  }
+
+  /** Starts factory i's vacd (again); its log goes to `<root>/vacd.log`. */
+  async startFactory(i: number): Promise<void> {
+    const { openSync } = await import("node:fs");
+    const log = openSync(join(this.root(i), "vacd.log"), "a");
+    const child = spawn(process.execPath, [VACD, "--root", this.root(i)], {
+      stdio: ["ignore", log, log],
+    });
+    this.daemons.set(i, child);
+  }
+
+  async startAll(): Promise<void> {
+    for (let i = 0; i < this.spec.factories; i++) await this.startFactory(i);
+  }
+
+  /** kill -9 of factory i's vacd, as a crash would. */
+  async killFactory(i: number): Promise<void> {
+    const child = this.daemons.get(i);
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGKILL");
+    await exited;
+    this.daemons.delete(i);
+  }
+
+  /** `vac ARGS --json --root <factory i's root>`, parsed. */
+  async vacJson(i: number, args: readonly string[]): Promise<unknown[]> {
+    const { stdout } = await run(process.execPath, [VAC, ...args, "--json", "--root", this.root(i)], {
+      timeout: 20_000,
+    });
+    return JSON.parse(stdout) as unknown[];
+  }
+
+  /** Every machine directory of every factory, read straight from disk. */
+  async machinesOnDisk(): Promise<MachineOnDisk[]> {
+    const found: MachineOnDisk[] = [];
+    for (let i = 0; i < this.spec.factories; i++) {
+      const machinesDir = join(this.root(i), "var/lib/vac/machines");
+      let names: string[] = [];
+      try {
+        names = await readdir(machinesDir);
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        const m = /^(\d+)_([a-z0-9-]+)_(.+)$/.exec(name);
+        if (!m) continue;
+        const dir = join(machinesDir, name);
+        const finished = await stat(join(dir, "finished")).catch(() => undefined);
+        const message = await readFile(join(dir, "joboutputs/shutdown_message"), "utf8").catch(
+          () => undefined,
+        );
+        found.push({
+          factory: i,
+          dir,
+          machinetype: m[2] ?? "",
+          slot: m[3] ?? "",
+          created: Number(m[1]),
+          finishedAt: finished ? finished.mtimeMs / 1000 : undefined,
+          shutdownMessage: message?.trim(),
+        });
+      }
+    }
+    return found.sort((a, b) => a.created - b.created);
+  }
+
+  /** Stops every vacd, then every machine process group, then removes the directory. */
+  async stop(): Promise<void> {
+    for (const i of [...this.daemons.keys()]) await this.killFactory(i);
+    const machines = await this.machinesOnDisk();
+    for (const m of machines) {
+      const text = await readFile(join(m.dir, "process.json"), "utf8").catch(() => "");
+      const pid = Number(/"pid"\s*:\s*(\d+)/.exec(text)?.[1]);
+      if (pid > 1) {
+        try {
+          process.kill(-pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+    }
+    await rm(this.dir.path, { recursive: true, force: true });
+  }
+}
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  intervalMs = 250,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}
