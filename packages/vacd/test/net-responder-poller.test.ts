@@ -1,0 +1,188 @@
+/** The responder and the poller over real UDP sockets on 127.0.0.x. */
+import assert from "node:assert/strict";
+import { createSocket } from "node:dgram";
+import { test } from "node:test";
+import type { FactoryAddress, MachineStatus, ResponderView } from "@vac/core";
+import { silentLogger } from "../src/log.js";
+import { pollSpace } from "../src/net/poller.js";
+import { Responder } from "../src/net/responder.js";
+
+const now = () => Date.now() / 1000;
+
+function view(factory: string, machinetypes: string[]): ResponderView {
+  return {
+    factory,
+    space: "s.example.com",
+    daemonVersion: "t",
+    machinetypes: machinetypes.map((machinetype) => ({
+      machinetype,
+      runningMachines: 1,
+      runningProcessors: 1,
+      runningHs06: 0,
+      numBeforeFizzle: 0,
+      shutdownMessage: null,
+      shutdownTime: null,
+      shutdownMachine: null,
+      maxWallclockSeconds: 100,
+      maxProcessors: 1,
+      fqan: null,
+      site: "example.com",
+    })),
+    machines: [],
+    status: {
+      runningMachines: 0,
+      runningProcessors: 0,
+      runningHs06: 0,
+      maxMachines: 1,
+      maxProcessors: 1,
+      maxHs06: 0,
+      rootDiskAvailKb: 1,
+      rootDiskAvailInodes: 1,
+      varDiskAvailKb: 1,
+      varDiskAvailInodes: 1,
+      memTotalKb: 1,
+      memAvailKb: 1,
+      swapTotalKb: 0,
+      swapFreeKb: 0,
+      loadAverage: 0,
+      kernelVersion: "k",
+      osIssue: "o",
+      bootTime: 1,
+      factoryHeartbeatTime: 1,
+      responderHeartbeatTime: 1,
+      configError: null,
+    },
+  };
+}
+
+async function responders(n: number) {
+  const rs: Responder[] = [];
+  const factories: FactoryAddress[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = new Responder({ address: `127.0.0.${42 + i}`, port: 0, logger: silentLogger(), now });
+    const port = await r.start();
+    const name = `f${i}.example.com`;
+    r.setView(view(name, ["a", "b", "c"]));
+    rs.push(r);
+    factories.push({ name, port, host: `127.0.0.${42 + i}` });
+  }
+  return { rs, factories, close: () => Promise.all(rs.map((r) => r.close())) };
+}
+
+test("a poll of three responders gathers every announced reply and returns without waiting for the timeout", async () => {
+  const { factories, close } = await responders(3);
+  try {
+    const r = await pollSpace({
+      factories,
+      space: "s.example.com",
+      queryType: "machinetypes_query",
+      timeoutSeconds: 5,
+      daemonVersion: "t",
+      now,
+    });
+    assert.equal(r.replies.length, 9);
+    assert.deepEqual(r.answered.sort(), ["f0.example.com", "f1.example.com", "f2.example.com"]);
+    assert.deepEqual(r.silent, []);
+    assert.ok(r.durationMs < 1000, `took ${r.durationMs} ms`);
+    const machines = await pollSpace({
+      factories,
+      space: "s.example.com",
+      queryType: "machines_query",
+      timeoutSeconds: 5,
+      daemonVersion: "t",
+      now,
+    });
+    assert.equal(machines.replies.length, 3, "a factory without slots still answers (factory_status)");
+  } finally {
+    await close();
+  }
+});
+
+test("a silent factory is reported after the timeout and counts as holding nothing", async () => {
+  const { factories, close } = await responders(1);
+  try {
+    const silent = { name: "gone.example.com", port: 9, host: "127.0.0.60" };
+    const r = await pollSpace({
+      factories: [...factories, silent],
+      space: "s.example.com",
+      queryType: "machinetypes_query",
+      timeoutSeconds: 1,
+      daemonVersion: "t",
+      now,
+    });
+    assert.deepEqual(r.silent, ["gone.example.com"]);
+    assert.equal(r.replies.length, 3);
+    assert.ok(r.durationMs >= 900);
+  } finally {
+    await close();
+  }
+});
+
+test("garbage and wrong-space datagrams are dropped, counted, and the responder still answers", async () => {
+  const { rs, factories, close } = await responders(1);
+  const s = createSocket("udp4");
+  try {
+    const f = factories[0]!;
+    for (const junk of ["{", "[]", '{"message_type":"machines_query"}', "x".repeat(60000)]) {
+      await new Promise<void>((r) => s.send(Buffer.from(junk), f.port, f.host, () => r()));
+    }
+    const wrongSpace = await pollSpace({
+      factories,
+      space: "other.example.com",
+      queryType: "machines_query",
+      timeoutSeconds: 0.5,
+      daemonVersion: "t",
+      now,
+    });
+    assert.equal(wrongSpace.replies.length, 0);
+    await new Promise((r) => setTimeout(r, 100));
+    const drops = Object.fromEntries(rs[0]!.dropCounts());
+    assert.equal(drops.not_json, 2);
+    assert.equal(drops.not_object, 1);
+    assert.equal(drops.bad_field, 1);
+    assert.ok((drops.wrong_space ?? 0) >= 1);
+    const ok = await pollSpace({
+      factories,
+      space: "s.example.com",
+      queryType: "factory_query",
+      timeoutSeconds: 2,
+      daemonVersion: "t",
+      now,
+    });
+    assert.equal(ok.replies.length, 1);
+  } finally {
+    s.close();
+    await close();
+  }
+});
+
+test("a reply with a wrong cookie is not accepted", async () => {
+  const fake = createSocket("udp4");
+  await new Promise<void>((r) => fake.bind(0, "127.0.0.50", () => r()));
+  fake.on("message", (_msg, peer) => {
+    const reply: Partial<MachineStatus> & Record<string, unknown> = {
+      message_type: "factory_status",
+      vacquery_version: "VacQuery 01.03",
+      daemon_version: "x",
+      space: "s.example.com",
+      cookie: "ab".repeat(32),
+      time_sent: 1,
+      factory: "spoof.example.com",
+    };
+    fake.send(Buffer.from(JSON.stringify(reply)), peer.port, peer.address);
+  });
+  try {
+    const r = await pollSpace({
+      factories: [{ name: "spoof.example.com", port: fake.address().port, host: "127.0.0.50" }],
+      space: "s.example.com",
+      queryType: "factory_query",
+      timeoutSeconds: 0.5,
+      daemonVersion: "t",
+      now,
+    });
+    assert.equal(r.replies.length, 0);
+    assert.ok((r.drops.bad_cookie ?? 0) + (r.drops.bad_field ?? 0) >= 1);
+  } finally {
+    fake.close();
+  }
+});
