@@ -165,7 +165,7 @@ export class FactoryLoop {
     await store.removeOldMachines(snapshots, config.settings.machinesDirDays, now).then((removed) => {
       if (removed.length > 0) logger.info({ event: "machine_dirs_removed", removed });
     });
-    await this.maybeStart(config, slots);
+    await this.maybeStart(config, slots, snapshots);
   }
 
   private async destroyZombie(slot: string): Promise<void> {
@@ -239,7 +239,11 @@ export class FactoryLoop {
   }
 
   /** Starts at most one machine a cycle, as Vac did: a freed slot triggers the next cycle soon. */
-  private async maybeStart(config: VacConfig, slots: SlotState[]): Promise<void> {
+  private async maybeStart(
+    config: VacConfig,
+    slots: SlotState[],
+    snapshots: readonly MachineSnapshot[],
+  ): Promise<void> {
     const { logger, clock } = this.d;
     const busy = slots.filter((s) => s.machine && !s.machine.finished);
     const free = slots.find((s) => !s.machine || s.machine.finished);
@@ -288,7 +292,7 @@ export class FactoryLoop {
     slotIndex: number,
     processors: number,
     shutdownTime: number,
-  ): Promise<void> {
+  ): Promise<MachineSnapshot | undefined> {
     const s = config.settings;
     const created = this.d.clock.now();
     const uuid = randomUUID();
@@ -347,10 +351,14 @@ export class FactoryLoop {
         shutdownTime,
         userData: Buffer.from(userData.text),
       });
-      await this.d.store.markStarted(dir, this.d.clock.now());
+      const startedAt = this.d.clock.now();
+      await this.d.store.markStarted(dir, startedAt);
       log.info({ event: "machine_started" });
+      const snapshot = (await this.d.store.snapshot(() => undefined)).find((m) => m.dir === dir);
+      return snapshot;
     } catch (e) {
       log.error({ event: "machine_start_failed", err: e instanceof Error ? e.message : String(e) });
+      return undefined;
     }
   }
 }
