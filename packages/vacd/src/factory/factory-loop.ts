@@ -274,14 +274,22 @@ export class FactoryLoop {
     const chosen = decision.chosen;
     const mt = chosen && config.machinetypes.find((m) => m.name === chosen.machinetype);
     if (!chosen || !mt) return;
-    await this.startMachine(
+    const index = slots.indexOf(free);
+    const started = await this.startMachine(
       config,
       mt,
       free.slot,
-      slots.indexOf(free),
+      index,
       chosen.processors,
       chosen.shutdownTime,
     );
+    // Tell the space at once: peers deciding now must count this machine (and, for a machinetype
+    // just out of backoff, see it as a probe still before fizzle_seconds).
+    if (started) {
+      const derived = { state: "starting", action: { kind: "none" }, beforeFizzle: true } as const;
+      slots[index] = { slot: free.slot, machine: started, derived, cpuSeconds: 0 };
+      await this.publish(config, slots, snapshots);
+    }
     this.soon(refillDelayMs(this.d.random));
   }
 

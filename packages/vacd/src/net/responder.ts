@@ -86,12 +86,24 @@ export class Responder {
   private handle(msg: Buffer, peer: RemoteInfo): void {
     try {
       const decoded = decodeMessage(msg);
-      if (!decoded.ok) return this.drop(decoded.reason, peer, decoded.detail);
+      if (!decoded.ok) {
+        this.drop(decoded.reason, peer, decoded.detail);
+        return;
+      }
       const view = this.view;
-      if (!view) return this.drop("unexpected", peer, "no state yet");
+      if (!view) {
+        this.drop("unexpected", peer, "no state yet");
+        return;
+      }
       const query = decoded.message;
-      if (!query.messageType.endsWith("_query")) return this.drop("unexpected", peer, query.messageType);
-      if (query.space !== view.space) return this.drop("wrong_space", peer, query.space);
+      if (!query.messageType.endsWith("_query")) {
+        this.drop("unexpected", peer, query.messageType);
+        return;
+      }
+      if (query.space !== view.space) {
+        this.drop("wrong_space", peer, query.space);
+        return;
+      }
       const now = this.options.now();
       for (const reply of repliesFor(view, query as Query, now, VACQUERY_VERSION)) {
         this.socket?.send(encodeMessage(reply), peer.port, peer.address);
