@@ -1,7 +1,7 @@
 /** The state store on a real temporary root, and the process machine model with real processes. */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { type Machinetype, vacPaths } from "@vac/core";
