@@ -80,6 +80,10 @@ export class ProcessHypervisor implements Hypervisor {
           VAC_UUID: launch.uuid,
         },
       });
+      // Listen before anything is awaited: a short payload may be gone by the next tick.
+      child.once("exit", () => {
+        for (const l of this.listeners) l(launch.name);
+      });
       await new Promise<void>((resolve, reject) => {
         child.once("spawn", () => resolve());
         child.once("error", reject);
@@ -90,9 +94,6 @@ export class ProcessHypervisor implements Hypervisor {
         join(launch.dir, "process.json"),
         JSON.stringify({ pid, startTicks: stat?.startTicks ?? "" }),
       );
-      child.once("exit", () => {
-        for (const l of this.listeners) l(launch.name);
-      });
       child.unref();
     } finally {
       await log.close();
