@@ -38,6 +38,10 @@ export interface LoadConfigResult {
   readonly problems: readonly ConfigProblem[];
 }
 
+function badValue(source: ValueSource, option: string, value: string, expected: string): ConfigProblem {
+  return configProblem("VAC_ERR_CONFIG_BAD_VALUE", { ...source, option, value, expected });
+}
+
 type Typed = Map<string, { value: ConfigValue; source: ValueSource }>;
 
 interface SectionValues {
@@ -89,14 +93,7 @@ function typeSection(
     }
     const converted = convertValue(raw.value, def.type);
     if (!converted.ok) {
-      problems.push(
-        configProblem("VAC_ERR_CONFIG_BAD_VALUE", {
-          ...source,
-          option: name,
-          value: raw.value,
-          expected: converted.expected,
-        }),
-      );
+      problems.push(badValue(source, name, raw.value, converted.expected));
       continue;
     }
     typed.set(def.name, { value: converted.value, source });
@@ -334,14 +331,7 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
     const source = { file: raw.file, line: raw.line };
     const converted = convertValue(raw.value, { kind: "number", min: 0 });
     if (!converted.ok) {
-      problems.push(
-        configProblem("VAC_ERR_CONFIG_BAD_VALUE", {
-          ...source,
-          option: name,
-          value: raw.value,
-          expected: converted.expected,
-        }),
-      );
+      problems.push(badValue(source, name, raw.value, converted.expected));
     } else if (!merged.machinetypes.has(name)) {
       problems.push(configProblem("VAC_ERR_CONFIG_UNKNOWN_MACHINETYPE", { ...source, name }, "warning"));
     } else shares.set(name, { value: converted.value as number, source });

@@ -87,19 +87,36 @@ function printSilent(io: Io, silent: readonly string[]): void {
 const only = <T extends Reply>(replies: readonly Reply[], type: T["messageType"]) =>
   replies.filter((r): r is T => r.messageType === type);
 
-export const machinesCommand: VacCommand = {
-  command: "machines [factory..]",
-  describe: "list the machines (slots) of the space, like qstat",
-  builder: options,
-  async run(args, io) {
-    const { result } = await poll(args as unknown as QueryArgs, "machines_query");
-    const machines = only<MachineStatus>(result.replies, "machine_status");
-    if ((args as unknown as QueryArgs).json) io.out(JSON.stringify(machines, null, 2));
-    else io.out(formatMachines(machines, Date.now() / 1000));
-    printSilent(io, result.silent);
-    return 0;
-  },
-};
+/** A command that polls with one query and prints one table of one reply type. */
+function listCommand<T extends Reply>(
+  command: string,
+  describe: string,
+  queryType: Query["messageType"],
+  replyType: T["messageType"],
+  format: (replies: readonly T[], now: number) => string,
+): VacCommand {
+  return {
+    command,
+    describe,
+    builder: options,
+    async run(args, io) {
+      const { result } = await poll(args as unknown as QueryArgs, queryType);
+      const replies = only<T>(result.replies, replyType);
+      if ((args as unknown as QueryArgs).json) io.out(JSON.stringify(replies, null, 2));
+      else io.out(format(replies, Date.now() / 1000));
+      printSilent(io, result.silent);
+      return 0;
+    },
+  };
+}
+
+export const machinesCommand = listCommand<MachineStatus>(
+  "machines [factory..]",
+  "list the machines (slots) of the space, like qstat",
+  "machines_query",
+  "machine_status",
+  formatMachines,
+);
 
 async function machinetypes(args: QueryArgs, io: Io, name?: string): Promise<number> {
   const { result, config } = await poll(args, "machinetypes_query");
@@ -130,16 +147,10 @@ export const machinetypeCommand: VacCommand = {
   run: (args, io) => machinetypes(args as unknown as QueryArgs, io, String(args.name)),
 };
 
-export const factoriesCommand: VacCommand = {
-  command: "factories [factory..]",
-  describe: "the factories of the space: machines, load, memory, disk, heartbeats",
-  builder: options,
-  async run(args, io) {
-    const { result } = await poll(args as unknown as QueryArgs, "factory_query");
-    const factories = only<FactoryStatus>(result.replies, "factory_status");
-    if ((args as unknown as QueryArgs).json) io.out(JSON.stringify(factories, null, 2));
-    else io.out(formatFactories(factories, Date.now() / 1000));
-    printSilent(io, result.silent);
-    return 0;
-  },
-};
+export const factoriesCommand = listCommand<FactoryStatus>(
+  "factories [factory..]",
+  "the factories of the space: machines, load, memory, disk, heartbeats",
+  "factory_query",
+  "factory_status",
+  formatFactories,
+);
