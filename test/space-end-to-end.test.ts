@@ -156,7 +156,10 @@ test("the space backs off from a machinetype whose machines say 300 No more work
     windows.set(lastAbortBefore, (windows.get(lastAbortBefore) ?? 0) + 1);
   }
   for (const [abortAt, probes] of windows) {
-    assert.ok(probes <= 2, `${probes} probes after the abort at ${abortAt}`);
+    const story = dry
+      .map((m) => `f${m.factory + 1} created ${m.created} ended ${m.finishedAt?.toFixed(2)}`)
+      .join("; ");
+    assert.ok(probes <= 2, `${probes} probes after the abort at ${abortAt}: ${story}`);
   }
   // Meanwhile the other machinetype kept the slots busy: the space did not stall.
   const busy = (await space.machinesOnDisk()).filter((m) => m.machinetype === "busy");

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { makeTempRoot, type TempRoot } from "@vac/testkit";
@@ -170,7 +170,9 @@ export class Space {
         const m = /^(\d+)_([a-z0-9-]+)_(.+)$/.exec(name);
         if (!m) continue;
         const dir = join(machinesDir, name);
-        const finished = await stat(join(dir, "finished")).catch(() => undefined);
+        // The outcome's own time, as the factories use it for backoff (not when it was recorded).
+        const record = await readFile(join(dir, "finished"), "utf8").catch(() => undefined);
+        const finished = record ? (JSON.parse(record) as { time: number }) : undefined;
         const message = await readFile(join(dir, "joboutputs/shutdown_message"), "utf8").catch(
           () => undefined,
         );
@@ -180,7 +182,7 @@ export class Space {
           machinetype: m[2] ?? "",
           slot: m[3] ?? "",
           created: Number(m[1]),
-          finishedAt: finished ? finished.mtimeMs / 1000 : undefined,
+          finishedAt: finished?.time,
           shutdownMessage: message?.trim(),
         });
       }

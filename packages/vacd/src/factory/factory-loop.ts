@@ -11,9 +11,12 @@ import { readFile } from "node:fs/promises";
 import type { ResponderView } from "@vac/core";
 import {
   type Clock,
+  type Decision,
   decideMachinetype,
   deriveMachine,
+  foldCensus,
   type HypervisorView,
+  type LocalFacts,
   type MachineSnapshot,
   type Machinetype,
   type MachinetypeStatus,
@@ -161,11 +164,15 @@ export class FactoryLoop {
         cpuSeconds: dom?.cpu ?? 0,
       });
     }
-    await this.publish(config, slots, snapshots);
-    await store.removeOldMachines(snapshots, config.settings.machinesDirDays, now).then((removed) => {
+    // What this cycle recorded must be in what the space hears now, before anything is started:
+    // an abort recorded a moment ago is exactly what stops the next start of that machinetype.
+    const updated = new Map(slots.flatMap((x) => (x.machine ? [[x.machine.dir, x.machine] as const] : [])));
+    const latest = snapshots.map((m) => updated.get(m.dir) ?? m);
+    await this.publish(config, slots, latest);
+    await store.removeOldMachines(latest, config.settings.machinesDirDays, now).then((removed) => {
       if (removed.length > 0) logger.info({ event: "machine_dirs_removed", removed });
     });
-    await this.maybeStart(config, slots, snapshots);
+    await this.maybeStart(config, slots, latest);
   }
 
   private async destroyZombie(slot: string): Promise<void> {
@@ -244,33 +251,25 @@ export class FactoryLoop {
     slots: SlotState[],
     snapshots: readonly MachineSnapshot[],
   ): Promise<void> {
-    const { logger, clock } = this.d;
     const busy = slots.filter((s) => s.machine && !s.machine.finished);
     const free = slots.find((s) => !s.machine || s.machine.finished);
     if (!free) return;
     const host = await this.d.hostFacts();
-    const poll = await this.d.pollMachinetypes(config);
-    const decision = decideMachinetype({
-      settings: config.settings,
-      machinetypes: config.machinetypes,
-      census: poll.replies,
-      local: {
-        processorsInUse: busy.reduce((n, s) => n + (s.machine?.processors ?? 0), 0),
-        machinesInUse: busy.length,
-        loadAverage1m: host.loadAverage1m,
-        stateDiskFreeBytes: host.stateDiskAvailKb * 1024,
-      },
-      now: clock.now(),
-      random: this.d.random,
-    });
-    logger.info({
-      event: "decision",
-      chosen: decision.chosen?.machinetype ?? null,
-      refusal: decision.refusal ?? null,
-      ranked: decision.ranked.map((r) => r.machinetype),
-      excluded: decision.excluded,
-      silent: poll.silent,
-    });
+    const local = {
+      processorsInUse: busy.reduce((n, s) => n + (s.machine?.processors ?? 0), 0),
+      machinesInUse: busy.length,
+      loadAverage1m: host.loadAverage1m,
+      stateDiskFreeBytes: host.stateDiskAvailKb * 1024,
+    };
+    let decision = await this.decide(config, local);
+    // A machinetype just out of backoff gets one or two probes, not one per factory: factories
+    // whose cycles met at that moment would all read the same census, so a probe is started
+    // only after a random pause and a second look, by which time another's probe is visible.
+    const probing = decision.chosen && decision.probe;
+    if (probing) {
+      await new Promise<void>((resolve) => this.d.clock.setTimer(this.d.random() * 1000, resolve));
+      decision = await this.decide(config, local);
+    }
     const chosen = decision.chosen;
     const mt = chosen && config.machinetypes.find((m) => m.name === chosen.machinetype);
     if (!chosen || !mt) return;
@@ -291,6 +290,32 @@ export class FactoryLoop {
       await this.publish(config, slots, snapshots);
     }
     this.soon(refillDelayMs(this.d.random));
+  }
+
+  private async decide(config: VacConfig, local: LocalFacts): Promise<Decision & { probe: boolean }> {
+    const poll = await this.d.pollMachinetypes(config);
+    const decision = decideMachinetype({
+      settings: config.settings,
+      machinetypes: config.machinetypes,
+      census: poll.replies,
+      local,
+      now: this.d.clock.now(),
+      random: this.d.random,
+    });
+    this.d.logger.info({
+      event: "decision",
+      chosen: decision.chosen?.machinetype ?? null,
+      refusal: decision.refusal ?? null,
+      ranked: decision.ranked.map((r) => r.machinetype),
+      excluded: decision.excluded,
+      silent: poll.silent,
+    });
+    const mt = config.machinetypes.find((m) => m.name === decision.chosen?.machinetype);
+    const lastAbort = mt ? (foldCensus(poll.replies, 1).get(mt.name)?.lastAbort ?? 0) : 0;
+    // A probe: the first machines after a recent backoff, not any start of a type that once aborted.
+    const recent =
+      mt !== undefined && lastAbort > this.d.clock.now() - 2 * (mt.backoffSeconds + mt.fizzleSeconds);
+    return { ...decision, probe: recent };
   }
 
   private async startMachine(

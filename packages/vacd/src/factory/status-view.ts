@@ -47,7 +47,9 @@ export function buildResponderView(
   const hs06 = s.hs06PerProcessor ?? 0;
   const machinetypes: MachinetypeStatusBody[] = config.machinetypes.map((mt) => {
     const mine = slots.filter((x) => x.machine?.machinetype === mt.name && live(x));
-    const running = mine.filter((x) => x.derived?.state === "running");
+    // Machines still starting count as running: a peer deciding now must not start another
+    // machine of a type whose share this one has just taken (as Vac counted them).
+    const running = mine;
     const last = finished
       .filter((m) => m.machinetype === mt.name && m.finished)
       .reduce<MachineSnapshot | undefined>(
