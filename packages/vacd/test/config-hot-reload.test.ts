@@ -13,7 +13,7 @@ import { type ConfigEvent, ConfigWatcher } from "../src/config/index.js";
 const conf = (share: number, extra = "") =>
   `[settings]\nvac_space = s.example.com\nfactories = wn01.example.com\n${extra}[machinetype a]\ntarget_share = ${share}\n`;
 
-function nextEvent(w: ConfigWatcher, timeoutMs = 2000): Promise<ConfigEvent> {
+function nextEvent(w: ConfigWatcher, timeoutMs = 5000): Promise<ConfigEvent> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`no configuration event within ${timeoutMs} ms`)),

@@ -7,9 +7,13 @@
  * atomic anyway) or by an editor (truncate, then write, maybe in two steps) is never applied. A
  * configuration with errors never replaces the last good one: it is reported, and stays
  * reported (`problems`) until a good one arrives.
+ *
+ * Besides the watcher's events, a cheap look once a second at the files' sizes and times (and
+ * the names in /etc/vac.d) catches what inotify cannot see, such as a change made on another
+ * host of a shared /etc, or an event lost while the watcher was busy.
  */
-import { stat } from "node:fs/promises";
-import { dirname } from "node:path";
+import { readdir, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import type { ConfigProblem, VacConfig } from "@vac/core";
 import { hasErrors } from "@vac/core";
 import { type FSWatcher, watch } from "chokidar";
@@ -20,6 +24,8 @@ export interface ConfigWatcherOptions {
   readonly hostname?: string;
   /** How long every file must be unchanged before it is read. */
   readonly settleMs?: number;
+  /** How often the files are looked at regardless of events (default 1000 ms; 0: never). */
+  readonly pollMs?: number;
 }
 
 export type ConfigEvent =
@@ -36,6 +42,10 @@ export class ConfigWatcher {
   private current: VacConfig | undefined;
   private currentProblems: readonly ConfigProblem[] = [];
   private appliedDigest = "";
+  private poller: NodeJS.Timeout | undefined;
+  private lastFingerprint = "";
+  private watchedFiles: readonly string[] = [];
+  private lastPaths: DiskConfigResult["paths"] | undefined;
 
   constructor(private readonly options: ConfigWatcherOptions) {}
 
@@ -71,6 +81,18 @@ export class ConfigWatcher {
     this.watcher.on("all", () => this.changed());
     this.watcher.on("error", () => this.changed());
     await new Promise<void>((resolve) => this.watcher?.once("ready", () => resolve()));
+    this.watchedFiles = [p.runConf, join(p.etcDir, "vac.conf"), ...first.files];
+    this.lastFingerprint = await this.fingerprint();
+    const pollMs = this.options.pollMs ?? 1000;
+    if (pollMs > 0)
+      this.poller = setInterval(() => {
+        void this.fingerprint().then((f) => {
+          if (f !== this.lastFingerprint) {
+            this.lastFingerprint = f;
+            this.changed();
+          }
+        });
+      }, pollMs);
     return first;
   }
 
@@ -82,8 +104,24 @@ export class ConfigWatcher {
 
   async close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
+    if (this.poller) clearInterval(this.poller);
     await this.watcher?.close();
     this.watcher = undefined;
+  }
+
+  /** Sizes and times of the files last read, and the names in /etc/vac.d. */
+  private async fingerprint(): Promise<string> {
+    const confDir = this.lastPaths?.confDir;
+    const names = confDir ? await readdir(confDir).catch(() => [] as string[]) : [];
+    const files = [...new Set([...this.watchedFiles, ...names.map((n) => join(confDir ?? "", n))])].sort();
+    const parts = await Promise.all(
+      files.map((f) =>
+        stat(f)
+          .then((st) => `${f}:${st.size}:${st.mtimeMs}`)
+          .catch(() => `${f}:-`),
+      ),
+    );
+    return parts.join("\n");
   }
 
   private changed(): void {
@@ -127,6 +165,8 @@ export class ConfigWatcher {
           await new Promise((r) => setTimeout(r, settle - stillFor));
           continue;
         }
+        this.lastPaths = result.paths;
+        this.watchedFiles = [result.paths.runConf, join(result.paths.etcDir, "vac.conf"), ...result.files];
         this.apply(result);
         return result;
       }
