@@ -35,6 +35,7 @@ const settings = (over: Partial<Settings> = {}): Settings => ({
   hypervisorSsh: undefined,
   hypervisorSshKey: undefined,
   hypervisorSshKnownHosts: undefined,
+  hypervisorTimeoutSeconds: 60,
   diskGbPerProcessor: 40,
   rootPublicKey: "/root/.ssh/id_rsa.pub",
   gocdbSitename: "example.com",

@@ -1,3 +1,5 @@
 export * from "./fake-clock.js";
 export * from "./require.js";
+export * from "./sshd.js";
 export * from "./temp-root.js";
+export * from "./tiny-guest.js";

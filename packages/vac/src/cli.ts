@@ -7,6 +7,7 @@ import { EXIT, VacError } from "@vac/core";
 import yargs, { type Argv } from "yargs";
 import type { Io, VacCommand } from "./commands/command.js";
 import { configCommand } from "./commands/config.js";
+import { consoleCommand } from "./commands/console.js";
 import { demoCommand } from "./commands/demo.js";
 import {
   factoriesCommand,
@@ -20,6 +21,7 @@ const COMMANDS: readonly VacCommand[] = [
   machinetypesCommand,
   machinetypeCommand,
   factoriesCommand,
+  consoleCommand,
   configCommand,
   demoCommand,
 ];

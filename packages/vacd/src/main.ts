@@ -5,12 +5,11 @@
  * vacd stops, and a restarted vacd adopts them from the state directory.
  */
 import { parseArgs } from "node:util";
-import { formatConfigProblem, hasErrors, type Machinetype, type VacConfig } from "@vac/core";
+import { formatConfigProblem, hasErrors, type VacConfig } from "@vac/core";
 import { ConfigWatcher } from "./config/config-watcher.js";
 import { FactoryLoop } from "./factory/factory-loop.js";
 import { readHostFacts } from "./host/host-facts.js";
-import type { Hypervisor } from "./hypervisor/hypervisor.js";
-import { ProcessHypervisor } from "./hypervisor/process.js";
+import { Hypervisors } from "./hypervisor/hypervisors.js";
 import { createLogger } from "./log.js";
 import { pollSpace } from "./net/poller.js";
 import { Responder } from "./net/responder.js";
@@ -82,12 +81,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     port,
   });
 
-  const processes = new ProcessHypervisor();
-  const hypervisorFor = (mt: Machinetype): Hypervisor => {
-    if (mt.machineModel === "process") return processes;
-    // libvirt models arrive with the libvirt driver; until then they cannot start.
-    throw new Error(`machine_model ${mt.machineModel} is not available in this build`);
-  };
+  const hypervisors = new Hypervisors(first.paths.stateDir);
   const loop = new FactoryLoop({
     paths: first.paths,
     clock: realClock,
@@ -100,8 +94,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       const e = watcher.problems.find((p) => p.severity === "error");
       return e ? formatConfigProblem(e).slice(0, 1000) : null;
     },
-    hypervisorFor,
-    allHypervisors: () => [processes],
+    hypervisorFor: (mt) => hypervisors.for(mt, config.settings),
+    allHypervisors: () => hypervisors.all(config),
     pollMachinetypes: async (c) => {
       const r = await pollSpace({
         factories: c.settings.factories,
@@ -141,4 +135,5 @@ export async function main(argv: readonly string[]): Promise<void> {
   loop.stop();
   await responder.close();
   await watcher.close();
+  await hypervisors.close();
 }

@@ -29,6 +29,8 @@ function describe(type: OptionType): string {
       return "a DNS-style name (letters, digits, hyphens and dots)";
     case "path":
       return "a path";
+    case "pattern":
+      return type.expected;
     default:
       return "a value";
   }
@@ -41,6 +43,8 @@ export function convertValue(raw: string, type: OptionType): Converted {
   switch (type.kind) {
     case "string":
       return { ok: true, value: v };
+    case "pattern":
+      return type.pattern.test(v) ? { ok: true, value: v } : fail();
     case "path":
       return v === "" || v.includes("\0") ? fail() : { ok: true, value: v };
     case "hostname":

@@ -14,6 +14,8 @@ export type OptionType =
   | { readonly kind: "time" }
   | { readonly kind: "list" }
   | { readonly kind: "enum"; readonly values: readonly string[] }
+  /** A string that must match `pattern`; `expected` says what in words. */
+  | { readonly kind: "pattern"; readonly pattern: RegExp; readonly expected: string }
   /** `files`: relative paths resolve under the machinetype's files directory and must exist. */
   | { readonly kind: "path"; readonly files?: boolean };
 
@@ -161,6 +163,13 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     { ext: true },
   ),
   s("hypervisor_ssh_key", { kind: "path" }, undefined, "Private key for hypervisor_ssh.", { ext: true }),
+  s(
+    "hypervisor_timeout_seconds",
+    { kind: "seconds", min: 1 },
+    "60",
+    "A virsh, qemu-img or genisoimage command still running after this long is killed and the cycle goes on.",
+    { ext: true },
+  ),
   s(
     "hypervisor_ssh_known_hosts",
     { kind: "path" },
@@ -315,9 +324,17 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "no",
     "Copy the machine's output files to the log when it finishes.",
   ),
-  m("network", { kind: "string" }, "user", "libvirt networking: user, network:NAME or bridge:NAME.", {
-    ext: true,
-  }),
+  m(
+    "network",
+    {
+      kind: "pattern",
+      pattern: /^(user|none|(network|bridge):[A-Za-z0-9][A-Za-z0-9_.:-]{0,63})$/,
+      expected: "user, none, network:NAME or bridge:NAME",
+    },
+    "user",
+    "libvirt networking: user (QEMU user-mode), none, network:NAME (a libvirt network) or bridge:NAME (a host bridge).",
+    { ext: true },
+  ),
 ];
 
 /** Options the original Vac read that have no meaning here: accepted with a warning. */

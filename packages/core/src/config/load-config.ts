@@ -188,6 +188,7 @@ function buildSettings(input: LoadConfigInput, v: SectionValues, problems: Confi
       input.paths,
       get<string>(t, "hypervisor_ssh_known_hosts") ?? "/etc/vac/known_hosts",
     ),
+    hypervisorTimeoutSeconds: get<number>(t, "hypervisor_timeout_seconds") ?? 60,
     diskGbPerProcessor: get<number>(t, "disk_gb_per_processor") ?? 40,
     rootPublicKey: underRoot(input.paths, get<string>(t, "root_public_key") ?? "/root/.ssh/id_rsa.pub"),
     gocdbSitename: get<string>(t, "gocdb_sitename") ?? vacSpace.split(".").slice(1).join("."),

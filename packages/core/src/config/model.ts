@@ -41,6 +41,8 @@ export interface Settings {
   readonly hypervisorSsh: string | undefined;
   readonly hypervisorSshKey: string | undefined;
   readonly hypervisorSshKnownHosts: string | undefined;
+  /** A hypervisor command (virsh, qemu-img, genisoimage) running longer is killed. */
+  readonly hypervisorTimeoutSeconds: number;
   readonly diskGbPerProcessor: number;
   readonly rootPublicKey: string;
   readonly gocdbSitename: string;

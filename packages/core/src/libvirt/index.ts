@@ -1,1 +1,3 @@
-export {};
+export * from "./domain-xml.js";
+export * from "./virsh-output.js";
+export * from "./xml-writer.js";

@@ -1,3 +1,4 @@
+export * from "./context-files.js";
 export * from "./derive-machine.js";
 export * from "./mjf.js";
 export * from "./names.js";

@@ -1,1 +1,2 @@
-export {};
+export * from "./context-iso.js";
+export * from "./machine-key.js";

@@ -52,6 +52,15 @@ export interface FactoryDeps {
   hostFacts(): Promise<HostFacts>;
 }
 
+function derivationRules(config: VacConfig, mt: Machinetype | undefined) {
+  return {
+    fizzleSeconds: mt?.fizzleSeconds ?? 600,
+    heartbeatFile: mt?.heartbeatFile,
+    heartbeatSeconds: mt?.heartbeatSeconds ?? 0,
+    cycleSeconds: config.settings.cycleSeconds,
+  };
+}
+
 export class FactoryLoop {
   private running = false;
   private again = false;
@@ -120,23 +129,10 @@ export class FactoryLoop {
     const names = [...new Set([...slotNames, ...current.keys()])];
     const dirs = new Map([...current].map(([slot, s]) => [slot, s.dir]));
     // The hypervisors' view; if one cannot answer, nothing is destroyed or started this cycle.
-    const domains = new Map<string, { state: HypervisorView; cpu: number }>();
-    for (const h of this.d.allHypervisors()) {
-      try {
-        await h.check();
-        for (const dom of await h.list(names, dirs)) {
-          const state: HypervisorView =
-            dom.state === "paused" ? "paused" : dom.state === "running" ? "running" : "stopped";
-          domains.set(dom.name, { state, cpu: dom.cpuSeconds ?? 0 });
-        }
-      } catch (e) {
-        logger.warn({
-          event: "hypervisor_unavailable",
-          hypervisor: h.description,
-          err: e instanceof Error ? e.message : String(e),
-        });
-        return;
-      }
+    const domains = await this.readHypervisors(names, dirs);
+    if (!domains) {
+      await this.publishWithoutHypervisor(config, slotNames, current, snapshots);
+      return;
     }
     const now = clock.now();
     const slots: SlotState[] = [];
@@ -149,12 +145,7 @@ export class FactoryLoop {
         continue;
       }
       const mt = config.machinetypes.find((m) => m.name === machine.machinetype);
-      const rules = {
-        fizzleSeconds: mt?.fizzleSeconds ?? 600,
-        heartbeatFile: mt?.heartbeatFile,
-        heartbeatSeconds: mt?.heartbeatSeconds ?? 0,
-        cycleSeconds: config.settings.cycleSeconds,
-      };
+      const rules = derivationRules(config, mt);
       const derived = deriveMachine(machine, dom?.state ?? "stopped", rules, now);
       const updated = await this.act(config, machine, derived, mt, dom?.cpu ?? 0, now);
       slots.push({
@@ -173,6 +164,63 @@ export class FactoryLoop {
       if (removed.length > 0) logger.info({ event: "machine_dirs_removed", removed });
     });
     await this.maybeStart(config, slots, latest);
+  }
+
+  /** Every hypervisor's domains by name, or undefined (logged) when one cannot be read. */
+  private async readHypervisors(
+    names: readonly string[],
+    dirs: ReadonlyMap<string, string>,
+  ): Promise<Map<string, { state: HypervisorView; cpu: number }> | undefined> {
+    const domains = new Map<string, { state: HypervisorView; cpu: number }>();
+    for (const h of this.d.allHypervisors()) {
+      try {
+        await h.check();
+        for (const dom of await h.list(names, dirs)) {
+          const state: HypervisorView =
+            dom.state === "paused" ? "paused" : dom.state === "running" ? "running" : "stopped";
+          domains.set(dom.name, { state, cpu: dom.cpuSeconds ?? 0 });
+        }
+      } catch (e) {
+        this.d.logger.warn(
+          {
+            event: "hypervisor_unavailable",
+            hypervisor: h.description,
+            code: (e as { code?: string }).code,
+            err: e instanceof Error ? e.message : String(e),
+          },
+          "starting and destroying nothing until the hypervisor answers",
+        );
+        return undefined;
+      }
+    }
+    return domains;
+  }
+
+  /**
+   * Without the hypervisor's view the factory still tells the space what it holds, from disk:
+   * machines not known to have finished are reported as running (so peers keep counting them),
+   * and nothing is acted on.
+   */
+  private async publishWithoutHypervisor(
+    config: VacConfig,
+    slotNames: readonly string[],
+    current: ReadonlyMap<string, MachineSnapshot>,
+    snapshots: readonly MachineSnapshot[],
+  ): Promise<void> {
+    const now = this.d.clock.now();
+    const slots = slotNames.map((slot): SlotState => {
+      const machine = current.get(slot);
+      if (!machine) return { slot, machine: undefined, derived: undefined, cpuSeconds: 0 };
+      const mt = config.machinetypes.find((m) => m.name === machine.machinetype);
+      const assumed: HypervisorView = machine.finished ? "stopped" : "running";
+      return {
+        slot,
+        machine,
+        derived: deriveMachine(machine, assumed, derivationRules(config, mt), now),
+        cpuSeconds: 0,
+      };
+    });
+    await this.publish(config, slots, snapshots);
   }
 
   private async destroyZombie(slot: string): Promise<void> {

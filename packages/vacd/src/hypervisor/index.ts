@@ -1,2 +1,6 @@
+export * from "./command-runner.js";
 export * from "./hypervisor.js";
+export * from "./hypervisors.js";
+export * from "./libvirt.js";
 export * from "./process.js";
+export * from "./ssh-runner.js";

@@ -1,0 +1,207 @@
+/**
+ * The libvirt domain description of one machine (SPEC §5), as a pure function of what the
+ * driver prepared: disks, the contextualization ISO, the three MJF directories exported over
+ * virtio 9p, the serial console to a file, ACPI (so a guest's poweroff really powers off) and
+ * `on_poweroff` destroy. Every value goes through the XML writer's escaping.
+ */
+import type { DomainType } from "../config/model.js";
+import { VacError } from "../errors.js";
+import { el, renderXml, type XmlElement } from "./xml-writer.js";
+
+export type NetworkChoice =
+  | { readonly kind: "user" }
+  | { readonly kind: "none" }
+  | { readonly kind: "network"; readonly name: string }
+  | { readonly kind: "bridge"; readonly name: string };
+
+const NETWORK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+
+/** `user`, `none`, `network:NAME` or `bridge:NAME` (the machinetype's `network` option). */
+export function parseNetwork(value: string): NetworkChoice {
+  if (value === "user" || value === "none") return { kind: value };
+  const colon = value.indexOf(":");
+  const kind = value.slice(0, colon);
+  const name = value.slice(colon + 1);
+  if ((kind === "network" || kind === "bridge") && NETWORK_NAME.test(name)) return { kind, name };
+  throw new VacError("VAC_ERR_UNSAFE_NAME", {
+    what: "network",
+    value,
+    detail: "expected user, none, network:NAME or bridge:NAME with a plain name",
+  });
+}
+
+export type BootChoice =
+  /** CernVM style: the root image is a bootable ISO on an IDE CD-ROM. */
+  | { readonly kind: "cdrom"; readonly image: string }
+  /** Boots from the root disk (vm-raw's overlay). */
+  | { readonly kind: "disk" }
+  /** Direct kernel boot. */
+  | {
+      readonly kind: "kernel";
+      readonly kernel: string;
+      readonly initrd: string | undefined;
+      readonly cmdline: string | undefined;
+    };
+
+export interface DiskFile {
+  readonly path: string;
+  /** Target device name, e.g. `vda` (root_device / scratch_device). */
+  readonly device: string;
+}
+
+export interface DomainSpec {
+  /** The machine's FQDN. */
+  readonly name: string;
+  readonly uuid: string;
+  readonly domainType: DomainType;
+  readonly memoryMb: number;
+  readonly vcpus: number;
+  readonly boot: BootChoice;
+  /** vm-raw: the qcow2 overlay on root_image. */
+  readonly rootDisk: DiskFile | undefined;
+  readonly scratchDisk: DiskFile | undefined;
+  /** Always the last virtio disk, so with one disk before it the guest sees it as /dev/vdb. */
+  readonly contextIso: string;
+  readonly machinefeatures: string;
+  readonly jobfeatures: string;
+  readonly joboutputs: string;
+  readonly consoleLog: string;
+  readonly mac: string;
+  readonly network: NetworkChoice;
+}
+
+const DEVICE = /^(vd|sd|hd)[a-z]{1,2}$/;
+
+function checkDevice(device: string, what: string): string {
+  if (!DEVICE.test(device))
+    throw new VacError("VAC_ERR_UNSAFE_NAME", {
+      what,
+      value: device,
+      detail: "expected a device name like vda",
+    });
+  return device;
+}
+
+/**
+ * The `vdX` name after the last one used. libvirt orders disks by target name, and the guest
+ * numbers virtio disks in that order, so the ISO must sort last to be the guest's last disk.
+ */
+function nextVirtioDevice(used: readonly string[]): string {
+  const last =
+    [...used]
+      .filter((d) => /^vd[a-y]$/.test(d))
+      .sort()
+      .at(-1) ?? "vd`";
+  const name = `vd${String.fromCharCode(last.charCodeAt(2) + 1)}`;
+  if (!/^vd[a-z]$/.test(name)) throw new VacError("VAC_ERR_INTERNAL", { detail: "no virtio disk name left" });
+  return name;
+}
+
+function qcow2Disk(disk: DiskFile): XmlElement {
+  return el(
+    "disk",
+    { type: "file", device: "disk" },
+    el("driver", { name: "qemu", type: "qcow2", cache: "none" }),
+    el("source", { file: disk.path }),
+    el("target", { dev: checkDevice(disk.device, "disk device"), bus: "virtio" }),
+  );
+}
+
+function filesystem(dir: string, tag: string, readonly: boolean): XmlElement {
+  return el(
+    "filesystem",
+    { type: "mount", accessmode: "mapped" },
+    el("source", { dir }),
+    el("target", { dir: tag }),
+    readonly && el("readonly"),
+  );
+}
+
+function networkInterface(mac: string, network: NetworkChoice): XmlElement | undefined {
+  if (network.kind === "none") return undefined;
+  const source =
+    network.kind === "network"
+      ? el("source", { network: network.name })
+      : network.kind === "bridge"
+        ? el("source", { bridge: network.name })
+        : undefined;
+  return el(
+    "interface",
+    { type: network.kind },
+    el("mac", { address: mac }),
+    source,
+    el("model", { type: "virtio" }),
+  );
+}
+
+export function renderDomainXml(spec: DomainSpec): string {
+  const boot = spec.boot;
+  const os =
+    boot.kind === "kernel"
+      ? el(
+          "os",
+          {},
+          el("type", { arch: "x86_64", machine: "pc" }, "hvm"),
+          el("kernel", {}, boot.kernel),
+          boot.initrd !== undefined && el("initrd", {}, boot.initrd),
+          boot.cmdline !== undefined && el("cmdline", {}, boot.cmdline),
+        )
+      : el(
+          "os",
+          {},
+          el("type", { arch: "x86_64", machine: "pc" }, "hvm"),
+          el("boot", { dev: boot.kind === "cdrom" ? "cdrom" : "hd" }),
+        );
+  const virtio = [spec.rootDisk, spec.scratchDisk].filter((d): d is DiskFile => d !== undefined);
+  const isoDevice = nextVirtioDevice(virtio.map((d) => d.device));
+  const devices = el(
+    "devices",
+    {},
+    boot.kind === "cdrom" &&
+      el(
+        "disk",
+        { type: "file", device: "cdrom" },
+        el("driver", { name: "qemu", type: "raw" }),
+        el("source", { file: boot.image }),
+        el("target", { dev: "hdc", bus: "ide" }),
+        el("readonly"),
+      ),
+    ...virtio.map(qcow2Disk),
+    el(
+      "disk",
+      { type: "file", device: "disk" },
+      el("driver", { name: "qemu", type: "raw" }),
+      el("source", { file: spec.contextIso }),
+      el("target", { dev: isoDevice, bus: "virtio" }),
+      el("readonly"),
+    ),
+    filesystem(spec.machinefeatures, "machinefeatures", true),
+    filesystem(spec.jobfeatures, "jobfeatures", true),
+    filesystem(spec.joboutputs, "joboutputs", false),
+    networkInterface(spec.mac, spec.network),
+    el("serial", { type: "file" }, el("source", { path: spec.consoleLog }), el("target", { port: 0 })),
+    el(
+      "console",
+      { type: "file" },
+      el("source", { path: spec.consoleLog }),
+      el("target", { type: "serial", port: 0 }),
+    ),
+    el("memballoon", { model: "none" }),
+  );
+  const domain = el(
+    "domain",
+    { type: spec.domainType },
+    el("name", {}, spec.name),
+    el("uuid", {}, spec.uuid),
+    el("memory", { unit: "MiB" }, String(spec.memoryMb)),
+    el("vcpu", {}, String(spec.vcpus)),
+    os,
+    el("features", {}, el("acpi"), el("apic")),
+    spec.domainType === "kvm" && el("cpu", { mode: "host-passthrough" }),
+    el("on_poweroff", {}, "destroy"),
+    el("on_reboot", {}, "restart"),
+    el("on_crash", {}, "destroy"),
+    devices,
+  );
+  return `${renderXml(domain)}\n`;
+}

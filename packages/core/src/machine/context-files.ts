@@ -1,0 +1,42 @@
+/**
+ * What goes on a machine's contextualization ISO (SPEC §5): `user_data` after substitutions,
+ * `context.sh` with the seed-era CernVM keys, `prolog.sh`/`epilog.sh` when the machinetype
+ * names them, and `root.pub` with the keys allowed to log in as root (the site's
+ * `root_public_key`, if any, and the machine's own generated key). File names are ours and
+ * fixed; only contents come from configuration and user_data.
+ */
+
+export interface ContextInputs {
+  readonly userData: Buffer;
+  readonly prolog: Buffer | undefined;
+  readonly epilog: Buffer | undefined;
+  /** Lines of authorized_keys format, newline-terminated. */
+  readonly rootPublicKeys: string;
+}
+
+/** POSIX shell single quoting: safe for any byte string without NUL. */
+export function shellSingleQuote(value: string): string {
+  return `'${value.replace(/'/g, "'\\''")}'`;
+}
+
+export function contextIsoFiles(i: ContextInputs): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  files.set("user_data", i.userData);
+  const context = [
+    ["EC2_USER_DATA", i.userData.toString("base64")],
+    ["ROOT_PUBKEY", "root.pub"],
+    ["MACHINEFEATURES", "/etc/machinefeatures"],
+    ["JOBFEATURES", "/etc/jobfeatures"],
+    ["JOBOUTPUTS", "/etc/machineoutputs"],
+  ];
+  if (i.prolog) context.push(["PROLOG", "prolog.sh"]);
+  if (i.epilog) context.push(["EPILOG", "epilog.sh"]);
+  files.set(
+    "context.sh",
+    Buffer.from(context.map(([k, v]) => `${k}=${shellSingleQuote(v ?? "")}\n`).join("")),
+  );
+  if (i.prolog) files.set("prolog.sh", i.prolog);
+  if (i.epilog) files.set("epilog.sh", i.epilog);
+  files.set("root.pub", Buffer.from(i.rootPublicKeys));
+  return files;
+}

@@ -1,0 +1,94 @@
+/**
+ * Which driver runs which machine, as the configuration says now: `process` machinetypes run
+ * as local processes, the others as libvirt domains. The libvirt driver is rebuilt when its
+ * settings change (libvirt_uri, hypervisor_ssh...) and is consulted every cycle while any
+ * machinetype needs it, or while this factory has ever run a domain (a marker file in the state
+ * directory), so that removing the last VM machinetype from the configuration cannot orphan
+ * the domains still running.
+ */
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { type Machinetype, type Settings, type VacConfig, VacError } from "@vac/core";
+import { type CommandRunner, LocalRunner } from "./command-runner.js";
+import type { Hypervisor, MachineLaunch } from "./hypervisor.js";
+import { LibvirtHypervisor } from "./libvirt.js";
+import { ProcessHypervisor } from "./process.js";
+import { SshRunner } from "./ssh-runner.js";
+
+export class Hypervisors {
+  readonly processes = new ProcessHypervisor();
+  private readonly local = new LocalRunner();
+  private libvirt: { key: string; driver: LibvirtHypervisor } | undefined;
+  private readonly marker: string;
+
+  constructor(stateDir: string) {
+    this.marker = join(stateDir, "libvirt-used");
+  }
+
+  for(mt: Machinetype, settings: Settings): Hypervisor {
+    return mt.machineModel === "process" ? this.processes : this.libvirtFor(settings);
+  }
+
+  /** Every driver whose machines must be looked at this cycle. */
+  all(config: VacConfig): Hypervisor[] {
+    const vms = config.machinetypes.some((m) => m.machineModel !== "process");
+    return vms || existsSync(this.marker)
+      ? [this.processes, this.libvirtFor(config.settings)]
+      : [this.processes];
+  }
+
+  private libvirtFor(s: Settings): Hypervisor {
+    const key = JSON.stringify([
+      s.libvirtUri,
+      s.hypervisorSsh,
+      s.hypervisorSshKey,
+      s.hypervisorSshKnownHosts,
+      s.hypervisorTimeoutSeconds,
+    ]);
+    if (this.libvirt?.key !== key) {
+      void this.libvirt?.driver.close();
+      const runner: CommandRunner =
+        s.hypervisorSsh === undefined
+          ? this.local
+          : new SshRunner({
+              target: s.hypervisorSsh,
+              privateKeyPath: s.hypervisorSshKey ?? "",
+              knownHostsPath: s.hypervisorSshKnownHosts ?? "",
+              connectTimeoutMs: s.hypervisorTimeoutSeconds * 1000,
+            });
+      const driver = new LibvirtHypervisor({
+        uri: s.libvirtUri,
+        runner,
+        localRunner: this.local,
+        timeoutMs: s.hypervisorTimeoutSeconds * 1000,
+      });
+      this.libvirt = { key, driver };
+    }
+    const driver = this.libvirt.driver;
+    const marker = this.marker;
+    // Wrap start so the first domain ever started leaves the marker behind.
+    return {
+      description: driver.description,
+      check: async () => {
+        if (s.hypervisorSsh !== undefined && s.hypervisorSshKey === undefined)
+          throw new VacError("VAC_ERR_HYPERVISOR_UNAVAILABLE", {
+            hypervisor: driver.description,
+            detail: "hypervisor_ssh is set but hypervisor_ssh_key is not",
+          });
+        await driver.check();
+      },
+      list: (names) => driver.list(names),
+      destroy: (name, dir) => driver.destroy(name, dir),
+      start: async (launch: MachineLaunch) => {
+        if (!existsSync(marker)) await writeFile(marker, "libvirt domains have been started here\n");
+        return driver.start(launch);
+      },
+      close: () => driver.close(),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.libvirt?.driver.close();
+  }
+}

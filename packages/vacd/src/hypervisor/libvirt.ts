@@ -1,0 +1,242 @@
+/**
+ * The libvirt driver: machines are transient domains started with `virsh create` from a domain
+ * XML kept in the machine's directory. virsh (and qemu-img) run through a CommandRunner, so the
+ * same code drives a local libvirtd or one on another host over SSH; either way each command
+ * has a timeout after which it is killed. One `virsh domstats` call per cycle gives the state
+ * and CPU time of every domain. Destroy is `virsh destroy` then `virsh undefine` (for a domain
+ * someone made persistent), then removal of the overlay, scratch disk, ISO and the machine's
+ * key pair; the directory itself, with its records and console log, stays for
+ * machines_dir_days.
+ */
+import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  type BootChoice,
+  contextIsoFiles,
+  type DiskFile,
+  parseDomstats,
+  parseNetwork,
+  renderDomainXml,
+  slotMacAddress,
+  VacError,
+} from "@vac/core";
+import { buildContextIso } from "../context/context-iso.js";
+import { generateMachineKeyPair } from "../context/machine-key.js";
+import { writeFileAtomic } from "../state/atomic-write.js";
+import type { CommandResult, CommandRunner } from "./command-runner.js";
+import { commandLabel } from "./command-runner.js";
+import type { DomainInfo, Hypervisor, MachineLaunch } from "./hypervisor.js";
+
+export interface LibvirtOptions {
+  readonly uri: string;
+  /** Runs virsh and qemu-img: locally, or on the hypervisor host over SSH. */
+  readonly runner: CommandRunner;
+  /** Runs genisoimage: always local (the state directory is shared with the hypervisor host). */
+  readonly localRunner: CommandRunner;
+  readonly timeoutMs: number;
+}
+
+/** Files the driver makes in a machine's directory, and removes with the machine. */
+export const MACHINE_FILES = {
+  domainXml: "domain.xml",
+  contextIso: "context.iso",
+  rootOverlay: "root.qcow2",
+  scratchDisk: "scratch.qcow2",
+  keyDir: "ssh",
+  consoleLog: "console.log",
+} as const;
+
+/** What is kept of a finished machine's console log: the end, where a stuck machine says why. */
+const CONSOLE_KEEP_BYTES = 256 * 1024;
+
+const NOT_THERE =
+  /failed to get domain|domain not found|no domain with matching|domain is not running|not persistent/i;
+
+export class LibvirtHypervisor implements Hypervisor {
+  readonly description: string;
+
+  constructor(private readonly o: LibvirtOptions) {
+    this.description = `libvirt ${o.uri}${o.runner.description === "local" ? "" : ` via ${o.runner.description}`}`;
+  }
+
+  private async virsh(args: readonly string[]): Promise<CommandResult> {
+    return this.o.runner.run(["virsh", "-q", "-c", this.o.uri, ...args], { timeoutMs: this.o.timeoutMs });
+  }
+
+  private async must(argv: readonly string[], run: () => Promise<CommandResult>): Promise<CommandResult> {
+    const r = await run();
+    if (r.code !== 0)
+      throw new VacError("VAC_ERR_HYPERVISOR_COMMAND", {
+        command: commandLabel(argv),
+        status: r.code,
+        detail: (r.stderr.trim() || r.stdout.trim()).slice(0, 500),
+      });
+    return r;
+  }
+
+  async check(): Promise<void> {
+    const r = await this.virsh(["uri"]).catch((e: unknown) => {
+      throw new VacError("VAC_ERR_HYPERVISOR_UNAVAILABLE", {
+        hypervisor: this.description,
+        detail: String((e as Error).message),
+      });
+    });
+    if (r.code !== 0)
+      throw new VacError("VAC_ERR_HYPERVISOR_UNAVAILABLE", {
+        hypervisor: this.description,
+        detail: r.stderr.trim().split("\n")[0]?.slice(0, 300) ?? `virsh exited ${r.code}`,
+      });
+  }
+
+  async start(launch: MachineLaunch): Promise<void> {
+    const mt = launch.machinetype;
+    const s = launch.settings;
+    const dir = launch.dir;
+    const path = (name: string) => join(dir, name);
+    await requireFile(
+      mt.machineModel === "kernel" ? mt.kernel : mt.rootImage,
+      mt.machineModel === "kernel" ? "kernel" : "root_image",
+      mt.name,
+    );
+    if (mt.machineModel === "kernel" && mt.initrd !== undefined)
+      await requireFile(mt.initrd, "initrd", mt.name);
+
+    const keys = generateMachineKeyPair(`root@${launch.name}`);
+    await mkdir(path(MACHINE_FILES.keyDir), { mode: 0o700 });
+    await writeFile(join(path(MACHINE_FILES.keyDir), "id_ed25519"), keys.privateKey, { mode: 0o600 });
+    await writeFile(join(path(MACHINE_FILES.keyDir), "id_ed25519.pub"), `${keys.publicKey}\n`, {
+      mode: 0o644,
+    });
+    const siteKey = await readFile(s.rootPublicKey, "utf8").catch(() => "");
+    const readOptional = async (p: string | undefined) => (p === undefined ? undefined : readFile(p));
+    const files = contextIsoFiles({
+      userData: launch.userData,
+      prolog: await readOptional(mt.prolog),
+      epilog: await readOptional(mt.epilog),
+      rootPublicKeys: `${siteKey.trim() ? `${siteKey.trim()}\n` : ""}${keys.publicKey}\n`,
+    });
+    const iso = await buildContextIso({
+      machine: launch.name,
+      dir,
+      files,
+      runner: this.o.localRunner,
+      timeoutMs: this.o.timeoutMs,
+    });
+
+    const sizeGb = `${s.diskGbPerProcessor * launch.processors}G`;
+    const qemuImg = (args: readonly string[]) => {
+      const argv = ["qemu-img", ...args];
+      return this.must(argv, () => this.o.runner.run(argv, { timeoutMs: this.o.timeoutMs }));
+    };
+    let rootDisk: DiskFile | undefined;
+    let boot: BootChoice;
+    if (mt.machineModel === "vm-raw" && mt.rootImage !== undefined) {
+      const info = await qemuImg(["info", "--output=json", mt.rootImage]);
+      const format = String((JSON.parse(info.stdout) as { format?: unknown }).format ?? "raw");
+      if (!/^[a-z0-9]+$/.test(format))
+        throw new VacError("VAC_ERR_MACHINE_START", {
+          machine: launch.name,
+          machinetype: mt.name,
+          detail: `root_image has an unknown format`,
+        });
+      await qemuImg([
+        "create",
+        "-q",
+        "-f",
+        "qcow2",
+        "-F",
+        format,
+        "-b",
+        mt.rootImage,
+        path(MACHINE_FILES.rootOverlay),
+        sizeGb,
+      ]);
+      rootDisk = { path: path(MACHINE_FILES.rootOverlay), device: mt.rootDevice };
+      boot = { kind: "disk" };
+    } else if (mt.machineModel === "kernel" && mt.kernel !== undefined) {
+      boot = { kind: "kernel", kernel: mt.kernel, initrd: mt.initrd, cmdline: mt.kernelCmdline };
+    } else if (mt.machineModel === "cernvm3" && mt.rootImage !== undefined) {
+      boot = { kind: "cdrom", image: mt.rootImage };
+    } else {
+      throw new VacError("VAC_ERR_MACHINE_START", {
+        machine: launch.name,
+        machinetype: mt.name,
+        detail: `machine_model ${mt.machineModel} is not a libvirt model`,
+      });
+    }
+    await qemuImg(["create", "-q", "-f", "qcow2", path(MACHINE_FILES.scratchDisk), sizeGb]);
+
+    const xml = renderDomainXml({
+      name: launch.name,
+      uuid: launch.uuid,
+      domainType: s.domainType,
+      memoryMb: launch.memoryMb,
+      vcpus: launch.processors,
+      boot,
+      rootDisk,
+      scratchDisk: { path: path(MACHINE_FILES.scratchDisk), device: mt.scratchDevice },
+      contextIso: iso,
+      machinefeatures: path("machinefeatures"),
+      jobfeatures: path("jobfeatures"),
+      joboutputs: path("joboutputs"),
+      consoleLog: path(MACHINE_FILES.consoleLog),
+      mac: slotMacAddress(launch.name),
+      network: parseNetwork(mt.network),
+    });
+    await writeFile(path(MACHINE_FILES.domainXml), xml, { mode: 0o600 });
+    const argv = ["virsh", "create", path(MACHINE_FILES.domainXml)];
+    await this.must(argv, () => this.virsh(["create", path(MACHINE_FILES.domainXml)]));
+  }
+
+  async list(names: readonly string[]): Promise<DomainInfo[]> {
+    const argv = ["virsh", "domstats", "--state", "--cpu-total", "--raw"];
+    const r = await this.must(argv, () => this.virsh(["domstats", "--state", "--cpu-total", "--raw"]));
+    const ours = new Set(names);
+    return parseDomstats(r.stdout).filter((d) => ours.has(d.name));
+  }
+
+  async destroy(name: string, dir: string | undefined): Promise<void> {
+    for (const verb of ["destroy", "undefine"] as const) {
+      const r = await this.virsh([verb, name]);
+      if (r.code !== 0 && !NOT_THERE.test(r.stderr))
+        throw new VacError("VAC_ERR_HYPERVISOR_COMMAND", {
+          command: `virsh ${verb} ${name}`,
+          status: r.code,
+          detail: r.stderr.trim().slice(0, 500),
+        });
+    }
+    if (dir !== undefined) await removeMachineFiles(dir);
+  }
+
+  async close(): Promise<void> {
+    await this.o.runner.close();
+  }
+}
+
+async function requireFile(path: string | undefined, option: string, machinetype: string): Promise<void> {
+  const st = path === undefined ? undefined : await stat(path).catch(() => undefined);
+  if (!st?.isFile())
+    throw new VacError("VAC_ERR_MACHINE_START", {
+      machine: "-",
+      machinetype,
+      detail: path === undefined ? `${option} is not set` : `${option} ${path} is not a readable file`,
+    });
+}
+
+/** Removes what only a running machine needs; keeps the records and the end of the console log. */
+export async function removeMachineFiles(dir: string): Promise<void> {
+  for (const name of [
+    MACHINE_FILES.contextIso,
+    MACHINE_FILES.rootOverlay,
+    MACHINE_FILES.scratchDisk,
+    MACHINE_FILES.keyDir,
+    "context",
+  ])
+    await rm(join(dir, name), { recursive: true, force: true });
+  const log = join(dir, MACHINE_FILES.consoleLog);
+  const st = await stat(log).catch(() => undefined);
+  if (st && st.size > CONSOLE_KEEP_BYTES) {
+    const data = await readFile(log);
+    await writeFileAtomic(log, data.subarray(data.length - CONSOLE_KEEP_BYTES));
+  }
+}
