@@ -1,4 +1,5 @@
 export * from "./fake-clock.js";
+export * from "./fake-hypervisor.js";
 export * from "./require.js";
 export * from "./sshd.js";
 export * from "./temp-root.js";

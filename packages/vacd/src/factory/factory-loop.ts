@@ -76,6 +76,11 @@ export class FactoryLoop {
     this.soon(0);
   }
 
+  /** Whether a cycle is in progress (for tests driving the loop with a fake clock). */
+  get busy(): boolean {
+    return this.running;
+  }
+
   stop(): void {
     this.stopped = true;
     this.cancelTimer?.();
@@ -438,7 +443,20 @@ export class FactoryLoop {
       const snapshot = (await this.d.store.snapshot(() => undefined)).find((m) => m.dir === dir);
       return snapshot;
     } catch (e) {
-      log.error({ event: "machine_start_failed", err: e instanceof Error ? e.message : String(e) });
+      log.error({
+        event: "machine_start_failed",
+        code: (e as { code?: string }).code,
+        err: e instanceof Error ? e.message : String(e),
+      });
+      // Clean up at once rather than a cycle later: whatever was made for it goes, the outcome
+      // is recorded (it counts as an abort, so a machinetype that cannot start backs off), and
+      // the slot is free again.
+      await this.d
+        .hypervisorFor(mt)
+        .destroy(slot, dir)
+        .catch(() => undefined);
+      const made = (await this.d.store.snapshot(() => undefined)).find((m) => m.dir === dir);
+      if (made) await this.d.store.recordFinished(made, this.d.clock.now(), "500 Failed to start");
       return undefined;
     }
   }

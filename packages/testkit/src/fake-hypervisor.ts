@@ -1,0 +1,58 @@
+/**
+ * A hypervisor for unit tests of the factory loop: it keeps domains in a map, records every
+ * call, and can be told to be down or to fail a start. It has the shape of vacd's `Hypervisor`
+ * interface (testkit cannot import vacd, which depends on it). The real drivers are tested
+ * against the real thing (libvirtd, processes), not with this.
+ */
+
+export type FakeDomainState = "running" | "paused" | "shutoff" | "other";
+
+export interface FakeDomain {
+  readonly name: string;
+  state: FakeDomainState;
+  cpuSeconds: number | undefined;
+}
+
+export class FakeHypervisor {
+  readonly description = "fake";
+  readonly domains = new Map<string, FakeDomain>();
+  /** `check`, `start NAME`, `list`, `destroy NAME`, in order. */
+  readonly calls: string[] = [];
+  /** When set, check() and list() throw it: the hypervisor cannot be reached. */
+  down: Error | undefined;
+  /** When set, the next start() throws it (once). */
+  failNextStart: Error | undefined;
+
+  async check(): Promise<void> {
+    this.calls.push("check");
+    if (this.down) throw this.down;
+  }
+
+  async start(launch: { readonly name: string }): Promise<void> {
+    this.calls.push(`start ${launch.name}`);
+    const failure = this.failNextStart;
+    this.failNextStart = undefined;
+    if (failure) throw failure;
+    this.domains.set(launch.name, { name: launch.name, state: "running", cpuSeconds: 0 });
+  }
+
+  async list(names: readonly string[]): Promise<FakeDomain[]> {
+    this.calls.push("list");
+    if (this.down) throw this.down;
+    return [...this.domains.values()].filter((d) => names.includes(d.name)).map((d) => ({ ...d }));
+  }
+
+  async destroy(name: string): Promise<void> {
+    this.calls.push(`destroy ${name}`);
+    this.domains.delete(name);
+  }
+
+  /** The domain stops by itself, as a guest that powered off. */
+  powerOff(name: string): void {
+    this.domains.delete(name);
+  }
+
+  startsSoFar(): string[] {
+    return this.calls.filter((c) => c.startsWith("start "));
+  }
+}

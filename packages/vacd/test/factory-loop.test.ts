@@ -1,0 +1,211 @@
+/**
+ * The factory loop's dispatch, with a fake hypervisor and a fake clock over a real state
+ * directory: zombies and paused machines are destroyed, a hypervisor that cannot be reached
+ * stops every action but not the publishing, and a failed start frees its slot.
+ */
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { test } from "node:test";
+import { loadConfig, type ResponderView, repliesFor, type VacConfig, vacPaths } from "@vac/core";
+import { FakeClock, FakeHypervisor, makeTempRoot, type TempRoot } from "@vac/testkit";
+import { createLogger, FactoryLoop, type Hypervisor, StateStore } from "../src/index.js";
+
+const CONF = `[settings]
+vac_space = loop.vac.test
+factory_name = wn01.example.com
+factories = wn01.example.com
+total_processors = 1
+total_machines = 1
+[machinetype vm]
+target_share = 1
+machine_model = kernel
+kernel = vmlinuz
+user_data = user_data
+fizzle_seconds = 60
+`;
+
+interface Rig {
+  readonly root: TempRoot;
+  readonly clock: FakeClock;
+  readonly hv: FakeHypervisor;
+  readonly loop: FactoryLoop;
+  readonly events: Record<string, unknown>[];
+  readonly views: ResponderView[];
+}
+
+async function rig(): Promise<Rig> {
+  const root = await makeTempRoot("vac-loop-");
+  const paths = vacPaths(root.path);
+  const loaded = loadConfig({
+    files: [{ path: join(root.path, "etc/vac.conf"), text: CONF }],
+    paths,
+    hostname: "wn01.example.com",
+    hostProcessors: 2,
+    fileExists: () => true,
+  });
+  const config = loaded.config as VacConfig;
+  await root.write("var/lib/vac/machinetypes/vm/files/user_data", "#!/bin/sh\n");
+  const clock = new FakeClock();
+  const hv = new FakeHypervisor();
+  const events: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    level: "debug",
+    destination: { write: (line: string) => events.push(JSON.parse(line) as Record<string, unknown>) },
+  } as never);
+  const store = new StateStore(paths);
+  await store.init();
+  const views: ResponderView[] = [];
+  const loop = new FactoryLoop({
+    paths,
+    clock,
+    random: () => 0.5,
+    logger,
+    store,
+    version: "test",
+    config: () => config,
+    configError: () => null,
+    hypervisorFor: () => hv as unknown as Hypervisor,
+    allHypervisors: () => [hv as unknown as Hypervisor],
+    // The factory is its own whole space: it hears what it last published, as over UDP.
+    pollMachinetypes: async () => {
+      const view = views.at(-1);
+      const query = {
+        messageType: "machinetypes_query",
+        vacqueryVersion: "1.0",
+        daemonVersion: "test",
+        space: "loop.vac.test",
+        cookie: "c",
+        timeSent: clock.now(),
+      } as const;
+      const replies = view ? repliesFor(view, query, clock.now(), "test") : [];
+      return { replies: replies.filter((x) => x.messageType === "machinetype_status"), silent: [] };
+    },
+    publish: (view) => views.push(view),
+    responderHeartbeat: () => clock.now(),
+    hostFacts: async () => ({
+      processors: 2,
+      loadAverage1m: 0,
+      memTotalKb: 1e7,
+      memAvailKb: 1e7,
+      swapTotalKb: 0,
+      swapFreeKb: 0,
+      rootDiskAvailKb: 1e8,
+      rootDiskAvailInodes: 1e6,
+      stateDiskAvailKb: 1e8,
+      stateDiskAvailInodes: 1e6,
+      kernelVersion: "6.1",
+      osIssue: "test",
+      bootTime: 0,
+    }),
+  });
+  return { root, clock, hv, loop, events, views };
+}
+
+const SLOT = "wn01-00.example.com";
+
+/**
+ * Moves the clock on (firing the loop's own timers), then runs one more cycle to the end,
+ * letting fake time pass while the loop waits on it (a probe's random pause).
+ */
+async function after(r: Rig, seconds: number): Promise<void> {
+  r.clock.advance(seconds);
+  const settle = async () => {
+    while (r.loop.busy) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      r.clock.advance(0.1);
+    }
+  };
+  await settle();
+  const cycle = r.loop.runCycle();
+  await settle();
+  await cycle;
+}
+
+async function withRig(body: (r: Rig) => Promise<void>): Promise<void> {
+  const r = await rig();
+  try {
+    await body(r);
+  } finally {
+    r.loop.stop();
+    await r.root.remove();
+  }
+}
+
+test("a zombie, a domain with our slot's name and no machine directory, is destroyed before the slot is used", () =>
+  withRig(async ({ hv, loop, events }) => {
+    hv.domains.set(SLOT, { name: SLOT, state: "running", cpuSeconds: 5 });
+    await loop.runCycle();
+    assert.ok(events.some((e) => e.event === "zombie_destroyed" && e.machine === SLOT));
+    const destroyAt = hv.calls.indexOf(`destroy ${SLOT}`);
+    assert.ok(destroyAt >= 0 && destroyAt < hv.calls.indexOf(`start ${SLOT}`), hv.calls.join(", "));
+  }));
+
+test("a paused machine is destroyed and its outcome recorded as 700", () =>
+  withRig(async (r) => {
+    const { hv, loop, root } = r;
+    await loop.runCycle();
+    assert.deepEqual(hv.startsSoFar(), [`start ${SLOT}`]);
+    const domain = hv.domains.get(SLOT);
+    assert.ok(domain);
+    domain.state = "paused";
+    await after(r, 10);
+    assert.ok(hv.calls.includes(`destroy ${SLOT}`), hv.calls.join(", "));
+    const dirs = await import("node:fs/promises").then((fs) =>
+      fs.readdir(join(root.path, "var/lib/vac/machines")),
+    );
+    const finished = JSON.parse(
+      await readFile(join(root.path, "var/lib/vac/machines", dirs[0] ?? "", "finished"), "utf8"),
+    );
+    assert.equal(finished.message, "700 Machine was paused");
+  }));
+
+test("with the hypervisor down nothing is started or destroyed, the reason is logged, and the space still hears from us", () =>
+  withRig(async (r) => {
+    const { hv, loop, events, views } = r;
+    await loop.runCycle();
+    hv.down = Object.assign(new Error("hypervisor libvirt cannot be reached: socket"), {
+      code: "VAC_ERR_HYPERVISOR_UNAVAILABLE",
+    });
+    hv.powerOff(SLOT); // it may well have stopped: without the hypervisor we cannot know
+    const before = hv.calls.length;
+    const published = views.length;
+    await after(r, 120);
+    assert.deepEqual(
+      hv.calls.slice(before).filter((c) => c !== "check"),
+      [],
+      "no list, start or destroy went through",
+    );
+    const e = events.find((x) => x.event === "hypervisor_unavailable");
+    assert.equal(e?.code, "VAC_ERR_HYPERVISOR_UNAVAILABLE");
+    assert.ok(views.length > published, "a view was still published");
+    const mine = views.at(-1)?.machines.find((m) => m.machine === SLOT);
+    assert.equal(mine?.state, "running", "the machine still counts as running for the space");
+    hv.down = undefined;
+    await after(r, 60);
+    assert.ok(
+      events.some((x) => x.event === "machine_ended"),
+      "once it answers, the outcome is recorded",
+    );
+  }));
+
+test("a failed start is logged and its slot is used again on a later cycle", () =>
+  withRig(async (r) => {
+    const { hv, loop, events } = r;
+    hv.failNextStart = Object.assign(new Error("virsh create failed"), {
+      code: "VAC_ERR_HYPERVISOR_COMMAND",
+    });
+    await loop.runCycle();
+    assert.ok(events.some((e) => e.event === "machine_start_failed"));
+    assert.equal(hv.domains.size, 0);
+    assert.ok(hv.calls.includes(`destroy ${SLOT}`), "what was made for it is cleaned up at once");
+    // It counts as an abort: the machinetype backs off (10 s by default), then starts again.
+    await after(r, 2);
+    assert.equal(hv.startsSoFar().length, 1, "no new start during the backoff");
+    await after(r, 30);
+    assert.equal(
+      hv.domains.size,
+      1,
+      `a new machine runs in the slot: ${hv.calls.join(", ")} ${JSON.stringify(events.map((e) => [e.event, e.excluded, e.refusal, e.outcome]))}`,
+    );
+  }));
