@@ -1,13 +1,17 @@
 /** The state store on a real temporary root, and the process machine model with real processes. */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
+import { promisify } from "node:util";
 import { type Machinetype, vacPaths } from "@vac/core";
 import { makeTempRoot } from "@vac/testkit";
 import { ProcessHypervisor } from "../src/hypervisor/process.js";
 import { StateStore } from "../src/state/state-store.js";
+
+const run = promisify(execFile);
 
 const NOW = Math.floor(Date.now() / 1000);
 
@@ -158,6 +162,30 @@ test("destroy kills the whole process group, even a payload that ignores SIGTERM
       }
     });
     await adopted.destroy("wn01-00.example.com", dir);
+  } finally {
+    await root.remove();
+  }
+});
+
+test("what a machine leaves in joboutputs is read safely: not through symlinks, not from FIFOs, at most 4 KiB", async () => {
+  const { root, store, dir } = await storeWithMachine();
+  try {
+    const secret = await root.write("secret", "root:$6$hash:19000:0:99999:7:::\n");
+    const message = join(dir, "joboutputs/shutdown_message");
+    await symlink(secret, message);
+    let [m] = await store.snapshot(() => undefined);
+    assert.equal(m?.shutdownMessage, undefined, "a symlink is not followed");
+    await rm(message);
+    await run("mkfifo", [message]);
+    const began = Date.now();
+    [m] = await store.snapshot(() => undefined);
+    assert.equal(m?.shutdownMessage, undefined, "a FIFO is not read");
+    assert.ok(Date.now() - began < 2000, "and does not block the snapshot");
+    await rm(message);
+    await writeFile(message, `300 No more work${" padding".repeat(2_000_000)}`);
+    [m] = await store.snapshot(() => undefined);
+    assert.match(m?.shutdownMessage ?? "", /^300 No more work/);
+    assert.ok((m?.shutdownMessage ?? "").length <= 4096);
   } finally {
     await root.remove();
   }

@@ -5,7 +5,8 @@
  * atomic, so a snapshot taken at any moment (by this process, a restarted one, or `vac`) is
  * consistent, and a restarted vacd continues exactly where the old one was.
  */
-import { mkdir, readdir, readFile, rm, stat, statfs } from "node:fs/promises";
+import { constants } from "node:fs";
+import { type FileHandle, lstat, mkdir, open, readdir, rm, stat, statfs } from "node:fs/promises";
 import { join } from "node:path";
 import {
   cleanShutdownMessage,
@@ -20,17 +21,29 @@ import { writeFileAtomic } from "./atomic-write.js";
 
 const MAX_SMALL_FILE = 4096;
 
+/**
+ * The first 4 KiB of a regular file, or undefined. Machines write into joboutputs/, so a file
+ * there may be huge, a FIFO, or a symlink to /dev/zero or /etc/shadow: it is opened without
+ * following links and without blocking, checked to be a regular file, and read only so far.
+ */
 async function readSmall(path: string): Promise<string | undefined> {
+  let file: FileHandle | undefined;
   try {
-    const buf = await readFile(path);
-    return buf.subarray(0, MAX_SMALL_FILE).toString("utf8");
+    file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    if (!(await file.stat()).isFile()) return undefined;
+    const buf = Buffer.alloc(MAX_SMALL_FILE);
+    const { bytesRead } = await file.read(buf, 0, MAX_SMALL_FILE, 0);
+    return buf.subarray(0, bytesRead).toString("utf8");
   } catch {
     return undefined;
+  } finally {
+    await file?.close();
   }
 }
 
+/** The modification time of the path itself (a symlink's own, never its target's). */
 async function mtime(path: string): Promise<number | undefined> {
-  const s = await stat(path).catch(() => undefined);
+  const s = await lstat(path).catch(() => undefined);
   return s ? s.mtimeMs / 1000 : undefined;
 }
 
@@ -89,6 +102,12 @@ export class StateStore {
       }),
     );
     return snapshots.filter((s): s is MachineSnapshot => s !== undefined);
+  }
+
+  /** One machine read again from disk, e.g. once its domain is seen gone. */
+  async reread(m: MachineSnapshot, heartbeatFile: string | undefined): Promise<MachineSnapshot> {
+    const parsed = parseMachineDirName(m.dirName);
+    return parsed ? this.readMachine(m.dirName, parsed, heartbeatFile) : m;
   }
 
   private async readMachine(
@@ -155,8 +174,12 @@ export class StateStore {
   async createMachine(m: NewMachine): Promise<string> {
     const dirName = machineDirName(m.created, m.machinetype, m.slot);
     const dir = this.machineDir(dirName);
-    for (const sub of ["machinefeatures", "jobfeatures", "joboutputs"])
-      await mkdir(join(dir, sub), { recursive: true });
+    // Not recursive: a directory of that name already there (two starts in one slot within a
+    // second) must fail this start, not mix its records into the new machine.
+    await mkdir(dir).catch((e: unknown) => {
+      throw new VacError("VAC_ERR_STATE_WRITE", { path: dir, detail: String(e) }, { cause: e });
+    });
+    for (const sub of ["machinefeatures", "jobfeatures", "joboutputs"]) await mkdir(join(dir, sub));
     await writeFileAtomic(join(dir, "uuid"), `${m.uuid}\n`);
     await writeFileAtomic(join(dir, "processors"), `${m.processors}\n`);
     for (const [name, text] of Object.entries(m.machinefeatures))
