@@ -4,7 +4,7 @@
  * stops every action but not the publishing, and a failed start frees its slot.
  */
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { loadConfig, type ResponderView, repliesFor, type VacConfig, vacPaths } from "@vac/core";
@@ -32,19 +32,22 @@ interface Rig {
   readonly loop: FactoryLoop;
   readonly events: Record<string, unknown>[];
   readonly views: ResponderView[];
+  /** Replaces the configuration, as a reload would. */
+  reconfigure(text: string): void;
 }
 
 async function rig(): Promise<Rig> {
   const root = await makeTempRoot("vac-loop-");
   const paths = vacPaths(root.path);
-  const loaded = loadConfig({
-    files: [{ path: join(root.path, "etc/vac.conf"), text: CONF }],
-    paths,
-    hostname: "wn01.example.com",
-    hostProcessors: 2,
-    fileExists: () => true,
-  });
-  const config = loaded.config as VacConfig;
+  const load = (text: string) =>
+    loadConfig({
+      files: [{ path: join(root.path, "etc/vac.conf"), text }],
+      paths,
+      hostname: "wn01.example.com",
+      hostProcessors: 2,
+      fileExists: () => true,
+    }).config as VacConfig;
+  let config = load(CONF);
   await root.write("var/lib/vac/machinetypes/vm/files/user_data", "#!/bin/sh\n");
   const clock = new FakeClock();
   const hv = new FakeHypervisor();
@@ -99,7 +102,10 @@ async function rig(): Promise<Rig> {
       bootTime: 0,
     }),
   });
-  return { root, clock, hv, loop, events, views };
+  const reconfigure = (text: string) => {
+    config = load(text);
+  };
+  return { root, clock, hv, loop, events, views, reconfigure };
 }
 
 const SLOT = "wn01-00.example.com";
@@ -208,4 +214,87 @@ test("a failed start is logged and its slot is used again on a later cycle", () 
       1,
       `a new machine runs in the slot: ${hv.calls.join(", ")} ${JSON.stringify(events.map((e) => [e.event, e.excluded, e.refusal, e.outcome]))}`,
     );
+  }));
+
+test("a finished machine whose domain still runs is destroyed, not left unwatched", () =>
+  withRig(async (r) => {
+    const { hv, loop, events } = r;
+    hv.failNextStart = new Error("virsh create timed out");
+    // The start "failed", but the domain came up anyway (a timeout after libvirt acted).
+    const start = hv.start.bind(hv);
+    hv.start = async (launch) => {
+      await start(launch).catch(() => undefined);
+      hv.domains.set(launch.name, { name: launch.name, state: "running", cpuSeconds: 0 });
+      throw new Error("virsh create timed out");
+    };
+    hv.destroy = async (name) => {
+      hv.calls.push(`destroy ${name}`); // this destroy fails: the domain stays
+    };
+    await loop.runCycle();
+    assert.ok(hv.domains.has(SLOT));
+    delete (hv as { destroy?: unknown }).destroy; // destroy works again
+    await after(r, 1);
+    assert.ok(events.some((e) => e.event === "finished_machine_still_running"));
+    assert.equal(hv.domains.has(SLOT), false, hv.calls.join(", "));
+  }));
+
+test("after total_machines is lowered, machines in the removed slots are still looked after and zombies there destroyed", () =>
+  withRig(async (r) => {
+    const { hv, loop, events, root } = r;
+    r.reconfigure(
+      CONF.replace("total_processors = 1\ntotal_machines = 1", "total_processors = 2\ntotal_machines = 2"),
+    );
+    await loop.runCycle();
+    await after(r, 1);
+    assert.equal(hv.domains.size, 2, hv.calls.join(", "));
+    r.reconfigure(CONF); // back to one slot
+    const slot1 = "wn01-01.example.com";
+    const zombie = "wn01-07.example.com";
+    hv.domains.set(zombie, { name: zombie, state: "running", cpuSeconds: 0 });
+    const dir1 = (await readdir(join(root.path, "var/lib/vac/machines"))).find((d) => d.endsWith(slot1));
+    assert.ok(dir1);
+    // The machine in slot 01 is now past its shutdown time: it must still be destroyed.
+    await writeFile(join(root.path, "var/lib/vac/machines", dir1, "machinefeatures/shutdowntime"), "1\n");
+    await after(r, 1);
+    assert.ok(hv.calls.includes(`destroy ${slot1}`), hv.calls.join(", "));
+    assert.ok(events.some((e) => e.event === "zombie_destroyed" && e.machine === zombie));
+    assert.equal(hv.domains.has(zombie), false);
+    assert.equal(
+      hv.startsSoFar().filter((c) => c.endsWith(slot1)).length,
+      1,
+      "nothing new starts in slot 01",
+    );
+  }));
+
+test("a domain in a state libvirt cannot name is not taken for a stopped machine", () =>
+  withRig(async (r) => {
+    const { hv, loop, events } = r;
+    await loop.runCycle();
+    const domain = hv.domains.get(SLOT);
+    assert.ok(domain);
+    domain.state = "other";
+    await after(r, 10);
+    assert.equal(events.filter((e) => e.event === "machine_ended").length, 0);
+    assert.ok(hv.domains.has(SLOT));
+  }));
+
+test("a machine that writes its shutdown message and stops between the snapshot and the hypervisor's answer gets that outcome", () =>
+  withRig(async (r) => {
+    const { hv, loop, root } = r;
+    await loop.runCycle();
+    await after(r, 100);
+    const [dirName] = await readdir(join(root.path, "var/lib/vac/machines"));
+    const dir = join(root.path, "var/lib/vac/machines", dirName ?? "");
+    const list = hv.list.bind(hv);
+    hv.list = async (names) => {
+      // The guest finishes while vacd is asking libvirt.
+      if (hv.domains.has(SLOT)) {
+        await writeFile(join(dir, "joboutputs/shutdown_message"), "300 No more work\n");
+        hv.powerOff(SLOT);
+      }
+      return list(names);
+    };
+    await after(r, 1);
+    const finished = JSON.parse(await readFile(join(dir, "finished"), "utf8"));
+    assert.equal(finished.message, "300 No more work");
   }));

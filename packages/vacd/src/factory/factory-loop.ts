@@ -23,6 +23,7 @@ import {
   type Random,
   renderJobFeatures,
   renderMachineFeatures,
+  slotName,
   substituteUserData,
   type VacConfig,
   type VacPaths,
@@ -50,6 +51,14 @@ export interface FactoryDeps {
   publish(view: ResponderView): void;
   responderHeartbeat(): number;
   hostFacts(): Promise<HostFacts>;
+}
+
+/** Slot names watched for zombies even when total_machines is smaller. */
+const ZOMBIE_SCAN_SLOTS = 256;
+
+/** As derive-machine's rule: a machine created this long ago and not started failed to start. */
+function staleStartSeconds(config: VacConfig): number {
+  return Math.max(2 * config.settings.cycleSeconds, 60);
 }
 
 function derivationRules(config: VacConfig, mt: Machinetype | undefined) {
@@ -131,7 +140,13 @@ export class FactoryLoop {
       if (!old || s.created > old.created || (s.created === old.created && s.dirName > old.dirName))
         current.set(s.slot, s);
     }
-    const names = [...new Set([...slotNames, ...current.keys()])];
+    // Where machines may be: the configured slots, any slot with a machine on disk, and slot
+    // names beyond the configured number (total_machines may have been lowered), so that no
+    // domain of ours is left unwatched. Machines start only in the configured slots.
+    const extra = Array.from({ length: Math.max(config.settings.totalMachines, ZOMBIE_SCAN_SLOTS) }, (_, i) =>
+      slotName(config.settings.factoryName, i),
+    );
+    const names = [...new Set([...slotNames, ...current.keys(), ...extra])];
     const dirs = new Map([...current].map(([slot, s]) => [slot, s.dir]));
     // The hypervisors' view; if one cannot answer, nothing is destroyed or started this cycle.
     const domains = await this.readHypervisors(names, dirs);
@@ -139,36 +154,96 @@ export class FactoryLoop {
       await this.publishWithoutHypervisor(config, slotNames, current, snapshots);
       return;
     }
-    const now = clock.now();
+    const configured = new Set(slotNames);
     const slots: SlotState[] = [];
-    for (const slot of slotNames) {
+    for (const slot of names) {
       const machine = current.get(slot);
       const dom = domains.get(slot);
       if (!machine) {
         if (dom) await this.destroyZombie(slot);
-        slots.push({ slot, machine: undefined, derived: undefined, cpuSeconds: 0 });
+        if (configured.has(slot)) slots.push({ slot, machine: undefined, derived: undefined, cpuSeconds: 0 });
         continue;
       }
-      const mt = config.machinetypes.find((m) => m.name === machine.machinetype);
-      const rules = derivationRules(config, mt);
-      const derived = deriveMachine(machine, dom?.state ?? "stopped", rules, now);
-      const updated = await this.act(config, machine, derived, mt, dom?.cpu ?? 0, now);
-      slots.push({
-        slot,
-        machine: updated,
-        derived: deriveMachine(updated, dom?.state ?? "stopped", rules, now),
-        cpuSeconds: dom?.cpu ?? 0,
-      });
+      // One machine's trouble (a full disk, a destroy that keeps failing) must not stop the
+      // others from being looked after.
+      try {
+        slots.push(await this.lookAfter(config, machine, dom));
+      } catch (e) {
+        logger.error({
+          event: "machine_action_failed",
+          machine: slot,
+          code: (e as { code?: string }).code,
+          err: e instanceof Error ? e.message : String(e),
+        });
+        slots.push({ slot, machine, derived: undefined, cpuSeconds: dom?.cpu ?? 0 });
+      }
     }
     // What this cycle recorded must be in what the space hears now, before anything is started:
     // an abort recorded a moment ago is exactly what stops the next start of that machinetype.
     const updated = new Map(slots.flatMap((x) => (x.machine ? [[x.machine.dir, x.machine] as const] : [])));
     const latest = snapshots.map((m) => updated.get(m.dir) ?? m);
     await this.publish(config, slots, latest);
-    await store.removeOldMachines(latest, config.settings.machinesDirDays, now).then((removed) => {
+    await store.removeOldMachines(latest, config.settings.machinesDirDays, clock.now()).then((removed) => {
       if (removed.length > 0) logger.info({ event: "machine_dirs_removed", removed });
     });
-    await this.maybeStart(config, slots, latest);
+    await this.maybeStart(
+      config,
+      slots.filter((x) => configured.has(x.slot)),
+      slots.filter((x) => !configured.has(x.slot)),
+      latest,
+    );
+  }
+
+  /** Acts on one machine as its derived state asks; returns its slot's state afterwards. */
+  private async lookAfter(
+    config: VacConfig,
+    found: MachineSnapshot,
+    dom: { state: HypervisorView; cpu: number } | undefined,
+  ): Promise<SlotState> {
+    const now = this.d.clock.now();
+    const mt = config.machinetypes.find((m) => m.name === found.machinetype);
+    const rules = derivationRules(config, mt);
+    let machine = found;
+    const log = this.d.logger.child({
+      machine: machine.slot,
+      machinetype: machine.machinetype,
+      uuid: machine.uuid,
+    });
+    if (machine.finished && dom && dom.state !== "stopped") {
+      // Its outcome is recorded but it still runs: a destroy that failed, or a start that
+      // went through after all. It must not run on unwatched.
+      log.warn({ event: "finished_machine_still_running" });
+      await this.destroyWith(mt, machine);
+    }
+    if (
+      machine.started === undefined &&
+      dom?.state === "running" &&
+      now - machine.created > staleStartSeconds(config)
+    ) {
+      // Started, but vacd stopped before it could say so: from now on it is a running machine.
+      await this.d.store.markStarted(machine.dir, machine.created);
+      machine = { ...machine, started: machine.created };
+      log.warn({ event: "start_adopted" });
+    }
+    if (!machine.finished && (dom === undefined || dom.state === "stopped")) {
+      // The snapshot was taken before the hypervisor was asked: a machine that wrote its
+      // shutdown message and stopped in between must be judged by what it left, read now.
+      machine = await this.d.store.reread(machine, mt?.heartbeatFile);
+    }
+    const derived = deriveMachine(machine, dom?.state ?? "stopped", rules, now);
+    const updated = await this.act(config, machine, derived, mt, dom?.cpu ?? 0, now);
+    return {
+      slot: machine.slot,
+      machine: updated,
+      derived: deriveMachine(updated, dom?.state ?? "stopped", rules, now),
+      cpuSeconds: dom?.cpu ?? 0,
+    };
+  }
+
+  /** The machinetype's driver, or every driver when the machinetype is no longer configured. */
+  private async destroyWith(mt: Machinetype | undefined, m: MachineSnapshot): Promise<void> {
+    if (mt) await this.d.hypervisorFor(mt).destroy(m.slot, m.dir);
+    else for (const h of this.d.allHypervisors()) await h.destroy(m.slot, m.dir);
   }
 
   /** Every hypervisor's domains by name, or undefined (logged) when one cannot be read. */
@@ -181,8 +256,9 @@ export class FactoryLoop {
       try {
         await h.check();
         for (const dom of await h.list(names, dirs)) {
+          // A state libvirt cannot name (starting up, migrating) is not a stopped machine.
           const state: HypervisorView =
-            dom.state === "paused" ? "paused" : dom.state === "running" ? "running" : "stopped";
+            dom.state === "paused" ? "paused" : dom.state === "shutoff" ? "stopped" : "running";
           domains.set(dom.name, { state, cpu: dom.cpuSeconds ?? 0 });
         }
       } catch (e) {
@@ -254,9 +330,13 @@ export class FactoryLoop {
       return m;
     }
     if (a.kind === "destroy") {
-      await this.d.store.setDestroyReason(m.dir, a.reason);
-      if (mt) await this.d.hypervisorFor(mt).destroy(m.slot, m.dir);
-      else for (const h of this.d.allHypervisors()) await h.destroy(m.slot, m.dir);
+      // The reason is worth recording, but not at the price of leaving the machine running.
+      await this.d.store
+        .setDestroyReason(m.dir, a.reason)
+        .catch((e: unknown) =>
+          log.error({ event: "state_write_failed", err: e instanceof Error ? e.message : String(e) }),
+        );
+      await this.destroyWith(mt, m);
       log.info({ event: "machine_destroyed", reason: a.reason });
       return { ...m, destroyReason: a.reason };
     }
@@ -271,11 +351,10 @@ export class FactoryLoop {
           lived_seconds: lived,
         });
       }
-      if (mt)
-        await this.d
-          .hypervisorFor(mt)
-          .destroy(m.slot, m.dir)
-          .catch(() => undefined);
+      // A failure here is retried: a finished machine whose domain still runs is destroyed.
+      await this.destroyWith(mt, m).catch((e: unknown) =>
+        log.warn({ event: "destroy_failed", err: e instanceof Error ? e.message : String(e) }),
+      );
       return { ...m, finished: { time, message: a.message } };
     }
     return m;
@@ -302,9 +381,11 @@ export class FactoryLoop {
   private async maybeStart(
     config: VacConfig,
     slots: SlotState[],
+    outside: readonly SlotState[],
     snapshots: readonly MachineSnapshot[],
   ): Promise<void> {
-    const busy = slots.filter((s) => s.machine && !s.machine.finished);
+    // Machines in slots beyond total_machines still use processors until they end.
+    const busy = [...slots, ...outside].filter((s) => s.machine && !s.machine.finished);
     const free = slots.find((s) => !s.machine || s.machine.finished);
     if (!free) return;
     const host = await this.d.hostFacts();
@@ -340,7 +421,7 @@ export class FactoryLoop {
     if (started) {
       const derived = { state: "starting", action: { kind: "none" }, beforeFizzle: true } as const;
       slots[index] = { slot: free.slot, machine: started, derived, cpuSeconds: 0 };
-      await this.publish(config, slots, snapshots);
+      await this.publish(config, [...slots, ...outside], snapshots);
     }
     this.soon(refillDelayMs(this.d.random));
   }
