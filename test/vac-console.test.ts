@@ -53,3 +53,17 @@ test("vac console finds a machine by slot, short slot name, UUID or directory, n
     await root.remove();
   }
 });
+
+test("vac console shows a guest's escape sequences as text, not to the terminal", async () => {
+  const root = await makeTempRoot();
+  try {
+    await root.write(
+      "var/lib/vac/machines/1700000000_lhcb_wn01-03.example.com/console.log",
+      "boot ok\r\n\u001b]52;c;ZWNobyBwd25lZA==\u0007 hidden\u001b[8m\tx\n",
+    );
+    const shown = await vac(root.path, ["console", "wn01-03"]);
+    assert.equal(shown.stdout, "boot ok\r\n\\x1b]52;c;ZWNobyBwd25lZA==\\x07 hidden\\x1b[8m\tx\n");
+  } finally {
+    await root.remove();
+  }
+});

@@ -214,6 +214,24 @@ const CASES: readonly Case[] = [
     line: 6,
   },
   {
+    name: "heartbeat_file naming the machine directory itself",
+    text: `${HEAD}${MT}heartbeat_file = ..\n`,
+    code: "VAC_ERR_CONFIG_BAD_VALUE",
+    line: 6,
+  },
+  {
+    name: "network that is none of the forms",
+    text: `${HEAD}${MT}network = bridge:br0;reboot\n`,
+    code: "VAC_ERR_CONFIG_BAD_VALUE",
+    line: 6,
+  },
+  {
+    name: "hypervisor_timeout_seconds of zero",
+    text: `${HEAD}hypervisor_timeout_seconds = 0\n${MT}`,
+    code: "VAC_ERR_CONFIG_BAD_VALUE",
+    line: 4,
+  },
+  {
     name: "machinetype name in capitals",
     text: `${HEAD}[machinetype LHCb]\ntarget_share = 1\n`,
     code: "VAC_ERR_CONFIG_BAD_NAME",

@@ -304,7 +304,10 @@ function buildMachinetype(
     userDataOptions: { ...settings.userDataOptions, ...v.userDataOptions },
     userDataFiles,
   };
-  if (mt.heartbeatFile !== undefined && !/^[A-Za-z0-9._-]+$/.test(mt.heartbeatFile)) {
+  if (
+    mt.heartbeatFile !== undefined &&
+    (!/^[A-Za-z0-9._-]+$/.test(mt.heartbeatFile) || /^\.\.?$/.test(mt.heartbeatFile))
+  ) {
     const source = t.get("heartbeat_file")?.source;
     if (source)
       problems.push(

@@ -47,6 +47,17 @@ export async function tailLines(path: string, lines: number): Promise<string> {
   }
 }
 
+/**
+ * The guest wrote these bytes: escape sequences (set the clipboard, retitle the window, hide
+ * lines) are shown as `\xNN` rather than sent to the administrator's terminal.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
 export const consoleCommand: VacCommand = {
   command: "console <machine>",
   describe: "Show the last lines of a machine's console log",
@@ -68,7 +79,7 @@ export const consoleCommand: VacCommand = {
       return 1;
     }
     io.err(`==> ${log} <==`);
-    if (text !== "") io.out(text);
+    if (text !== "") io.out(printable(text));
     return 0;
   },
 };

@@ -4,7 +4,7 @@
  * directory inside the machine's own directory, which is removed once the image is written.
  * Runs locally: with hypervisor_ssh, the state directory is shared with the hypervisor host.
  */
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { VacError } from "@vac/core";
 import type { CommandRunner } from "../hypervisor/command-runner.js";
@@ -30,7 +30,11 @@ export async function buildContextIso(options: {
       const argv = [...tool, "-quiet", "-R", "-J", "-V", "CONTEXT", "-o", iso, staging];
       try {
         const r = await options.runner.run(argv, { timeoutMs: options.timeoutMs });
-        if (r.code === 0) return iso;
+        if (r.code === 0) {
+          // user_data may hold secrets (tokens, proxies): the image is for root and QEMU only.
+          await chmod(iso, 0o600);
+          return iso;
+        }
         lastError = `${tool[0]} exited ${r.code}: ${r.stderr.trim().slice(0, 500)}`;
         break;
       } catch (e) {

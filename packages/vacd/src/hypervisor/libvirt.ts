@@ -8,7 +8,8 @@
  * key pair; the directory itself, with its records and console log, stays for
  * machines_dir_days.
  */
-import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { mkdir, open, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type BootChoice,
@@ -132,12 +133,19 @@ export class LibvirtHypervisor implements Hypervisor {
     let boot: BootChoice;
     if (mt.machineModel === "vm-raw" && mt.rootImage !== undefined) {
       const info = await qemuImg(["info", "--output=json", mt.rootImage]);
-      const format = String((JSON.parse(info.stdout) as { format?: unknown }).format ?? "raw");
-      if (!/^[a-z0-9]+$/.test(format))
+      const image = JSON.parse(info.stdout) as Record<string, unknown>;
+      const format = String(image.format ?? "raw");
+      // An image that points at other files (a backing file, an external data file) would let
+      // the guest read them, /dev/sda or another machine's disk included: refused.
+      const refers =
+        "backing-filename" in image || JSON.stringify(image["format-specific"] ?? {}).includes("data-file");
+      if (!/^[a-z0-9]+$/.test(format) || refers)
         throw new VacError("VAC_ERR_MACHINE_START", {
           machine: launch.name,
           machinetype: mt.name,
-          detail: `root_image has an unknown format`,
+          detail: refers
+            ? `root_image ${mt.rootImage} refers to other files (a backing or data file); give a self-contained image`
+            : `root_image ${mt.rootImage} has an unknown format`,
         });
       await qemuImg([
         "create",
@@ -234,9 +242,16 @@ export async function removeMachineFiles(dir: string): Promise<void> {
   ])
     await rm(join(dir, name), { recursive: true, force: true });
   const log = join(dir, MACHINE_FILES.consoleLog);
-  const st = await stat(log).catch(() => undefined);
-  if (st && st.size > CONSOLE_KEEP_BYTES) {
-    const data = await readFile(log);
-    await writeFileAtomic(log, data.subarray(data.length - CONSOLE_KEEP_BYTES));
+  // Only the end is read: a chatty guest's log may be many gigabytes.
+  const file = await open(log, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined);
+  if (!file) return;
+  try {
+    const { size } = await file.stat();
+    if (size <= CONSOLE_KEEP_BYTES) return;
+    const tail = Buffer.alloc(CONSOLE_KEEP_BYTES);
+    const { bytesRead } = await file.read(tail, 0, CONSOLE_KEEP_BYTES, size - CONSOLE_KEEP_BYTES);
+    await writeFileAtomic(log, tail.subarray(0, bytesRead));
+  } finally {
+    await file.close();
   }
 }

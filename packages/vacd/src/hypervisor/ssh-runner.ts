@@ -128,7 +128,9 @@ export class SshRunner implements CommandRunner {
         ch.on("data", collect(stdout));
         ch.stderr.on("data", collect(stderr));
         ch.on("exit", (status: number | null, signal?: string) => {
-          code = status ?? 128 + ((constants.signals as Record<string, number>)[signal ?? ""] ?? 0);
+          // ssh2 gives signal names with or without the SIG prefix.
+          const name = signal === undefined ? "" : signal.startsWith("SIG") ? signal : `SIG${signal}`;
+          code = status ?? 128 + ((constants.signals as Record<string, number>)[name] ?? 0);
         });
         ch.on("close", () => {
           const text = (b: Buffer[]) => Buffer.concat(b).toString("utf8");

@@ -1,0 +1,77 @@
+/**
+ * The libvirt driver's refusals, with the real qemu-img and genisoimage and no libvirtd: they
+ * happen before anything is asked of libvirt.
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { promisify } from "node:util";
+import { type Machinetype, type Settings, vacPaths } from "@vac/core";
+import { makeTempRoot, requireOrSkip } from "@vac/testkit";
+import { LibvirtHypervisor, LocalRunner, type MachineLaunch } from "../src/index.js";
+
+const run = promisify(execFile);
+const have = (p: string) => existsSync(`/usr/bin/${p}`);
+
+function launch(dir: string, mt: Partial<Machinetype>): MachineLaunch {
+  return {
+    name: "wn01-00.example.com",
+    uuid: "0f8fad5b-d9cb-469f-a165-70867728950e",
+    slot: 0,
+    machinetype: {
+      name: "vo",
+      rootDevice: "vda",
+      scratchDevice: "vdb",
+      network: "none",
+      ...mt,
+    } as Machinetype,
+    settings: { diskGbPerProcessor: 1, rootPublicKey: "/nonexistent", domainType: "qemu" } as Settings,
+    dir,
+    processors: 1,
+    memoryMb: 128,
+    shutdownTime: 2_000_000_000,
+    userData: Buffer.from("#!/bin/sh\n"),
+  };
+}
+
+test("a vm-raw image that refers to other files (a backing file) is refused before libvirt is asked", async (t) => {
+  if (!requireOrSkip(t, have("qemu-img") && have("genisoimage"), "qemu-img and genisoimage")) return;
+  const root = await makeTempRoot();
+  try {
+    const base = join(root.path, "base.qcow2");
+    const image = join(root.path, "vo image.qcow2");
+    await run("qemu-img", ["create", "-q", "-f", "qcow2", base, "64M"]);
+    await run("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", base, image]);
+    const calls: string[] = [];
+    const local = new LocalRunner();
+    const runner = {
+      description: "local",
+      run: (argv: readonly string[], o: { timeoutMs: number }) => {
+        calls.push(argv[0] ?? "");
+        return local.run(argv, o);
+      },
+      close: async () => {},
+    };
+    const lv = new LibvirtHypervisor({
+      uri: "qemu:///system",
+      runner,
+      localRunner: local,
+      timeoutMs: 20_000,
+    });
+    const dir = vacPaths(root.path).machinesDir;
+    await run("mkdir", ["-p", dir]);
+    await assert.rejects(lv.start(launch(dir, { machineModel: "vm-raw", rootImage: image })), (e: Error) => {
+      assert.match(e.message, /refers to other files/);
+      return true;
+    });
+    assert.ok(!calls.includes("virsh"), `virsh was not run: ${calls.join(", ")}`);
+    await assert.rejects(
+      lv.start(launch(dir, { machineModel: "kernel", kernel: join(root.path, "nope") })),
+      /kernel .*nope is not a readable file/,
+    );
+  } finally {
+    await root.remove();
+  }
+});
