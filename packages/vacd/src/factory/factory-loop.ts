@@ -7,7 +7,6 @@
  * hypervisor cannot be read, the cycle stops there and says why.
  */
 import { randomUUID } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import type { ResponderView } from "@vac/core";
 import {
   type Clock,
@@ -21,10 +20,7 @@ import {
   type Machinetype,
   type MachinetypeStatus,
   type Random,
-  renderJobFeatures,
-  renderMachineFeatures,
   slotName,
-  substituteUserData,
   type VacConfig,
   type VacPaths,
 } from "@vac/core";
@@ -33,6 +29,7 @@ import type { Hypervisor } from "../hypervisor/hypervisor.js";
 import type { Logger } from "../log.js";
 import type { StateStore } from "../state/state-store.js";
 import { nextCycleDelayMs, refillDelayMs } from "./backoff-timing.js";
+import { prepareMachine } from "./prepare-machine.js";
 import { buildResponderView, factorySlots, type SlotState } from "./status-view.js";
 
 export interface FactoryDeps {
@@ -460,69 +457,17 @@ export class FactoryLoop {
     processors: number,
     shutdownTime: number,
   ): Promise<MachineSnapshot | undefined> {
-    const s = config.settings;
-    const created = this.d.clock.now();
-    const uuid = randomUUID();
-    const log = this.d.logger.child({ machine: slot, machinetype: mt.name, uuid });
-    const facts = {
-      factory: s.factoryName,
-      space: s.vacSpace,
-      uuid,
-      machinetype: mt.name,
-      processors,
-      hs06PerProcessor: s.hs06PerProcessor ?? 1,
-      memoryMb: s.mbPerProcessor * processors,
-      created,
-      shutdownTime,
-      shutdownCommand: mt.shutdownCommand,
-    };
-    const files: Record<string, string> = {};
-    for (const [k, path] of Object.entries(mt.userDataFiles)) files[k] = await readFile(path, "utf8");
-    const template = mt.userData ? await readFile(mt.userData, "utf8") : "";
-    const userData = substituteUserData(template, {
-      uuid,
-      space: s.vacSpace,
-      machinetype: mt.name,
-      machineHostname: slot,
-      managerVersion: this.d.version,
-      managerHostname: s.factoryName,
-      machinefeaturesUrl: "file:///etc/machinefeatures",
-      jobfeaturesUrl: "file:///etc/jobfeatures",
-      joboutputsUrl: "file:///etc/machineoutputs",
-      options: mt.userDataOptions,
-      files,
-    });
-    if (userData.unknown.length > 0)
-      log.warn({ event: "user_data_unknown_patterns", patterns: userData.unknown });
-    const dir = await this.d.store.createMachine({
-      created,
-      machinetype: mt.name,
-      slot,
-      uuid,
-      processors,
-      machinefeatures: renderMachineFeatures(facts),
-      jobfeatures: renderJobFeatures(facts),
-      userData: Buffer.from(userData.text),
-    });
-    log.info({ event: "machine_created", processors, shutdowntime: shutdownTime });
+    const { store, clock } = this.d;
+    const launch = await prepareMachine(
+      { store, clock, logger: this.d.logger, version: this.d.version, uuid: randomUUID() },
+      { config, machinetype: mt, slot, slotIndex, processors, shutdownTime },
+    );
+    const log = this.d.logger.child({ machine: slot, machinetype: mt.name, uuid: launch.uuid });
     try {
-      await this.d.hypervisorFor(mt).start({
-        name: slot,
-        uuid,
-        slot: slotIndex,
-        machinetype: mt,
-        settings: s,
-        dir,
-        processors,
-        memoryMb: facts.memoryMb,
-        shutdownTime,
-        userData: Buffer.from(userData.text),
-      });
-      const startedAt = this.d.clock.now();
-      await this.d.store.markStarted(dir, startedAt);
+      await this.d.hypervisorFor(mt).start(launch);
+      await store.markStarted(launch.dir, clock.now());
       log.info({ event: "machine_started" });
-      const snapshot = (await this.d.store.snapshot(() => undefined)).find((m) => m.dir === dir);
-      return snapshot;
+      return await store.machine(launch.dir, mt.heartbeatFile);
     } catch (e) {
       log.error({
         event: "machine_start_failed",
@@ -534,10 +479,10 @@ export class FactoryLoop {
       // the slot is free again.
       await this.d
         .hypervisorFor(mt)
-        .destroy(slot, dir)
+        .destroy(slot, launch.dir)
         .catch(() => undefined);
-      const made = (await this.d.store.snapshot(() => undefined)).find((m) => m.dir === dir);
-      if (made) await this.d.store.recordFinished(made, this.d.clock.now(), "500 Failed to start");
+      const made = await store.machine(launch.dir, mt.heartbeatFile);
+      if (made) await store.recordFinished(made, clock.now(), "500 Failed to start");
       return undefined;
     }
   }

@@ -7,7 +7,7 @@
  */
 import { constants } from "node:fs";
 import { type FileHandle, lstat, mkdir, open, readdir, rm, stat, statfs } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import {
   cleanShutdownMessage,
   isInside,
@@ -106,8 +106,15 @@ export class StateStore {
 
   /** One machine read again from disk, e.g. once its domain is seen gone. */
   async reread(m: MachineSnapshot, heartbeatFile: string | undefined): Promise<MachineSnapshot> {
-    const parsed = parseMachineDirName(m.dirName);
-    return parsed ? this.readMachine(m.dirName, parsed, heartbeatFile) : m;
+    return (await this.machine(m.dir, heartbeatFile)) ?? m;
+  }
+
+  /** The machine in that directory (under machines/), or undefined. */
+  async machine(dir: string, heartbeatFile: string | undefined): Promise<MachineSnapshot | undefined> {
+    const dirName = basename(dir);
+    const parsed = parseMachineDirName(dirName);
+    if (!parsed || this.machineDir(dirName) !== dir) return undefined;
+    return this.readMachine(dirName, parsed, heartbeatFile);
   }
 
   private async readMachine(

@@ -1,0 +1,95 @@
+/**
+ * Everything done for a new machine before its hypervisor is asked to start it: the MJF
+ * values, user_data after its substitutions, and the machine's directory on disk (which from
+ * then on holds the slot). Returns what the hypervisor driver needs.
+ */
+import { readFile } from "node:fs/promises";
+import {
+  type Clock,
+  type Machinetype,
+  renderJobFeatures,
+  renderMachineFeatures,
+  substituteUserData,
+  type VacConfig,
+} from "@vac/core";
+import type { MachineLaunch } from "../hypervisor/hypervisor.js";
+import type { Logger } from "../log.js";
+import type { StateStore } from "../state/state-store.js";
+
+export interface PrepareContext {
+  readonly store: StateStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly version: string;
+  readonly uuid: string;
+}
+
+export interface MachineRequest {
+  readonly config: VacConfig;
+  readonly machinetype: Machinetype;
+  readonly slot: string;
+  readonly slotIndex: number;
+  readonly processors: number;
+  readonly shutdownTime: number;
+}
+
+export async function prepareMachine(ctx: PrepareContext, r: MachineRequest): Promise<MachineLaunch> {
+  const s = r.config.settings;
+  const mt = r.machinetype;
+  const created = ctx.clock.now();
+  const log = ctx.logger.child({ machine: r.slot, machinetype: mt.name, uuid: ctx.uuid });
+  const facts = {
+    factory: s.factoryName,
+    space: s.vacSpace,
+    uuid: ctx.uuid,
+    machinetype: mt.name,
+    processors: r.processors,
+    hs06PerProcessor: s.hs06PerProcessor ?? 1,
+    memoryMb: s.mbPerProcessor * r.processors,
+    created,
+    shutdownTime: r.shutdownTime,
+    shutdownCommand: mt.shutdownCommand,
+  };
+  const files: Record<string, string> = {};
+  for (const [k, path] of Object.entries(mt.userDataFiles)) files[k] = await readFile(path, "utf8");
+  const template = mt.userData ? await readFile(mt.userData, "utf8") : "";
+  const userData = substituteUserData(template, {
+    uuid: ctx.uuid,
+    space: s.vacSpace,
+    machinetype: mt.name,
+    machineHostname: r.slot,
+    managerVersion: ctx.version,
+    managerHostname: s.factoryName,
+    machinefeaturesUrl: "file:///etc/machinefeatures",
+    jobfeaturesUrl: "file:///etc/jobfeatures",
+    joboutputsUrl: "file:///etc/machineoutputs",
+    options: mt.userDataOptions,
+    files,
+  });
+  if (userData.unknown.length > 0)
+    log.warn({ event: "user_data_unknown_patterns", patterns: userData.unknown });
+  const bytes = Buffer.from(userData.text);
+  const dir = await ctx.store.createMachine({
+    created,
+    machinetype: mt.name,
+    slot: r.slot,
+    uuid: ctx.uuid,
+    processors: r.processors,
+    machinefeatures: renderMachineFeatures(facts),
+    jobfeatures: renderJobFeatures(facts),
+    userData: bytes,
+  });
+  log.info({ event: "machine_created", processors: r.processors, shutdowntime: r.shutdownTime });
+  return {
+    name: r.slot,
+    uuid: ctx.uuid,
+    slot: r.slotIndex,
+    machinetype: mt,
+    settings: s,
+    dir,
+    processors: r.processors,
+    memoryMb: facts.memoryMb,
+    shutdownTime: r.shutdownTime,
+    userData: bytes,
+  };
+}
