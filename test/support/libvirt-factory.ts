@@ -70,7 +70,6 @@ export class LibvirtFactory {
     const defaults = [
       "target_share = 1",
       "machine_model = kernel",
-      "network = none",
       "user_data = user_data",
       "backoff_seconds = 600",
       "fizzle_seconds = 600",
