@@ -40,6 +40,7 @@ class TimingRunner implements CommandRunner {
     this.spent.clear();
     return copy;
   }
+  stream: CommandRunner["stream"] = (argv, onLine, onEnd) => this.inner.stream(argv, onLine, onEnd);
   close = () => this.inner.close();
 }
 

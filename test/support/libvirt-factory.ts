@@ -34,6 +34,8 @@ export interface LibvirtFactorySpec {
   /** Lines of the `tiny` machinetype besides the defaults (options given here win). */
   readonly machinetype: readonly string[];
   readonly userData: string;
+  /** Default 2; a long cycle shows that machines are looked after on libvirt's events. */
+  readonly cycleSeconds?: number;
   /** Extra environment for vacd (PATH with a fake virsh, for instance). */
   readonly env?: NodeJS.ProcessEnv;
 }
@@ -89,7 +91,7 @@ export class LibvirtFactory {
       "mb_per_processor = 256",
       "disk_gb_per_processor = 1",
       "domain_type = qemu",
-      "cycle_seconds = 2",
+      `cycle_seconds = ${spec.cycleSeconds ?? 2}`,
       "hypervisor_timeout_seconds = 30",
       ...(spec.settings ?? []),
       "",

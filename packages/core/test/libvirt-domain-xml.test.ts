@@ -7,6 +7,7 @@ import {
   el,
   escapeXmlAttr,
   parseDomstats,
+  parseLifecycleEvent,
   parseNetwork,
   renderDomainXml,
   renderXml,
@@ -181,4 +182,16 @@ test("context.sh, sourced by a real shell, gives back exactly the values it was 
   const [b64, pub, mjf, prolog] = out.split("|");
   assert.equal(Buffer.from(b64 ?? "", "base64").toString(), userData.toString());
   assert.deepEqual([pub, mjf, prolog], ["root.pub", "/etc/machinefeatures", "prolog.sh"]);
+});
+
+test("virsh lifecycle events: stops, pauses and crashes call for a look; starts do not", () => {
+  const ev = (what: string) => `event 'lifecycle' for domain 'wn01-00.example.com': ${what}`;
+  assert.equal(parseLifecycleEvent(ev("Stopped Destroyed")), "wn01-00.example.com");
+  assert.equal(parseLifecycleEvent(ev("Shutdown Finished after guest request")), "wn01-00.example.com");
+  assert.equal(parseLifecycleEvent(ev("Suspended Paused")), "wn01-00.example.com");
+  assert.equal(parseLifecycleEvent(ev("Crashed Panicked")), "wn01-00.example.com");
+  assert.equal(parseLifecycleEvent(ev("Started Booted")), undefined);
+  assert.equal(parseLifecycleEvent(ev("Resumed Unpaused")), undefined);
+  assert.equal(parseLifecycleEvent("event 'reboot' for domain 'x'"), undefined);
+  assert.equal(parseLifecycleEvent("garbage"), undefined);
 });

@@ -96,6 +96,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     },
     hypervisorFor: (mt) => hypervisors.for(mt, config.settings),
     allHypervisors: () => hypervisors.all(config),
+    onMachineStopped: (listener) => hypervisors.onMachineStopped(listener),
     pollMachinetypes: async (c) => {
       const r = await pollSpace({
         factories: c.settings.factories,

@@ -70,6 +70,7 @@ async function rig(): Promise<Rig> {
     configError: () => null,
     hypervisorFor: () => hv as unknown as Hypervisor,
     allHypervisors: () => [hv as unknown as Hypervisor],
+    onMachineStopped: () => {},
     // The factory is its own whole space: it hears what it last published, as over UDP.
     pollMachinetypes: async () => {
       const view = views.at(-1);

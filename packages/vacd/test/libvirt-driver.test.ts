@@ -52,6 +52,7 @@ test("a vm-raw image that refers to other files (a backing file) is refused befo
         calls.push(argv[0] ?? "");
         return local.run(argv, o);
       },
+      stream: local.stream.bind(local),
       close: async () => {},
     };
     const lv = new LibvirtHypervisor({

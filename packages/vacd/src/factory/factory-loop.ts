@@ -44,6 +44,8 @@ export interface FactoryDeps {
   configError(): string | null;
   hypervisorFor(mt: Machinetype): Hypervisor;
   allHypervisors(): Hypervisor[];
+  /** Registers a call for when any machine stops by itself (the hypervisors' events). */
+  onMachineStopped(listener: (name: string) => void): void;
   pollMachinetypes(config: VacConfig): Promise<{ replies: MachinetypeStatus[]; silent: string[] }>;
   publish(view: ResponderView): void;
   responderHeartbeat(): number;
@@ -75,7 +77,7 @@ export class FactoryLoop {
   private lastHeartbeat = 0;
 
   constructor(private readonly d: FactoryDeps) {
-    for (const h of d.allHypervisors()) h.onMachineStopped?.(() => this.soon(refillDelayMs(d.random)));
+    d.onMachineStopped(() => this.soon(refillDelayMs(d.random)));
   }
 
   start(): void {

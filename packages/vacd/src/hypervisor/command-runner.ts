@@ -5,7 +5,7 @@
  * that outlives its timeout is killed and reported as VAC_ERR_HYPERVISOR_TIMEOUT, so a hung
  * libvirtd can delay the factory loop by at most that long.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { VacError } from "@vac/core";
 
 export interface CommandResult {
@@ -29,8 +29,25 @@ export interface CommandRunner {
    * all (VAC_ERR_HYPERVISOR_COMMAND, VAC_ERR_SSH) or timed out (VAC_ERR_HYPERVISOR_TIMEOUT).
    */
   run(argv: readonly string[], options: RunOptions): Promise<CommandResult>;
+  /**
+   * Runs a long-lived command (`virsh event --loop`), calling `onLine` for each line it prints
+   * and `onEnd` once when it ends for any reason. No timeout; `stop()` ends it.
+   */
+  stream(argv: readonly string[], onLine: (line: string) => void, onEnd: (why: string) => void): () => void;
   /** Closes connections; later calls may reopen them. */
   close(): Promise<void>;
+}
+
+/** Splits chunks of output into lines, keeping a partial last line for the next chunk. */
+export function lineSplitter(onLine: (line: string) => void): (chunk: Buffer | string) => void {
+  let rest = "";
+  return (chunk) => {
+    const parts = (rest + chunk.toString()).split("\n");
+    rest = parts.pop() ?? "";
+    // A runaway line is not kept whole.
+    if (rest.length > 65_536) rest = "";
+    for (const line of parts) onLine(line);
+  };
 }
 
 /** The first words of a command line, for messages (arguments may be long or private). */
@@ -87,6 +104,27 @@ export class LocalRunner implements CommandRunner {
         child.kill("SIGKILL");
       }, options.timeoutMs);
     });
+  }
+
+  stream(argv: readonly string[], onLine: (line: string) => void, onEnd: (why: string) => void): () => void {
+    const [file, ...args] = argv;
+    const child = spawn(file ?? "", args, {
+      stdio: ["ignore", "pipe", "ignore"],
+      env: { ...process.env, LC_ALL: "C" },
+    });
+    let ended = false;
+    const end = (why: string) => {
+      if (!ended) {
+        ended = true;
+        onEnd(why);
+      }
+    };
+    child.stdout.on("data", lineSplitter(onLine));
+    child.once("error", (e) => end(e.message));
+    child.once("exit", (code, signal) => end(`${commandLabel(argv)} ended (${signal ?? `exit ${code}`})`));
+    return () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    };
   }
 
   async close(): Promise<void> {}

@@ -21,6 +21,7 @@ export class Hypervisors {
   private readonly local = new LocalRunner();
   private libvirt: { key: string; driver: LibvirtHypervisor } | undefined;
   private readonly marker: string;
+  private readonly stoppedListeners: ((name: string) => void)[] = [];
 
   constructor(stateDir: string) {
     this.marker = join(stateDir, "libvirt-used");
@@ -28,6 +29,13 @@ export class Hypervisors {
 
   for(mt: Machinetype, settings: Settings): Hypervisor {
     return mt.machineModel === "process" ? this.processes : this.libvirtFor(settings);
+  }
+
+  /** Calls `listener(name)` when a machine of any driver, present or future, stops by itself. */
+  onMachineStopped(listener: (name: string) => void): void {
+    this.stoppedListeners.push(listener);
+    this.processes.onMachineStopped(listener);
+    this.libvirt?.driver.onMachineStopped(listener);
   }
 
   /** Every driver whose machines must be looked at this cycle. */
@@ -63,6 +71,7 @@ export class Hypervisors {
         localRunner: this.local,
         timeoutMs: s.hypervisorTimeoutSeconds * 1000,
       });
+      for (const l of this.stoppedListeners) driver.onMachineStopped(l);
       this.libvirt = { key, driver };
     }
     const driver = this.libvirt.driver;

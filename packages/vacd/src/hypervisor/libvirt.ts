@@ -16,6 +16,7 @@ import {
   contextIsoFiles,
   type DiskFile,
   parseDomstats,
+  parseLifecycleEvent,
   parseNetwork,
   renderDomainXml,
   slotMacAddress,
@@ -53,8 +54,20 @@ const CONSOLE_KEEP_BYTES = 256 * 1024;
 const NOT_THERE =
   /failed to get domain|domain not found|no domain with matching|domain is not running|not persistent/i;
 
+/**
+ * `virsh event` runs for this long, then is started again: if vacd is killed, an orphaned
+ * watcher (systemd's KillMode=process leaves it, as it leaves the machines) lives no longer.
+ */
+const EVENT_WATCH_SECONDS = 300;
+/** How long to wait before watching again after a watch that failed at once. */
+const EVENT_WATCH_RETRY_MS = 5000;
+
 export class LibvirtHypervisor implements Hypervisor {
   readonly description: string;
+  private readonly stoppedListeners: ((name: string) => void)[] = [];
+  private stopWatching: (() => void) | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(private readonly o: LibvirtOptions) {
     this.description = `libvirt ${o.uri}${o.runner.description === "local" ? "" : ` via ${o.runner.description}`}`;
@@ -216,7 +229,41 @@ export class LibvirtHypervisor implements Hypervisor {
     if (dir !== undefined) await removeMachineFiles(dir);
   }
 
+  /**
+   * Calls `listener(name)` when a domain stops, pauses or crashes, from `virsh event --loop`,
+   * so an ended machine is recorded and its slot refilled at once rather than at the next
+   * cycle. The watch is restarted when it ends (libvirtd restarted, SSH connection lost);
+   * the cycle remains the safety net.
+   */
+  onMachineStopped(listener: (name: string) => void): void {
+    this.stoppedListeners.push(listener);
+    if (!this.stopWatching) this.watchEvents();
+  }
+
+  private watchEvents(): void {
+    if (this.closed) return;
+    const argv = ["virsh", "-q", "-c", this.o.uri, "event", "--loop", "--event", "lifecycle"];
+    argv.push("--timeout", String(EVENT_WATCH_SECONDS));
+    const began = Date.now();
+    this.stopWatching = this.o.runner.stream(
+      argv,
+      (line) => {
+        const name = parseLifecycleEvent(line);
+        if (name !== undefined) for (const l of this.stoppedListeners) l(name);
+      },
+      () => {
+        if (this.closed) return;
+        const lasted = Date.now() - began > 10_000;
+        this.retryTimer = setTimeout(() => this.watchEvents(), lasted ? 0 : EVENT_WATCH_RETRY_MS);
+        this.retryTimer.unref();
+      },
+    );
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.stopWatching?.();
     await this.o.runner.close();
   }
 }

@@ -13,7 +13,13 @@ import { readFile } from "node:fs/promises";
 import { constants } from "node:os";
 import { shellSingleQuote, VacError } from "@vac/core";
 import { Client, type ClientChannel } from "ssh2";
-import { type CommandResult, type CommandRunner, commandLabel, type RunOptions } from "./command-runner.js";
+import {
+  type CommandResult,
+  type CommandRunner,
+  commandLabel,
+  lineSplitter,
+  type RunOptions,
+} from "./command-runner.js";
 
 export interface SshRunnerOptions {
   /** user@host[:port]; an IPv6 address goes in brackets. */
@@ -144,6 +150,36 @@ export class SshRunner implements CommandRunner {
         settle(this.error(`cannot run ${command}: ${(error as Error).message}`));
       }
     });
+  }
+
+  stream(argv: readonly string[], onLine: (line: string) => void, onEnd: (why: string) => void): () => void {
+    let stopped = false;
+    let channel: ClientChannel | undefined;
+    let ended = false;
+    const end = (why: string) => {
+      if (!ended) {
+        ended = true;
+        onEnd(why);
+      }
+    };
+    this.connect().then(
+      (conn) => {
+        if (stopped) return end("stopped");
+        conn.client.exec(`exec env LC_ALL=C ${remoteCommandLine(argv)}`, (error, ch) => {
+          if (error) return end(`cannot run ${commandLabel(argv)}: ${error.message}`);
+          channel = ch;
+          if (stopped) stopChannel(ch);
+          ch.on("data", lineSplitter(onLine));
+          ch.stderr.resume();
+          ch.on("close", () => end(`${commandLabel(argv)} ended`));
+        });
+      },
+      (e: Error) => end(e.message),
+    );
+    return () => {
+      stopped = true;
+      if (channel) stopChannel(channel);
+    };
   }
 
   async close(): Promise<void> {
