@@ -43,6 +43,7 @@ const settings = (over: Partial<Settings> = {}): Settings => ({
   machineModel: "process",
   cycleSeconds: 60,
   machinesDirDays: 3,
+  maxMachineOutputMb: 1024,
   userDataOptions: {},
   userDataFiles: {},
   ...over,

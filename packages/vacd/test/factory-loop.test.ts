@@ -4,7 +4,7 @@
  * stops every action but not the publishing, and a failed start frees its slot.
  */
 import assert from "node:assert/strict";
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { loadConfig, type ResponderView, repliesFor, type VacConfig, vacPaths } from "@vac/core";
@@ -298,4 +298,26 @@ test("a machine that writes its shutdown message and stops between the snapshot 
     await after(r, 1);
     const finished = JSON.parse(await readFile(join(dir, "finished"), "utf8"));
     assert.equal(finished.message, "300 No more work");
+  }));
+
+test("a running machine whose output grows past max_machine_output_mb is destroyed; a symlink to a big file does not count", () =>
+  withRig(async (r) => {
+    const { hv, loop, root, events } = r;
+    r.reconfigure(CONF.replace("total_machines = 1", "total_machines = 1\nmax_machine_output_mb = 1"));
+    await loop.runCycle();
+    const [dirName] = await readdir(join(root.path, "var/lib/vac/machines"));
+    const dir = join(root.path, "var/lib/vac/machines", dirName ?? "");
+    const big = await root.write("big", Buffer.alloc(3 * 1024 * 1024));
+    await symlink(big, join(dir, "joboutputs/link-to-big"));
+    await writeFile(join(dir, "joboutputs/small"), "x".repeat(1000));
+    await after(r, 10);
+    assert.ok(hv.domains.has(SLOT), "under the limit: still running");
+    await writeFile(join(dir, "joboutputs/log"), Buffer.alloc(2 * 1024 * 1024));
+    await after(r, 10);
+    assert.ok(events.some((e) => e.event === "machine_output_over_limit"));
+    assert.ok(hv.calls.includes(`destroy ${SLOT}`));
+    assert.equal(
+      await readFile(join(dir, "destroy_reason"), "utf8"),
+      "700 Machine output over max_machine_output_mb\n",
+    );
   }));

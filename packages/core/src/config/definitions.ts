@@ -215,6 +215,13 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "Finished machines' directories are removed after this long.",
     { unit: "days", ext: true },
   ),
+  s(
+    "max_machine_output_mb",
+    { kind: "integer", min: 1 },
+    "1024",
+    "A running machine whose joboutputs and console log together grow past this (or past 10000 files) is destroyed, so that no machine can fill the state disk.",
+    { unit: "MiB", ext: true },
+  ),
 
   m(
     "target_share",

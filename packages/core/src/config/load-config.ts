@@ -196,6 +196,7 @@ function buildSettings(input: LoadConfigInput, v: SectionValues, problems: Confi
     machineModel: (get<string>(t, "machine_model") ?? "cernvm3") as MachineModel,
     cycleSeconds: get<number>(t, "cycle_seconds") ?? 60,
     machinesDirDays: get<number>(t, "machines_dir_days") ?? 3,
+    maxMachineOutputMb: get<number>(t, "max_machine_output_mb") ?? 1024,
     userDataOptions: v.userDataOptions,
     userDataFiles,
   };

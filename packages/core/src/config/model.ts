@@ -50,6 +50,8 @@ export interface Settings {
   readonly machineModel: MachineModel;
   readonly cycleSeconds: number;
   readonly machinesDirDays: number;
+  /** A running machine's joboutputs plus console log may not grow past this. */
+  readonly maxMachineOutputMb: number;
   /** Default `user_data_option_XXX` substitutions for every machinetype (key: XXX). */
   readonly userDataOptions: Readonly<Record<string, string>>;
   /** Default `user_data_file_XXX` substitutions (key: XXX, value: path). */

@@ -27,6 +27,7 @@ import {
 import type { HostFacts } from "../host/host-facts.js";
 import type { Hypervisor } from "../hypervisor/hypervisor.js";
 import type { Logger } from "../log.js";
+import { machineOutputUsage } from "../state/output-size.js";
 import type { StateStore } from "../state/state-store.js";
 import { nextCycleDelayMs, refillDelayMs } from "./backoff-timing.js";
 import { prepareMachine } from "./prepare-machine.js";
@@ -320,6 +321,21 @@ export class FactoryLoop {
     const log = this.d.logger.child({ machine: m.slot, machinetype: m.machinetype, uuid: m.uuid });
     const a = derived.action;
     if (derived.state === "running" && a.kind === "none") {
+      const usage = await machineOutputUsage(m.dir);
+      if (usage.tooMany || usage.bytes > config.settings.maxMachineOutputMb * 1024 * 1024) {
+        log.warn({ event: "machine_output_over_limit", bytes: usage.bytes, entries: usage.entries });
+        return this.act(
+          config,
+          m,
+          {
+            ...derived,
+            action: { kind: "destroy", reason: "700 Machine output over max_machine_output_mb" },
+          },
+          mt,
+          cpu,
+          now,
+        );
+      }
       await this.d.store.touchHeartbeat(m.dir, cpu);
       const limit = config.settings.shutdownTime;
       if (limit !== undefined && (m.shutdownTime === undefined || limit < m.shutdownTime)) {

@@ -1,2 +1,3 @@
 export * from "./atomic-write.js";
+export * from "./output-size.js";
 export * from "./state-store.js";
