@@ -1,0 +1,158 @@
+/**
+ * What the factory does to one machine each cycle (SPEC §5), as its state derived from disk and
+ * the hypervisor asks: touch its heartbeat, lower its shutdown time, destroy it (past its time,
+ * paused, silent, too much output), record its outcome once, and make sure a machine recorded
+ * as finished is really gone. Zombies, domains with our slot's name and no directory, are
+ * destroyed on sight.
+ */
+import {
+  deriveMachine,
+  type HypervisorView,
+  type MachineSnapshot,
+  type Machinetype,
+  type VacConfig,
+} from "@vac/core";
+import { machineOutputUsage } from "../state/output-size.js";
+import type { FactoryDeps } from "./factory-loop.js";
+import type { SlotState } from "./status-view.js";
+
+/** As derive-machine's rule: a machine created this long ago and not started failed to start. */
+function staleStartSeconds(config: VacConfig): number {
+  return Math.max(2 * config.settings.cycleSeconds, 60);
+}
+
+export function derivationRules(config: VacConfig, mt: Machinetype | undefined) {
+  return {
+    fizzleSeconds: mt?.fizzleSeconds ?? 600,
+    heartbeatFile: mt?.heartbeatFile,
+    heartbeatSeconds: mt?.heartbeatSeconds ?? 0,
+    cycleSeconds: config.settings.cycleSeconds,
+  };
+}
+
+export class MachineActions {
+  constructor(private readonly d: FactoryDeps) {}
+
+  /** Acts on one machine as its derived state asks; returns its slot's state afterwards. */
+  async lookAfter(
+    config: VacConfig,
+    found: MachineSnapshot,
+    dom: { state: HypervisorView; cpu: number } | undefined,
+  ): Promise<SlotState> {
+    const now = this.d.clock.now();
+    const mt = config.machinetypes.find((m) => m.name === found.machinetype);
+    const rules = derivationRules(config, mt);
+    let machine = found;
+    const log = this.d.logger.child({
+      machine: machine.slot,
+      machinetype: machine.machinetype,
+      uuid: machine.uuid,
+    });
+    if (machine.finished && dom && dom.state !== "stopped") {
+      // Its outcome is recorded but it still runs: a destroy that failed, or a start that
+      // went through after all. It must not run on unwatched.
+      log.warn({ event: "finished_machine_still_running" });
+      await this.destroyWith(mt, machine);
+    }
+    if (
+      machine.started === undefined &&
+      dom?.state === "running" &&
+      now - machine.created > staleStartSeconds(config)
+    ) {
+      // Started, but vacd stopped before it could say so: from now on it is a running machine.
+      await this.d.store.markStarted(machine.dir, machine.created);
+      machine = { ...machine, started: machine.created };
+      log.warn({ event: "start_adopted" });
+    }
+    if (!machine.finished && (dom === undefined || dom.state === "stopped")) {
+      // The snapshot was taken before the hypervisor was asked: a machine that wrote its
+      // shutdown message and stopped in between must be judged by what it left, read now.
+      machine = await this.d.store.reread(machine, mt?.heartbeatFile);
+    }
+    const derived = deriveMachine(machine, dom?.state ?? "stopped", rules, now);
+    const updated = await this.act(config, machine, derived, mt, dom?.cpu ?? 0, now);
+    return {
+      slot: machine.slot,
+      machine: updated,
+      derived: deriveMachine(updated, dom?.state ?? "stopped", rules, now),
+      cpuSeconds: dom?.cpu ?? 0,
+    };
+  }
+
+  /** The machinetype's driver, or every driver when the machinetype is no longer configured. */
+  private async destroyWith(mt: Machinetype | undefined, m: MachineSnapshot): Promise<void> {
+    if (mt) await this.d.hypervisorFor(mt).destroy(m.slot, m.dir);
+    else for (const h of this.d.allHypervisors()) await h.destroy(m.slot, m.dir);
+  }
+
+  async destroyZombie(slot: string): Promise<void> {
+    this.d.logger.warn({ event: "zombie_destroyed", machine: slot });
+    for (const h of this.d.allHypervisors()) await h.destroy(slot, undefined).catch(() => undefined);
+  }
+
+  /** Carries out what the machine's derived state asks; returns the snapshot as it now is. */
+  private async act(
+    config: VacConfig,
+    m: MachineSnapshot,
+    derived: ReturnType<typeof deriveMachine>,
+    mt: Machinetype | undefined,
+    cpu: number,
+    now: number,
+  ): Promise<MachineSnapshot> {
+    const log = this.d.logger.child({ machine: m.slot, machinetype: m.machinetype, uuid: m.uuid });
+    const a = derived.action;
+    if (derived.state === "running" && a.kind === "none") {
+      const usage = await machineOutputUsage(m.dir);
+      if (usage.tooMany || usage.bytes > config.settings.maxMachineOutputMb * 1024 * 1024) {
+        log.warn({ event: "machine_output_over_limit", bytes: usage.bytes, entries: usage.entries });
+        return this.act(
+          config,
+          m,
+          {
+            ...derived,
+            action: { kind: "destroy", reason: "700 Machine output over max_machine_output_mb" },
+          },
+          mt,
+          cpu,
+          now,
+        );
+      }
+      await this.d.store.touchHeartbeat(m.dir, cpu);
+      const limit = config.settings.shutdownTime;
+      if (limit !== undefined && (m.shutdownTime === undefined || limit < m.shutdownTime)) {
+        await this.d.store.lowerShutdownTime(m, limit);
+        log.info({ event: "shutdowntime_lowered", shutdowntime: limit });
+      }
+      return m;
+    }
+    if (a.kind === "destroy") {
+      // The reason is worth recording, but not at the price of leaving the machine running.
+      await this.d.store
+        .setDestroyReason(m.dir, a.reason)
+        .catch((e: unknown) =>
+          log.error({ event: "state_write_failed", err: e instanceof Error ? e.message : String(e) }),
+        );
+      await this.destroyWith(mt, m);
+      log.info({ event: "machine_destroyed", reason: a.reason });
+      return { ...m, destroyReason: a.reason };
+    }
+    if (a.kind === "record" || a.kind === "failed_start") {
+      const time = a.kind === "record" ? a.time : now;
+      if (await this.d.store.recordFinished(m, time, a.message)) {
+        const lived = m.started === undefined ? 0 : Math.round(time - m.started);
+        log.info({
+          event: "machine_ended",
+          outcome: a.message,
+          code: Number(a.message.slice(0, 3)) || null,
+          lived_seconds: lived,
+        });
+      }
+      // A failure here is retried: a finished machine whose domain still runs is destroyed.
+      await this.destroyWith(mt, m).catch((e: unknown) =>
+        log.warn({ event: "destroy_failed", err: e instanceof Error ? e.message : String(e) }),
+      );
+      return { ...m, finished: { time, message: a.message } };
+    }
+    return m;
+  }
+}
