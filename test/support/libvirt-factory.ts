@@ -89,6 +89,8 @@ export class LibvirtFactory {
       "total_processors = 1",
       "total_machines = 1",
       "mb_per_processor = 256",
+      // This host's load (other tests, QEMU under TCG) is not what these tests are about.
+      "overload_per_processor = 100",
       "disk_gb_per_processor = 1",
       "domain_type = qemu",
       `cycle_seconds = ${spec.cycleSeconds ?? 2}`,
