@@ -86,8 +86,7 @@ test("a space converges to its target shares, survives kill -9 of a factory, and
   await writeFile(join(victim.dir, "joboutputs/stop"), "");
   const replacement = await waitFor(
     "factory 1 to start a new machine after factory 3 died",
-    async () =>
-      (await space.machinesOnDisk()).find((m) => m.factory === 0 && !existing.has(m.dir)),
+    async () => (await space.machinesOnDisk()).find((m) => m.factory === 0 && !existing.has(m.dir)),
     30_000,
   );
   assert.equal(replacement.slot, victim.slot, "the freed slot is refilled");

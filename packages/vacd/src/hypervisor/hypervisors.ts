@@ -55,7 +55,7 @@ export class Hypervisors {
       s.hypervisorTimeoutSeconds,
     ]);
     if (this.libvirt?.key !== key) {
-      void this.libvirt?.driver.close();
+      void this.libvirt?.driver.close().catch(() => undefined);
       const runner: CommandRunner =
         s.hypervisorSsh === undefined
           ? this.local

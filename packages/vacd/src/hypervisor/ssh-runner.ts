@@ -165,14 +165,19 @@ export class SshRunner implements CommandRunner {
     this.connect().then(
       (conn) => {
         if (stopped) return end("stopped");
-        conn.client.exec(`exec env LC_ALL=C ${remoteCommandLine(argv)}`, (error, ch) => {
-          if (error) return end(`cannot run ${commandLabel(argv)}: ${error.message}`);
-          channel = ch;
-          if (stopped) stopChannel(ch);
-          ch.on("data", lineSplitter(onLine));
-          ch.stderr.resume();
-          ch.on("close", () => end(`${commandLabel(argv)} ended`));
-        });
+        try {
+          conn.client.exec(`exec env LC_ALL=C ${remoteCommandLine(argv)}`, (error, ch) => {
+            if (error) return end(`cannot run ${commandLabel(argv)}: ${error.message}`);
+            channel = ch;
+            if (stopped) stopChannel(ch);
+            ch.on("data", lineSplitter(onLine));
+            ch.stderr.resume();
+            ch.on("close", () => end(`${commandLabel(argv)} ended`));
+          });
+        } catch (e) {
+          // The connection closed under us: a throw here would be an unhandled rejection.
+          end(`cannot run ${commandLabel(argv)}: ${(e as Error).message}`);
+        }
       },
       (e: Error) => end(e.message),
     );
