@@ -133,7 +133,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => resolve());
   });
   logger.info({ event: "vacd_stopping" }, "machines keep running and are adopted on restart");
-  loop.stop();
+  await loop.stop();
   await responder.close();
   await watcher.close();
   await hypervisors.close();

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { loadConfig, type ResponderView, repliesFor, type VacConfig, vacPaths } from "@vac/core";
 import { FakeClock, FakeHypervisor, makeTempRoot, type TempRoot } from "@vac/testkit";
-import { createLogger, FactoryLoop, type Hypervisor, StateStore } from "../src/index.js";
+import { createLogger, FactoryLoop, type Hypervisor, isOurSlot, StateStore } from "../src/index.js";
 
 const CONF = `[settings]
 vac_space = loop.vac.test
@@ -140,12 +140,15 @@ async function withRig(body: (r: Rig) => Promise<void>): Promise<void> {
 }
 
 test("a zombie, a domain with our slot's name and no machine directory, is destroyed before the slot is used", () =>
-  withRig(async ({ hv, loop, events }) => {
+  withRig(async (r) => {
+    const { hv, loop, events } = r;
     hv.domains.set(SLOT, { name: SLOT, state: "running", cpuSeconds: 5 });
     await loop.runCycle();
     assert.ok(events.some((e) => e.event === "zombie_destroyed" && e.machine === SLOT));
-    const destroyAt = hv.calls.indexOf(`destroy ${SLOT}`);
-    assert.ok(destroyAt >= 0 && destroyAt < hv.calls.indexOf(`start ${SLOT}`), hv.calls.join(", "));
+    assert.ok(hv.calls.includes(`destroy ${SLOT}`));
+    assert.deepEqual(hv.startsSoFar(), [], "the slot is not used in the cycle that found the zombie");
+    await after(r, 1);
+    assert.deepEqual(hv.startsSoFar(), [`start ${SLOT}`], "but in the next, once it is seen gone");
   }));
 
 test("a paused machine is destroyed and its outcome recorded as 700", () =>
@@ -321,3 +324,42 @@ test("a running machine whose output grows past max_machine_output_mb is destroy
       "700 Machine output over max_machine_output_mb\n",
     );
   }));
+
+test("two machines of one slot made in the same second: the slot's pointer says which is current", () =>
+  withRig(async (r) => {
+    const { hv, loop, clock, root } = r;
+    const store = new StateStore(vacPaths(root.path));
+    const made = (machinetype: string) =>
+      store.createMachine({
+        created: clock.now(),
+        machinetype,
+        slot: SLOT,
+        uuid: `uuid-${machinetype}`,
+        processors: 1,
+        machinefeatures: { shutdowntime: `${clock.now() + 3600}\n` },
+        jobfeatures: {},
+        userData: Buffer.from(""),
+      });
+    // "vm" failed to start and was recorded; "other" (sorting first by name) then took the
+    // slot in the same second and runs.
+    const failed = await made("vm");
+    const snapshot = (await store.snapshot(() => undefined)).find((m) => m.dir === failed);
+    assert.ok(snapshot);
+    await store.recordFinished(snapshot, clock.now(), "500 Failed to start");
+    const running = await made("other");
+    await store.markStarted(running, clock.now());
+    hv.domains.set(SLOT, { name: SLOT, state: "running", cpuSeconds: 1 });
+    await loop.runCycle();
+    assert.ok(!hv.calls.includes(`destroy ${SLOT}`), hv.calls.join(", "));
+    assert.ok(hv.domains.has(SLOT));
+  }));
+
+test("events for domains that are not this factory's slots do not wake the loop", () => {
+  assert.equal(isOurSlot("wn01.example.com", "wn01-03.example.com"), true);
+  assert.equal(isOurSlot("wn01.example.com", "wn01-103.example.com"), true);
+  assert.equal(isOurSlot("wn01.example.com", "wn01.example.com"), false);
+  assert.equal(isOurSlot("wn01.example.com", "wn011-03.example.com"), false);
+  assert.equal(isOurSlot("wn01.example.com", "wn01-03.example.org"), false);
+  assert.equal(isOurSlot("wn01.example.com", "wn01-xx.example.com"), false);
+  assert.equal(isOurSlot("wn01.example.com", "someones-vm"), false);
+});

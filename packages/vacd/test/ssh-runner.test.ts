@@ -175,12 +175,10 @@ test("over SSH: a dropped connection fails the command running on it, and the ne
   assert.equal((await r.run(["echo", "three"], { timeoutMs: 10_000 })).stdout, "three\n");
   assert.equal(r.connections, 3);
   await r.close();
-  assert.equal(
-    (await r.run(["echo", "four"], { timeoutMs: 10_000 })).stdout,
-    "four\n",
-    "reopens after close()",
-  );
-  assert.equal(r.connections, 4);
+  // A closed runner (a replaced driver, a stopping vacd) must not quietly reconnect: its
+  // connection would keep vacd alive and be closed by no one.
+  await assert.rejects(r.run(["echo", "four"], { timeoutMs: 10_000 }), { code: "VAC_ERR_SSH" });
+  assert.equal(r.connections, 3);
 });
 
 test("over SSH: the host key must be in known_hosts, in clear or hashed, and not revoked", async (t) => {

@@ -56,17 +56,33 @@ export interface FactoryDeps {
 /** Slot names watched for zombies even when total_machines is smaller. */
 const ZOMBIE_SCAN_SLOTS = 256;
 
+/** Whether `name` is one of this factory's slot names (`wn01-NN.example.com` for `wn01.example.com`). */
+export function isOurSlot(factoryName: string, name: string): boolean {
+  const dot = factoryName.indexOf(".");
+  const host = dot < 0 ? factoryName : factoryName.slice(0, dot);
+  const domain = dot < 0 ? "" : factoryName.slice(dot);
+  return (
+    name.startsWith(`${host}-`) &&
+    name.endsWith(domain) &&
+    /^\d+$/.test(name.slice(host.length + 1, name.length - domain.length))
+  );
+}
+
 export class FactoryLoop {
   private running = false;
   private again = false;
   private stopped = false;
   private cancelTimer: (() => void) | undefined;
   private lastHeartbeat = 0;
+  private current: Promise<void> = Promise.resolve();
+  private nextAt = 0;
   private readonly actions: MachineActions;
 
   constructor(private readonly d: FactoryDeps) {
     this.actions = new MachineActions(d);
-    d.onMachineStopped(() => this.soon(refillDelayMs(d.random)));
+    d.onMachineStopped((name) => {
+      if (isOurSlot(d.config().settings.factoryName, name)) this.soon(refillDelayMs(d.random));
+    });
   }
 
   start(): void {
@@ -78,9 +94,11 @@ export class FactoryLoop {
     return this.running;
   }
 
-  stop(): void {
+  /** Stops the loop; resolves when the cycle in progress, if any, has ended. */
+  async stop(): Promise<void> {
     this.stopped = true;
     this.cancelTimer?.();
+    await this.current;
   }
 
   /** Runs a cycle after `ms`, or right after the one in progress. */
@@ -90,15 +108,23 @@ export class FactoryLoop {
       this.again = true;
       return;
     }
+    // Many events in a row must not keep pushing the next cycle back.
+    const at = this.d.clock.now() + ms / 1000;
+    if (this.cancelTimer && this.nextAt <= at) return;
     this.cancelTimer?.();
-    this.cancelTimer = this.d.clock.setTimer(ms, () => void this.runCycle());
+    this.nextAt = at;
+    this.cancelTimer = this.d.clock.setTimer(ms, () => {
+      this.cancelTimer = undefined;
+      void this.runCycle();
+    });
   }
 
   async runCycle(): Promise<void> {
     if (this.running || this.stopped) return;
     this.running = true;
     try {
-      await this.cycle();
+      this.current = this.cycle();
+      await this.current;
     } catch (e) {
       this.d.logger.error({
         event: "cycle_failed",
@@ -122,10 +148,17 @@ export class FactoryLoop {
     const heartbeatFile = (name: string) => config.machinetypes.find((m) => m.name === name)?.heartbeatFile;
     const snapshots = await store.snapshot(heartbeatFile);
     const slotNames = factorySlots(config);
+    // A slot's machine is the one slots/<slot> names (written when it was made); creation
+    // times have whole seconds, so two machines of one slot can share one. Failing a pointer,
+    // the newest, preferring one not finished.
+    const owners = new Set(await store.slotOwners());
+    const rank = (m: MachineSnapshot) =>
+      [owners.has(m.dirName) ? 1 : 0, m.created, m.finished ? 0 : 1] as const;
     const current = new Map<string, MachineSnapshot>();
     for (const s of snapshots) {
       const old = current.get(s.slot);
-      if (!old || s.created > old.created || (s.created === old.created && s.dirName > old.dirName))
+      const [a, b] = [rank(s), old ? rank(old) : undefined];
+      if (!b || a[0] > b[0] || (a[0] === b[0] && (a[1] > b[1] || (a[1] === b[1] && a[2] > b[2]))))
         current.set(s.slot, s);
     }
     // Where machines may be: the configured slots, any slot with a machine on disk, and slot
@@ -174,10 +207,17 @@ export class FactoryLoop {
     await store.removeOldMachines(latest, config.settings.machinesDirDays, clock.now()).then((removed) => {
       if (removed.length > 0) logger.info({ event: "machine_dirs_removed", removed });
     });
+    // A slot whose old domain was still there at the start of this cycle (a zombie, or a
+    // finished machine whose destroy failed) is not free until a cycle sees it gone: starting
+    // there would fail on the name and charge the failure to an innocent machinetype.
+    const occupied = new Set(
+      slots.filter((x) => domains.has(x.slot) && (!x.machine || x.machine.finished)).map((x) => x.slot),
+    );
+    for (const slot of slotNames) if (domains.has(slot) && !current.has(slot)) occupied.add(slot);
     await this.maybeStart(
       config,
-      slots.filter((x) => configured.has(x.slot)),
-      slots.filter((x) => !configured.has(x.slot)),
+      slots.filter((x) => configured.has(x.slot) && !occupied.has(x.slot)),
+      slots.filter((x) => !configured.has(x.slot) || occupied.has(x.slot)),
       latest,
     );
   }
@@ -286,7 +326,7 @@ export class FactoryLoop {
     }
     const chosen = decision.chosen;
     const mt = chosen && config.machinetypes.find((m) => m.name === chosen.machinetype);
-    if (!chosen || !mt) return;
+    if (!chosen || !mt || this.stopped) return;
     const index = slots.indexOf(free);
     const started = await this.startMachine(
       config,

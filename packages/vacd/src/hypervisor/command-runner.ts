@@ -34,7 +34,7 @@ export interface CommandRunner {
    * and `onEnd` once when it ends for any reason. No timeout; `stop()` ends it.
    */
   stream(argv: readonly string[], onLine: (line: string) => void, onEnd: (why: string) => void): () => void;
-  /** Closes connections; later calls may reopen them. */
+  /** Closes connections and stops streams; the runner is not used afterwards. */
   close(): Promise<void>;
 }
 

@@ -242,6 +242,16 @@ export class LibvirtHypervisor implements Hypervisor {
 
   private watchEvents(): void {
     if (this.closed) return;
+    try {
+      this.startWatch();
+    } catch {
+      // spawn can throw (ENOMEM, EAGAIN): try again later; the cycle is the safety net.
+      this.retryTimer = setTimeout(() => this.watchEvents(), EVENT_WATCH_RETRY_MS);
+      this.retryTimer.unref();
+    }
+  }
+
+  private startWatch(): void {
     const argv = ["virsh", "-q", "-c", this.o.uri, "event", "--loop", "--event", "lifecycle"];
     argv.push("--timeout", String(EVENT_WATCH_SECONDS));
     const began = Date.now();

@@ -89,11 +89,19 @@ export class ProcessHypervisor implements Hypervisor {
         child.once("error", reject);
       });
       const pid = child.pid ?? 0;
-      const stat = await procStat(pid);
-      await writeFileAtomic(
-        join(launch.dir, "process.json"),
-        JSON.stringify({ pid, startTicks: stat?.startTicks ?? "" }),
-      );
+      try {
+        const stat = await procStat(pid);
+        await writeFileAtomic(
+          join(launch.dir, "process.json"),
+          JSON.stringify({ pid, startTicks: stat?.startTicks ?? "" }),
+        );
+      } catch (e) {
+        // Without its record (a full disk) nothing could find this process again: kill it.
+        try {
+          process.kill(-pid, "SIGKILL");
+        } catch {}
+        throw e;
+      }
       child.unref();
     } finally {
       await log.close();

@@ -83,6 +83,7 @@ export class SshRunner implements CommandRunner {
   readonly description: string;
   private connection: Promise<Connection> | undefined;
   private opened = 0;
+  private closed = false;
 
   constructor(private readonly o: SshRunnerOptions) {
     // Never throws: a malformed target is reported by run(), where callers expect errors.
@@ -97,6 +98,8 @@ export class SshRunner implements CommandRunner {
 
   async run(argv: readonly string[], options: RunOptions): Promise<CommandResult> {
     if (argv.length === 0) throw new VacError("VAC_ERR_INTERNAL", { detail: "empty command" });
+    if (this.closed)
+      throw this.error("this connection has been closed (the settings changed, or vacd is stopping)");
     const conn = await this.connect();
     const command = commandLabel(argv);
     // The remote limit is a little later than ours, so ours normally fires first and says why.
@@ -153,7 +156,7 @@ export class SshRunner implements CommandRunner {
   }
 
   stream(argv: readonly string[], onLine: (line: string) => void, onEnd: (why: string) => void): () => void {
-    let stopped = false;
+    let stopped = this.closed;
     let channel: ClientChannel | undefined;
     let ended = false;
     const end = (why: string) => {
@@ -187,7 +190,9 @@ export class SshRunner implements CommandRunner {
     };
   }
 
+  /** Ends the connection for good: later commands are refused rather than reconnecting. */
   async close(): Promise<void> {
+    this.closed = true;
     const pending = this.connection;
     this.connection = undefined;
     const conn = await pending?.catch(() => undefined);
