@@ -11,7 +11,7 @@ import { existsSync } from "node:fs";
 import { chmod, copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { after, before, type TestContext, test } from "node:test";
 import { promisify } from "node:util";
 import {
   makeTempRoot,
@@ -56,6 +56,13 @@ before(async () => {
 after(async () => {
   await sshd?.stop();
 });
+
+/** The tiny guest, when libvirtd and the guest are both here (else the test is skipped). */
+function needGuest(t: TestContext): TinyGuest | undefined {
+  return requireOrSkip(t, libvirtUp && guest !== undefined, "libvirtd with QEMU and the tiny test guest")
+    ? guest
+    : undefined;
+}
 
 async function bootThroughVacd(f: LibvirtFactory): Promise<void> {
   f.start();
@@ -117,9 +124,8 @@ async function bootThroughVacd(f: LibvirtFactory): Promise<void> {
 const SECRET_OPTION = `user_data_option_secret = ${HOSTILE_OPTION.replace(/\n/g, "\n  ")}`;
 
 test("vacd boots a tiny guest on local libvirt: ISO, substitutions, MJF over 9p, shutdown code, clean end", async (t) => {
-  if (!requireOrSkip(t, libvirtUp && guest !== undefined, "libvirtd with QEMU and the tiny test guest"))
-    return;
-  const g = guest as TinyGuest;
+  const g = needGuest(t);
+  if (!g) return;
   // A five-minute cycle: the outcome can only be recorded in time on libvirt's event.
   const f = await LibvirtFactory.create({
     address: "127.0.0.41",
@@ -233,9 +239,8 @@ test("with libvirt down the factory starts nothing, says why, and keeps answerin
 });
 
 test("a zombie (a domain with our slot's name and no machine directory) and a paused machine are destroyed", async (t) => {
-  if (!requireOrSkip(t, libvirtUp && guest !== undefined, "libvirtd with QEMU and the tiny test guest"))
-    return;
-  const g = guest as TinyGuest;
+  const g = needGuest(t);
+  if (!g) return;
   const f = await LibvirtFactory.create({
     address: "127.0.0.45",
     machinetype: [],

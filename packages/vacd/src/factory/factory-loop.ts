@@ -152,14 +152,14 @@ export class FactoryLoop {
     // times have whole seconds, so two machines of one slot can share one. Failing a pointer,
     // the newest, preferring one not finished.
     const owners = new Set(await store.slotOwners());
-    const rank = (m: MachineSnapshot) =>
-      [owners.has(m.dirName) ? 1 : 0, m.created, m.finished ? 0 : 1] as const;
+    const preferred = (a: MachineSnapshot, b: MachineSnapshot) =>
+      Number(owners.has(a.dirName)) - Number(owners.has(b.dirName)) ||
+      a.created - b.created ||
+      Number(!a.finished) - Number(!b.finished);
     const current = new Map<string, MachineSnapshot>();
     for (const s of snapshots) {
       const old = current.get(s.slot);
-      const [a, b] = [rank(s), old ? rank(old) : undefined];
-      if (!b || a[0] > b[0] || (a[0] === b[0] && (a[1] > b[1] || (a[1] === b[1] && a[2] > b[2]))))
-        current.set(s.slot, s);
+      if (!old || preferred(s, old) > 0) current.set(s.slot, s);
     }
     // Where machines may be: the configured slots, any slot with a machine on disk, and slot
     // names beyond the configured number (total_machines may have been lowered), so that no
@@ -210,16 +210,12 @@ export class FactoryLoop {
     // A slot whose old domain was still there at the start of this cycle (a zombie, or a
     // finished machine whose destroy failed) is not free until a cycle sees it gone: starting
     // there would fail on the name and charge the failure to an innocent machinetype.
-    const occupied = new Set(
-      slots.filter((x) => domains.has(x.slot) && (!x.machine || x.machine.finished)).map((x) => x.slot),
+    const startable = new Set(
+      slots
+        .filter((x) => configured.has(x.slot) && !(domains.has(x.slot) && (!x.machine || x.machine.finished)))
+        .map((x) => x.slot),
     );
-    for (const slot of slotNames) if (domains.has(slot) && !current.has(slot)) occupied.add(slot);
-    await this.maybeStart(
-      config,
-      slots.filter((x) => configured.has(x.slot) && !occupied.has(x.slot)),
-      slots.filter((x) => !configured.has(x.slot) || occupied.has(x.slot)),
-      latest,
-    );
+    await this.maybeStart(config, slots, startable, latest);
   }
 
   /** Every hypervisor's domains by name, or undefined (logged) when one cannot be read. */
@@ -301,12 +297,12 @@ export class FactoryLoop {
   private async maybeStart(
     config: VacConfig,
     slots: SlotState[],
-    outside: readonly SlotState[],
+    startable: ReadonlySet<string>,
     snapshots: readonly MachineSnapshot[],
   ): Promise<void> {
     // Machines in slots beyond total_machines still use processors until they end.
-    const busy = [...slots, ...outside].filter((s) => s.machine && !s.machine.finished);
-    const free = slots.find((s) => !s.machine || s.machine.finished);
+    const busy = slots.filter((s) => s.machine && !s.machine.finished);
+    const free = slots.find((s) => startable.has(s.slot) && (!s.machine || s.machine.finished));
     if (!free) return;
     const host = await this.d.hostFacts();
     const local = {
@@ -341,7 +337,7 @@ export class FactoryLoop {
     if (started) {
       const derived = { state: "starting", action: { kind: "none" }, beforeFizzle: true } as const;
       slots[index] = { slot: free.slot, machine: started, derived, cpuSeconds: 0 };
-      await this.publish(config, [...slots, ...outside], snapshots);
+      await this.publish(config, slots, snapshots);
     }
     this.soon(refillDelayMs(this.d.random));
   }

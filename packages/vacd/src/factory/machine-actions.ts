@@ -69,7 +69,17 @@ export class MachineActions {
       // shutdown message and stopped in between must be judged by what it left, read now.
       machine = await this.d.store.reread(machine, mt?.heartbeatFile);
     }
-    const derived = deriveMachine(machine, dom?.state ?? "stopped", rules, now);
+    let derived = deriveMachine(machine, dom?.state ?? "stopped", rules, now);
+    if (derived.state === "running" && derived.action.kind === "none") {
+      const usage = await machineOutputUsage(machine.dir);
+      if (usage.tooMany || usage.bytes > config.settings.maxMachineOutputMb * 1024 * 1024) {
+        log.warn({ event: "machine_output_over_limit", bytes: usage.bytes, entries: usage.entries });
+        derived = {
+          ...derived,
+          action: { kind: "destroy", reason: "700 Machine output over max_machine_output_mb" },
+        };
+      }
+    }
     const updated = await this.act(config, machine, derived, mt, dom?.cpu ?? 0, now);
     return {
       slot: machine.slot,
@@ -102,21 +112,6 @@ export class MachineActions {
     const log = this.d.logger.child({ machine: m.slot, machinetype: m.machinetype, uuid: m.uuid });
     const a = derived.action;
     if (derived.state === "running" && a.kind === "none") {
-      const usage = await machineOutputUsage(m.dir);
-      if (usage.tooMany || usage.bytes > config.settings.maxMachineOutputMb * 1024 * 1024) {
-        log.warn({ event: "machine_output_over_limit", bytes: usage.bytes, entries: usage.entries });
-        return this.act(
-          config,
-          m,
-          {
-            ...derived,
-            action: { kind: "destroy", reason: "700 Machine output over max_machine_output_mb" },
-          },
-          mt,
-          cpu,
-          now,
-        );
-      }
       await this.d.store.touchHeartbeat(m.dir, cpu);
       const limit = config.settings.shutdownTime;
       if (limit !== undefined && (m.shutdownTime === undefined || limit < m.shutdownTime)) {

@@ -21,6 +21,8 @@ export class Hypervisors {
   private readonly local = new LocalRunner();
   private libvirt: { key: string; driver: LibvirtHypervisor } | undefined;
   private readonly marker: string;
+  /** The marker was found: once true it stays so, without looking at the disk each cycle. */
+  private usedLibvirt = false;
   private readonly stoppedListeners: ((name: string) => void)[] = [];
 
   constructor(stateDir: string) {
@@ -40,10 +42,9 @@ export class Hypervisors {
 
   /** Every driver whose machines must be looked at this cycle. */
   all(config: VacConfig): Hypervisor[] {
+    this.usedLibvirt ||= existsSync(this.marker);
     const vms = config.machinetypes.some((m) => m.machineModel !== "process");
-    return vms || existsSync(this.marker)
-      ? [this.processes, this.libvirtFor(config.settings)]
-      : [this.processes];
+    return vms || this.usedLibvirt ? [this.processes, this.libvirtFor(config.settings)] : [this.processes];
   }
 
   private libvirtFor(s: Settings): Hypervisor {

@@ -110,10 +110,10 @@ export class LibvirtHypervisor implements Hypervisor {
     await requireFile(
       mt.machineModel === "kernel" ? mt.kernel : mt.rootImage,
       mt.machineModel === "kernel" ? "kernel" : "root_image",
-      mt.name,
+      launch,
     );
     if (mt.machineModel === "kernel" && mt.initrd !== undefined)
-      await requireFile(mt.initrd, "initrd", mt.name);
+      await requireFile(mt.initrd, "initrd", launch);
 
     const keys = generateMachineKeyPair(`root@${launch.name}`);
     await mkdir(path(MACHINE_FILES.keyDir), { mode: 0o700 });
@@ -278,12 +278,12 @@ export class LibvirtHypervisor implements Hypervisor {
   }
 }
 
-async function requireFile(path: string | undefined, option: string, machinetype: string): Promise<void> {
+async function requireFile(path: string | undefined, option: string, launch: MachineLaunch): Promise<void> {
   const st = path === undefined ? undefined : await stat(path).catch(() => undefined);
   if (!st?.isFile())
     throw new VacError("VAC_ERR_MACHINE_START", {
-      machine: "-",
-      machinetype,
+      machine: launch.name,
+      machinetype: launch.machinetype.name,
       detail: path === undefined ? `${option} is not set` : `${option} ${path} is not a readable file`,
     });
 }
