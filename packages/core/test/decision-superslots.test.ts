@@ -191,7 +191,7 @@ test("rule: the decision uses the superslots, and a machine in a superslot is ca
 });
 
 test("rule: superslots of more than 1 without min_wallclock_seconds are warned about at load", () => {
-  const load = (settingsLines: string, mtLines: string) =>
+  const loaded = (settingsLines: string, mtLines: string) =>
     loadConfig({
       files: [
         {
@@ -203,7 +203,9 @@ test("rule: superslots of more than 1 without min_wallclock_seconds are warned a
       hostname: "wn01.example.com",
       hostProcessors: 8,
       fileExists: () => true,
-    }).problems.filter((p) => p.code === "VAC_ERR_CONFIG_SUPERSLOT_NOT_REFILLED");
+    });
+  const load = (settingsLines: string, mtLines: string) =>
+    loaded(settingsLines, mtLines).problems.filter((p) => p.code === "VAC_ERR_CONFIG_SUPERSLOT_NOT_REFILLED");
   const warned = load("processors_per_superslot = 8", "");
   assert.equal(warned.length, 1, "one warning, for the machinetype with a share");
   assert.equal(warned[0]?.severity, "warning");
@@ -212,6 +214,11 @@ test("rule: superslots of more than 1 without min_wallclock_seconds are warned a
   assert.equal(load("processors_per_superslot = 8", "min_wallclock_seconds = 3600").length, 0);
   assert.equal(load("processors_per_superslot = 1", "").length, 0);
   assert.equal(load("", "").length, 0);
+  // The old names set it too (S342-348).
+  for (const old of ["cpu_per_machine", "vcpu_per_machine"]) {
+    assert.equal(loaded(`${old} = 4`, "").config?.settings.processorsPerSuperslot, 4, old);
+    assert.equal(load(`${old} = 4`, "").length, 1, `${old}: warned likewise`);
+  }
 });
 
 test("property: never more processors than are free, and a machine joining a superslot shares its end", () => {

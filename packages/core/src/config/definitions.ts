@@ -132,6 +132,7 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     { kind: "integer", min: 1 },
     "1",
     "Size of superslots for multiprocessor machines; 1 turns superslots off. A superslot is refilled only by machinetypes whose min_wallclock_seconds (default: max_wallclock_seconds, so never) is within its remaining life: set it.",
+    { aliases: ["cpu_per_machine", "vcpu_per_machine"] },
   ),
   s(
     "shutdown_time",
@@ -353,7 +354,6 @@ export const OBSOLETE_OPTIONS: ReadonlySet<string> = new Set([
   "volume_group",
   "gocdb_cert_file",
   "gocdb_key_file",
-  "cpu_per_machine",
   "image_signing_dn",
   "legacy_proxy",
   "cvmfs_repositories",
