@@ -397,3 +397,13 @@ test("superslots in the loop: one start a cycle, 1-processor machines complete t
       "then the 8-processor machinetype gets a superslot of its own",
     );
   }));
+
+test("a factory that may not start anything says why and does not poll the space", () =>
+  withRig(async (r) => {
+    r.reconfigure(`${CONF.replace("total_machines = 1", "total_machines = 1\ndraining = yes")}`);
+    await r.loop.runCycle();
+    const decision = r.events.find((e) => e.event === "decision");
+    assert.deepEqual(decision?.refusal, { reason: "draining", detail: "draining is set" });
+    assert.equal(decision?.silent, undefined, "no poll: no factory could have been silent");
+    assert.deepEqual(r.hv.startsSoFar(), []);
+  }));

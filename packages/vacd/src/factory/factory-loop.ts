@@ -21,6 +21,7 @@ import {
   type MachinetypeStatus,
   type Random,
   type RunningMachine,
+  refuseToStart,
   slotName,
   type VacConfig,
   type VacPaths,
@@ -360,6 +361,12 @@ export class FactoryLoop {
     local: LocalFacts,
     running: readonly RunningMachine[],
   ): Promise<Decision & { probe: boolean }> {
+    // As Vac, a factory that may not start anything does not poll the space (D395-415).
+    const refusal = refuseToStart(config.settings, local, this.d.clock.now());
+    if (refusal) {
+      this.d.logger.info({ event: "decision", chosen: null, refusal });
+      return { refusal, ranked: [], excluded: [], probe: false };
+    }
     const poll = await this.d.pollMachinetypes(config);
     const decision = decideMachinetype({
       settings: config.settings,
