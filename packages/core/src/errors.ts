@@ -113,6 +113,14 @@ export const ERROR_CATALOG = {
     exitCode: EXIT.config,
     action: "Define the machinetype, or remove its share.",
   },
+  VAC_ERR_CONFIG_SUPERSLOT_NOT_REFILLED: {
+    title: "Superslots that are never refilled (warning)",
+    message:
+      "{where}: processors_per_superslot = {per}, but [machinetype {name}] sets no min_wallclock_seconds: it defaults to max_wallclock_seconds, so this machinetype never refills a superslot and the processors a superslot lacks stay idle until it ends",
+    exitCode: EXIT.config,
+    action:
+      "Set min_wallclock_seconds in the machinetype to the shortest life worth starting a machine for (as Vac sites did), or set processors_per_superslot = 1.",
+  },
   VAC_ERR_CONFIG_INVALID: {
     title: "Configuration rejected",
     message: "the configuration has {count} problem(s):\n{problems}",

@@ -131,7 +131,8 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "processors_per_superslot",
     { kind: "integer", min: 1 },
     "1",
-    "Size of superslots for multiprocessor machines; 1 turns superslots off.",
+    "Size of superslots for multiprocessor machines; 1 turns superslots off. A superslot is refilled only by machinetypes whose min_wallclock_seconds (default: max_wallclock_seconds, so never) is within its remaining life: set it.",
+    { aliases: ["cpu_per_machine", "vcpu_per_machine"] },
   ),
   s(
     "shutdown_time",
@@ -232,7 +233,7 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
   m(
     "machinegroup",
     { kind: "hostname" },
-    "the machinetype's name",
+    "accounting_fqan, else the machinetype's name",
     "Shares are balanced first between machinegroups (say, one experiment), then within them.",
   ),
   m(
@@ -353,7 +354,6 @@ export const OBSOLETE_OPTIONS: ReadonlySet<string> = new Set([
   "volume_group",
   "gocdb_cert_file",
   "gocdb_key_file",
-  "cpu_per_machine",
   "image_signing_dn",
   "legacy_proxy",
   "cvmfs_repositories",

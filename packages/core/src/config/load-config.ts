@@ -279,7 +279,9 @@ function buildMachinetype(
   const mt: Machinetype = {
     name,
     targetShare: share?.value ?? get<number>(t, "target_share") ?? 0,
-    machinegroup: get<string>(t, "machinegroup") ?? name,
+    // S717-722: the machinegroup defaults to the accounting FQAN, so machinetypes of one VO
+    // (say, two LHCb ones) share one group, then to the machinetype's name.
+    machinegroup: get<string>(t, "machinegroup") ?? get<string>(t, "accounting_fqan") ?? name,
     machineModel,
     rootImage: file("root_image"),
     userData: file("user_data"),
@@ -350,6 +352,7 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
       buildMachinetype(input, raw.name, values, settings, shares.get(raw.name), problems, sources),
     );
   }
+  superslotWarnings(settings, machinetypes, sources, problems);
   if (machinetypes.every((m) => m.targetShare === 0)) {
     problems.push(configProblem("VAC_ERR_CONFIG_NO_SHARES", {}, "warning"));
   }
@@ -358,6 +361,29 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
     input.files.map((f) => f.path),
   );
   return { config: hasErrors(problems) ? undefined : { settings, machinetypes, sources }, problems: sorted };
+}
+
+/**
+ * Vac fills an incomplete superslot only while its remaining life is at least the machinetype's
+ * min_wallclock_seconds (D438-441), which defaults to max_wallclock_seconds (S694): with the
+ * default a superslot is never refilled after its first second (CORRECTIONS §3). Vac's rule is
+ * kept; a site that relies on the default is told.
+ */
+function superslotWarnings(
+  settings: Settings,
+  machinetypes: readonly Machinetype[],
+  sources: ReadonlyMap<string, ValueSource>,
+  problems: ConfigProblem[],
+): void {
+  const per = settings.processorsPerSuperslot;
+  if (per <= 1) return;
+  for (const m of machinetypes) {
+    if (m.targetShare <= 0 || sources.has(`machinetype ${m.name}.min_wallclock_seconds`)) continue;
+    const at = sources.get("settings.processors_per_superslot");
+    problems.push(
+      configProblem("VAC_ERR_CONFIG_SUPERSLOT_NOT_REFILLED", { ...at, per, name: m.name }, "warning"),
+    );
+  }
 }
 
 export type { OptionDefinition };
