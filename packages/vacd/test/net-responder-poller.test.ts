@@ -38,11 +38,11 @@ function view(factory: string, machinetypes: string[]): ResponderView {
       maxHs06: 0,
       rootDiskAvailKb: 1,
       rootDiskAvailInodes: 1,
-      varDiskAvailKb: 1,
-      varDiskAvailInodes: 1,
+      daemonDiskAvailKb: 1,
+      daemonDiskAvailInodes: 1,
       memTotalKb: 1,
-      memAvailKb: 1,
-      swapTotalKb: 0,
+      memUsedKb: 0,
+      swapUsedKb: 0,
       swapFreeKb: 0,
       loadAverage: 0,
       kernelVersion: "k",
@@ -50,6 +50,11 @@ function view(factory: string, machinetypes: string[]): ResponderView {
       bootTime: 1,
       factoryHeartbeatTime: 1,
       responderHeartbeatTime: 1,
+      mjfHeartbeatTime: 0,
+      metadataHeartbeatTime: 0,
+      site: "example.com",
+      memAvailKb: 1,
+      swapTotalKb: 0,
       configError: null,
     },
   };
@@ -137,7 +142,8 @@ test("garbage and wrong-space datagrams are dropped, counted, and the responder 
     assert.equal(wrongSpace.replies.length, 0);
     await new Promise((r) => setTimeout(r, 100));
     const drops = Object.fromEntries(rs[0]!.dropCounts());
-    assert.equal(drops.not_json, 2);
+    assert.equal(drops.not_json, 1);
+    assert.equal(drops.too_big, 1, "more than a Vac peer reads is not read");
     assert.equal(drops.not_object, 1);
     assert.equal(drops.bad_field, 1);
     assert.ok((drops.wrong_space ?? 0) >= 1);
