@@ -40,6 +40,10 @@ export function vac31Text(name: string, replace: Readonly<Record<string, unknown
 export interface Vac31Space {
   readonly space: string;
   readonly factory: string;
+  /** 0 (the default) picks a free port. */
+  readonly port?: number;
+  /** Fields to replace in a fixture's replies, by fixture name. */
+  readonly overrides?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
 export interface FakeVac31Responder {
@@ -90,10 +94,14 @@ export async function startFakeVac31Responder(host: string, who: Vac31Space): Pr
       };
       if (name.startsWith("machine_status")) replace.machine = machine(i);
       if (name === "machinetype_status_abort") replace.shutdown_machine = machine(1);
+      Object.assign(replace, who.overrides?.[name]);
       socket.send(vac31Text(name, replace), peer.port, peer.address);
     });
   });
-  await new Promise<void>((resolve) => socket.bind(0, host, () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    socket.once("error", reject);
+    socket.bind(who.port ?? 0, host, () => resolve());
+  });
   return {
     port: socket.address().port,
     host,
