@@ -64,10 +64,10 @@ const needOrNull = { required: true, nullable: true } as const;
 
 /** What every message carries; Vac's queries lack `daemon_version` and `time_sent`. */
 const ENVELOPE = [
-  f("vacquery_version", "version", { absent: "VacQuery 01.03" }),
+  f("vacquery_version", "version", { absent: "VacQuery 01.03", maxBytes: 40 }),
   f("daemon_version", "text", { aliases: ["vac_version"], maxBytes: 100 }),
   f("space", "name", { ...need, maxBytes: 260 }),
-  f("cookie", "cookie", need),
+  f("cookie", "cookie", { ...need, maxBytes: 130 }),
   f("time_sent", "time", orNull),
 ];
 const REPLY = [...ENVELOPE, f("factory", "name", { ...need, maxBytes: 260 })];
