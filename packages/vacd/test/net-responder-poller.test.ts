@@ -192,3 +192,69 @@ test("a reply with a wrong cookie is not accepted", async () => {
     fake.close();
   }
 });
+
+/** A fake peer answering every query with `reply(query)`, as text. */
+async function fakePeer(host: string, reply: (q: Record<string, unknown>) => string[]) {
+  const socket = createSocket("udp4");
+  await new Promise<void>((r) => socket.bind(0, host, () => r()));
+  socket.on("message", (msg, peer) => {
+    for (const text of reply(JSON.parse(msg.toString()) as Record<string, unknown>))
+      socket.send(Buffer.from(text), peer.port, peer.address);
+  });
+  return { port: socket.address().port, close: () => new Promise<void>((r) => socket.close(() => r())) };
+}
+
+const factoryStatus = (q: Record<string, unknown>, factory: string, pad = 0) =>
+  JSON.stringify({
+    message_type: "factory_status",
+    cookie: q.cookie,
+    space: "s.example.com",
+    factory,
+    ...(pad > 0 ? { padding: "x".repeat(pad) } : {}),
+  });
+
+test("a reply counts only from the lower-cased name in our list, whose cookie it echoes (S2745)", async () => {
+  for (const [listed, replyAs, counted] of [
+    ["F7.Example.com", "f7.example.com", true],
+    ["F7.Example.com", "F7.Example.com", false],
+    ["f7.example.com", "f7.example.com.", false],
+  ] as const) {
+    const peer = await fakePeer("127.0.0.46", (q) => [factoryStatus(q, replyAs)]);
+    try {
+      const r = await pollSpace({
+        factories: [{ name: listed, port: peer.port, host: "127.0.0.46" }],
+        space: "s.example.com",
+        queryType: "factory_query",
+        timeoutSeconds: 0.6,
+        daemonVersion: "t",
+        now,
+      });
+      assert.equal(r.replies.length, counted ? 1 : 0, `${listed} answered as ${replyAs}`);
+    } finally {
+      await peer.close();
+    }
+  }
+});
+
+test("a reply is read up to the 10,240 bytes a Vac peer reads, and not beyond", async () => {
+  for (const [pad, counted] of [
+    [9_900, true],
+    [10_300, false],
+  ] as const) {
+    const peer = await fakePeer("127.0.0.47", (q) => [factoryStatus(q, "f8.example.com", pad)]);
+    try {
+      const r = await pollSpace({
+        factories: [{ name: "f8.example.com", port: peer.port, host: "127.0.0.47" }],
+        space: "s.example.com",
+        queryType: "factory_query",
+        timeoutSeconds: 0.6,
+        daemonVersion: "t",
+        now,
+      });
+      assert.equal(r.replies.length, counted ? 1 : 0, `padding ${pad}`);
+      if (!counted) assert.ok((r.drops.too_big ?? 0) >= 1);
+    } finally {
+      await peer.close();
+    }
+  }
+});
