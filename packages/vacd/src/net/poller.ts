@@ -2,10 +2,10 @@
  * Polls the space: one query to every factory in parallel, gathering replies until each factory
  * has sent all it announced (`num_machinetypes` / `num_machines`, or one `factory_status`) or
  * the timeout passes. UDP loses packets, so factories that have not sent all they announced are
- * asked again a few times within the timeout, as Vac did (S2697-2702). A factory that never
+ * asked again a few times within the timeout, as Vac did (S2693-2712). A factory that never
  * answers counts as holding nothing.
  *
- * A reply counts only as Vac's pollers counted it (S2742-2745): its `space` is ours and its
+ * A reply counts only as Vac's pollers counted it (S2740-2745): its `space` is ours and its
  * `factory` is exactly the lower-cased name in our list, whose cookie it echoes (CORRECTIONS §7).
  */
 import { randomBytes } from "node:crypto";
@@ -54,6 +54,8 @@ function announced(r: Reply): number {
   return 1;
 }
 
+const MAX_ITEMS_PER_FACTORY = 4096;
+
 /** What answers each query; a factory with nothing to list answers with its `factory_status`. */
 const ANSWER: Readonly<Record<Query["messageType"], Reply["messageType"]>> = {
   machinetypes_query: "machinetype_status",
@@ -88,6 +90,8 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
         if (r.space !== options.space) return drop("wrong_space");
         if (!expected.has(r.factory) || cookies.get(r.factory) !== r.cookie) return drop("bad_cookie");
         const items = got.get(r.factory) ?? new Map();
+        // A factory announcing more than any real one has cannot make us keep more.
+        if (items.size >= MAX_ITEMS_PER_FACTORY && !items.has(itemKey(r))) return drop("unexpected");
         got.set(r.factory, items);
         items.set(itemKey(r), { reply: r, wire: d.wire });
         want.set(r.factory, r.messageType === "factory_status" ? 1 : announced(r));
