@@ -138,7 +138,8 @@ export function buildResponderView(
     // A Vac peer accepts a reply only from the lower-cased name in its list (S2745).
     factory: s.factoryName.toLowerCase(),
     space: s.vacSpace,
-    daemonVersion: times.version,
+    // Named as Vac names itself (`Vac 03.01.00 vacd-responder`), so `vac factories` tells us apart.
+    daemonVersion: `vac ${times.version} vacd`,
     machinetypes,
     machines,
     status,
