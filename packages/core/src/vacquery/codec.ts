@@ -57,7 +57,8 @@ function valid(kind: FieldKind, v: unknown): boolean {
     case "text":
       return typeof v === "string" && v.length <= MAX_TEXT && !CONTROL.test(v);
     case "version":
-      return typeof v === "string" && v.startsWith("VacQuery 01.") && v.length <= 32;
+      // Vac's receivers never look at it (D598-621, S2740-2752): any short string will do.
+      return typeof v === "string" && v.length <= 32 && !CONTROL.test(v);
     case "cookie":
       return typeof v === "string" && /^[0-9a-f]{16,128}$/.test(v);
     case "state":
