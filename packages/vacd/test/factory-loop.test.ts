@@ -192,7 +192,7 @@ test("with the hypervisor down nothing is started or destroyed, the reason is lo
     assert.equal(e?.code, "VAC_ERR_HYPERVISOR_UNAVAILABLE");
     assert.ok(views.length > published, "a view was still published");
     const mine = views.at(-1)?.machines.find((m) => m.machine === SLOT);
-    assert.equal(mine?.state, "running", "the machine still counts as running for the space");
+    assert.equal(mine?.state, "Running", "the machine still counts as running for the space");
     hv.down = undefined;
     await after(r, 60);
     assert.ok(

@@ -22,6 +22,9 @@ export interface HostFacts {
   readonly kernelVersion: string;
   readonly osIssue: string;
   readonly bootTime: number;
+  /** Vac's `load_average` (the 15-minute one) and `mem_used_kb` (MemTotal - MemFree). */
+  readonly loadAverage15m?: number;
+  readonly memFreeKb?: number;
 }
 
 async function diskFree(path: string): Promise<{ kb: number; inodes: number }> {
@@ -84,5 +87,7 @@ export async function readHostFacts(stateDir: string): Promise<HostFacts> {
     kernelVersion: release(),
     osIssue: osName(osRelease),
     bootTime: btime ? Number(btime[1]) : 0,
+    loadAverage15m: loadavg()[2] ?? 0,
+    memFreeKb: meminfoField(meminfo, "MemFree"),
   };
 }
