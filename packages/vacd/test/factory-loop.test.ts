@@ -89,7 +89,6 @@ async function rig(): Promise<Rig> {
     responderHeartbeat: () => clock.now(),
     hostFacts: async () => ({
       processors: 2,
-      loadAverage1m: 0,
       loadAverages: [0, 0, 0],
       memTotalKb: 1e7,
       memAvailKb: 1e7,

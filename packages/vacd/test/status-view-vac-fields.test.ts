@@ -77,8 +77,7 @@ const snapshot = (slot: string, over: Partial<MachineSnapshot> = {}): MachineSna
 
 const host: HostFacts = {
   processors: 4,
-  loadAverage1m: 0.5,
-  loadAverage15m: 0.25,
+  loadAverages: [0.5, 0.4, 0.25],
   memTotalKb: 1000,
   memAvailKb: 700,
   memFreeKb: 400,

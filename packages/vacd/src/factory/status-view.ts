@@ -121,7 +121,7 @@ export function buildResponderView(
     swapUsedKb: Math.max(0, host.swapTotalKb - host.swapFreeKb),
     swapFreeKb: host.swapFreeKb,
     // Vac sent the 15-minute average (loadAvg(2), S3220).
-    loadAverage: host.loadAverage15m ?? host.loadAverage1m,
+    loadAverage: host.loadAverages[2],
     kernelVersion: host.kernelVersion,
     osIssue: host.osIssue,
     bootTime: host.bootTime,

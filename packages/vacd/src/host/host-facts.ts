@@ -7,8 +7,10 @@ import { cpus, loadavg, release } from "node:os";
 
 export interface HostFacts {
   readonly processors: number;
-  readonly loadAverage1m: number;
-  /** The 1, 5 and 15 minute load averages; the decision compares the largest (U759-771). */
+  /**
+   * The 1, 5 and 15 minute load averages: the decision compares the largest (U759-771),
+   * `factory_status.load_average` is the 15-minute one, as Vac sent it.
+   */
   readonly loadAverages: readonly [number, number, number];
   readonly memTotalKb: number;
   readonly memAvailKb: number;
@@ -22,8 +24,7 @@ export interface HostFacts {
   readonly kernelVersion: string;
   readonly osIssue: string;
   readonly bootTime: number;
-  /** Vac's `load_average` (the 15-minute one) and `mem_used_kb` (MemTotal - MemFree). */
-  readonly loadAverage15m?: number;
+  /** For Vac's `mem_used_kb` (MemTotal - MemFree). */
   readonly memFreeKb?: number;
 }
 
@@ -74,7 +75,6 @@ export async function readHostFacts(stateDir: string): Promise<HostFacts> {
   const [one = 0, five = 0, fifteen = 0] = loadavg();
   return {
     processors: hostProcessors(),
-    loadAverage1m: one,
     loadAverages: [one, five, fifteen],
     memTotalKb: meminfoField(meminfo, "MemTotal"),
     memAvailKb: meminfoField(meminfo, "MemAvailable"),
@@ -87,7 +87,6 @@ export async function readHostFacts(stateDir: string): Promise<HostFacts> {
     kernelVersion: release(),
     osIssue: osName(osRelease),
     bootTime: btime ? Number(btime[1]) : 0,
-    loadAverage15m: loadavg()[2] ?? 0,
     memFreeKb: meminfoField(meminfo, "MemFree"),
   };
 }
