@@ -147,6 +147,13 @@ export const ERROR_CATALOG = {
     action:
       "Another process holds the port, or the address is not on this host; set udp_port / the bind address.",
   },
+  VAC_ERR_SPACE_KEY: {
+    title: "The space key file cannot be used",
+    message: "space_key_file {file}: {detail}",
+    exitCode: EXIT.config,
+    action:
+      "Write one key of at least 16 characters a line (the first signs, all verify), owned by root with mode 600 or 640. Until then vacd answers no query and starts nothing.",
+  },
   VAC_ERR_STATE_UNREADABLE: {
     title: "State directory cannot be read",
     message: "{path}: {detail}",

@@ -1,4 +1,6 @@
 // Each area has its own barrel (src/AREA/index.ts) so areas can grow without touching this file.
+
+export * from "./census/index.js";
 export * from "./clock.js";
 export * from "./config/index.js";
 export * from "./decision/index.js";

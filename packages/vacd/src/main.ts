@@ -5,14 +5,15 @@
  * vacd stops, and a restarted vacd adopts them from the state directory.
  */
 import { parseArgs } from "node:util";
-import { formatConfigProblem, hasErrors, type VacConfig } from "@vac/core";
+import { formatConfigProblem, hasErrors, repliesFor, type VacConfig } from "@vac/core";
 import { ConfigWatcher } from "./config/config-watcher.js";
 import { FactoryLoop } from "./factory/factory-loop.js";
 import { readHostFacts } from "./host/host-facts.js";
 import { Hypervisors } from "./hypervisor/hypervisors.js";
 import { createLogger } from "./log.js";
-import { pollSpace } from "./net/poller.js";
+import { type CensusSettings, SpaceCensus } from "./net/census.js";
 import { Responder } from "./net/responder.js";
+import { loadSpaceSecurity, type SpaceSecurity } from "./net/space-security.js";
 import { realClock } from "./real-clock.js";
 import { StateStore } from "./state/state-store.js";
 
@@ -66,11 +67,20 @@ export async function main(argv: readonly string[]): Promise<void> {
   const logger = createLogger({ level: args["log-level"], base: { factory: config.settings.factoryName } });
   const store = new StateStore(first.paths);
   await store.init();
-  const responder = new Responder({
+  let security = await loadSpaceSecurity(config, logger);
+  let census: SpaceCensus | undefined;
+  const responder: Responder = new Responder({
     address: config.settings.udpBindAddress,
     port: config.settings.udpPort,
     logger,
     now: realClock.now,
+    security: security.responder,
+    statusExtras: () => ({
+      censusAgeSeconds: census?.ageSeconds() ?? null,
+      censusMaxAgeSeconds: census?.maxAgeSeconds ?? null,
+      datagramsDropped: responder.drops.totalDropped,
+      dropsByReason: responder.drops.summary() || null,
+    }),
   });
   const port = await responder.start();
   logger.info({
@@ -81,6 +91,32 @@ export async function main(argv: readonly string[]): Promise<void> {
     port,
   });
 
+  const censusSettings = (c: VacConfig, sec: SpaceSecurity): CensusSettings => ({
+    factories: c.settings.factories,
+    space: c.settings.vacSpace,
+    factoryName: c.settings.factoryName,
+    rules: {
+      intervalSeconds: c.settings.censusSeconds,
+      bytesPerSecond: c.settings.censusBytesPerSecond,
+      pollTimeoutSeconds: c.settings.udpTimeoutSeconds,
+    },
+    auth: sec.pollAuth,
+  });
+  census = new SpaceCensus(censusSettings(config, security), {
+    logger,
+    now: realClock.now,
+    daemonVersion: VERSION,
+    own: () => {
+      const view = responder.currentView;
+      if (!view) return undefined;
+      const query = { messageType: "machinetypes_query", cookie: "", space: view.space } as const;
+      return repliesFor(view, query as never, realClock.now(), "").filter(
+        (r) => r.messageType === "machinetype_status",
+      );
+    },
+  });
+  const spaceCensus = census;
+  spaceCensus.start();
   const hypervisors = new Hypervisors(first.paths.stateDir);
   const loop = new FactoryLoop({
     paths: first.paths,
@@ -97,16 +133,12 @@ export async function main(argv: readonly string[]): Promise<void> {
     hypervisorFor: (mt) => hypervisors.for(mt, config.settings),
     allHypervisors: () => hypervisors.all(config),
     onMachineStopped: (listener) => hypervisors.onMachineStopped(listener),
-    pollMachinetypes: async (c) => {
-      const r = await pollSpace({
-        factories: c.settings.factories,
-        space: c.settings.vacSpace,
-        queryType: "machinetypes_query",
-        timeoutSeconds: c.settings.udpTimeoutSeconds,
-        daemonVersion: VERSION,
-        now: realClock.now,
-      });
-      return { replies: r.replies.filter((x) => x.messageType === "machinetype_status"), silent: r.silent };
+    // Decisions read the background census (net/census.ts) instead of waiting on a poll; a
+    // probe after a backoff asks for a fresh one, so another factory's probe is seen.
+    pollMachinetypes: async (_c, fresh) => {
+      if (security.keyError) throw security.keyError;
+      const v = fresh ? await spaceCensus.refresh() : await spaceCensus.current();
+      return { replies: v.replies, silent: v.silent, ageSeconds: v.ageSeconds };
     },
     publish: (view) => responder.setView(view),
     responderHeartbeat: () => responder.lastActivity,
@@ -115,6 +147,11 @@ export async function main(argv: readonly string[]): Promise<void> {
   watcher.onEvent((e) => {
     if (e.kind === "applied") {
       config = e.config;
+      void loadSpaceSecurity(e.config, logger).then((sec) => {
+        security = sec;
+        responder.setSecurity(sec.responder);
+        spaceCensus.update(censusSettings(e.config, sec));
+      });
       logger.info({ event: "config_applied" });
       loop.soon(0);
     } else {
@@ -134,6 +171,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   });
   logger.info({ event: "vacd_stopping" }, "machines keep running and are adopted on restart");
   await loop.stop();
+  await spaceCensus.stop();
   await responder.close();
   await watcher.close();
   await hypervisors.close();

@@ -27,6 +27,13 @@ export interface Settings {
   /** Address the responder binds (`udp_bind_address`, default all addresses). */
   readonly udpBindAddress: string;
   readonly spaceKeyFile: string | undefined;
+  /** How far a signed datagram's time_sent may be from our clock. */
+  readonly spaceKeyMaxSkewSeconds: number;
+  readonly allowUnauthenticatedQueries: boolean;
+  /** Addresses or CIDRs whose unauthenticated queries are not limited to 3x. */
+  readonly adminNetworks: readonly string[];
+  readonly censusSeconds: number;
+  readonly censusBytesPerSecond: number;
   readonly totalMachines: number;
   readonly totalProcessors: number;
   readonly mbPerProcessor: number;

@@ -28,7 +28,13 @@ export type DropReason =
   | "bad_field"
   | "wrong_space"
   | "bad_cookie"
-  | "unexpected";
+  | "unexpected"
+  // With a space key, and at the socket (vacd/src/net):
+  | "unauthenticated"
+  | "bad_hmac"
+  | "stale"
+  | "replay"
+  | "rate_limit";
 
 export type Decoded =
   | { ok: true; message: Message; wire: Record<string, unknown> }

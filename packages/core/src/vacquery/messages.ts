@@ -129,6 +129,13 @@ export interface FactoryStatus extends ReplyEnvelope {
   readonly swapTotalKb: number | null;
   /** [ext] The configuration problem the daemon is running despite, or null. */
   readonly configError: string | null;
+  /** [ext] Age of the census this factory decides from (seconds); absent when it has none. */
+  readonly censusAgeSeconds?: number | null;
+  /** [ext] The census's freshness bound: no decision uses older data (seconds). */
+  readonly censusMaxAgeSeconds?: number | null;
+  /** [ext] Datagrams the responder dropped since it started, and by reason (`bad_hmac=3 replay=1`). */
+  readonly datagramsDropped?: number | null;
+  readonly dropsByReason?: string | null;
 }
 
 export type Reply = MachinetypeStatus | MachineStatus | FactoryStatus;

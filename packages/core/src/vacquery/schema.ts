@@ -147,6 +147,11 @@ export const MESSAGE_FIELDS: Readonly<Record<MessageType, readonly FieldSpec[]>>
     f("mem_avail_kb", "count", orNull),
     f("swap_total_kb", "count", orNull),
     f("config_error", "text", { nullable: true, maxBytes: 1100 }),
+    // Written only by a factory that has them (vacd/src/net), so they cost a Vac-shaped reply nothing.
+    f("census_age_seconds", "real", { nullable: true, omitNull: true }),
+    f("census_max_age_seconds", "real", { nullable: true, omitNull: true }),
+    f("datagrams_dropped", "count", { nullable: true, omitNull: true }),
+    f("drops_by_reason", "text", { nullable: true, omitNull: true, maxBytes: 600 }),
   ],
 };
 

@@ -9,10 +9,11 @@ import {
   type MachineStatus,
   type MachinetypeStatus,
   type Query,
+  ReplayCache,
   type Reply,
   VacError,
 } from "@vac/core";
-import { loadConfigFromDisk, type PollResult, pollSpace } from "@vac/vacd";
+import { loadConfigFromDisk, loadSpaceKeyring, type PollAuth, type PollResult, pollSpace } from "@vac/vacd";
 import type { Argv } from "yargs";
 import { formatFactories, formatMachines, formatMachinetypes } from "../format/index.js";
 import type { GlobalArgs, Io, VacCommand } from "./command.js";
@@ -62,6 +63,7 @@ async function poll(args: QueryArgs, queryType: Query["messageType"]) {
     throw new VacError("VAC_ERR_USAGE", { detail: "no factories: name some, or configure factories" });
   const timeout = args.timeout ?? settings?.udpTimeoutSeconds ?? 10;
   const result = await pollSpace({
+    auth: await keyIfReadable(settings),
     factories,
     space,
     queryType,
@@ -78,6 +80,24 @@ async function poll(args: QueryArgs, queryType: Query["messageType"]) {
     });
   }
   return { result, settings, config: disk.config };
+}
+
+/**
+ * With `space_key_file`, `vac` signs its queries (and checks the replies) when it can read the
+ * key, as root can; otherwise it asks unsigned, which a factory answers only if
+ * `allow_unauthenticated_queries` is set.
+ */
+async function keyIfReadable(
+  settings: { spaceKeyFile: string | undefined; spaceKeyMaxSkewSeconds: number } | undefined,
+): Promise<PollAuth | undefined> {
+  if (!settings?.spaceKeyFile) return undefined;
+  try {
+    const keyring = await loadSpaceKeyring(settings.spaceKeyFile);
+    const skewSeconds = settings.spaceKeyMaxSkewSeconds;
+    return { keyring, skewSeconds, replay: new ReplayCache(skewSeconds) };
+  } catch {
+    return undefined;
+  }
 }
 
 function printSilent(io: Io, silent: readonly string[]): void {

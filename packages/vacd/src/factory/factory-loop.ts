@@ -49,7 +49,11 @@ export interface FactoryDeps {
   allHypervisors(): Hypervisor[];
   /** Registers a call for when any machine stops by itself (the hypervisors' events). */
   onMachineStopped(listener: (name: string) => void): void;
-  pollMachinetypes(config: VacConfig): Promise<{ replies: MachinetypeStatus[]; silent: string[] }>;
+  /** The space's census; `fresh` asks for a new poll rather than the recent view (a probe). */
+  pollMachinetypes(
+    config: VacConfig,
+    fresh?: boolean,
+  ): Promise<{ replies: MachinetypeStatus[]; silent: string[]; ageSeconds?: number }>;
   publish(view: ResponderView): void;
   responderHeartbeat(): number;
   hostFacts(): Promise<HostFacts>;
@@ -333,7 +337,7 @@ export class FactoryLoop {
     const probing = decision.chosen && decision.probe;
     if (probing) {
       await new Promise<void>((resolve) => this.d.clock.setTimer(this.d.random() * 1000, resolve));
-      decision = await this.decide(config, local, running);
+      decision = await this.decide(config, local, running, true);
     }
     const chosen = decision.chosen;
     const mt = chosen && config.machinetypes.find((m) => m.name === chosen.machinetype);
@@ -360,6 +364,7 @@ export class FactoryLoop {
     config: VacConfig,
     local: LocalFacts,
     running: readonly RunningMachine[],
+    fresh = false,
   ): Promise<Decision & { probe: boolean }> {
     // As Vac, a factory that may not start anything does not poll the space (D395-415).
     const refusal = refuseToStart(config.settings, local, this.d.clock.now());
@@ -367,7 +372,7 @@ export class FactoryLoop {
       this.d.logger.info({ event: "decision", chosen: null, refusal });
       return { refusal, ranked: [], excluded: [], probe: false };
     }
-    const poll = await this.d.pollMachinetypes(config);
+    const poll = await this.d.pollMachinetypes(config, fresh);
     const decision = decideMachinetype({
       settings: config.settings,
       machinetypes: config.machinetypes,
@@ -385,6 +390,7 @@ export class FactoryLoop {
       ranked: decision.ranked.map((r) => r.machinetype),
       excluded: decision.excluded,
       silent: poll.silent,
+      census_age_seconds: poll.ageSeconds ?? 0,
     });
     const mt = config.machinetypes.find((m) => m.name === decision.chosen?.machinetype);
     const lastAbort = mt ? (foldCensus(poll.replies).get(mt.name)?.lastAbort ?? 0) : 0;

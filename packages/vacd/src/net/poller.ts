@@ -15,11 +15,24 @@ import {
   decodeMessage,
   encodeMessage,
   type FactoryAddress,
+  type Keyring,
   type Query,
+  type ReplayCache,
   type Reply,
+  signDatagram,
   VACQUERY_VERSION,
   vacqueryCookie,
+  verifyDatagram,
+  withinTimeWindow,
 } from "@vac/core";
+
+/** With a space key: queries are signed, and only signed, fresh, unreplayed replies count. */
+export interface PollAuth {
+  readonly keyring: Keyring;
+  readonly skewSeconds: number;
+  /** Shared across polls by a daemon; a fresh one per poll does for the `vac` command. */
+  readonly replay: ReplayCache;
+}
 
 export interface PollOptions {
   readonly factories: readonly FactoryAddress[];
@@ -30,6 +43,7 @@ export interface PollOptions {
   readonly now: () => number;
   /** Re-send to silent factories this many times within the timeout. */
   readonly resends?: number;
+  readonly auth?: PollAuth;
 }
 
 export interface PollResult {
@@ -40,6 +54,9 @@ export interface PollResult {
   readonly silent: string[];
   readonly drops: Partial<Record<DropReason, number>>;
   readonly durationMs: number;
+  /** What this poll cost on the wire: queries sent and replies received (census byte budget). */
+  readonly bytesSent: number;
+  readonly bytesReceived: number;
 }
 
 function itemKey(r: Reply): string {
@@ -73,6 +90,9 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
   const want = new Map<string, number>();
   const drops: Partial<Record<DropReason, number>> = {};
   const socket = createSocket("udp4");
+  const auth = options.auth;
+  let bytesSent = 0;
+  let bytesReceived = 0;
   const incomplete = (name: string) => (got.get(name)?.size ?? -1) < (want.get(name) ?? 1);
 
   await new Promise<void>((resolve) => socket.bind(0, () => resolve()));
@@ -83,12 +103,21 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
         drops[reason] = (drops[reason] ?? 0) + 1;
       };
       socket.on("message", (msg) => {
+        bytesReceived += msg.length;
+        // With a key the MAC is checked before any JSON is parsed; replies that fail never count.
+        const v = auth ? verifyDatagram(msg, auth.keyring) : undefined;
+        if (v && v.status !== "ok") return drop(v.status === "bad" ? "bad_hmac" : "unauthenticated");
         const d = decodeMessage(msg);
         if (!d.ok) return drop(d.reason);
         const r = d.message;
         if (!("factory" in r) || !wanted.has(r.messageType)) return drop("unexpected");
         if (r.space !== options.space) return drop("wrong_space");
         if (!expected.has(r.factory) || cookies.get(r.factory) !== r.cookie) return drop("bad_cookie");
+        if (auth && v?.status === "ok") {
+          const now = options.now();
+          if (!withinTimeWindow(r.timeSent, now, auth.skewSeconds)) return drop("stale");
+          if (!auth.replay.firstSeen(v.mac, now)) return drop("replay");
+        }
         const items = got.get(r.factory) ?? new Map();
         // A factory announcing more than any real one has cannot make us keep more.
         if (items.size >= MAX_ITEMS_PER_FACTORY && !items.has(itemKey(r))) return drop("unexpected");
@@ -106,7 +135,10 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
           cookie: cookies.get(name) ?? "",
           timeSent: Math.floor(options.now()),
         };
-        socket.send(encodeMessage(query), f.port, f.host, () => {
+        const plain = encodeMessage(query);
+        const bytes = auth ? signDatagram(plain, auth.keyring) : plain;
+        bytesSent += bytes.length;
+        socket.send(bytes, f.port, f.host, () => {
           // A name that does not resolve or an unreachable address is just a silent factory.
         });
       };
@@ -139,5 +171,7 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
     silent: [...expected.keys()].filter((n) => !got.has(n)),
     drops,
     durationMs: Date.now() - started,
+    bytesSent,
+    bytesReceived,
   };
 }

@@ -1,20 +1,47 @@
 /**
  * The VacQuery responder: answers queries from the in-memory view the factory loop keeps
  * current. It never reads configuration or disk per datagram and never throws on bad input:
- * a bad datagram is dropped, counted by reason, and logged at debug level with the peer.
+ * a bad datagram is dropped, counted by reason (drop-counters.ts), and logged at debug level.
+ *
+ * Cheap checks come first, so a flood costs as little as possible: size, then the source's
+ * rate (reply-limiter.ts), then with a space key the HMAC (before any JSON is parsed), then the
+ * JSON, its space, the signed datagram's time window and the replay cache. Replies to a
+ * stranger's unauthenticated query stop at 3 times the bytes it sent (SPEC §3).
  */
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import {
   type DropReason,
   decodeMessage,
   encodeMessage,
+  type FactoryStatusBody,
+  type Keyring,
+  MAX_QUERY_BYTES,
   type Query,
+  ReplayCache,
   type ResponderView,
   repliesFor,
+  signDatagram,
   VACQUERY_VERSION,
   VacError,
+  verifyDatagram,
+  withinTimeWindow,
 } from "@vac/core";
 import type { Logger } from "../log.js";
+import { DropCounters } from "./drop-counters.js";
+import { ReplyLimiter } from "./reply-limiter.js";
+import type { SourcePolicy } from "./source-policy.js";
+
+/** Asked of the kernel for the receive buffer, as Vac did; the kernel may give less (rmem_max). */
+export const RECV_BUFFER_BYTES = 4 * 1024 * 1024;
+
+export interface ResponderSecurity {
+  /** The space keyring; `"unusable"` when `space_key_file` is set but cannot be used. */
+  readonly keyring: Keyring | "unusable" | undefined;
+  readonly skewSeconds: number;
+  /** With a key, answer unsigned queries too (held to the limits below). */
+  readonly allowUnauthenticated: boolean;
+  readonly policy: SourcePolicy;
+}
 
 export interface ResponderOptions {
   readonly address: string;
@@ -22,17 +49,34 @@ export interface ResponderOptions {
   readonly port: number;
   readonly logger: Logger;
   readonly now: () => number;
+  readonly security?: ResponderSecurity;
+  /** Fields added to every `factory_status` (the census's freshness, for one). */
+  readonly statusExtras?: () => Partial<FactoryStatusBody>;
 }
+
+const NOBODY_EXEMPT: ResponderSecurity = {
+  keyring: undefined,
+  skewSeconds: 60,
+  allowUnauthenticated: true,
+  policy: { isExempt: (a) => a === "127.0.0.1" || a === "::1" },
+};
 
 export class Responder {
   private socket: Socket | undefined;
   private view: ResponderView | undefined;
-  private readonly drops = new Map<DropReason, number>();
+  private security: ResponderSecurity;
+  private replay: ReplayCache;
+  private readonly limiter = new ReplyLimiter();
+  readonly drops: DropCounters;
   private answered = 0;
   /** When the responder last answered or was set a view: `responder_heartbeat_time`. */
   lastActivity = 0;
 
-  constructor(private readonly options: ResponderOptions) {}
+  constructor(private readonly options: ResponderOptions) {
+    this.security = options.security ?? NOBODY_EXEMPT;
+    this.replay = new ReplayCache(this.security.skewSeconds);
+    this.drops = new DropCounters(options.logger);
+  }
 
   async start(): Promise<number> {
     const socket = createSocket({ type: "udp4", reuseAddr: false });
@@ -51,7 +95,29 @@ export class Responder {
       socket.bind(this.options.port, this.options.address, () => resolve());
     });
     this.socket = socket;
+    this.raiseReceiveBuffer(socket);
     return socket.address().port;
+  }
+
+  /** A flood must not crowd out the space's queries in the kernel's queue: ask for room. */
+  private raiseReceiveBuffer(socket: Socket): void {
+    try {
+      socket.setRecvBufferSize(RECV_BUFFER_BYTES);
+      const got = socket.getRecvBufferSize();
+      // Linux reports twice what it grants for bookkeeping.
+      if (got < RECV_BUFFER_BYTES)
+        this.options.logger.warn(
+          { event: "recv_buffer_capped", asked: RECV_BUFFER_BYTES, got },
+          "raise net.core.rmem_max so a flood does not crowd out the space's queries",
+        );
+    } catch (e) {
+      this.options.logger.warn({ event: "recv_buffer_capped", err: (e as Error).message });
+    }
+  }
+
+  /** What the factory publishes now (the census counts its own entry from it). */
+  get currentView(): ResponderView | undefined {
+    return this.view;
   }
 
   setView(view: ResponderView): void {
@@ -59,8 +125,15 @@ export class Responder {
     this.lastActivity = this.options.now();
   }
 
+  /** New keys, skew, admin networks or factories (configuration reload). */
+  setSecurity(security: ResponderSecurity): void {
+    if (security.skewSeconds !== this.security.skewSeconds)
+      this.replay = new ReplayCache(security.skewSeconds);
+    this.security = security;
+  }
+
   dropCounts(): ReadonlyMap<DropReason, number> {
-    return this.drops;
+    return new Map(Object.entries(this.drops.snapshot())) as Map<DropReason, number>;
   }
 
   get answeredCount(): number {
@@ -73,46 +146,75 @@ export class Responder {
     if (s) await new Promise<void>((r) => s.close(() => r()));
   }
 
-  private drop(reason: DropReason, peer: RemoteInfo, detail: string): void {
-    this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1);
-    this.options.logger.debug({
-      event: "datagram_dropped",
-      reason,
-      detail,
-      peer: `${peer.address}:${peer.port}`,
-    });
+  /** Counts and logs a dropped datagram; false, so a check can `return this.drop(...)`. */
+  private drop(reason: DropReason, peer: RemoteInfo, detail: string): false {
+    this.drops.count(reason);
+    const logger = this.options.logger;
+    if (logger.isLevelEnabled("debug"))
+      logger.debug({ event: "datagram_dropped", reason, detail, peer: `${peer.address}:${peer.port}` });
+    this.drops.maybeLog(this.options.now());
+    return false;
   }
 
   private handle(msg: Buffer, peer: RemoteInfo): void {
     try {
-      const decoded = decodeMessage(msg);
-      if (!decoded.ok) {
-        this.drop(decoded.reason, peer, decoded.detail);
-        return;
-      }
-      const view = this.view;
-      if (!view) {
-        this.drop("unexpected", peer, "no state yet");
-        return;
-      }
-      const query = decoded.message;
-      if (!query.messageType.endsWith("_query")) {
-        this.drop("unexpected", peer, query.messageType);
-        return;
-      }
-      if (query.space !== view.space) {
-        this.drop("wrong_space", peer, query.space);
-        return;
-      }
-      const now = this.options.now();
-      for (const reply of repliesFor(view, query as Query, now, VACQUERY_VERSION)) {
-        this.socket?.send(encodeMessage(reply), peer.port, peer.address);
-      }
-      this.answered++;
-      this.lastActivity = now;
+      this.answer(msg, peer);
     } catch (e) {
       // Nothing a peer sends may stop the responder.
       this.drop("unexpected", peer, String(e));
     }
+  }
+
+  /** Answers one datagram; false when it was dropped. */
+  private answer(msg: Buffer, peer: RemoteInfo): boolean {
+    if (msg.length > MAX_QUERY_BYTES) return this.drop("too_big", peer, `${msg.length} bytes`);
+    const now = this.options.now();
+    const { keyring, policy } = this.security;
+    const exempt = policy.isExempt(peer.address);
+    const admitted = this.limiter.admit(peer.address, exempt, msg.length, now);
+    if (admitted !== "ok") {
+      this.drops.throttled(peer.address, admitted, now);
+      return this.drop("rate_limit", peer, admitted);
+    }
+    let signed: string | undefined;
+    if (keyring !== undefined) {
+      const v = keyring === "unusable" ? { status: "bad" as const } : verifyDatagram(msg, keyring);
+      if (v.status === "bad") return this.drop("bad_hmac", peer, "MAC does not verify");
+      if (v.status === "unsigned" && !this.security.allowUnauthenticated)
+        return this.drop("unauthenticated", peer, "no hmac and allow_unauthenticated_queries is off");
+      if (v.status === "ok") signed = v.mac;
+    }
+    const decoded = decodeMessage(msg);
+    if (!decoded.ok) return this.drop(decoded.reason, peer, decoded.detail);
+    const view = this.view;
+    if (!view) return this.drop("unexpected", peer, "no state yet");
+    const query = decoded.message;
+    if (!query.messageType.endsWith("_query")) return this.drop("unexpected", peer, query.messageType);
+    if (query.space !== view.space) return this.drop("wrong_space", peer, query.space);
+    if (signed !== undefined) {
+      if (!withinTimeWindow(query.timeSent, now, this.security.skewSeconds))
+        return this.drop("stale", peer, `time_sent ${query.timeSent}`);
+      if (!this.replay.firstSeen(signed, now)) return this.drop("replay", peer, signed.slice(0, 16));
+    }
+    // Unauthenticated strangers are held to the amplification limit; a signed query is from
+    // a key holder, whatever its source.
+    const limited = signed === undefined && !exempt;
+    const withExtras =
+      query.messageType === "factory_query" && this.options.statusExtras
+        ? { ...view, status: { ...view.status, ...this.options.statusExtras() } }
+        : view;
+    for (const reply of repliesFor(withExtras, query as Query, now, VACQUERY_VERSION)) {
+      let bytes = encodeMessage(reply);
+      if (keyring !== undefined && keyring !== "unusable") bytes = signDatagram(bytes, keyring);
+      if (limited && !this.limiter.allowReply(peer.address, false, bytes.length)) {
+        this.drops.throttled(peer.address, "amplification", now);
+        this.drop("rate_limit", peer, "3x amplification limit");
+        break;
+      }
+      this.socket?.send(bytes, peer.port, peer.address);
+    }
+    this.answered++;
+    this.lastActivity = now;
+    return true;
   }
 }

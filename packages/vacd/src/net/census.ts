@@ -1,0 +1,164 @@
+/**
+ * The census beside the poller: polls the space in the background (core/census/freshness.ts
+ * has the rules) so that a decision reads a recent view of the space at once instead of
+ * waiting on dead or slow peers. This factory's own entry is always taken fresh from what it
+ * publishes, so its own latest start counts at once.
+ */
+import {
+  CENSUS_POLL_TIMEOUT_SECONDS,
+  type CensusEntry,
+  type CensusRules,
+  type CensusView,
+  censusUsable,
+  censusView,
+  type FactoryAddress,
+  type MachinetypeStatus,
+  maxAgeSeconds,
+  pollIntervalSeconds,
+} from "@vac/core";
+import type { Logger } from "../log.js";
+import { type PollAuth, type PollResult, pollSpace } from "./poller.js";
+
+export interface CensusSettings {
+  readonly factories: readonly FactoryAddress[];
+  readonly space: string;
+  readonly factoryName: string;
+  readonly rules: CensusRules;
+  readonly auth: PollAuth | undefined;
+}
+
+export interface CensusOptions {
+  readonly logger: Logger;
+  readonly now: () => number;
+  readonly daemonVersion: string;
+  /** This factory's own machinetype_status replies, as it publishes them now. */
+  readonly own: () => readonly MachinetypeStatus[] | undefined;
+  /** Tests: poll with something else. */
+  readonly poll?: typeof pollSpace;
+}
+
+export class SpaceCensus {
+  private readonly entries = new Map<string, CensusEntry>();
+  private lastPollAt: number | undefined;
+  private interval: number;
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> | undefined;
+  private stopped = false;
+  private totalBytes = 0;
+
+  constructor(
+    private settings: CensusSettings,
+    private readonly options: CensusOptions,
+  ) {
+    this.interval = settings.rules.intervalSeconds;
+  }
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    return this.inFlight ?? Promise.resolve();
+  }
+
+  update(settings: CensusSettings): void {
+    this.settings = settings;
+  }
+
+  /** The freshness bound: no decision uses data older than this (seconds). */
+  get maxAgeSeconds(): number {
+    return maxAgeSeconds(this.interval, this.settings.rules);
+  }
+
+  /** Age of the last completed poll, or null before the first. */
+  ageSeconds(): number | null {
+    return this.lastPollAt === undefined ? null : Math.max(0, this.options.now() - this.lastPollAt);
+  }
+
+  /** Bytes of census traffic (sent and received) since start. */
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
+  /** The census a decision uses; waits for one poll only when there is no fresh one. */
+  async current(): Promise<CensusView> {
+    if (!censusUsable(this.lastPollAt, this.options.now(), this.maxAgeSeconds)) await this.refresh();
+    return this.view();
+  }
+
+  /** Polls now (or joins the poll in flight) and returns the census after it. */
+  async refresh(): Promise<CensusView> {
+    if (!this.inFlight) this.pollOnce();
+    await this.inFlight;
+    return this.view();
+  }
+
+  private view(): CensusView {
+    const now = this.options.now();
+    const own = this.options.own();
+    const self = this.settings.factoryName.toLowerCase();
+    const entries = new Map(this.entries);
+    if (own) entries.set(self, { replies: own, answeredAt: now });
+    const names = [...new Set([...this.settings.factories.map((f) => f.name.toLowerCase()), self])];
+    return censusView(names, entries, now, this.maxAgeSeconds);
+  }
+
+  private schedule(seconds: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.inFlight) return this.schedule(this.interval);
+      this.pollOnce();
+    }, seconds * 1000);
+    this.timer.unref?.();
+  }
+
+  private pollOnce(): void {
+    const s = this.settings;
+    const started = this.options.now();
+    const poll = this.options.poll ?? pollSpace;
+    this.inFlight = poll({
+      factories: s.factories,
+      space: s.space,
+      queryType: "machinetypes_query",
+      timeoutSeconds: Math.min(s.rules.pollTimeoutSeconds, CENSUS_POLL_TIMEOUT_SECONDS),
+      daemonVersion: this.options.daemonVersion,
+      now: this.options.now,
+      auth: s.auth,
+    })
+      .then((r) => this.record(r, started))
+      .catch((e) => this.options.logger.warn({ event: "census_poll_failed", err: (e as Error).message }))
+      .finally(() => {
+        this.inFlight = undefined;
+        if (!this.timer) this.schedule(this.interval);
+      });
+  }
+
+  private record(r: PollResult, started: number): void {
+    const at = this.options.now();
+    const byFactory = new Map<string, MachinetypeStatus[]>();
+    for (const reply of r.replies) {
+      const list = byFactory.get(reply.factory) ?? [];
+      // A factory with no machinetypes answers with its factory_status: alive, holding nothing.
+      if (reply.messageType === "machinetype_status") list.push(reply);
+      byFactory.set(reply.factory, list);
+    }
+    for (const [name, replies] of byFactory) this.entries.set(name, { replies, answeredAt: at });
+    // Forget factories no longer in the space.
+    const listed = new Set(this.settings.factories.map((f) => f.name.toLowerCase()));
+    for (const name of this.entries.keys()) if (!listed.has(name)) this.entries.delete(name);
+    const bytes = r.bytesSent + r.bytesReceived;
+    this.totalBytes += bytes;
+    this.interval = pollIntervalSeconds(bytes, this.settings.rules);
+    this.lastPollAt = started;
+    this.options.logger.debug({
+      event: "census_polled",
+      answered: r.answered.length,
+      silent: r.silent.length,
+      bytes,
+      next_in_seconds: this.interval,
+    });
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Keeps the responder from being a reflection amplifier (SPEC §3, CORRECTIONS §10-11).
+ *
+ * - A stranger (a source that is not exempt, see source-policy.ts) never gets more than
+ *   `AMPLIFICATION` times the bytes it sent within any `WINDOW_SECONDS` window, the limit QUIC
+ *   sets for an address it has not validated (RFC 9000 §8.1): a spoofed source turns 1 byte
+ *   into at most 3 aimed at its victim, no better than sending directly.
+ * - Every source, exempt or not, has a per-source rate of queries (a token bucket), since a
+ *   source address can be spoofed; strangers share one more global bucket, so a flood of
+ *   strangers cannot use up what the space's factories need: factories are served first.
+ * - State is per source in a map capped at `MAX_SOURCES` (least recently seen out first), so
+ *   random spoofed sources cannot grow memory; a source that falls out starts again with no
+ *   credit, which never raises the ratio above the limit.
+ * Pure arithmetic on `now` (seconds) passed by the caller.
+ */
+
+export const AMPLIFICATION = 3;
+export const WINDOW_SECONDS = 10;
+export const MAX_SOURCES = 16384;
+
+interface Bucket {
+  rate: number;
+  burst: number;
+}
+/** Queries a second (and burst) answered per source. */
+export const EXEMPT_RATE: Bucket = { rate: 50, burst: 200 };
+export const STRANGER_RATE: Bucket = { rate: 2, burst: 10 };
+/** Queries a second answered for all strangers together. */
+export const STRANGERS_RATE: Bucket = { rate: 200, burst: 400 };
+
+interface SourceState {
+  tokens: number;
+  refilledAt: number;
+  windowStart: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+export type Admission = "ok" | "source_rate" | "global_rate";
+
+export class ReplyLimiter {
+  private readonly sources = new Map<string, SourceState>();
+  private strangerTokens = STRANGERS_RATE.burst;
+  private strangerRefilledAt = 0;
+
+  /** Counts a query of `bytes` from `source` and says whether it may be answered at all. */
+  admit(source: string, exempt: boolean, bytes: number, now: number): Admission {
+    const s = this.state(source, exempt, now);
+    if (now - s.windowStart >= WINDOW_SECONDS) {
+      s.windowStart = now;
+      s.bytesIn = 0;
+      s.bytesOut = 0;
+    }
+    s.bytesIn += bytes;
+    const bucket = exempt ? EXEMPT_RATE : STRANGER_RATE;
+    s.tokens = Math.min(bucket.burst, s.tokens + (now - s.refilledAt) * bucket.rate);
+    s.refilledAt = now;
+    if (s.tokens < 1) return "source_rate";
+    if (!exempt) {
+      this.strangerTokens = Math.min(
+        STRANGERS_RATE.burst,
+        this.strangerTokens + (now - this.strangerRefilledAt) * STRANGERS_RATE.rate,
+      );
+      this.strangerRefilledAt = now;
+      if (this.strangerTokens < 1) return "global_rate";
+      this.strangerTokens -= 1;
+    }
+    s.tokens -= 1;
+    return "ok";
+  }
+
+  /** Whether a reply of `bytes` may go to `source` now; if so it is counted against its limit. */
+  allowReply(source: string, exempt: boolean, bytes: number): boolean {
+    if (exempt) return true;
+    const s = this.sources.get(source);
+    if (!s || s.bytesOut + bytes > AMPLIFICATION * s.bytesIn) return false;
+    s.bytesOut += bytes;
+    return true;
+  }
+
+  get trackedSources(): number {
+    return this.sources.size;
+  }
+
+  private state(source: string, exempt: boolean, now: number): SourceState {
+    let s = this.sources.get(source);
+    if (s) {
+      // Most recently seen last: the first entry is the one to evict.
+      this.sources.delete(source);
+    } else {
+      if (this.sources.size >= MAX_SOURCES) {
+        const oldest = this.sources.keys().next().value;
+        if (oldest !== undefined) this.sources.delete(oldest);
+      }
+      const burst = (exempt ? EXEMPT_RATE : STRANGER_RATE).burst;
+      s = { tokens: burst, refilledAt: now, windowStart: now, bytesIn: 0, bytesOut: 0 };
+    }
+    this.sources.set(source, s);
+    return s;
+  }
+}

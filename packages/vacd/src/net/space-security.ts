@@ -1,0 +1,50 @@
+/**
+ * Turns the configuration into what the responder and the census need to be safe on a hostile
+ * network: the keyring (refused when others can read it), the sources that get full answers,
+ * and the replay cache the census's polls share. Re-run at every configuration reload.
+ */
+import { ReplayCache, type VacConfig } from "@vac/core";
+import type { Logger } from "../log.js";
+import type { PollAuth } from "./poller.js";
+import type { ResponderSecurity } from "./responder.js";
+import { buildSourcePolicy } from "./source-policy.js";
+import { loadSpaceKeyring } from "./space-key.js";
+
+export interface SpaceSecurity {
+  readonly responder: ResponderSecurity;
+  /** Undefined without a key; with an unusable key the census must not poll. */
+  readonly pollAuth: PollAuth | undefined;
+  /** The key file is set but cannot be used: nothing is answered or started. */
+  readonly keyError: Error | undefined;
+}
+
+export async function loadSpaceSecurity(config: VacConfig, logger: Logger): Promise<SpaceSecurity> {
+  const s = config.settings;
+  const { policy, problems } = await buildSourcePolicy(s.factories, s.adminNetworks);
+  for (const problem of problems) logger.warn({ event: "source_policy_problem", problem });
+  let keyring: ResponderSecurity["keyring"];
+  let keyError: Error | undefined;
+  if (s.spaceKeyFile !== undefined) {
+    try {
+      keyring = await loadSpaceKeyring(s.spaceKeyFile);
+      logger.info({ event: "space_key_loaded", file: s.spaceKeyFile, keys: keyring.keys.length });
+    } catch (e) {
+      keyring = "unusable";
+      keyError = e instanceof Error ? e : new Error(String(e));
+      logger.error({
+        event: "space_key_unusable",
+        code: (e as { code?: string }).code,
+        err: keyError.message,
+      });
+    }
+  }
+  const skewSeconds = s.spaceKeyMaxSkewSeconds;
+  return {
+    responder: { keyring, skewSeconds, allowUnauthenticated: s.allowUnauthenticatedQueries, policy },
+    pollAuth:
+      keyring !== undefined && keyring !== "unusable"
+        ? { keyring, skewSeconds, replay: new ReplayCache(skewSeconds) }
+        : undefined,
+    keyError,
+  };
+}
