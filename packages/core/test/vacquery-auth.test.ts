@@ -1,0 +1,132 @@
+/** The space key's framing, keyring, time window and replay cache (pure). */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import {
+  decodeMessage,
+  encodeMessage,
+  HMAC_FIELD_BYTES,
+  type Keyring,
+  parseKeyring,
+  type Query,
+  ReplayCache,
+  signDatagram,
+  verifyDatagram,
+  withinTimeWindow,
+} from "../src/index.js";
+
+const ring = (...keys: string[]): Keyring => ({ keys: keys.map((k) => Buffer.from(k)) });
+const OLD = "old-space-key-0123456789";
+const NEW = "new-space-key-9876543210";
+
+const query: Query = {
+  messageType: "machines_query",
+  vacqueryVersion: "VacQuery 01.03",
+  daemonVersion: "vac 0.1.0 vacd",
+  space: "s.example.com",
+  cookie: "ab".repeat(32),
+  timeSent: 1700000000,
+};
+
+test("a signed datagram is the same JSON object with an hmac member last, and verifies", () => {
+  const plain = encodeMessage(query);
+  const signed = signDatagram(plain, ring(OLD));
+  assert.equal(signed.length, plain.length + HMAC_FIELD_BYTES);
+  const wire = JSON.parse(signed.toString()) as Record<string, unknown>;
+  assert.match(String(wire.hmac), /^[0-9a-f]{64}$/);
+  assert.equal(Object.keys(wire).at(-1), "hmac");
+  const d = decodeMessage(signed);
+  assert.ok(d.ok && d.message.messageType === "machines_query", "a reader without keys still reads it");
+  const v = verifyDatagram(signed, ring(OLD));
+  assert.equal(v.status, "ok");
+  assert.equal(verifyDatagram(plain, ring(OLD)).status, "unsigned");
+});
+
+test("a forged datagram (any byte changed) and one signed with another key are rejected", () => {
+  const signed = signDatagram(encodeMessage(query), ring(OLD));
+  for (let i = 0; i < signed.length; i += 7) {
+    const forged = Buffer.from(signed);
+    forged[i] = (forged[i] ?? 0) ^ 0x01;
+    assert.notEqual(verifyDatagram(forged, ring(OLD)).status, "ok", `byte ${i}`);
+  }
+  assert.equal(verifyDatagram(signDatagram(encodeMessage(query), ring(NEW)), ring(OLD)).status, "bad");
+  const text = signed.toString().replace(/"hmac": "[0-9a-f]{64}"/, `"hmac": "${"0".repeat(64)}"`);
+  assert.equal(verifyDatagram(Buffer.from(text), ring(OLD)).status, "bad");
+});
+
+test("key rotation: factories with the keys in either order understand each other", () => {
+  const a = ring(OLD, NEW); // step 1: the new key added second
+  const b = ring(NEW, OLD); // step 2: the new key moved first
+  const fromA = signDatagram(encodeMessage(query), a);
+  const fromB = signDatagram(encodeMessage(query), b);
+  assert.equal(verifyDatagram(fromA, b).status, "ok");
+  assert.equal(verifyDatagram(fromB, a).status, "ok");
+  assert.equal(verifyDatagram(fromB, ring(NEW)).status, "ok", "step 3: the old key removed");
+  assert.equal(verifyDatagram(fromA, ring(NEW)).status, "bad", "a factory still on the old key alone");
+});
+
+test("the keyring file: one key a line, comments and blank lines ignored, short keys and empty files refused", () => {
+  const p = parseKeyring(`# rotated 2026-11\n\n  ${NEW}  \n${OLD}\n`);
+  assert.ok(p.ok);
+  assert.deepEqual(
+    p.keyring.keys.map((k) => k.toString()),
+    [NEW, OLD],
+  );
+  const short = parseKeyring(`${NEW}\nshort\n`);
+  assert.ok(!short.ok && /line 2/.test(short.detail));
+  assert.ok(!parseKeyring("# nothing\n").ok);
+});
+
+test("time_sent must be within the skew either way, and present", () => {
+  assert.ok(withinTimeWindow(1000, 1030, 30));
+  assert.ok(withinTimeWindow(1030, 1000, 30));
+  assert.ok(!withinTimeWindow(1000, 1031, 30), "stale");
+  assert.ok(!withinTimeWindow(1031, 1000, 30), "from the future");
+  assert.ok(!withinTimeWindow(null, 1000, 30));
+  assert.ok(!withinTimeWindow(0, 1000, 30), "time_sent 0 is not a time");
+});
+
+test("the replay cache refuses a MAC seen within the window, forgets it after, and stays capped", () => {
+  const c = new ReplayCache(30, 3);
+  assert.ok(c.firstSeen("a", 100));
+  assert.ok(!c.firstSeen("a", 110), "a replay");
+  assert.ok(c.firstSeen("a", 161), "gone after twice the window: time_sent is stale by then");
+  for (const m of ["b", "c", "d", "e"]) c.firstSeen(m, 170);
+  assert.equal(c.size, 3);
+});
+
+test("the largest query we write, signed, is still under Vac's 1,024-byte limit", () => {
+  const worst = encodeMessage({
+    ...query,
+    daemonVersion: "v".repeat(500),
+    space: `${"a".repeat(60)}.`.repeat(4).slice(0, 253),
+    cookie: "f".repeat(128),
+  });
+  assert.ok(signDatagram(worst, ring(OLD)).length < 1024, String(worst.length));
+});
+
+test("fuzz: verifying and decoding never throw on random bytes or mutated signed datagrams", () => {
+  const signed = signDatagram(encodeMessage(query), ring(OLD));
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 2000 }), (bytes) => {
+      assert.notEqual(verifyDatagram(bytes, ring(OLD)).status, "ok");
+      decodeMessage(bytes);
+    }),
+    { numRuns: 2000 },
+  );
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.nat(signed.length - 1), fc.integer({ min: 1, max: 255 })), {
+        minLength: 1,
+        maxLength: 8,
+      }),
+      (edits) => {
+        const m = Buffer.from(signed);
+        for (const [i, x] of edits) m[i] = (m[i] ?? 0) ^ x;
+        assert.notEqual(verifyDatagram(m, ring(OLD)).status, "ok");
+        decodeMessage(m);
+      },
+    ),
+    { numRuns: 2000 },
+  );
+});

@@ -1,0 +1,221 @@
+/**
+ * With a space key, over real UDP: signed queries are answered with signed replies; forged,
+ * replayed, stale, wrong-space, wrong-key and unsigned datagrams are each dropped and counted;
+ * replies that fail verification never reach the poller's results; keys rotate without a flag day.
+ */
+import assert from "node:assert/strict";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import {
+  encodeMessage,
+  type Keyring,
+  type Query,
+  ReplayCache,
+  signDatagram,
+  verifyDatagram,
+} from "@vac/core";
+import { silentLogger } from "../src/log.js";
+import { pollSpace } from "../src/net/poller.js";
+import { Responder, type ResponderSecurity } from "../src/net/responder.js";
+import { loadSpaceKeyring } from "../src/net/space-key.js";
+import { RawPeer } from "./net-raw-peer.js";
+import { now, SPACE, testView } from "./net-test-view.js";
+
+const ring = (...keys: string[]): Keyring => ({ keys: keys.map((k) => Buffer.from(k)) });
+const K1 = "first-space-key-0123456789abcdef";
+const K2 = "second-space-key-0123456789abcdef";
+
+function security(
+  keyring: ResponderSecurity["keyring"],
+  extra: Partial<ResponderSecurity> = {},
+): ResponderSecurity {
+  return {
+    keyring,
+    skewSeconds: 30,
+    allowUnauthenticated: false,
+    policy: { isExempt: () => true },
+    ...extra,
+  };
+}
+
+async function responder(address: string, sec: ResponderSecurity, machinetypes = 2) {
+  const r = new Responder({ address, port: 0, logger: silentLogger(), now, security: sec });
+  const port = await r.start();
+  r.setView(testView("f0.example.com", machinetypes));
+  return { r, port, factory: { name: "f0.example.com", port, host: address } };
+}
+
+function query(extra: Partial<Query> = {}): Query {
+  return {
+    messageType: "machinetypes_query",
+    vacqueryVersion: "VacQuery 01.03",
+    daemonVersion: "t",
+    space: SPACE,
+    cookie: "ab".repeat(32),
+    timeSent: Math.floor(now()),
+    ...extra,
+  };
+}
+
+test("a signed poll is answered with signed replies; unsigned, forged and wrong-key queries get nothing", async () => {
+  const { r, port, factory } = await responder("127.0.0.61", security(ring(K1)));
+  const peer = await RawPeer.bind("127.0.0.1");
+  try {
+    const auth = { keyring: ring(K1), skewSeconds: 30, replay: new ReplayCache(30) };
+    const ok = await pollSpace({
+      factories: [factory],
+      space: SPACE,
+      queryType: "machinetypes_query",
+      timeoutSeconds: 2,
+      daemonVersion: "t",
+      now,
+      auth,
+    });
+    assert.equal(ok.replies.length, 2);
+    await peer.send(signDatagram(encodeMessage(query()), ring(K1)), port, factory.host);
+    const [reply] = await peer.waitFor(2);
+    assert.ok(reply && verifyDatagram(reply, ring(K1)).status === "ok", "replies are signed");
+
+    const before = peer.received.length;
+    await peer.send(encodeMessage(query({ cookie: "cd".repeat(32) })), port, factory.host);
+    const forged = signDatagram(encodeMessage(query({ cookie: "ef".repeat(32) })), ring(K1));
+    forged[20] = (forged[20] ?? 0) ^ 1;
+    await peer.send(forged, port, factory.host);
+    await peer.send(
+      signDatagram(encodeMessage(query({ cookie: "12".repeat(32) })), ring(K2)),
+      port,
+      factory.host,
+    );
+    await new Promise((res) => setTimeout(res, 300));
+    assert.equal(peer.received.length, before, "nothing answered");
+    const drops = Object.fromEntries(r.dropCounts());
+    assert.equal(drops.unauthenticated, 1);
+    assert.equal(drops.bad_hmac, 2, "forged, and signed with a key we do not hold");
+  } finally {
+    peer.close();
+    await r.close();
+  }
+});
+
+test("a replayed, a stale and a wrong-space signed query are each dropped", async () => {
+  const { r, port, factory } = await responder("127.0.0.62", security(ring(K1)));
+  const peer = await RawPeer.bind("127.0.0.1");
+  try {
+    const signed = signDatagram(encodeMessage(query()), ring(K1));
+    await peer.send(signed, port, factory.host);
+    await peer.waitFor(2);
+    await peer.send(signed, port, factory.host);
+    await peer.send(
+      signDatagram(
+        encodeMessage(query({ cookie: "cd".repeat(32), timeSent: Math.floor(now()) - 31 })),
+        ring(K1),
+      ),
+      port,
+      factory.host,
+    );
+    await peer.send(
+      signDatagram(encodeMessage(query({ cookie: "ef".repeat(32), timeSent: null })), ring(K1)),
+      port,
+      factory.host,
+    );
+    await peer.send(
+      signDatagram(encodeMessage(query({ space: "other.example.com" })), ring(K1)),
+      port,
+      factory.host,
+    );
+    await new Promise((res) => setTimeout(res, 300));
+    assert.equal(peer.received.length, 2, "only the first sending was answered");
+    const drops = Object.fromEntries(r.dropCounts());
+    assert.deepEqual(
+      { replay: drops.replay, stale: drops.stale, wrong_space: drops.wrong_space },
+      { replay: 1, stale: 2, wrong_space: 1 },
+    );
+  } finally {
+    peer.close();
+    await r.close();
+  }
+});
+
+test("a keyed poller ignores replies that are unsigned or signed with another key", async () => {
+  const plain = await responder("127.0.0.63", security(undefined));
+  // Verifies our queries (it holds K1 too) but signs with K2, which the poller does not hold.
+  const other = await responder("127.0.0.64", security(ring(K2, K1)));
+  other.r.setView(testView("f1.example.com", 2));
+  try {
+    const r = await pollSpace({
+      factories: [plain.factory, { ...other.factory, name: "f1.example.com" }],
+      space: SPACE,
+      queryType: "machinetypes_query",
+      timeoutSeconds: 0.6,
+      daemonVersion: "t",
+      now,
+      auth: { keyring: ring(K1), skewSeconds: 30, replay: new ReplayCache(30) },
+    });
+    assert.equal(r.replies.length, 0);
+    assert.ok((r.drops.unauthenticated ?? 0) >= 2, JSON.stringify(r.drops));
+    assert.ok((r.drops.bad_hmac ?? 0) >= 2, JSON.stringify(r.drops));
+  } finally {
+    await plain.r.close();
+    await other.r.close();
+  }
+});
+
+test("key rotation with two keys in flight: old-first and new-first factories answer each other", async () => {
+  const a = await responder("127.0.0.65", security(ring(K1, K2)));
+  const b = await responder("127.0.0.66", security(ring(K2, K1)));
+  try {
+    for (const [keys, target] of [
+      [ring(K2, K1), a.factory],
+      [ring(K1, K2), b.factory],
+    ] as const) {
+      const r = await pollSpace({
+        factories: [target],
+        space: SPACE,
+        queryType: "machinetypes_query",
+        timeoutSeconds: 2,
+        daemonVersion: "t",
+        now,
+        auth: { keyring: keys, skewSeconds: 30, replay: new ReplayCache(30) },
+      });
+      assert.equal(r.replies.length, 2);
+    }
+  } finally {
+    await a.r.close();
+    await b.r.close();
+  }
+});
+
+test("with allow_unauthenticated_queries, an unsigned query is answered (signed) within the limits", async () => {
+  const { r, port, factory } = await responder(
+    "127.0.0.67",
+    security(ring(K1), { allowUnauthenticated: true }),
+  );
+  const peer = await RawPeer.bind("127.0.0.1");
+  try {
+    await peer.send(encodeMessage(query()), port, factory.host);
+    assert.equal((await peer.waitFor(2)).length, 2);
+  } finally {
+    peer.close();
+    await r.close();
+  }
+});
+
+test("a key file others can read is refused; a private one loads", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "vac-key-"));
+  try {
+    const file = join(dir, "space.key");
+    await writeFile(file, `${K1}\n${K2}\n`);
+    await chmod(file, 0o644);
+    await assert.rejects(loadSpaceKeyring(file), (e: Error & { code?: string }) => {
+      assert.equal(e.code, "VAC_ERR_SPACE_KEY");
+      assert.match(e.message, /mode 644/);
+      return true;
+    });
+    await chmod(file, 0o600);
+    assert.equal((await loadSpaceKeyring(file)).keys.length, 2);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
