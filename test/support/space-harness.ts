@@ -32,6 +32,8 @@ export interface SpaceSpec {
   readonly cycleSeconds?: number;
   /** Factories of the space that are not ours (a fake Vac 3.1 responder): name and address. */
   readonly otherFactories?: readonly { readonly name: string; readonly address: string }[];
+  /** More `[settings]` lines, for every factory. */
+  readonly extraSettings?: readonly string[];
 }
 
 export interface MachineOnDisk {
@@ -110,6 +112,7 @@ export class Space {
       // The host's load average (other tests, a busy CI machine) is not what these tests are
       // about: a load of 5 on two cores refused every start for a whole test once.
       "overload_per_processor = 1000",
+      ...(s.extraSettings ?? []),
       "",
     ];
     for (const m of s.machinetypes) {

@@ -1,0 +1,84 @@
+/**
+ * A space with a space key and a dead peer: real `vacd` processes sign their census polls and
+ * replies, fill their slots without waiting on the dead peer, publish the census's freshness and
+ * their drop counts in `factory_status`, log the census age of each decision, and give an
+ * unsigned query nothing; `vac` signs with the key it can read.
+ */
+import assert from "node:assert/strict";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { test } from "node:test";
+import { pollSpace } from "@vac/vacd";
+import { Space, waitFor } from "./support/space-harness.js";
+
+const PAYLOAD = `#!/bin/sh
+while [ ! -e "$JOBOUTPUTS/stop" ]; do sleep 0.2; done
+echo "200 Intended work completed ok" > "$JOBOUTPUTS/shutdown_message"
+`;
+
+test("a keyed space fills its slots past a dead peer, and unsigned queries get nothing", async (t) => {
+  const space = await Space.create({
+    factories: 2,
+    processorsPerFactory: 3,
+    firstAddress: 151,
+    machinetypes: [{ name: "alpha", share: 1, payload: PAYLOAD }],
+    // Nothing listens at the dead peer's address: before the census every start waited on it.
+    otherFactories: [{ name: "dead.e2e.vac.test", address: "127.0.0.159" }],
+    extraSettings: ["space_key_file = /etc/vac/space.key", "census_seconds = 3"],
+  });
+  t.after(() => space.stop());
+  for (let i = 0; i < 2; i++) {
+    const file = join(space.root(i), "etc/vac/space.key");
+    await mkdir(join(space.root(i), "etc/vac"), { recursive: true });
+    await writeFile(file, "# e2e\nkeyed-space-e2e-key-0123456789\n", { mode: 0o600 });
+    await chmod(file, 0o600);
+  }
+  const started = Date.now();
+  await space.startAll();
+  await waitFor(
+    "all 6 slots running",
+    async () => {
+      const replies = (await space.vacJson(0, ["machines"])) as { state: string }[];
+      return replies.filter((r) => r.state === "Running").length === 6 ? true : undefined;
+    },
+    60_000,
+    500,
+  );
+  const fillSeconds = (Date.now() - started) / 1000;
+  t.diagnostic(`6 slots over 2 factories filled in ${fillSeconds.toFixed(1)} s with a dead peer`);
+
+  const status = (await space.vacJson(0, ["factories"])) as Record<string, unknown>[];
+  const ours = status.filter((s) => space.names.includes(String(s.factory)));
+  assert.equal(ours.length, 2, "vac signs its queries with the key it can read");
+  for (const s of ours) {
+    assert.equal(typeof s.census_max_age_seconds, "number");
+    assert.equal(typeof s.census_age_seconds, "number");
+    assert.ok((s.census_age_seconds as number) <= (s.census_max_age_seconds as number));
+    assert.equal(typeof s.datagrams_dropped, "number");
+  }
+
+  const unsigned = await pollSpace({
+    factories: space.names.map((name, i) => ({ name, port: space.port, host: space.addresses[i] as string })),
+    space: "e2e.vac.test",
+    queryType: "factory_query",
+    timeoutSeconds: 1,
+    daemonVersion: "t",
+    now: () => Date.now() / 1000,
+  });
+  assert.equal(unsigned.replies.length, 0, "no reply to an unsigned query");
+
+  const log = (await readFile(join(space.root(0), "vacd.log"), "utf8"))
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const decisions = log.filter((l) => l.event === "decision" && l.chosen);
+  assert.ok(decisions.length >= 3);
+  for (const d of decisions) {
+    assert.equal(typeof d.census_age_seconds, "number");
+    assert.ok(
+      (d.silent as string[]).includes("dead.e2e.vac.test"),
+      "the dead peer is counted as holding nothing",
+    );
+  }
+  assert.ok(!log.some((l) => l.event === "space_key_unusable"));
+});
