@@ -6,8 +6,10 @@ import {
   type CensusRules,
   censusUsable,
   censusView,
+  loadWithRecentStarts,
   type MachinetypeStatus,
   maxAgeSeconds,
+  mayProbe,
   pollIntervalSeconds,
 } from "../src/index.js";
 
@@ -44,4 +46,20 @@ test("a census with no poll yet, or an old one, is not used without a new poll",
   assert.ok(!censusUsable(undefined, 1000, 33));
   assert.ok(censusUsable(970, 1000, 33));
   assert.ok(!censusUsable(960, 1000, 33));
+});
+
+test("machines started in the last minute count as load the load average does not show yet", () => {
+  const starts = [
+    { at: 900, processors: 4 },
+    { at: 950, processors: 1 },
+    { at: 990, processors: 2 },
+  ];
+  assert.deepEqual(loadWithRecentStarts([1, 2, 3], starts, 1000), [4, 5, 6]);
+  assert.deepEqual(loadWithRecentStarts([1], starts, 1051), [1]);
+});
+
+test("a factory probes a machinetype at most once per census freshness window", () => {
+  assert.ok(mayProbe(undefined, 1000, 33));
+  assert.ok(!mayProbe(980, 1000, 33));
+  assert.ok(mayProbe(967, 1000, 33));
 });

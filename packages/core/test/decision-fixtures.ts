@@ -16,6 +16,7 @@ export const settings = (over: Partial<Settings> = {}): Settings => ({
   adminNetworks: [],
   censusSeconds: 15,
   censusBytesPerSecond: 200000,
+  maxStartsPerCycle: 1,
   totalMachines: 8,
   totalProcessors: 8,
   mbPerProcessor: 2048,

@@ -138,7 +138,12 @@ export async function main(argv: readonly string[]): Promise<void> {
     pollMachinetypes: async (_c, fresh) => {
       if (security.keyError) throw security.keyError;
       const v = fresh ? await spaceCensus.refresh() : await spaceCensus.current();
-      return { replies: v.replies, silent: v.silent, ageSeconds: v.ageSeconds };
+      return {
+        replies: v.replies,
+        silent: v.silent,
+        ageSeconds: v.ageSeconds,
+        maxAgeSeconds: spaceCensus.maxAgeSeconds,
+      };
     },
     publish: (view) => responder.setView(view),
     responderHeartbeat: () => responder.lastActivity,

@@ -1,1 +1,2 @@
 export * from "./freshness.js";
+export * from "./start-pacing.js";

@@ -132,6 +132,13 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     { unit: "seconds", ext: true },
   ),
   s(
+    "max_starts_per_cycle",
+    { kind: "integer", min: 1 },
+    "1",
+    "The most machines started in one cycle. 1 is Vac's rule: the load of each start shows before the next. With more, load and free processors are checked before each start (machines started in the last minute count as load), and a probe after a backoff ends the cycle's starts.",
+    { ext: true },
+  ),
+  s(
     "census_bytes_per_second",
     { kind: "integer", min: 1000 },
     "200000",

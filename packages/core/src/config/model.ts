@@ -34,6 +34,8 @@ export interface Settings {
   readonly adminNetworks: readonly string[];
   readonly censusSeconds: number;
   readonly censusBytesPerSecond: number;
+  /** The most machines started in one cycle (1, Vac's rule, by default). */
+  readonly maxStartsPerCycle: number;
   readonly totalMachines: number;
   readonly totalProcessors: number;
   readonly mbPerProcessor: number;

@@ -16,10 +16,14 @@ import {
   foldCensus,
   type HypervisorView,
   type LocalFacts,
+  loadWithRecentStarts,
   type MachineSnapshot,
   type Machinetype,
   type MachinetypeStatus,
+  mayProbe,
   type Random,
+  RECENT_START_SECONDS,
+  type RecentStart,
   type RunningMachine,
   refuseToStart,
   slotName,
@@ -53,7 +57,7 @@ export interface FactoryDeps {
   pollMachinetypes(
     config: VacConfig,
     fresh?: boolean,
-  ): Promise<{ replies: MachinetypeStatus[]; silent: string[]; ageSeconds?: number }>;
+  ): Promise<{ replies: MachinetypeStatus[]; silent: string[]; ageSeconds?: number; maxAgeSeconds?: number }>;
   publish(view: ResponderView): void;
   responderHeartbeat(): number;
   hostFacts(): Promise<HostFacts>;
@@ -83,6 +87,10 @@ export class FactoryLoop {
   private current: Promise<void> = Promise.resolve();
   private nextAt = 0;
   private readonly actions: MachineActions;
+  /** Machines started lately, as load the load average does not show yet. */
+  private recentStarts: RecentStart[] = [];
+  /** When this factory last started a probe of each machinetype. */
+  private readonly lastProbeAt = new Map<string, number>();
 
   constructor(private readonly d: FactoryDeps) {
     this.actions = new MachineActions(d);
@@ -300,10 +308,13 @@ export class FactoryLoop {
   }
 
   /**
-   * Starts at most one machine a cycle, as Vac did (D389-415): the next cycle comes
-   * `cycle_seconds` later, as Vac slept 60 s between cycles (D880), so the load average of one
-   * start is seen before the next and an empty factory does not boot all its machines at once.
-   * A slot freed by a machine that stops still brings the next cycle forward (onMachineStopped).
+   * Starts up to `max_starts_per_cycle` machines a cycle; the default 1 is Vac's rule (D389-415):
+   * the next cycle comes `cycle_seconds` later, as Vac slept 60 s between cycles (D880), so the
+   * load average of one start is seen before the next. With more, the load and free processors
+   * are checked again before each start, counting machines started in the last minute as load
+   * not yet shown (core/census/start-pacing.ts), and a probe after a backoff ends the cycle's
+   * starts and is made at most once per census freshness window (CORRECTIONS §12). A slot freed
+   * by a machine that stops still brings the next cycle forward (onMachineStopped).
    */
   private async maybeStart(
     config: VacConfig,
@@ -311,15 +322,30 @@ export class FactoryLoop {
     startable: ReadonlySet<string>,
     snapshots: readonly MachineSnapshot[],
   ): Promise<void> {
+    const maxStarts = config.settings.maxStartsPerCycle;
+    for (let n = 0; n < maxStarts && !this.stopped; n++) {
+      const again = await this.startOne(config, slots, startable, snapshots);
+      if (again !== "again") return;
+    }
+  }
+
+  /** One start, as Vac's cycle made it; "again" when another may follow in this cycle. */
+  private async startOne(
+    config: VacConfig,
+    slots: SlotState[],
+    startable: ReadonlySet<string>,
+    snapshots: readonly MachineSnapshot[],
+  ): Promise<"again" | "done"> {
     // Machines in slots beyond total_machines still use processors until they end.
     const busy = slots.filter((s) => s.machine && !s.machine.finished);
     const free = slots.find((s) => startable.has(s.slot) && (!s.machine || s.machine.finished));
-    if (!free) return;
+    if (!free) return "done";
     const host = await this.d.hostFacts();
+    const now = this.d.clock.now();
     const local: LocalFacts = {
       processorsInUse: busy.reduce((n, s) => n + (s.machine?.processors ?? 0), 0),
       machinesInUse: busy.length,
-      loadAverages: host.loadAverages,
+      loadAverages: loadWithRecentStarts(host.loadAverages, this.recentStarts, now),
       hostProcessors: host.processors,
       stateDiskFreeBytes: host.stateDiskAvailKb * 1024,
     };
@@ -333,15 +359,21 @@ export class FactoryLoop {
     let decision = await this.decide(config, local, running);
     // A machinetype just out of backoff gets one or two probes, not one per factory: factories
     // whose cycles met at that moment would all read the same census, so a probe is started
-    // only after a random pause and a second look, by which time another's probe is visible.
+    // only after a random pause and a fresh poll, by which time another's probe is visible;
+    // and this factory probes a machinetype at most once per census freshness window.
     const probing = decision.chosen && decision.probe;
     if (probing) {
+      const name = decision.chosen?.machinetype ?? "";
+      if (!mayProbe(this.lastProbeAt.get(name), now, decision.censusMaxAgeSeconds)) {
+        this.d.logger.info({ event: "probe_deferred", machinetype: name });
+        return "done";
+      }
       await new Promise<void>((resolve) => this.d.clock.setTimer(this.d.random() * 1000, resolve));
       decision = await this.decide(config, local, running, true);
     }
     const chosen = decision.chosen;
     const mt = chosen && config.machinetypes.find((m) => m.name === chosen.machinetype);
-    if (!chosen || !mt || this.stopped) return;
+    if (!chosen || !mt || this.stopped) return "done";
     const index = slots.indexOf(free);
     const started = await this.startMachine(
       config,
@@ -353,11 +385,17 @@ export class FactoryLoop {
     );
     // Tell the space at once: peers deciding now must count this machine (and, for a machinetype
     // just out of backoff, see it as a probe still before fizzle_seconds).
-    if (started) {
-      const derived = { state: "starting", action: { kind: "none" }, beforeFizzle: true } as const;
-      slots[index] = { slot: free.slot, machine: started, derived, cpuSeconds: 0 };
-      await this.publish(config, slots, snapshots);
-    }
+    if (!started) return "done";
+    const at = this.d.clock.now();
+    this.recentStarts = [
+      ...this.recentStarts.filter((s) => at - s.at < RECENT_START_SECONDS),
+      { at, processors: chosen.processors },
+    ];
+    if (decision.probe) this.lastProbeAt.set(mt.name, at);
+    const derived = { state: "starting", action: { kind: "none" }, beforeFizzle: true } as const;
+    slots[index] = { slot: free.slot, machine: started, derived, cpuSeconds: 0 };
+    await this.publish(config, slots, snapshots);
+    return decision.probe ? "done" : "again";
   }
 
   private async decide(
@@ -365,12 +403,12 @@ export class FactoryLoop {
     local: LocalFacts,
     running: readonly RunningMachine[],
     fresh = false,
-  ): Promise<Decision & { probe: boolean }> {
+  ): Promise<Decision & { probe: boolean; censusMaxAgeSeconds: number }> {
     // As Vac, a factory that may not start anything does not poll the space (D395-415).
     const refusal = refuseToStart(config.settings, local, this.d.clock.now());
     if (refusal) {
       this.d.logger.info({ event: "decision", chosen: null, refusal });
-      return { refusal, ranked: [], excluded: [], probe: false };
+      return { refusal, ranked: [], excluded: [], probe: false, censusMaxAgeSeconds: 0 };
     }
     const poll = await this.d.pollMachinetypes(config, fresh);
     const decision = decideMachinetype({
@@ -397,7 +435,7 @@ export class FactoryLoop {
     // A probe: the first machines after a recent backoff, not any start of a type that once aborted.
     const recent =
       mt !== undefined && lastAbort > this.d.clock.now() - 2 * (mt.backoffSeconds + mt.fizzleSeconds);
-    return { ...decision, probe: recent };
+    return { ...decision, probe: recent, censusMaxAgeSeconds: poll.maxAgeSeconds ?? 0 };
   }
 
   private async startMachine(
