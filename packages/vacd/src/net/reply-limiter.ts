@@ -18,7 +18,7 @@ export const AMPLIFICATION = 3;
 export const WINDOW_SECONDS = 10;
 export const MAX_SOURCES = 16384;
 
-interface Bucket {
+export interface Bucket {
   rate: number;
   burst: number;
 }
@@ -38,10 +38,27 @@ interface SourceState {
 
 export type Admission = "ok" | "source_rate" | "global_rate";
 
+export interface RateLimits {
+  readonly exempt: Bucket;
+  readonly stranger: Bucket;
+  readonly strangers: Bucket;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimits = {
+  exempt: EXEMPT_RATE,
+  stranger: STRANGER_RATE,
+  strangers: STRANGERS_RATE,
+};
+
 export class ReplyLimiter {
   private readonly sources = new Map<string, SourceState>();
-  private strangerTokens = STRANGERS_RATE.burst;
+  private strangerTokens: number;
   private strangerRefilledAt = 0;
+
+  /** Other rates than the defaults: benchmarks measure the reply path without them. */
+  constructor(private readonly rates: RateLimits = DEFAULT_RATE_LIMITS) {
+    this.strangerTokens = rates.strangers.burst;
+  }
 
   /** Counts a query of `bytes` from `source` and says whether it may be answered at all. */
   admit(source: string, exempt: boolean, bytes: number, now: number): Admission {
@@ -52,14 +69,14 @@ export class ReplyLimiter {
       s.bytesOut = 0;
     }
     s.bytesIn += bytes;
-    const bucket = exempt ? EXEMPT_RATE : STRANGER_RATE;
+    const bucket = exempt ? this.rates.exempt : this.rates.stranger;
     s.tokens = Math.min(bucket.burst, s.tokens + (now - s.refilledAt) * bucket.rate);
     s.refilledAt = now;
     if (s.tokens < 1) return "source_rate";
     if (!exempt) {
       this.strangerTokens = Math.min(
-        STRANGERS_RATE.burst,
-        this.strangerTokens + (now - this.strangerRefilledAt) * STRANGERS_RATE.rate,
+        this.rates.strangers.burst,
+        this.strangerTokens + (now - this.strangerRefilledAt) * this.rates.strangers.rate,
       );
       this.strangerRefilledAt = now;
       if (this.strangerTokens < 1) return "global_rate";
@@ -92,7 +109,7 @@ export class ReplyLimiter {
         const oldest = this.sources.keys().next().value;
         if (oldest !== undefined) this.sources.delete(oldest);
       }
-      const burst = (exempt ? EXEMPT_RATE : STRANGER_RATE).burst;
+      const burst = (exempt ? this.rates.exempt : this.rates.stranger).burst;
       s = { tokens: burst, refilledAt: now, windowStart: now, bytesIn: 0, bytesOut: 0 };
     }
     this.sources.set(source, s);

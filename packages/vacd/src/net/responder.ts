@@ -12,7 +12,6 @@ import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import {
   type DropReason,
   decodeMessage,
-  encodeMessage,
   type FactoryStatusBody,
   type Keyring,
   MAX_QUERY_BYTES,
@@ -28,7 +27,8 @@ import {
 } from "@vac/core";
 import type { Logger } from "../log.js";
 import { DropCounters } from "./drop-counters.js";
-import { ReplyLimiter } from "./reply-limiter.js";
+import { type RateLimits, ReplyLimiter } from "./reply-limiter.js";
+import { ReplyTemplates, withCookie } from "./reply-templates.js";
 import type { SourcePolicy } from "./source-policy.js";
 
 /** Asked of the kernel for the receive buffer, as Vac did; the kernel may give less (rmem_max). */
@@ -52,6 +52,8 @@ export interface ResponderOptions {
   readonly security?: ResponderSecurity;
   /** Fields added to every `factory_status` (the census's freshness, for one). */
   readonly statusExtras?: () => Partial<FactoryStatusBody>;
+  /** Query rates other than the defaults (benchmarks). */
+  readonly rateLimits?: RateLimits;
 }
 
 const NOBODY_EXEMPT: ResponderSecurity = {
@@ -66,7 +68,8 @@ export class Responder {
   private view: ResponderView | undefined;
   private security: ResponderSecurity;
   private replay: ReplayCache;
-  private readonly limiter = new ReplyLimiter();
+  private readonly limiter: ReplyLimiter;
+  private readonly templates = new ReplyTemplates();
   readonly drops: DropCounters;
   private answered = 0;
   /** When the responder last answered or was set a view: `responder_heartbeat_time`. */
@@ -76,6 +79,7 @@ export class Responder {
     this.security = options.security ?? NOBODY_EXEMPT;
     this.replay = new ReplayCache(this.security.skewSeconds);
     this.drops = new DropCounters(options.logger);
+    this.limiter = new ReplyLimiter(options.rateLimits);
   }
 
   async start(): Promise<number> {
@@ -199,12 +203,20 @@ export class Responder {
     // Unauthenticated strangers are held to the amplification limit; a signed query is from
     // a key holder, whatever its source.
     const limited = signed === undefined && !exempt;
-    const withExtras =
-      query.messageType === "factory_query" && this.options.statusExtras
-        ? { ...view, status: { ...view.status, ...this.options.statusExtras() } }
-        : view;
-    for (const reply of repliesFor(withExtras, query as Query, now, VACQUERY_VERSION)) {
-      let bytes = encodeMessage(reply);
+    const templates = this.templates.get(
+      view,
+      query.messageType as Query["messageType"],
+      Math.floor(now),
+      (cookie) => {
+        const withExtras =
+          query.messageType === "factory_query" && this.options.statusExtras
+            ? { ...view, status: { ...view.status, ...this.options.statusExtras() } }
+            : view;
+        return repliesFor(withExtras, { ...(query as Query), cookie }, now, VACQUERY_VERSION);
+      },
+    );
+    for (const template of templates) {
+      let bytes = withCookie(template, query.cookie);
       if (keyring !== undefined && keyring !== "unusable") bytes = signDatagram(bytes, keyring);
       if (limited && !this.limiter.allowReply(peer.address, false, bytes.length)) {
         this.drops.throttled(peer.address, "amplification", now);

@@ -1,0 +1,97 @@
+/** What the network benchmarks share: a factory's view, percentiles, and a sender in a child process. */
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { ResponderView } from "@vac/core";
+
+export const SPACE = "bench.vac.test";
+export const now = () => Date.now() / 1000;
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function percentile(xs: readonly number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+}
+
+export function benchView(factory: string, machinetypes: number): ResponderView {
+  return {
+    factory,
+    space: SPACE,
+    daemonVersion: "vac 0.1.0 vacd",
+    machinetypes: Array.from({ length: machinetypes }, (_, i) => ({
+      machinetype: `mt${i}`,
+      runningMachines: 3,
+      runningProcessors: 3,
+      runningHs06: 30,
+      numBeforeFizzle: 0,
+      shutdownMessage: "300 No more work for this machinetype at the moment, please try later",
+      shutdownTime: Math.floor(now()) - 3600,
+      shutdownMachine: `${factory.split(".")[0]}-00.example.com`,
+      maxWallclockSeconds: 86400,
+      maxProcessors: 1,
+      fqan: null,
+      site: "example.com",
+    })),
+    machines: [],
+    status: {
+      runningMachines: 3,
+      runningProcessors: 3,
+      runningHs06: 30,
+      maxMachines: 32,
+      maxProcessors: 32,
+      maxHs06: 320,
+      rootDiskAvailKb: 1e8,
+      rootDiskAvailInodes: 1e6,
+      daemonDiskAvailKb: 1e8,
+      daemonDiskAvailInodes: 1e6,
+      memTotalKb: 1.3e8,
+      memUsedKb: 1e7,
+      swapUsedKb: 0,
+      swapFreeKb: 1e6,
+      loadAverage: 3.2,
+      kernelVersion: "6.1.0-13-amd64",
+      osIssue: "AlmaLinux release 9.4 (Seafoam Ocelot)",
+      bootTime: 1700000000,
+      factoryHeartbeatTime: Math.floor(now()),
+      responderHeartbeatTime: Math.floor(now()),
+      mjfHeartbeatTime: 0,
+      metadataHeartbeatTime: 0,
+      site: "example.com",
+      memAvailKb: 1.2e8,
+      swapTotalKb: 1e6,
+      configError: null,
+    },
+  };
+}
+
+/** The compiled @vac/core, for child scripts that import it by URL. */
+export const CORE_URL = pathToFileURL(
+  join(import.meta.dirname, "../../../packages/core/dist/src/index.js"),
+).href;
+
+/**
+ * Runs `body` (an ES module's text; `CORE` is the URL of @vac/core) in a child process, so the
+ * sender does not share the measured process's core. Resolves with its stdout when it exits.
+ */
+export async function runChild(body: string, env: Record<string, string> = {}): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "vac-bench-"));
+  const file = join(dir, "child.mjs");
+  await writeFile(file, `const CORE = ${JSON.stringify(CORE_URL)};\n${body}`);
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, [file], {
+        env: { ...process.env, ...env },
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      let out = "";
+      child.stdout.on("data", (d) => {
+        out += String(d);
+      });
+      child.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`child exited ${code}`))));
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
