@@ -66,6 +66,45 @@ export function benchView(factory: string, machinetypes: number): ResponderView 
   };
 }
 
+/** The compiled @vac/vacd, likewise. */
+export const VACD_URL = pathToFileURL(
+  join(import.meta.dirname, "../../../packages/vacd/dist/src/index.js"),
+).href;
+/** This file, compiled, for children that want `benchView`. */
+export const SELF_URL = import.meta.url;
+
+/**
+ * Starts `body` in a child process that keeps running; resolves with its first line of output
+ * and a function that ends it (closing its stdin, which the child watches).
+ */
+export async function startChild(body: string): Promise<{ first: string; stop: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), "vac-bench-"));
+  const file = join(dir, "child.mjs");
+  await writeFile(
+    file,
+    `const CORE = ${JSON.stringify(CORE_URL)}, VACD = ${JSON.stringify(VACD_URL)}, SELF = ${JSON.stringify(SELF_URL)};\n${body}`,
+  );
+  const child = spawn(process.execPath, [file], { stdio: ["pipe", "pipe", "inherit"] });
+  const first = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += String(d);
+      const nl = out.indexOf("\n");
+      if (nl >= 0) resolve(out.slice(0, nl));
+    });
+    child.on("exit", (code) => reject(new Error(`child exited ${code}`)));
+  });
+  return {
+    first,
+    stop: async () => {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.stdin.end();
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** The compiled @vac/core, for child scripts that import it by URL. */
 export const CORE_URL = pathToFileURL(
   join(import.meta.dirname, "../../../packages/core/dist/src/index.js"),
