@@ -149,14 +149,18 @@ export async function main(argv: readonly string[]): Promise<void> {
     responderHeartbeat: () => responder.lastActivity,
     hostFacts: () => readHostFacts(first.paths.stateDir),
   });
+  // The key file and the factories' addresses are read again at each reload and on SIGHUP,
+  // so a key rotation needs only `systemctl reload vacd` after the file is changed.
+  const reloadSecurity = (c: VacConfig) =>
+    loadSpaceSecurity(c, logger).then((sec) => {
+      security = sec;
+      responder.setSecurity(sec.responder);
+      spaceCensus.update(censusSettings(c, sec));
+    });
   watcher.onEvent((e) => {
     if (e.kind === "applied") {
       config = e.config;
-      void loadSpaceSecurity(e.config, logger).then((sec) => {
-        security = sec;
-        responder.setSecurity(sec.responder);
-        spaceCensus.update(censusSettings(e.config, sec));
-      });
+      void reloadSecurity(e.config);
       logger.info({ event: "config_applied" });
       loop.soon(0);
     } else {
@@ -171,6 +175,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     process.on("SIGHUP", () => {
       logger.info({ event: "sighup" });
       void watcher.reload();
+      void reloadSecurity(config);
     });
     for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => resolve());
   });
