@@ -82,3 +82,39 @@ test("a keyed space fills its slots past a dead peer, and unsigned queries get n
   }
   assert.ok(!log.some((l) => l.event === "space_key_unusable"));
 });
+
+test("a key file others can read is refused: vacd stays up, starts nothing and says why", async (t) => {
+  const space = await Space.create({
+    factories: 1,
+    processorsPerFactory: 2,
+    firstAddress: 161,
+    machinetypes: [{ name: "alpha", share: 1, payload: PAYLOAD }],
+    extraSettings: ["space_key_file = /etc/vac/space.key"],
+  });
+  t.after(() => space.stop());
+  const file = join(space.root(0), "etc/vac/space.key");
+  await mkdir(join(space.root(0), "etc/vac"), { recursive: true });
+  await writeFile(file, "keyed-space-e2e-key-0123456789\n");
+  await chmod(file, 0o644);
+  await space.startFactory(0);
+  const lines = async () =>
+    (await readFile(join(space.root(0), "vacd.log"), "utf8").catch(() => ""))
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  await waitFor(
+    "space_key_unusable and a failed cycle",
+    async () => {
+      const log = await lines();
+      return log.some((l) => l.event === "space_key_unusable") &&
+        log.some((l) => l.event === "cycle_failed" && l.code === "VAC_ERR_SPACE_KEY")
+        ? true
+        : undefined;
+    },
+    20_000,
+    200,
+  );
+  const log = await lines();
+  assert.ok(!log.some((l) => l.event === "machine_started"), "nothing is started");
+  assert.match(String(log.find((l) => l.event === "space_key_unusable")?.err), /mode 644/);
+});

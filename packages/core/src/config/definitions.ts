@@ -114,7 +114,7 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "allow_unauthenticated_queries",
     { kind: "boolean" },
     "no",
-    "With space_key_file: answer unsigned queries too (such as the original vac command's), held to the limits of admin_networks.",
+    "With space_key_file: answer unsigned queries too (such as the original vac command's), under the same limits as without a key (full answers only to the space's factories, 127.0.0.1, ::1 and admin_networks).",
     { ext: true },
   ),
   s(
