@@ -37,6 +37,7 @@ export class ReplyTemplates {
       t = build(MARKER).map((reply) => {
         const bytes = encodeMessage(reply);
         const at = bytes.indexOf(MARKER);
+        if (at < 0) throw new Error("reply template without its cookie");
         return [bytes.subarray(0, at), bytes.subarray(at + MARKER.length)] as const;
       });
       this.byType.set(type, t);

@@ -1,0 +1,26 @@
+/** The responder's reply templates give byte for byte what encoding each reply would. */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { encodeMessage, type Query, repliesFor } from "@vac/core";
+import { ReplyTemplates, withCookie } from "../src/net/reply-templates.js";
+import { testView } from "./net-test-view.js";
+
+test("a reply spliced from its template equals the reply encoded directly, for every query type", () => {
+  const view = testView("f0.example.com", 3);
+  const templates = new ReplyTemplates();
+  for (const messageType of ["machinetypes_query", "machines_query", "factory_query"] as const) {
+    for (const cookie of ["ab".repeat(8), "0123456789abcdef".repeat(8)]) {
+      const query = { messageType, cookie, space: view.space } as unknown as Query;
+      const direct = repliesFor(view, query, 1700000000.5, "VacQuery 01.03").map((r) => encodeMessage(r));
+      const spliced = templates
+        .get(view, messageType, 1700000000, (c) =>
+          repliesFor(view, { ...query, cookie: c }, 1700000000.5, "VacQuery 01.03"),
+        )
+        .map((t) => withCookie(t, cookie));
+      assert.deepEqual(
+        spliced.map((b) => b.toString()),
+        direct.map((b) => b.toString()),
+      );
+    }
+  }
+});
