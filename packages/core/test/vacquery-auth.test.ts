@@ -130,3 +130,14 @@ test("fuzz: verifying and decoding never throw on random bytes or mutated signed
     { numRuns: 2000 },
   );
 });
+
+test("the MAC is standard HMAC-SHA256 over the datagram with its 64 digits set to '0', for short and long keys", async () => {
+  const { createHmac } = await import("node:crypto");
+  for (const key of [OLD, "k".repeat(64), "l".repeat(200)]) {
+    const signed = signDatagram(encodeMessage(query), ring(key));
+    const text = signed.toString();
+    const given = /"hmac": "([0-9a-f]{64})"\}$/.exec(text)?.[1];
+    const blanked = text.replace(/"hmac": "[0-9a-f]{64}"\}$/, `"hmac": "${"0".repeat(64)}"}`);
+    assert.equal(given, createHmac("sha256", key).update(blanked).digest("hex"));
+  }
+});

@@ -11,7 +11,7 @@
  * A keyring holds several keys: the first signs, every one verifies, so a site rotates keys
  * by adding the new key second everywhere, then moving it first, then removing the old one.
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, type Hash, timingSafeEqual } from "node:crypto";
 
 const PREFIX = Buffer.from(', "hmac": "');
 const SUFFIX = Buffer.from('"}');
@@ -46,17 +46,40 @@ export function parseKeyring(text: string): KeyringParse {
   return { ok: true, keyring: { keys } };
 }
 
-function mac(key: Buffer, blanked: Buffer): Buffer {
-  return createHmac("sha256", key).update(blanked).digest();
+/**
+ * HMAC-SHA256 (RFC 2104) with each key's padded inner and outer hash states computed once and
+ * copied per datagram, and the datagram fed in parts (no blanked copy is made): the same bytes
+ * as `createHmac("sha256", key)`, at a fraction of the cost per datagram (a test checks both).
+ */
+const BLOCK = 64;
+const keyStates = new WeakMap<Buffer, { inner: Hash; outer: Hash }>();
+
+function statesOf(key: Buffer) {
+  let st = keyStates.get(key);
+  if (!st) {
+    const k = Buffer.alloc(BLOCK);
+    (key.length > BLOCK ? createHash("sha256").update(key).digest() : key).copy(k);
+    const pad = (x: number) => Buffer.from(k.map((b) => b ^ x));
+    st = { inner: createHash("sha256").update(pad(0x36)), outer: createHash("sha256").update(pad(0x5c)) };
+    keyStates.set(key, st);
+  }
+  return st;
 }
+
+function mac(key: Buffer, parts: readonly Uint8Array[]): Buffer {
+  const st = statesOf(key);
+  const inner = st.inner.copy();
+  for (const p of parts) inner.update(p);
+  return st.outer.copy().update(inner.digest()).digest();
+}
+
+const ZEROS = Buffer.alloc(64, "0");
 
 /** `datagram` (a JSON object ending in `}`) with the `hmac` member added, signed by the first key. */
 export function signDatagram(datagram: Buffer, keyring: Keyring): Buffer {
   const body = datagram.subarray(0, datagram.length - 1);
-  const blanked = Buffer.concat([body, PREFIX, Buffer.alloc(HEX_LENGTH, "0"), SUFFIX]);
-  const digest = mac(keyring.keys[0] as Buffer, blanked).toString("hex");
-  blanked.write(digest, body.length + PREFIX.length, "latin1");
-  return blanked;
+  const digest = mac(keyring.keys[0] as Buffer, [body, PREFIX, ZEROS, SUFFIX]).toString("hex");
+  return Buffer.concat([body, PREFIX, Buffer.from(digest, "latin1"), SUFFIX]);
 }
 
 export type Verified =
@@ -79,11 +102,10 @@ export function verifyDatagram(datagram: Uint8Array, keyring: Keyring): Verified
   const hexAt = at + PREFIX.length;
   const given = bytes.subarray(hexAt, hexAt + HEX_LENGTH).toString("latin1");
   if (!/^[0-9a-f]{64}$/.test(given)) return { status: "bad" };
-  const blanked = Buffer.from(bytes);
-  blanked.fill(0x30, hexAt, hexAt + HEX_LENGTH);
+  const parts = [bytes.subarray(0, hexAt), ZEROS, bytes.subarray(hexAt + HEX_LENGTH)];
   const want = Buffer.from(given, "hex");
   for (const key of keyring.keys) {
-    if (timingSafeEqual(mac(key, blanked), want)) return { status: "ok", mac: given };
+    if (timingSafeEqual(mac(key, parts), want)) return { status: "ok", mac: given };
   }
   return { status: "bad" };
 }
