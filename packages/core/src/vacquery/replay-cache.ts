@@ -5,36 +5,48 @@
  * fill it; it is still capped, oldest out first. Pure: the caller passes `now`.
  */
 export class ReplayCache {
-  /** MAC -> when it stops mattering (time_sent outside the window by then). */
-  private readonly seen = new Map<string, number>();
+  /** Every MAC in the window, for lookups. */
+  private readonly seen = new Set<string>();
+  /**
+   * The same MACs in arrival order with when each stops mattering, as a ring: every entry has
+   * the same lifetime, so the oldest is always the next to expire (a Map iterated from its front
+   * slows down as deleted entries pile up there: this stays O(1) a datagram under a flood).
+   */
+  private readonly macs: string[];
+  private readonly until: Float64Array;
+  private head = 0;
+  private count = 0;
 
   constructor(
     private readonly windowSeconds: number,
     private readonly maxEntries = 65536,
-  ) {}
+  ) {
+    this.macs = new Array<string>(maxEntries).fill("");
+    this.until = new Float64Array(maxEntries);
+  }
 
   /** True the first time a MAC is offered within the window; false for a replay. */
   firstSeen(mac: string, now: number): boolean {
-    this.expire(now);
+    while (this.count > 0 && (this.until[this.head] ?? 0) <= now) this.dropOldest();
     if (this.seen.has(mac)) return false;
-    if (this.seen.size >= this.maxEntries) {
-      const oldest = this.seen.keys().next().value;
-      if (oldest !== undefined) this.seen.delete(oldest);
-    }
+    if (this.count >= this.maxEntries) this.dropOldest();
+    const at = (this.head + this.count) % this.maxEntries;
+    this.macs[at] = mac;
     // time_sent may be up to the window in the future: keep it twice the window.
-    this.seen.set(mac, now + 2 * this.windowSeconds);
+    this.until[at] = now + 2 * this.windowSeconds;
+    this.count++;
+    this.seen.add(mac);
     return true;
   }
 
   get size(): number {
-    return this.seen.size;
+    return this.count;
   }
 
-  private expire(now: number): void {
-    // Insertion order is expiry order: every entry gets the same lifetime.
-    for (const [mac, until] of this.seen) {
-      if (until > now) break;
-      this.seen.delete(mac);
-    }
+  private dropOldest(): void {
+    this.seen.delete(this.macs[this.head] ?? "");
+    this.macs[this.head] = "";
+    this.head = (this.head + 1) % this.maxEntries;
+    this.count--;
   }
 }
