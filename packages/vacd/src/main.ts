@@ -106,6 +106,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     logger,
     now: realClock.now,
     daemonVersion: VERSION,
+    drops: responder.drops,
     own: () => {
       const view = responder.currentView;
       if (!view) return undefined;

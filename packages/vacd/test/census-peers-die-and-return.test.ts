@@ -4,8 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { ReplayCache } from "@vac/core";
 import { silentLogger } from "../src/log.js";
 import { SpaceCensus } from "../src/net/census.js";
+import { DropCounters } from "../src/net/drop-counters.js";
 import { Responder } from "../src/net/responder.js";
 import { now, SPACE, testView } from "./net-test-view.js";
 
@@ -68,5 +70,43 @@ test("a census answers at once while a peer is dead, drops it after the bound, a
   } finally {
     await census.stop();
     await Promise.all(peers.map((p) => p.r.close()));
+  }
+});
+
+test("a peer signing with a key we do not hold counts as holding nothing, and shows as bad_hmac", async () => {
+  const k1 = { keys: [Buffer.from("census-key-one-0123456789")] };
+  const both = { keys: [Buffer.from("census-key-two-0123456789"), Buffer.from("census-key-one-0123456789")] };
+  const r = new Responder({
+    address: "127.0.0.95",
+    port: 0,
+    logger: silentLogger(),
+    now,
+    security: {
+      keyring: both,
+      skewSeconds: 30,
+      allowUnauthenticated: false,
+      policy: { isExempt: () => true },
+    },
+  });
+  const port = await r.start();
+  r.setView(testView("p9.example.com", 2));
+  const drops = new DropCounters(silentLogger());
+  const census = new SpaceCensus(
+    {
+      factories: [{ name: "p9.example.com", port, host: "127.0.0.95" }],
+      space: SPACE,
+      factoryName: "me.example.com",
+      rules: { intervalSeconds: 5, bytesPerSecond: 1e9, pollTimeoutSeconds: 0.5 },
+      auth: { keyring: k1, skewSeconds: 30, replay: new ReplayCache(30) },
+    },
+    { logger: silentLogger(), now, daemonVersion: "t", own: () => [], drops },
+  );
+  try {
+    const v = await census.current();
+    assert.deepEqual(v.silent, ["p9.example.com"]);
+    assert.ok((drops.snapshot().bad_hmac ?? 0) >= 2, JSON.stringify(drops.snapshot()));
+  } finally {
+    await census.stop();
+    await r.close();
   }
 });

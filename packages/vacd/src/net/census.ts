@@ -11,12 +11,14 @@ import {
   type CensusView,
   censusUsable,
   censusView,
+  type DropReason,
   type FactoryAddress,
   type MachinetypeStatus,
   maxAgeSeconds,
   pollIntervalSeconds,
 } from "@vac/core";
 import type { Logger } from "../log.js";
+import type { DropCounters } from "./drop-counters.js";
 import { type PollAuth, type PollResult, pollSpace } from "./poller.js";
 
 export interface CensusSettings {
@@ -33,6 +35,8 @@ export interface CensusOptions {
   readonly daemonVersion: string;
   /** This factory's own machinetype_status replies, as it publishes them now. */
   readonly own: () => readonly MachinetypeStatus[] | undefined;
+  /** Where the polls' dropped replies are counted (a peer on another key shows as bad_hmac). */
+  readonly drops?: DropCounters;
   /** Tests: poll with something else. */
   readonly poll?: typeof pollSpace;
 }
@@ -149,6 +153,13 @@ export class SpaceCensus {
     // Forget factories no longer in the space.
     const listed = new Set(this.settings.factories.map((f) => f.name.toLowerCase()));
     for (const name of this.entries.keys()) if (!listed.has(name)) this.entries.delete(name);
+    const drops = this.options.drops;
+    if (drops) {
+      for (const [reason, n] of Object.entries(r.drops) as [DropReason, number][]) {
+        for (let i = 0; i < n; i++) drops.count(reason);
+      }
+      drops.maybeLog(at);
+    }
     const bytes = r.bytesSent + r.bytesReceived;
     this.totalBytes += bytes;
     this.interval = pollIntervalSeconds(bytes, this.settings.rules);
