@@ -35,6 +35,13 @@ export interface OptionDefinition {
   readonly required?: boolean;
   /** Not in the original Vac. */
   readonly ext?: boolean;
+  /**
+   * "warn-unimplemented": accepted and documented, but without effect yet. Loading warns (naming
+   * file:line) and the man page says so, both from `supportNote`, so the two cannot drift.
+   */
+  readonly support?: "warn-unimplemented";
+  /** Why the option does nothing yet, or what is used instead. */
+  readonly supportNote?: string;
 }
 
 const s = (
@@ -85,7 +92,7 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
   ),
   s(
     "udp_timeout_seconds",
-    { kind: "seconds", min: 1 },
+    { kind: "number", min: 0, minExclusive: true },
     "10",
     "The longest a poll of the space waits for replies.",
     { unit: "seconds" },
@@ -101,7 +108,11 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     { kind: "path" },
     undefined,
     "A file of shared space keys, one a line; the first signs.",
-    { ext: true },
+    {
+      ext: true,
+      support: "warn-unimplemented",
+      supportNote: "datagrams are neither signed nor checked yet",
+    },
   ),
   s(
     "total_machines",
@@ -132,6 +143,7 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     { kind: "integer", min: 1 },
     "1",
     "Size of superslots for multiprocessor machines; 1 turns superslots off.",
+    { aliases: ["vcpu_per_machine", "cpu_per_machine"] },
   ),
   s(
     "shutdown_time",
@@ -179,10 +191,10 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
   ),
   s(
     "disk_gb_per_processor",
-    { kind: "integer", min: 1 },
+    { kind: "integer", min: 0 },
     "40",
-    "Size of each machine's scratch disk or root overlay per processor.",
-    { unit: "GB", aliases: ["gb_per_cpu"] },
+    "Size of each machine's scratch disk or root overlay per processor; 0 means the default, as in Vac (S1867).",
+    { unit: "GB", aliases: ["gb_per_cpu", "disk_gb_per_cpu", "scratch_gb"] },
   ),
   s(
     "root_public_key",
@@ -190,12 +202,22 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "/root/.ssh/id_rsa.pub",
     "Public key offered to machines for root ssh from the factory.",
   ),
-  s("gocdb_sitename", { kind: "string" }, "the domain part of vac_space", "Site name in accounting records."),
+  s(
+    "gocdb_sitename",
+    { kind: "string" },
+    "the domain part of vac_space",
+    "Site name in accounting records.",
+    {
+      support: "warn-unimplemented",
+      supportNote: "no accounting records are written yet",
+    },
+  ),
   s(
     "vacmon_hostport",
     { kind: "list" },
     undefined,
     "host:port of VacMon collectors to send status messages to.",
+    { support: "warn-unimplemented", supportNote: "no VacMon messages are sent yet" },
   ),
   s(
     "machine_model",
@@ -227,7 +249,7 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "target_share",
     { kind: "number", min: 0 },
     "0",
-    "Weight of the machinetype in the space; 0 means never start it. Legacy: a [targetshares] section of NAME = SHARE lines, which wins.",
+    "Weight of the machinetype in the space; 0 means never start it. Legacy: a [targetshares] section of NAME = SHARE lines, used when the machinetype has no target_share.",
   ),
   m(
     "machinegroup",
@@ -316,7 +338,10 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "When above 0, the heartbeat file must be touched at least this often.",
     { unit: "seconds" },
   ),
-  m("accounting_fqan", { kind: "string" }, undefined, "VOMS FQAN for accounting records."),
+  m("accounting_fqan", { kind: "string" }, undefined, "VOMS FQAN for accounting records.", {
+    support: "warn-unimplemented",
+    supportNote: "no accounting records are written yet",
+  }),
   m("root_device", { kind: "string" }, "vda", "Device name of the root disk in the VM."),
   m("scratch_device", { kind: "string" }, "vdb", "Device name of the scratch disk in the VM."),
   m(
@@ -330,6 +355,11 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     { kind: "boolean" },
     "no",
     "Copy the machine's output files to the log when it finishes.",
+    {
+      support: "warn-unimplemented",
+      supportNote:
+        "Vac 3.1 ignored it too (S676); outputs stay in the machine's directory for machines_dir_days",
+    },
   ),
   m(
     "network",
@@ -353,12 +383,10 @@ export const OBSOLETE_OPTIONS: ReadonlySet<string> = new Set([
   "volume_group",
   "gocdb_cert_file",
   "gocdb_key_file",
-  "cpu_per_machine",
   "image_signing_dn",
   "legacy_proxy",
   "cvmfs_repositories",
   "tmp_binding",
-  "machineoutputs_days",
 ]);
 
 /** `user_data_option_XXX` and `user_data_file_XXX`, in both sections. */

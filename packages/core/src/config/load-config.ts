@@ -4,7 +4,7 @@
  * any error yields no config at all, so nothing is ever started from a half-understood file.
  */
 
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { isInside, machinetypeFilesDir, underRoot, type VacPaths } from "../paths.js";
 import { type ConfigProblem, configProblem, hasErrors, sortConfigProblems } from "./config-problem.js";
 import { type ConfigValue, convertValue } from "./convert-value.js";
@@ -19,6 +19,7 @@ import {
 } from "./definitions.js";
 import { didYouMean } from "./did-you-mean.js";
 import type { IniValue } from "./ini-parser.js";
+import { findLegacyOption } from "./legacy-options.js";
 import { type ConfigFileText, mergeSections } from "./merge-sections.js";
 import type { FactoryAddress, MachineModel, Machinetype, Settings, VacConfig, ValueSource } from "./model.js";
 
@@ -44,8 +45,12 @@ function badValue(source: ValueSource, option: string, value: string, expected: 
 
 type Typed = Map<string, { value: ConfigValue; source: ValueSource }>;
 
+/** `machinefeatures_option_KEY` in [settings] (S388-394): KEY of a-z, 0-9 and _ only. */
+const MACHINEFEATURES_OPTION = /^machinefeatures_option_(.*)$/;
+
 interface SectionValues {
   readonly typed: Typed;
+  readonly machinefeaturesOptions: Record<string, string>;
   readonly userDataOptions: Record<string, string>;
   readonly userDataFiles: Record<string, { value: string; source: ValueSource }>;
 }
@@ -60,10 +65,18 @@ function typeSection(
   const typed: Typed = new Map();
   const userDataOptions: Record<string, string> = {};
   const userDataFiles: Record<string, { value: string; source: ValueSource }> = {};
+  const machinefeaturesOptions: Record<string, string> = {};
   for (const [name, raw] of options) {
     const source = { file: raw.file, line: raw.line };
     const udo = USER_DATA_OPTION.exec(name);
     const udf = USER_DATA_FILE.exec(name);
+    const mfo = kind === "settings" ? MACHINEFEATURES_OPTION.exec(name) : null;
+    if (mfo) {
+      // Vac refused a name with other characters (S391); an empty one would name the directory.
+      if (/^[a-z0-9_]+$/.test(mfo[1] ?? "")) machinefeaturesOptions[mfo[1] ?? ""] = raw.value;
+      else problems.push(badValue(source, name, raw.value, "an option name of a-z, 0-9 and _ only"));
+      continue;
+    }
     if (udo?.[1]) {
       userDataOptions[udo[1]] = raw.value;
       continue;
@@ -74,19 +87,25 @@ function typeSection(
     }
     const def = findOption(kind, name);
     if (!def) {
-      if (OBSOLETE_OPTIONS.has(name)) {
+      const legacy = findLegacyOption(kind, name);
+      if (legacy || OBSOLETE_OPTIONS.has(name)) {
+        const replacement = legacy?.replacement ?? "it has no meaning here";
         problems.push(
-          configProblem("VAC_ERR_CONFIG_OBSOLETE_OPTION", { ...source, option: name }, "warning"),
+          configProblem(
+            "VAC_ERR_CONFIG_OBSOLETE_OPTION",
+            { ...source, option: name, replacement },
+            "warning",
+          ),
         );
       } else {
+        // Vac ignored options it did not know; a warning says so, with the likely spelling.
         const suggestion = didYouMean(name, optionNames(kind));
         problems.push(
-          configProblem("VAC_ERR_CONFIG_UNKNOWN_OPTION", {
-            ...source,
-            option: name,
-            section: sectionName,
-            suggestion,
-          }),
+          configProblem(
+            "VAC_ERR_CONFIG_UNKNOWN_OPTION",
+            { ...source, option: name, section: sectionName, suggestion },
+            "warning",
+          ),
         );
       }
       continue;
@@ -96,9 +115,21 @@ function typeSection(
       problems.push(badValue(source, name, raw.value, converted.expected));
       continue;
     }
+    if (name !== def.name)
+      problems.push(
+        configProblem("VAC_ERR_CONFIG_OLD_NAME", { ...source, option: name, canonical: def.name }, "warning"),
+      );
+    if (def.support === "warn-unimplemented")
+      problems.push(
+        configProblem(
+          "VAC_ERR_CONFIG_NOT_SUPPORTED_YET",
+          { ...source, option: def.name, note: def.supportNote ?? "" },
+          "warning",
+        ),
+      );
     typed.set(def.name, { value: converted.value, source });
   }
-  return { typed, userDataOptions, userDataFiles };
+  return { typed, machinefeaturesOptions, userDataOptions, userDataFiles };
 }
 
 function get<T extends ConfigValue>(t: Typed, name: string): T | undefined {
@@ -147,7 +178,10 @@ function parseFactories(
       factories.push({ name, port: entryPort, host: hosts.get(name) ?? name });
   }
   if (typed.has("factories") && !factories.some((f) => f.name === factoryName)) {
-    problems.push(configProblem("VAC_ERR_CONFIG_FACTORY_NOT_LISTED", { ...source, factory: factoryName }));
+    // A warning: `vac` on an admin host reads the space's files too (issue 9).
+    problems.push(
+      configProblem("VAC_ERR_CONFIG_FACTORY_NOT_LISTED", { ...source, factory: factoryName }, "warning"),
+    );
   }
   return factories;
 }
@@ -189,7 +223,8 @@ function buildSettings(input: LoadConfigInput, v: SectionValues, problems: Confi
       get<string>(t, "hypervisor_ssh_known_hosts") ?? "/etc/vac/known_hosts",
     ),
     hypervisorTimeoutSeconds: get<number>(t, "hypervisor_timeout_seconds") ?? 60,
-    diskGbPerProcessor: get<number>(t, "disk_gb_per_processor") ?? 40,
+    // 0 (Vac 3.1's own example.vac.conf) meant the default in Vac too (S1867).
+    diskGbPerProcessor: get<number>(t, "disk_gb_per_processor") || 40,
     rootPublicKey: underRoot(input.paths, get<string>(t, "root_public_key") ?? "/root/.ssh/id_rsa.pub"),
     gocdbSitename: get<string>(t, "gocdb_sitename") ?? vacSpace.split(".").slice(1).join("."),
     vacmonHostport: get<string[]>(t, "vacmon_hostport") ?? [],
@@ -197,6 +232,7 @@ function buildSettings(input: LoadConfigInput, v: SectionValues, problems: Confi
     cycleSeconds: get<number>(t, "cycle_seconds") ?? 60,
     machinesDirDays: get<number>(t, "machines_dir_days") ?? 3,
     maxMachineOutputMb: get<number>(t, "max_machine_output_mb") ?? 1024,
+    machinefeaturesOptions: v.machinefeaturesOptions,
     userDataOptions: v.userDataOptions,
     userDataFiles,
   };
@@ -208,8 +244,11 @@ function pathSetting(input: LoadConfigInput, t: Typed, name: string): string | u
 }
 
 /**
- * A machinetype's file option: relative paths resolve under its files directory and may not
- * leave it; absolute ones are taken under the root. The file must exist.
+ * A machinetype's file option: relative paths resolve under its files directory (for an option
+ * of a legacy `[vmtype NAME]` section, under /var/lib/vac/vmtypes/NAME as Vac 0.x had it) and may
+ * not leave it; absolute ones are taken under the root. A file that is not there disables the
+ * machinetype (`disabled` collects the reasons), not the whole configuration: one machinetype's
+ * trouble stays its own.
  */
 function machinetypeFile(
   input: LoadConfigInput,
@@ -218,9 +257,13 @@ function machinetypeFile(
   value: string | undefined,
   source: ValueSource | undefined,
   problems: ConfigProblem[],
+  fromVmtype: boolean,
+  disabled: string[],
 ): string | undefined {
   if (value === undefined || !source) return undefined;
-  const dir = machinetypeFilesDir(input.paths, machinetype);
+  const dir = fromVmtype
+    ? join(input.paths.stateDir, "vmtypes", machinetype)
+    : machinetypeFilesDir(input.paths, machinetype);
   let path: string;
   if (value.startsWith("/")) path = underRoot(input.paths, value);
   else {
@@ -230,14 +273,22 @@ function machinetypeFile(
       return undefined;
     }
   }
-  if (!input.fileExists(path))
-    problems.push(configProblem("VAC_ERR_CONFIG_FILE_MISSING", { ...source, option, path }));
+  if (!input.fileExists(path)) {
+    const problem = configProblem(
+      "VAC_ERR_CONFIG_FILE_MISSING",
+      { ...source, option, path, machinetype },
+      "warning",
+    );
+    problems.push(problem);
+    disabled.push(`${option} '${path}' is missing or unreadable (${source.file}:${source.line})`);
+  }
   return path;
 }
 
 function buildMachinetype(
   input: LoadConfigInput,
   name: string,
+  fromVmtype: ReadonlySet<string>,
   v: SectionValues,
   settings: Settings,
   share: { value: number; source: ValueSource } | undefined,
@@ -245,11 +296,31 @@ function buildMachinetype(
   sources: Map<string, ValueSource>,
 ): Machinetype {
   const t = v.typed;
+  const disabled: string[] = [];
   const file = (option: string) =>
-    machinetypeFile(input, name, option, get<string>(t, option), t.get(option)?.source, problems);
+    machinetypeFile(
+      input,
+      name,
+      option,
+      get<string>(t, option),
+      t.get(option)?.source,
+      problems,
+      fromVmtype.has(option),
+      disabled,
+    );
   const userDataFiles: Record<string, string> = { ...settings.userDataFiles };
   for (const [k, f] of Object.entries(v.userDataFiles)) {
-    const path = machinetypeFile(input, name, `user_data_file_${k}`, f.value, f.source, problems);
+    const option = `user_data_file_${k}`;
+    const path = machinetypeFile(
+      input,
+      name,
+      option,
+      f.value,
+      f.source,
+      problems,
+      fromVmtype.has(option),
+      disabled,
+    );
     if (path) userDataFiles[k] = path;
   }
   const maxWallclock = get<number>(t, "max_wallclock_seconds") ?? 86400;
@@ -274,11 +345,12 @@ function buildMachinetype(
     `at most max_wallclock_seconds (${maxWallclock})`,
   );
   check(minProcessors <= maxProcessors, "min_processors", `at most max_processors (${maxProcessors})`);
-  if (share) sources.set(`machinetype ${name}.target_share`, share.source);
+  // target_share in the machinetype wins over a [targetshares] line (CORRECTIONS §9, S596-598).
+  if (share && !t.has("target_share")) sources.set(`machinetype ${name}.target_share`, share.source);
   const machineModel = (get<string>(t, "machine_model") ?? settings.machineModel) as MachineModel;
   const mt: Machinetype = {
     name,
-    targetShare: share?.value ?? get<number>(t, "target_share") ?? 0,
+    targetShare: get<number>(t, "target_share") ?? share?.value ?? 0,
     machinegroup: get<string>(t, "machinegroup") ?? name,
     machineModel,
     rootImage: file("root_image"),
@@ -304,6 +376,7 @@ function buildMachinetype(
     network: get<string>(t, "network") ?? "user",
     userDataOptions: { ...settings.userDataOptions, ...v.userDataOptions },
     userDataFiles,
+    disabled: disabled.length > 0 ? disabled.join("; ") : undefined,
   };
   if (
     mt.heartbeatFile !== undefined &&
@@ -347,7 +420,16 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
     const values = typeSection("machinetype", `machinetype ${raw.name}`, raw.options, problems);
     for (const [k, v] of values.typed) sources.set(`machinetype ${raw.name}.${k}`, v.source);
     machinetypes.push(
-      buildMachinetype(input, raw.name, values, settings, shares.get(raw.name), problems, sources),
+      buildMachinetype(
+        input,
+        raw.name,
+        raw.fromVmtype,
+        values,
+        settings,
+        shares.get(raw.name),
+        problems,
+        sources,
+      ),
     );
   }
   if (machinetypes.every((m) => m.targetShare === 0)) {
