@@ -208,7 +208,7 @@ const CASES: readonly Case[] = [
   },
   {
     name: "machine_model unknown",
-    text: `${HEAD}${MT}machine_model = docker\n`,
+    text: `${HEAD}${MT}machine_model = lxc\n`,
     code: "VAC_ERR_CONFIG_BAD_VALUE",
     line: 6,
   },

@@ -60,6 +60,12 @@ const m = (
 ): OptionDefinition => ({ section: "machinetype", name, type, defaultText, description, ...extra });
 
 const MODELS = ["cernvm3", "vm-raw", "kernel", "process"] as const;
+/** A device name goes into the domain XML: Vac allowed a-z and 0-9 only (S622, S631). */
+const DEVICE: OptionType = {
+  kind: "pattern",
+  pattern: /^[a-z0-9]{1,32}$/,
+  expected: "a device name of a-z and 0-9",
+};
 
 export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
   s(
@@ -261,7 +267,7 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "machine_model",
     { kind: "enum", values: MODELS },
     "the [settings] machine_model",
-    "cernvm3 boots root_image as an ISO; vm-raw boots a disk image; kernel boots kernel and initrd directly; process runs user_data as a local process.",
+    "cernvm3 boots root_image as an ISO; vm-raw boots a disk image; kernel boots kernel and initrd directly; process runs user_data as a local process. Vac 3.1's cernvm4 is read as cernvm3; its docker and singularity models are not supported: such a machinetype is disabled, with a warning, and the others run.",
     { aliases: ["vm_model"] },
   ),
   m(
@@ -342,8 +348,8 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     support: "warn-unimplemented",
     supportNote: "no accounting records are written yet",
   }),
-  m("root_device", { kind: "string" }, "vda", "Device name of the root disk in the VM."),
-  m("scratch_device", { kind: "string" }, "vdb", "Device name of the scratch disk in the VM."),
+  m("root_device", DEVICE, "vda", "Device name of the root disk in the VM."),
+  m("scratch_device", DEVICE, "vdb", "Device name of the scratch disk in the VM."),
   m(
     "shutdown_command",
     { kind: "string" },

@@ -54,6 +54,10 @@ export const LEGACY_OPTIONS: Readonly<Record<string, LegacyOption>> = {
     sections: M,
     replacement: "Vac 3.1 replaced it by user_data_proxy = true with x509cert.pem and x509key.pem (S733)",
   },
+  machinetype_path: {
+    sections: M,
+    replacement: "relative files are always under /var/lib/vac/machinetypes/NAME/files (S586)",
+  },
   disk_gb_per_processor: {
     sections: M,
     replacement: "the [settings] disk_gb_per_processor sizes every machinetype's disks",

@@ -20,6 +20,7 @@ import {
 import { didYouMean } from "./did-you-mean.js";
 import type { IniValue } from "./ini-parser.js";
 import { findLegacyOption } from "./legacy-options.js";
+import { MODEL_SYNONYMS, UNSUPPORTED_MODELS } from "./machine-model-values.js";
 import { type ConfigFileText, mergeSections } from "./merge-sections.js";
 import type { FactoryAddress, MachineModel, Machinetype, Settings, VacConfig, ValueSource } from "./model.js";
 
@@ -53,6 +54,8 @@ interface SectionValues {
   readonly machinefeaturesOptions: Record<string, string>;
   readonly userDataOptions: Record<string, string>;
   readonly userDataFiles: Record<string, { value: string; source: ValueSource }>;
+  /** Why the machinetype cannot run, from its options alone (a container machine_model). */
+  readonly disabledBy: string[];
 }
 
 /** Types every option of one section, reporting unknown, obsolete and malformed ones. */
@@ -66,6 +69,7 @@ function typeSection(
   const userDataOptions: Record<string, string> = {};
   const userDataFiles: Record<string, { value: string; source: ValueSource }> = {};
   const machinefeaturesOptions: Record<string, string> = {};
+  const disabledBy: string[] = [];
   for (const [name, raw] of options) {
     const source = { file: raw.file, line: raw.line };
     const udo = USER_DATA_OPTION.exec(name);
@@ -110,7 +114,25 @@ function typeSection(
       }
       continue;
     }
-    const converted = convertValue(raw.value, def.type);
+    let text = raw.value;
+    if (def.name === "machine_model") {
+      const model = text.trim().toLowerCase();
+      text = MODEL_SYNONYMS[model] ?? text;
+      const unsupported = kind === "machinetype" && Object.hasOwn(UNSUPPORTED_MODELS, model);
+      if (unsupported) {
+        const note = UNSUPPORTED_MODELS[model] ?? "";
+        problems.push(
+          configProblem(
+            "VAC_ERR_CONFIG_NOT_SUPPORTED_YET",
+            { ...source, option: `${name} = ${model}`, note },
+            "warning",
+          ),
+        );
+        disabledBy.push(`machine_model ${model} is not supported (${raw.file}:${raw.line})`);
+        continue;
+      }
+    }
+    const converted = convertValue(text, def.type);
     if (!converted.ok) {
       problems.push(badValue(source, name, raw.value, converted.expected));
       continue;
@@ -129,7 +151,7 @@ function typeSection(
       );
     typed.set(def.name, { value: converted.value, source });
   }
-  return { typed, machinefeaturesOptions, userDataOptions, userDataFiles };
+  return { typed, machinefeaturesOptions, userDataOptions, userDataFiles, disabledBy };
 }
 
 function get<T extends ConfigValue>(t: Typed, name: string): T | undefined {
@@ -296,7 +318,7 @@ function buildMachinetype(
   sources: Map<string, ValueSource>,
 ): Machinetype {
   const t = v.typed;
-  const disabled: string[] = [];
+  const disabled: string[] = [...v.disabledBy];
   const file = (option: string) =>
     machinetypeFile(
       input,
