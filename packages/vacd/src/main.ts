@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import { formatConfigProblem, hasErrors, type VacConfig } from "@vac/core";
 import { ConfigWatcher } from "./config/config-watcher.js";
+import { logConfigResult } from "./config/log-config-result.js";
 import { FactoryLoop } from "./factory/factory-loop.js";
 import { readHostFacts } from "./host/host-facts.js";
 import { Hypervisors } from "./hypervisor/hypervisors.js";
@@ -47,12 +48,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const bootLogger = createLogger({ level: args["log-level"] });
   const watcher = new ConfigWatcher({ root: args.root });
   const first = await watcher.start();
-  for (const p of first.problems)
-    bootLogger[p.severity === "error" ? "error" : "warn"]({
-      event: "config_problem",
-      code: p.code,
-      problem: formatConfigProblem(p),
-    });
+  logConfigResult(bootLogger, first.problems, first.config);
   if (!first.config || hasErrors(first.problems)) {
     bootLogger.error(
       { event: "config_invalid", files: first.files },
@@ -114,6 +110,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   });
   watcher.onEvent((e) => {
     if (e.kind === "applied") {
+      logConfigResult(logger, e.problems, e.config, config);
       config = e.config;
       logger.info({ event: "config_applied" });
       loop.soon(0);
