@@ -38,7 +38,16 @@ export interface LoadConfigInput {
 export interface LoadConfigResult {
   readonly config: VacConfig | undefined;
   readonly problems: readonly ConfigProblem[];
+  /**
+   * When there are errors: what could be read, defaults standing in for the values in error, and
+   * every machinetype disabled. vacd runs on it until a valid configuration is written, looking
+   * after the machines it has and answering the space, but starting nothing (CORRECTIONS §15).
+   */
+  readonly fallback?: VacConfig;
 }
+
+/** The reason every machinetype of a fallback configuration gives for not starting. */
+export const CONFIG_ERRORS_REASON = "the configuration has errors: nothing is started until they are fixed";
 
 function badValue(source: ValueSource, option: string, value: string, expected: string): ConfigProblem {
   return configProblem("VAC_ERR_CONFIG_BAD_VALUE", { ...source, option, value, expected });
@@ -461,7 +470,9 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
     problems,
     input.files.map((f) => f.path),
   );
-  return { config: hasErrors(problems) ? undefined : { settings, machinetypes, sources }, problems: sorted };
+  if (!hasErrors(problems)) return { config: { settings, machinetypes, sources }, problems: sorted };
+  const disabled = machinetypes.map((m) => ({ ...m, disabled: CONFIG_ERRORS_REASON }));
+  return { config: undefined, problems: sorted, fallback: { settings, machinetypes: disabled, sources } };
 }
 
 export type { OptionDefinition };

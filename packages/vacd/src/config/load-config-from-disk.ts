@@ -8,12 +8,14 @@ import { readdir, readFile } from "node:fs/promises";
 import { availableParallelism, hostname } from "node:os";
 import { join } from "node:path";
 import {
+  CONFIG_ERRORS_REASON,
   type ConfigFileText,
   type ConfigProblem,
   configFileOrder,
   configProblem,
   type LoadConfigResult,
   loadConfig,
+  type VacConfig,
   type VacPaths,
   vacPaths,
 } from "@vac/core";
@@ -35,6 +37,14 @@ export interface DiskConfigResult extends LoadConfigResult {
   readonly digest: string;
   /** The machinetypes' files (root_image, user_data...) looked for: watched for coming and going. */
   readonly machinetypeFiles: readonly string[];
+}
+
+/** The fallback configuration when the files cannot all be read, or have errors. */
+function fallbackOf(result: LoadConfigResult, unreadable: boolean): { fallback?: VacConfig } {
+  if (result.fallback) return { fallback: result.fallback };
+  if (!unreadable || !result.config) return {};
+  const machinetypes = result.config.machinetypes.map((m) => ({ ...m, disabled: CONFIG_ERRORS_REASON }));
+  return { fallback: { ...result.config, machinetypes } };
 }
 
 /** A regular file this process can read: anything else would fail when a machine starts. */
@@ -98,6 +108,7 @@ export async function loadConfigFromDisk(options: DiskConfigOptions): Promise<Di
     digest: hash.digest("hex"),
     config: readProblems.length > 0 ? undefined : result.config,
     problems,
+    ...fallbackOf(result, readProblems.length > 0),
     paths,
     files: files.map((f) => f.path),
     machinetypeFiles: [...checked.keys()],
