@@ -105,7 +105,7 @@ export const ERROR_CATALOG = {
   },
   VAC_ERR_CONFIG_OBSOLETE_OPTION: {
     title: "Obsolete option ignored (warning)",
-    message: "{file}:{line}: option '{option}' of the original Vac is ignored: {replacement}",
+    message: "{file}:{line}: '{option}' of the original Vac is ignored: {replacement}",
     exitCode: EXIT.config,
     action: "Remove the option when convenient; nothing depends on it.",
   },
@@ -117,7 +117,7 @@ export const ERROR_CATALOG = {
   },
   VAC_ERR_CONFIG_NOT_SUPPORTED_YET: {
     title: "Option accepted but not supported yet (warning)",
-    message: "{file}:{line}: {option} is accepted but does nothing yet: {note}",
+    message: "{file}:{line}: {option} is accepted but not supported yet: {note}",
     exitCode: EXIT.config,
     action: "vac.conf(5) lists these options; leave it set if the site relies on it once it is supported.",
   },

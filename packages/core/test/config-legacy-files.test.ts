@@ -265,3 +265,35 @@ test("root_device and scratch_device are refused unless a-z and 0-9, as Vac refu
   assert.equal(r.config, undefined);
   assert.equal(r.problems[0]?.code, "VAC_ERR_CONFIG_BAD_VALUE");
 });
+
+test("an option given under its name and an older spelling takes the one read last", () => {
+  const head = "[settings]\nvac_space = s.example.com\nfactories = .\n";
+  const r = loadTexts({
+    "/r/etc/vac.d/a.conf": `${head}total_processors = 4\ncpu_total = 6\n[machinetype a]\ntarget_share = 1\n`,
+    "/r/etc/vac.conf": "[settings]\ntotal_processors = 3\n",
+  });
+  assert.equal(r.config?.settings.totalProcessors, 3);
+  assert.deepEqual(r.config?.sources.get("settings.total_processors"), { file: "/r/etc/vac.conf", line: 2 });
+});
+
+test("user_data_option_* and user_data_file_* names are refused unless a-z, 0-9 and _, as Vac refused them", () => {
+  const r = loadTexts({
+    "/r/etc/vac.conf": `[settings]\nvac_space = s.example.com\nfactories = .\nuser_data_option_my-proxy = x\n[machinetype a]\ntarget_share = 1\n`,
+  });
+  assert.equal(r.config, undefined);
+  assert.deepEqual(
+    r.problems.map((p) => [p.code, p.line]),
+    [["VAC_ERR_CONFIG_BAD_VALUE", 4]],
+  );
+});
+
+test("Vac 0.x [virtualmachine NAME] sections are ignored with a warning saying what replaced them", () => {
+  const r = loadTexts({
+    "/r/etc/vac.conf": `[settings]\nvac_space = s.example.com\nfactories = .\n[virtualmachine vm1.example.com]\nmac = 56:4D:C0:A8:01:50\n[machinetype a]\ntarget_share = 1\n`,
+  });
+  assert.ok(r.config);
+  assert.match(
+    r.problems[0]?.message ?? "",
+    /'\[virtualmachine vm1\.example\.com\]' of the original Vac is ignored: machines are named/,
+  );
+});

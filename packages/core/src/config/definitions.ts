@@ -215,7 +215,7 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "Site name in accounting records.",
     {
       support: "warn-unimplemented",
-      supportNote: "no accounting records are written yet",
+      supportNote: "it is published as site in VacQuery replies, but no accounting records are written yet",
     },
   ),
   s(
@@ -346,7 +346,7 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
   ),
   m("accounting_fqan", { kind: "string" }, undefined, "VOMS FQAN for accounting records.", {
     support: "warn-unimplemented",
-    supportNote: "no accounting records are written yet",
+    supportNote: "it is published as fqan in VacQuery replies, but no accounting records are written yet",
   }),
   m("root_device", DEVICE, "vda", "Device name of the root disk in the VM."),
   m("scratch_device", DEVICE, "vdb", "Device name of the scratch disk in the VM."),

@@ -90,6 +90,11 @@ function typeSection(
       else problems.push(badValue(source, name, raw.value, "an option name of a-z, 0-9 and _ only"));
       continue;
     }
+    if (!udo && !udf && /^user_data_(option|file)_/.test(name)) {
+      // Vac refused these names with other characters (S399-400, S727-729).
+      problems.push(badValue(source, name, raw.value, "an option name of a-z, 0-9 and _ only"));
+      continue;
+    }
     if (udo?.[1]) {
       userDataOptions[udo[1]] = raw.value;
       continue;

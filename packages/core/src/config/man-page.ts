@@ -28,7 +28,7 @@ function option(d: OptionDefinition): string[] {
   ];
   const support =
     d.support === "warn-unimplemented"
-      ? ` Not supported yet: accepted with a warning, and does nothing (${d.supportNote ?? ""}).`
+      ? ` Not supported yet, and accepted with a warning: ${d.supportNote ?? ""}.`
       : "";
   return [".TP", `.B ${roff(d.name)}`, roff(`${d.description} (${facts.join("; ")}.)${support}`)];
 }
@@ -59,7 +59,8 @@ export function renderConfManPage(): string {
     ".PP",
     "The syntax is that of Python's ConfigParser: [section] headers, option = value or",
     "option: value lines, # and ; comment lines, and values continued on following lines that",
-    "start with white space. Option names are case\\-insensitive.",
+    "start with white space. Option names are case\\-insensitive. When an option is given under",
+    "both its name and an older spelling, the one read last wins.",
     ".PP",
     "Check a configuration with \\fBvac config check\\fR; see the effective values, and the file and",
     "line each came from, with \\fBvac config show\\fR.",

@@ -36,6 +36,15 @@ export interface MergedConfig {
 const MACHINETYPE_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const KNOWN_SECTIONS = ["settings", "machinetype NAME", "vmtype NAME", "factories", "targetshares"];
 
+/**
+ * Sets a value so that the map's order is the order values were last read: an option given under
+ * both its name and an older spelling then takes the one read last, as any other option does.
+ */
+function setLast(map: Map<string, IniValue>, key: string, value: IniValue): void {
+  map.delete(key);
+  map.set(key, value);
+}
+
 function oldForm(where: { file: string; line: number }, option: string, canonical: string): ConfigProblem {
   return configProblem(
     "VAC_ERR_CONFIG_OLD_NAME",
@@ -54,7 +63,7 @@ export function mergeSections(files: readonly ConfigFileText[], problems: Config
       const [kind = "", ...rest] = section.name.split(" ");
       const lowerKind = kind.toLowerCase();
       if (section.name.toLowerCase() === "settings") {
-        for (const [k, v] of section.options) merged.settings.set(k, v);
+        for (const [k, v] of section.options) setLast(merged.settings, k, v);
       } else if (lowerKind === "machinetype" || lowerKind === "vmtype") {
         // Vac refused any name but a-z, 0-9 and - (S573), and failed on a section with none.
         const name = rest.join(" ");
@@ -68,7 +77,7 @@ export function mergeSections(files: readonly ConfigFileText[], problems: Config
         const options = existing?.options ?? new Map<string, IniValue>();
         const fromVmtype = existing?.fromVmtype ?? new Set<string>();
         for (const [k, v] of section.options) {
-          options.set(k, v);
+          setLast(options, k, v);
           if (lowerKind === "vmtype") fromVmtype.add(k);
           else fromVmtype.delete(k);
         }
@@ -94,6 +103,20 @@ export function mergeSections(files: readonly ConfigFileText[], problems: Config
               ),
             );
         }
+      } else if (lowerKind === "virtualmachine") {
+        // Vac 0.x's statically defined VMs (vac.conf(5) of 2013): slots replaced them.
+        problems.push(
+          configProblem(
+            "VAC_ERR_CONFIG_OBSOLETE_OPTION",
+            {
+              ...where,
+              option: `[${section.name}]`,
+              replacement:
+                "machines are named from the factory's name, one per slot, as Vac's total_machines made them",
+            },
+            "warning",
+          ),
+        );
       } else if (section.name.toLowerCase() === "targetshares") {
         problems.push(oldForm(where, "[targetshares]", "target_share in each [machinetype NAME]"));
         for (const [k, v] of section.options) merged.targetShares.set(k, v);
