@@ -42,14 +42,18 @@ test("vacd started on an invalid configuration looks after its machines, starts 
   const good = await readFile(conf, "utf8");
 
   await space.startFactory(0);
-  const first = await waitFor(
+  // Both running as vacd reports them (not merely created on disk) before vacd is killed.
+  await waitFor(
     "two machines running",
     async () => {
-      const ms = await space.machinesOnDisk();
-      return ms.length === 2 ? ms : undefined;
+      const rs = (await space.vacJson(0, ["machines"])) as MachineReply[];
+      return rs.filter((m) => m.state === "running").length === 2 ? true : undefined;
     },
     30_000,
+    500,
   );
+  const first = await space.machinesOnDisk();
+  assert.equal(first.length, 2);
   await space.killFactory(0);
   await writeFile(conf, `${good}\n[machinetype work]\nbackoff_seconds = soon\n`);
   await space.startFactory(0);

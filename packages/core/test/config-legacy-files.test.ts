@@ -297,3 +297,25 @@ test("Vac 0.x [virtualmachine NAME] sections are ignored with a warning saying w
     /'\[virtualmachine vm1\.example\.com\]' of the original Vac is ignored: machines are named/,
   );
 });
+
+test("a [settings] user_data_file_* is resolved in each machinetype's files, as Vac did, and a missing one disables only that machinetype", () => {
+  const r = loadTexts(
+    {
+      "/r/etc/vac.conf": `[settings]\nvac_space = s.example.com\nfactories = .\nuser_data_file_cert = hostcert.pem\n[machinetype a]\ntarget_share = 1\n[machinetype b]\ntarget_share = 1\nuser_data_file_cert = /etc/b.pem\n[machinetype c]\ntarget_share = 1\n`,
+    },
+    { existing: [`${FILES}/a/files/hostcert.pem`, "/r/etc/b.pem"] },
+  );
+  assert.ok(r.config, JSON.stringify(r.problems));
+  const [a, b, c] = r.config.machinetypes;
+  assert.equal(a?.userDataFiles.cert, `${FILES}/a/files/hostcert.pem`);
+  assert.equal(a?.disabled, undefined);
+  assert.equal(b?.userDataFiles.cert, "/r/etc/b.pem");
+  assert.match(
+    c?.disabled ?? "",
+    /user_data_file_cert '\/r\/var\/lib\/vac\/machinetypes\/c\/files\/hostcert\.pem' is missing/,
+  );
+  assert.deepEqual(
+    r.problems.map((p) => [p.code, p.line]),
+    [["VAC_ERR_CONFIG_FILE_MISSING", 4]],
+  );
+});

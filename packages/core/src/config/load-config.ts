@@ -326,6 +326,8 @@ function buildMachinetype(
   name: string,
   fromVmtype: ReadonlySet<string>,
   v: SectionValues,
+  /** [settings] user_data_file_XXX, resolved for each machinetype as Vac did (S397-402). */
+  commonFiles: SectionValues["userDataFiles"],
   settings: Settings,
   share: { value: number; source: ValueSource } | undefined,
   problems: ConfigProblem[],
@@ -344,8 +346,8 @@ function buildMachinetype(
       fromVmtype.has(option),
       disabled,
     );
-  const userDataFiles: Record<string, string> = { ...settings.userDataFiles };
-  for (const [k, f] of Object.entries(v.userDataFiles)) {
+  const userDataFiles: Record<string, string> = {};
+  for (const [k, f] of Object.entries({ ...commonFiles, ...v.userDataFiles })) {
     const option = `user_data_file_${k}`;
     const path = machinetypeFile(
       input,
@@ -461,6 +463,7 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
         raw.name,
         raw.fromVmtype,
         values,
+        settingsValues.userDataFiles,
         settings,
         shares.get(raw.name),
         problems,
