@@ -319,3 +319,16 @@ test("a [settings] user_data_file_* is resolved in each machinetype's files, as 
     [["VAC_ERR_CONFIG_FILE_MISSING", 4]],
   );
 });
+
+test("section names are lower-cased as Vac did: [machinetype LHCb] is lhcb, and [factories] yields to factories in [settings]", () => {
+  const r = loadTexts({
+    "/r/etc/vac-factories.conf": "[factories]\nnames = old.example.com\n",
+    "/r/etc/vac.conf": `[settings]\nvac_space = s.example.com\nfactories = .\n[machinetype LHCb]\ntarget_share = 1\n[factories]\nnames = other.example.com\n`,
+  });
+  assert.ok(r.config, JSON.stringify(r.problems));
+  assert.equal(r.config.machinetypes[0]?.name, "lhcb");
+  assert.deepEqual(
+    r.config.settings.factories.map((f) => f.name),
+    ["wn01.example.com"],
+  );
+});

@@ -243,8 +243,8 @@ const CASES: readonly Case[] = [
     line: 4,
   },
   {
-    name: "machinetype name in capitals",
-    text: `${HEAD}[machinetype LHCb]\ntarget_share = 1\n`,
+    name: "machinetype name with a dot",
+    text: `${HEAD}[machinetype lhcb.prod]\ntarget_share = 1\n`,
     code: "VAC_ERR_CONFIG_BAD_NAME",
     line: 4,
   },
@@ -342,7 +342,7 @@ test("missing vac_space and factories are reported", () => {
 
 test("every problem is reported in one run, in file and line order", () => {
   const r = loadTexts({
-    "/r/etc/vac.conf": `${HEAD}udp_port = x\ndraning = 1\n[machinetype Bad]\n[machinetype a]\ntarget_share = -2\nbackoff_seconds = soon\n[shares]\n`,
+    "/r/etc/vac.conf": `${HEAD}udp_port = x\ndraning = 1\n[machinetype B_d]\n[machinetype a]\ntarget_share = -2\nbackoff_seconds = soon\n[shares]\n`,
   });
   assert.deepEqual(
     r.problems.map((p) => [p.code, p.line]),

@@ -1,7 +1,9 @@
 /**
  * From the text of the configuration files to the typed `VacConfig`, with every problem found
  * on the way. Pure: the caller reads the files and says which paths exist. A configuration with
- * any error yields no config at all, so nothing is ever started from a half-understood file.
+ * any error yields no config at all, so nothing is ever started from a half-understood file; its
+ * `fallback`, with every machinetype disabled, lets vacd look after what it already runs. A
+ * machinetype whose files are missing is `disabled` alone: the rest of the configuration stands.
  */
 
 import { join, resolve } from "node:path";

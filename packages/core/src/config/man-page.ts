@@ -76,7 +76,7 @@ export function renderConfManPage(): string {
     "did. XXX is lowercase letters, digits and _; it cannot replace a file vac writes itself.",
     ".SH [MACHINETYPE NAME] OPTIONS",
     "One section per machinetype (older files say [vmtype NAME]). NAME is lowercase letters, digits",
-    "and hyphens.",
+    "and hyphens (capitals are read as lowercase, as Vac read them).",
     ...section("machinetype"),
     ".TP",
     ".B user_data_option_XXX, user_data_file_XXX",

@@ -55,6 +55,7 @@ function oldForm(where: { file: string; line: number }, option: string, canonica
 
 export function mergeSections(files: readonly ConfigFileText[], problems: ConfigProblem[]): MergedConfig {
   const merged: MergedConfig = { settings: new Map(), machinetypes: new Map(), targetShares: new Map() };
+  let factoriesInSettings = false;
   for (const { path, text } of files) {
     const ini = parseIni(text, path);
     for (const p of ini.problems) problems.push(configProblem("VAC_ERR_CONFIG_SYNTAX", { ...p }));
@@ -64,9 +65,11 @@ export function mergeSections(files: readonly ConfigFileText[], problems: Config
       const lowerKind = kind.toLowerCase();
       if (section.name.toLowerCase() === "settings") {
         for (const [k, v] of section.options) setLast(merged.settings, k, v);
+        if (section.options.has("factories")) factoriesInSettings = true;
       } else if (lowerKind === "machinetype" || lowerKind === "vmtype") {
-        // Vac refused any name but a-z, 0-9 and - (S573), and failed on a section with none.
-        const name = rest.join(" ");
+        // Vac lower-cased the name, then refused any but a-z, 0-9 and - (S568-574), and failed on
+        // a section with none.
+        const name = rest.join(" ").toLowerCase();
         if (!MACHINETYPE_NAME.test(name)) {
           problems.push(configProblem("VAC_ERR_CONFIG_BAD_NAME", { ...where, name }));
           continue;
@@ -87,7 +90,7 @@ export function mergeSections(files: readonly ConfigFileText[], problems: Config
           if (k === "names") {
             problems.push(oldForm(v, "[factories] names", "factories in [settings]"));
             // factories in [settings] wins, as Vac 3.1 read only that one (S383).
-            if (!merged.settings.has("factories")) merged.settings.set("factories", v);
+            if (!factoriesInSettings) merged.settings.set("factories", v);
           } else
             problems.push(
               configProblem(
