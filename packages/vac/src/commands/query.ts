@@ -43,7 +43,8 @@ const options = (y: Argv) =>
 
 async function poll(args: QueryArgs, queryType: Query["messageType"]) {
   const disk = await loadConfigFromDisk({ root: args.root });
-  const settings = disk.config?.settings;
+  // A factory whose configuration has an error is still a factory to ask (vacd runs on).
+  const settings = (disk.config ?? disk.fallback)?.settings;
   const space = args.space ?? settings?.vacSpace;
   if (!space) {
     throw new VacError("VAC_ERR_USAGE", {

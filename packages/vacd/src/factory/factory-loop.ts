@@ -370,7 +370,8 @@ export class FactoryLoop {
     const poll = await this.d.pollMachinetypes(config);
     const decision = decideMachinetype({
       settings: config.settings,
-      machinetypes: config.machinetypes,
+      // A machinetype whose files are missing is disabled alone; the others are still decided on.
+      machinetypes: config.machinetypes.filter((m) => m.disabled === undefined),
       census: poll.replies,
       local,
       running,
