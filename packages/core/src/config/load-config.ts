@@ -6,6 +6,8 @@
 
 import { resolve } from "node:path";
 import { isInside, machinetypeFilesDir, underRoot, type VacPaths } from "../paths.js";
+import { applyVacuumPipes } from "../sources/apply-vacuum-pipes.js";
+import { isRemoteUrl } from "../sources/remote-url.js";
 import { type ConfigProblem, configProblem, hasErrors, sortConfigProblems } from "./config-problem.js";
 import { type ConfigValue, convertValue } from "./convert-value.js";
 import {
@@ -31,6 +33,8 @@ export interface LoadConfigInput {
   readonly hostProcessors: number;
   /** Whether a file exists (injected so this stays pure). */
   readonly fileExists: (path: string) => boolean;
+  /** The cached document of `[vacuum_pipe PREFIX]`, if there is one (injected, as fileExists). */
+  readonly pipeDocument?: (prefix: string) => string | undefined;
 }
 
 export interface LoadConfigResult {
@@ -199,6 +203,8 @@ function buildSettings(input: LoadConfigInput, v: SectionValues, problems: Confi
     maxMachineOutputMb: get<number>(t, "max_machine_output_mb") ?? 1024,
     userDataOptions: v.userDataOptions,
     userDataFiles,
+    fetchTimeoutSeconds: get<number>(t, "fetch_timeout_seconds") ?? 120,
+    fetchMaxMb: get<number>(t, "fetch_max_mb") ?? 16384,
   };
 }
 
@@ -243,13 +249,20 @@ function buildMachinetype(
   share: { value: number; source: ValueSource } | undefined,
   problems: ConfigProblem[],
   sources: Map<string, ValueSource>,
+  pipe?: string,
 ): Machinetype {
   const t = v.typed;
+  const filesOf = pipe ?? name;
   const file = (option: string) =>
-    machinetypeFile(input, name, option, get<string>(t, option), t.get(option)?.source, problems);
+    machinetypeFile(input, filesOf, option, get<string>(t, option), t.get(option)?.source, problems);
+  // Vac 3 fetched root_image and user_data from http(s) URLs (S1535, U202): kept as URLs here.
+  const fileOrUrl = (option: string) => {
+    const value = get<string>(t, option);
+    return isRemoteUrl(value) ? value : file(option);
+  };
   const userDataFiles: Record<string, string> = { ...settings.userDataFiles };
   for (const [k, f] of Object.entries(v.userDataFiles)) {
-    const path = machinetypeFile(input, name, `user_data_file_${k}`, f.value, f.source, problems);
+    const path = machinetypeFile(input, filesOf, `user_data_file_${k}`, f.value, f.source, problems);
     if (path) userDataFiles[k] = path;
   }
   const maxWallclock = get<number>(t, "max_wallclock_seconds") ?? 86400;
@@ -281,8 +294,8 @@ function buildMachinetype(
     targetShare: share?.value ?? get<number>(t, "target_share") ?? 0,
     machinegroup: get<string>(t, "machinegroup") ?? name,
     machineModel,
-    rootImage: file("root_image"),
-    userData: file("user_data"),
+    rootImage: fileOrUrl("root_image"),
+    userData: fileOrUrl("user_data"),
     prolog: file("prolog"),
     epilog: file("epilog"),
     kernel: file("kernel"),
@@ -304,6 +317,9 @@ function buildMachinetype(
     network: get<string>(t, "network") ?? "user",
     userDataOptions: { ...settings.userDataOptions, ...v.userDataOptions },
     userDataFiles,
+    userDataProxy: get<boolean>(t, "user_data_proxy") ?? false,
+    legacyProxy: get<boolean>(t, "legacy_proxy") ?? false,
+    ...(pipe ? { pipe } : {}),
   };
   if (
     mt.heartbeatFile !== undefined &&
@@ -331,6 +347,7 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
   for (const [k, v] of settingsValues.typed) sources.set(`settings.${k}`, v.source);
   const settings = buildSettings(input, settingsValues, problems);
 
+  const applied = applyVacuumPipes(merged, input, problems);
   const shares = new Map<string, { value: number; source: ValueSource }>();
   for (const [name, raw] of merged.targetShares) {
     const source = { file: raw.file, line: raw.line };
@@ -347,7 +364,16 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
     const values = typeSection("machinetype", `machinetype ${raw.name}`, raw.options, problems);
     for (const [k, v] of values.typed) sources.set(`machinetype ${raw.name}.${k}`, v.source);
     machinetypes.push(
-      buildMachinetype(input, raw.name, values, settings, shares.get(raw.name), problems, sources),
+      buildMachinetype(
+        input,
+        raw.name,
+        values,
+        settings,
+        shares.get(raw.name),
+        problems,
+        sources,
+        applied.pipeOf.get(raw.name),
+      ),
     );
   }
   if (machinetypes.every((m) => m.targetShare === 0)) {
@@ -357,7 +383,10 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
     problems,
     input.files.map((f) => f.path),
   );
-  return { config: hasErrors(problems) ? undefined : { settings, machinetypes, sources }, problems: sorted };
+  return {
+    config: hasErrors(problems) ? undefined : { settings, machinetypes, sources, vacuumPipes: applied.pipes },
+    problems: sorted,
+  };
 }
 
 export type { OptionDefinition };

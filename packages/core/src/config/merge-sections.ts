@@ -24,13 +24,27 @@ export interface MergedConfig {
   readonly settings: Map<string, IniValue>;
   readonly machinetypes: Map<string, RawMachinetype>;
   readonly targetShares: Map<string, IniValue>;
+  /** `[vacuum_pipe PREFIX]` sections (Vac 3), by prefix. */
+  readonly vacuumPipes: Map<string, RawMachinetype>;
 }
 
 const MACHINETYPE_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-const KNOWN_SECTIONS = ["settings", "machinetype NAME", "vmtype NAME", "factories", "targetshares"];
+const KNOWN_SECTIONS = [
+  "settings",
+  "machinetype NAME",
+  "vmtype NAME",
+  "factories",
+  "targetshares",
+  "vacuum_pipe PREFIX",
+];
 
 export function mergeSections(files: readonly ConfigFileText[], problems: ConfigProblem[]): MergedConfig {
-  const merged: MergedConfig = { settings: new Map(), machinetypes: new Map(), targetShares: new Map() };
+  const merged: MergedConfig = {
+    settings: new Map(),
+    machinetypes: new Map(),
+    targetShares: new Map(),
+    vacuumPipes: new Map(),
+  };
   for (const { path, text } of files) {
     const ini = parseIni(text, path);
     for (const p of ini.problems) problems.push(configProblem("VAC_ERR_CONFIG_SYNTAX", { ...p }));
@@ -64,6 +78,16 @@ export function mergeSections(files: readonly ConfigFileText[], problems: Config
               }),
             );
         }
+      } else if (lowerKind === "vacuum_pipe" && rest.length === 1) {
+        const name = (rest[0] ?? "").toLowerCase();
+        if (!MACHINETYPE_NAME.test(name)) {
+          problems.push(configProblem("VAC_ERR_CONFIG_BAD_NAME", { ...where, name }));
+          continue;
+        }
+        const existing = merged.vacuumPipes.get(name);
+        const options = existing?.options ?? new Map<string, IniValue>();
+        for (const [k, v] of section.options) options.set(k, v);
+        if (!existing) merged.vacuumPipes.set(name, { name, ...where, options });
       } else if (section.name.toLowerCase() === "targetshares") {
         for (const [k, v] of section.options) merged.targetShares.set(k, v);
       } else if (section.name !== "") {

@@ -16,6 +16,7 @@ import {
   type VacPaths,
   vacPaths,
 } from "@vac/core";
+import { readPipeCache } from "../sources/pipe-cache.js";
 
 export interface DiskConfigOptions {
   readonly root: string;
@@ -60,16 +61,22 @@ export async function loadConfigFromDisk(options: DiskConfigOptions): Promise<Di
       }
     }
   }
+  const pipeTexts = new Map<string, string | undefined>();
   const result = loadConfig({
     files,
     paths,
     hostname: options.hostname ?? hostname(),
     hostProcessors: availableParallelism(),
     fileExists: existsSync,
+    pipeDocument: (prefix) => {
+      if (!pipeTexts.has(prefix)) pipeTexts.set(prefix, readPipeCache(paths, prefix));
+      return pipeTexts.get(prefix);
+    },
   });
   const problems = [...readProblems, ...result.problems];
   const hash = createHash("sha256");
   for (const f of files) hash.update(`${f.path}\0${f.text}\0`);
+  for (const [prefix, text] of pipeTexts) hash.update(`pipe ${prefix}\0${text ?? ""}\0`);
   return {
     digest: hash.digest("hex"),
     config: readProblems.length > 0 ? undefined : result.config,

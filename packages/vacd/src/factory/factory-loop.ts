@@ -27,6 +27,7 @@ import {
 import type { HostFacts } from "../host/host-facts.js";
 import type { Hypervisor } from "../hypervisor/hypervisor.js";
 import type { Logger } from "../log.js";
+import type { RemoteSources } from "../sources/remote-sources.js";
 import type { StateStore } from "../state/state-store.js";
 import { nextCycleDelayMs, refillDelayMs } from "./backoff-timing.js";
 import { derivationRules, MachineActions } from "./machine-actions.js";
@@ -51,6 +52,8 @@ export interface FactoryDeps {
   publish(view: ResponderView): void;
   responderHeartbeat(): number;
   hostFacts(): Promise<HostFacts>;
+  /** Fetches remote root_images and user_data; without it only local files can be used. */
+  readonly sources?: RemoteSources;
 }
 
 /** Slot names watched for zombies even when total_machines is smaller. */
@@ -378,7 +381,14 @@ export class FactoryLoop {
   ): Promise<MachineSnapshot | undefined> {
     const { store, clock } = this.d;
     const launch = await prepareMachine(
-      { store, clock, logger: this.d.logger, version: this.d.version, uuid: randomUUID() },
+      {
+        store,
+        clock,
+        logger: this.d.logger,
+        version: this.d.version,
+        uuid: randomUUID(),
+        sources: this.d.sources,
+      },
       { config, machinetype: mt, slot, slotIndex, processors, shutdownTime },
     );
     const log = this.d.logger.child({ machine: slot, machinetype: mt.name, uuid: launch.uuid });

@@ -1,0 +1,80 @@
+/**
+ * What a new machine needs from its machinetype's sources: the user_data template and the
+ * root_image path, each either a local file or a cached copy of a remote URL. The factory loop
+ * gets these through this one object, which main.ts makes; the cycle waits for a download at
+ * most `hypervisor_timeout_seconds`.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { isRemoteUrl, type Machinetype, type Settings, type VacPaths } from "@vac/core";
+import type { Logger } from "../log.js";
+import { RemoteCache } from "./remote-cache.js";
+import { loadTrustRoots, type TrustRoots } from "./trust-roots.js";
+
+/** As Vac's curl TIMEOUT for user_data (U209). */
+export const USER_DATA_TIMEOUT_MS = 30_000;
+export const USER_DATA_MAX_BYTES = 16 * 1024 * 1024;
+/** How long a loaded CA directory is used before it is read again. */
+const TRUST_ROOTS_MS = 10 * 60_000;
+
+export interface RemoteSourcesOptions {
+  readonly paths: VacPaths;
+  readonly logger: Logger;
+  readonly userAgent: string;
+  /** Unix seconds. */
+  readonly now: () => number;
+  /** Default `/etc/grid-security/certificates` under the root. */
+  readonly caDir?: string;
+}
+
+export class RemoteSources {
+  readonly cache: RemoteCache;
+  private roots: { at: number; value: Promise<TrustRoots> } | undefined;
+
+  constructor(private readonly o: RemoteSourcesOptions) {
+    this.cache = new RemoteCache({
+      dir: join(o.paths.stateDir, "imagecache"),
+      logger: o.logger,
+      userAgent: o.userAgent,
+      trustRoots: () => this.trustRoots(),
+      now: o.now,
+    });
+  }
+
+  /** Node's roots plus the grid CA directory, read again every ten minutes. */
+  trustRoots(): Promise<TrustRoots> {
+    const now = Date.now();
+    if (!this.roots || now - this.roots.at > TRUST_ROOTS_MS) {
+      const dir = this.o.caDir ?? join(this.o.paths.root, "etc/grid-security/certificates");
+      const value = loadTrustRoots(dir).then((r) => {
+        if (r.directoryMissing)
+          this.o.logger.debug({ event: "ca_directory_missing", dir }, "relying on Node's built-in CAs");
+        return r;
+      });
+      this.roots = { at: now, value };
+    }
+    return this.roots.value;
+  }
+
+  /** The user_data template text. */
+  async userDataTemplate(mt: Machinetype, s: Settings): Promise<string> {
+    if (!mt.userData) return "";
+    if (!isRemoteUrl(mt.userData)) return readFile(mt.userData, "utf8");
+    const path = await this.cache.localCopy(mt.userData, {
+      timeoutMs: USER_DATA_TIMEOUT_MS,
+      maxBytes: USER_DATA_MAX_BYTES,
+      waitMs: Math.min(USER_DATA_TIMEOUT_MS, s.hypervisorTimeoutSeconds * 1000),
+    });
+    return readFile(path, "utf8");
+  }
+
+  /** The local path of the root_image (a remote one fetched or revalidated first). */
+  async rootImagePath(mt: Machinetype, s: Settings): Promise<string | undefined> {
+    if (!isRemoteUrl(mt.rootImage)) return mt.rootImage;
+    return this.cache.localCopy(mt.rootImage, {
+      timeoutMs: (s.fetchTimeoutSeconds ?? 120) * 1000,
+      maxBytes: (s.fetchMaxMb ?? 16384) * 1024 * 1024,
+      waitMs: s.hypervisorTimeoutSeconds * 1000,
+    });
+  }
+}
