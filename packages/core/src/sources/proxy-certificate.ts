@@ -60,7 +60,7 @@ export function certificateSubject(certDer: Buffer): Buffer {
   const skip = fields[0]?.tag === 0xa0 ? 1 : 0; // [0] version
   // serialNumber, signature, issuer, validity, subject
   const subject = fields[skip + 4];
-  if (!subject || subject.tag !== 0x30) throw new Error("certificate has no subject");
+  if (subject?.tag !== 0x30) throw new Error("certificate has no subject");
   return certDer.subarray(subject.start, subject.end);
 }
 
