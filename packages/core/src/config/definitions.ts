@@ -401,6 +401,8 @@ export const OBSOLETE_OPTIONS: ReadonlySet<string> = new Set([
   "gocdb_key_file",
   "cpu_per_machine",
   "image_signing_dn",
+  "user_data_proxy_cert",
+  "user_data_proxy_key",
   "cvmfs_repositories",
   "tmp_binding",
   "machineoutputs_days",
