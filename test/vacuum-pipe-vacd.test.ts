@@ -48,7 +48,6 @@ test("vacd fetches a pipe into pipescache and its machinetypes appear in vac con
           machinetypes: suffixes.map((suffix) => ({
             suffix,
             target_share: 1,
-            machine_model: "process",
             user_data: "pilot",
           })),
         }),
@@ -70,6 +69,7 @@ test("vacd fetches a pipe into pipescache and its machinetypes appear in vac con
         "[vacuum_pipe demo]",
         `vacuum_pipe_url = ${server.url("/demo.pipe")}`,
         "target_share = 1",
+        "machine_model = process",
         "",
       ].join("\n"),
     );

@@ -111,11 +111,17 @@ const refused: [string, Record<string, unknown>, RegExp][] = [
   ["a URL with /../", { root_image: "https://repo.example.org/a/../b.iso" }, /\/\.\.\//],
   ["a value of the wrong type", { max_processors: "many" }, /expected a whole number/],
   ["an object value", { accounting_fqan: { a: 1 } }, /not a string, number or boolean/],
+  [
+    "machine_model = process, which would run user_data on the factory",
+    { machine_model: "Process" },
+    /only vac.conf/,
+  ],
+  ["a root_image path outside /cvmfs", { root_image: "/etc/shadow" }, /without \//],
 ];
 for (const [what, entry, reason] of refused) {
   test(`a document's option is ignored with a warning, never an error: ${what} (S524-556)`, () => {
     const r = load(`[vacuum_pipe lhcb]\nvacuum_pipe_url = ${URL}\ntarget_share = 1\n`, {
-      machinetypes: [{ suffix: "prod", target_share: 1, machine_model: "process", ...entry }],
+      machinetypes: [{ suffix: "prod", target_share: 1, machine_model: "vm-raw", ...entry }],
     });
     assert.ok(r.config, "the configuration stays valid");
     const w = r.problems.find((p) => p.code === "VAC_ERR_PIPE_OPTION");
@@ -126,11 +132,41 @@ for (const [what, entry, reason] of refused) {
   });
 }
 
+test("a pipe machinetype runs as a local process only when vac.conf says so, not by the [settings] default", () => {
+  const conf = (section: string) =>
+    `[settings]\nmachine_model = process\n[vacuum_pipe lhcb]\nvacuum_pipe_url = ${URL}\n${section}`;
+  const doc = { machinetypes: [{ suffix: "prod", user_data: "https://repo.example.org/ud" }] };
+  const byDefault = load(conf(""), doc);
+  assert.deepEqual(byDefault.config?.machinetypes, []);
+  assert.match(
+    byDefault.problems.find((p) => p.code === "VAC_ERR_PIPE_OPTION")?.message ?? "",
+    /machine_model/,
+  );
+  const chosen = load(conf("machine_model = process\n"), doc);
+  assert.equal(chosen.config?.machinetypes[0]?.machineModel, "process");
+});
+
+test("a /cvmfs root_image that is there is taken, as Vac allowed (S548-553)", () => {
+  const r = load(
+    `[vacuum_pipe lhcb]\nvacuum_pipe_url = ${URL}\n`,
+    {
+      machinetypes: [{ suffix: "prod", machine_model: "vm-raw", root_image: "/cvmfs/x.example.org/a.img" }],
+    },
+    ["/r/cvmfs/x.example.org/a.img"],
+  );
+  assert.equal(r.config?.machinetypes[0]?.rootImage, "/r/cvmfs/x.example.org/a.img");
+  const missing = load(`[vacuum_pipe lhcb]\nvacuum_pipe_url = ${URL}\n`, {
+    machinetypes: [{ suffix: "prod", machine_model: "vm-raw", root_image: "/cvmfs/x.example.org/b.img" }],
+  });
+  assert.deepEqual(missing.config?.machinetypes, []);
+  assert.match(missing.problems[0]?.message ?? "", /no file \/r\/cvmfs/);
+});
+
 test("a document naming a local file that is not there drops that machinetype, with a warning", () => {
   const r = load(`[vacuum_pipe lhcb]\nvacuum_pipe_url = ${URL}\n`, {
     machinetypes: [
       { suffix: "prod", user_data: "user_data" },
-      { suffix: "ok", machine_model: "process" },
+      { suffix: "ok", machine_model: "vm-raw" },
     ],
   });
   assert.deepEqual(

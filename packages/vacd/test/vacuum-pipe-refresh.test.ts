@@ -44,7 +44,7 @@ function doc(suffixes: string[], cacheSeconds = 3600) {
     machinetypes: suffixes.map((suffix) => ({
       suffix,
       target_share: 1,
-      machine_model: "process",
+      machine_model: "vm-raw",
       user_data: "https://repo.example.org/ud",
     })),
   });

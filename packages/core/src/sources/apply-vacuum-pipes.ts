@@ -81,7 +81,16 @@ export function applyVacuumPipes(
     const doc = text === undefined ? undefined : parsePipeDocument(text);
     if (!doc) continue;
     const configured = (name: string) => merged.machinetypes.get(name)?.options;
-    for (const mt of expandVacuumPipe(pipe, rest, doc, configured, input.paths, input.fileExists, problems)) {
+    const expansion = {
+      pipe,
+      sectionOptions: rest,
+      doc,
+      configured,
+      paths: input.paths,
+      fileExists: input.fileExists,
+      defaultModel: merged.settings.get("machine_model")?.value,
+    };
+    for (const mt of expandVacuumPipe(expansion, problems)) {
       const existing = merged.machinetypes.get(mt.name);
       merged.machinetypes.set(mt.name, {
         name: mt.name,

@@ -18,7 +18,7 @@ import { type ConfigProblem, configProblem } from "../config/config-problem.js";
 import { convertValue } from "../config/convert-value.js";
 import { findOption } from "../config/definitions.js";
 import type { IniValue } from "../config/ini-parser.js";
-import { isInside, machinetypeFilesDir, type VacPaths } from "../paths.js";
+import { isInside, machinetypeFilesDir, underRoot, type VacPaths } from "../paths.js";
 import { DEFAULT_PIPE_CACHE_SECONDS } from "./cache-freshness.js";
 import { isRemoteUrl } from "./remote-url.js";
 
@@ -105,18 +105,21 @@ function asText(v: unknown): string | undefined {
 }
 
 /** Why a document's value for `option` is refused, or undefined when it is taken. */
-function refusal(
-  option: string,
-  value: string,
-  filesDir: string,
-  fileExists: (p: string) => boolean,
-): string | undefined {
+function refusal(option: string, value: string, x: PipeExpansion): string | undefined {
+  const filesDir = machinetypeFilesDir(x.paths, x.pipe.prefix);
   if (option.startsWith("user_data_option_"))
     return /^user_data_option_[a-z0-9_]+$/.test(option) ? undefined : "not a valid option name";
   const names = option.startsWith("user_data_file_") || option === "heartbeat_file";
   if (option.startsWith("user_data_file_") && !/^user_data_file_[a-z0-9_]+$/.test(option))
     return "not a valid option name";
   if (!names && !ACCEPTED.has(option)) return "not an option a pipe may set";
+  // A process machine runs user_data on the factory itself: only the site may choose that.
+  if (option === "machine_model" && value.trim().toLowerCase() === "process")
+    return "only vac.conf may choose machine_model = process";
+  if (option === "root_image" && value.startsWith("/cvmfs/") && !value.includes("/../")) {
+    const path = underRoot(x.paths, value);
+    return x.fileExists(path) ? undefined : `no file ${path}`;
+  }
   const isFile = names || ((option === "user_data" || option === "root_image") && !isRemoteUrl(value));
   if (isFile) {
     if (value.includes("/") || value === "." || value === ".." || value === "")
@@ -125,7 +128,7 @@ function refusal(
         : "a file name without /";
     if (option !== "heartbeat_file") {
       const path = `${filesDir}/${value}`;
-      if (!isInside(filesDir, path) || !fileExists(path)) return `no file ${path}`;
+      if (!isInside(filesDir, path) || !x.fileExists(path)) return `no file ${path}`;
     }
     return undefined;
   }
@@ -139,20 +142,22 @@ function refusal(
   return undefined;
 }
 
-/**
- * The machinetypes a pipe defines. `configured` is vac.conf's own machinetype sections, whose
- * options win; `sectionOptions` are the pipe section's other options.
- */
-export function expandVacuumPipe(
-  pipe: VacuumPipe,
-  sectionOptions: ReadonlyMap<string, IniValue>,
-  doc: PipeDocument,
-  configured: (name: string) => ReadonlyMap<string, IniValue> | undefined,
-  paths: VacPaths,
-  fileExists: (path: string) => boolean,
-  problems: ConfigProblem[],
-): PipeMachinetype[] {
-  const filesDir = machinetypeFilesDir(paths, pipe.prefix);
+export interface PipeExpansion {
+  readonly pipe: VacuumPipe;
+  /** The pipe section's options other than vacuum_pipe_url and target_share. */
+  readonly sectionOptions: ReadonlyMap<string, IniValue>;
+  readonly doc: PipeDocument;
+  /** vac.conf's own `[machinetype NAME]` options, which win. */
+  readonly configured: (name: string) => ReadonlyMap<string, IniValue> | undefined;
+  readonly paths: VacPaths;
+  readonly fileExists: (path: string) => boolean;
+  /** `machine_model` in [settings], if set. */
+  readonly defaultModel: string | undefined;
+}
+
+/** The machinetypes a pipe defines. */
+export function expandVacuumPipe(x: PipeExpansion, problems: ConfigProblem[]): PipeMachinetype[] {
+  const { pipe, doc } = x;
   const from = { file: pipe.url, line: 0 };
   const warn = (option: string, value: string, reason: string) =>
     problems.push(
@@ -179,8 +184,8 @@ export function expandVacuumPipe(
       );
       continue;
     }
-    const options = new Map(configured(name) ?? []);
-    for (const [k, v] of sectionOptions) if (!options.has(k)) options.set(k, v);
+    const options = new Map(x.configured(name) ?? []);
+    for (const [k, v] of x.sectionOptions) if (!options.has(k)) options.set(k, v);
     let usable = true;
     for (const [rawOption, rawValue] of Object.entries(m)) {
       const option = rawOption.toLowerCase();
@@ -193,16 +198,22 @@ export function expandVacuumPipe(
         options.set("target_share", { value: String(split), ...from });
         continue;
       }
-      const why =
-        value === undefined
-          ? "not a string, number or boolean"
-          : refusal(option, value, filesDir, fileExists);
+      const why = value === undefined ? "not a string, number or boolean" : refusal(option, value, x);
       if (why !== undefined) {
         warn(option, value ?? JSON.stringify(rawValue).slice(0, 80), why);
         if (why.startsWith("no file ")) usable = false;
         continue;
       }
       options.set(option, { value: value ?? "", ...from });
+    }
+    const chosen = options.has("machine_model") || options.has("vm_model");
+    if (!chosen && x.defaultModel?.trim().toLowerCase() === "process") {
+      warn(
+        "machine_model",
+        "process",
+        "the [settings] default; set machine_model in vac.conf for a pipe to run as local processes",
+      );
+      usable = false;
     }
     if (usable) made.push({ name, options });
   }
