@@ -89,6 +89,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     userAgent: `vac ${VERSION}`,
     now: realClock.now,
   });
+  sources.sweep().catch((e) => logger.warn({ event: "source_sweep_failed", err: String(e) }));
   const pipes = new PipeRefresher({
     paths: first.paths,
     logger,

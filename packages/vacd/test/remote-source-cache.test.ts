@@ -3,7 +3,7 @@
  * test time and trusted only through the grid CA directory under the test root.
  */
 import assert from "node:assert/strict";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { type VacError, vacPaths } from "@vac/core";
@@ -18,6 +18,7 @@ import {
   type TestPki,
 } from "@vac/testkit";
 import { createLogger } from "../src/log.js";
+import { sweepTemporaryFiles } from "../src/sources/remote-cache.js";
 import { RemoteSources } from "../src/sources/remote-sources.js";
 
 let root: TempRoot;
@@ -204,4 +205,28 @@ test("a redirect is followed, and a new version replaces the old copy whole", as
   assert.equal(await readFile(path, "utf8"), "version 1");
   version = 2;
   assert.equal(await readFile(await s.cache.localCopy(server.url("/moved"), LIMITS), "utf8"), "version 2");
+});
+
+test("a redirect from https to plain http is refused", async (t) => {
+  if (!requireOrSkip(t, available, "openssl")) return;
+  server.handle((_req, res) => {
+    res.statusCode = 301;
+    res.setHeader("location", "http://127.0.0.1:9/plain.iso");
+    res.end();
+  });
+  await assert.rejects(sources().cache.localCopy(server.url("/downgrade"), LIMITS), (e: VacError) =>
+    /redirected from https to http:/.test(e.message),
+  );
+});
+
+test("temporary files an interrupted vacd left are swept once they are an hour old", async (t) => {
+  if (!requireOrSkip(t, available, "openssl")) return;
+  const dir = join(root.path, "var/lib/vac/imagecache");
+  const old = await root.write("var/lib/vac/imagecache/.tmp-1-aaaaaa", "half an image");
+  await root.write("var/lib/vac/imagecache/.tmp-2-bbbbbb", "a download going on");
+  await utimes(old, new Date(Date.now() - 7200_000), new Date(Date.now() - 7200_000));
+  assert.equal(await sweepTemporaryFiles(dir), 1);
+  const left = await readdir(dir);
+  assert.ok(!left.includes(".tmp-1-aaaaaa"));
+  assert.ok(left.includes(".tmp-2-bbbbbb"));
 });

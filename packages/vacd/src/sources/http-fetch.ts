@@ -74,7 +74,12 @@ export async function fetchRemote(r: FetchRequest): Promise<FetchResult> {
       if (status >= 300 && status < 400 && status !== 304 && res.headers.location) {
         res.resume();
         if (hop >= MAX_REDIRECTS) throw fail(r.url, `more than ${MAX_REDIRECTS} redirects`);
-        url = new URL(res.headers.location, url);
+        const next = new URL(res.headers.location, url);
+        // curl followed any redirect; an https source that sends us to plain http loses the
+        // server check that made it worth trusting, so that one is refused.
+        if (url.protocol === "https:" && next.protocol !== "https:")
+          throw fail(r.url, `redirected from https to ${next.protocol}`);
+        url = next;
         continue;
       }
       if (status === 304) {

@@ -11,7 +11,7 @@
  * caller waits at most its deadline (the cycle's `hypervisor_timeout_seconds`); the download
  * goes on after that and the next cycle finds the new copy.
  */
-import { mkdir, readFile, rename, rm, stat, utimes } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import { type CacheMeta, cacheFileName, conditionalHeaders, parseCacheMeta, VacError } from "@vac/core";
 import type { Logger } from "../log.js";
@@ -138,4 +138,19 @@ export class RemoteCache {
 
 async function writeMeta(path: string, meta: CacheMeta): Promise<void> {
   await writeFileAtomic(path, `${JSON.stringify(meta)}\n`, 0o644);
+}
+
+/** Removes temporary files a stopped vacd left in a cache directory (older than an hour). */
+export async function sweepTemporaryFiles(dir: string, nowMs = Date.now()): Promise<number> {
+  let removed = 0;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names.filter((n) => n.startsWith(".tmp-"))) {
+    const path = join(dir, name);
+    const s = await stat(path).catch(() => undefined);
+    if (s?.isFile() && nowMs - s.mtimeMs > 3600_000) {
+      await rm(path, { force: true });
+      removed++;
+    }
+  }
+  return removed;
 }

@@ -8,7 +8,8 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isRemoteUrl, type Machinetype, type Settings, type VacPaths } from "@vac/core";
 import type { Logger } from "../log.js";
-import { RemoteCache } from "./remote-cache.js";
+import { pipesCacheDir } from "./pipe-cache.js";
+import { RemoteCache, sweepTemporaryFiles } from "./remote-cache.js";
 import { loadTrustRoots, type TrustRoots } from "./trust-roots.js";
 
 /** As Vac's curl TIMEOUT for user_data (U209). */
@@ -54,6 +55,14 @@ export class RemoteSources {
       this.roots = { at: now, value };
     }
     return this.roots.value;
+  }
+
+  /** Removes what an interrupted download left behind; called once at start. */
+  async sweep(): Promise<void> {
+    for (const dir of [join(this.o.paths.stateDir, "imagecache"), pipesCacheDir(this.o.paths)]) {
+      const removed = await sweepTemporaryFiles(dir);
+      if (removed > 0) this.o.logger.info({ event: "source_temporary_files_removed", dir, removed });
+    }
   }
 
   /** The user_data template text. */
