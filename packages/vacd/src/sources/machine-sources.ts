@@ -37,8 +37,11 @@ export async function readMachineSources(
   let template = "";
   let rootImage = mt.rootImage;
   if (sources) {
-    template = await sources.userDataTemplate(mt, s);
-    rootImage = await sources.rootImagePath(mt, s);
+    // Side by side, so the cycle waits for both at most hypervisor_timeout_seconds.
+    [template, rootImage] = await Promise.all([
+      sources.userDataTemplate(mt, s),
+      sources.rootImagePath(mt, s),
+    ]);
   } else if (mt.userData) {
     template = await readFile(mt.userData, "utf8");
   }

@@ -112,6 +112,8 @@ export class RemoteCache {
     });
     const now = this.o.now();
     if (result.status === "not-modified") {
+      if (!haveCopy)
+        throw new VacError("VAC_ERR_SOURCE_FETCH", { url, detail: "HTTP 304 but there is no cached copy" });
       if (meta) await writeMeta(metaPath, { ...meta, checked: now });
       this.o.logger.debug({ event: "source_not_modified", url });
       return;
