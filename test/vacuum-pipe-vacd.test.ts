@@ -104,3 +104,63 @@ test("vacd fetches a pipe into pipescache and its machinetypes appear in vac con
     await root.remove();
   }
 });
+
+test("a pipe server that never answers delays neither the responder nor the factory loop", async (t) => {
+  if (!requireOrSkip(t, haveOpenssl(), "openssl")) return;
+  const root = await makeTempRoot();
+  const pki = await makeTestPki(join(root.path, "pki"));
+  const server = await startHttpsServer({ key: pki.serverKey, cert: pki.serverCert });
+  let child: ChildProcess | undefined;
+  try {
+    server.handle(() => undefined); // holds every request open
+    await root.write("etc/grid-security/certificates/vactest.pem", pki.caCert);
+    await root.write(
+      "etc/vac.conf",
+      [
+        "[settings]",
+        "vac_space = vac01.example.com",
+        "factory_name = wn01.example.com",
+        "factories = wn01.example.com",
+        "factory_addresses = wn01.example.com=127.0.0.1",
+        "udp_bind_address = 127.0.0.1",
+        `udp_port = ${20000 + Math.floor(Math.random() * 30000)}`,
+        "draining = yes",
+        "cycle_seconds = 1",
+        "[vacuum_pipe stuck]",
+        `vacuum_pipe_url = ${server.url("/stuck.pipe")}`,
+        "",
+      ].join("\n"),
+    );
+    const log = openSync(join(root.path, "vacd.log"), "a");
+    child = spawn(process.execPath, [VACD, "--root", root.path], { stdio: ["ignore", log, log] });
+    await until("the pipe request", async () => (server.requests.length > 0 ? true : undefined));
+    // The pipe's fetch now waits up to 30 s; meanwhile the responder answers at once and the
+    // factory loop keeps beating.
+    await new Promise((r) => setTimeout(r, 3000));
+    const started = Date.now();
+    const { stdout } = await run(
+      process.execPath,
+      [VAC, "factories", "--json", "--timeout", "5", "--root", root.path],
+      {
+        timeout: 20_000,
+      },
+    );
+    const elapsed = Date.now() - started;
+    const reply = (JSON.parse(stdout) as { factory?: string; factoryHeartbeatTime?: number }[]).find(
+      (r) => r.factory === "wn01.example.com",
+    );
+    assert.ok(reply, stdout);
+    assert.ok(elapsed < 4000, `answered in ${elapsed} ms`);
+    const beat = reply.factoryHeartbeatTime ?? 0;
+    assert.ok(Date.now() / 1000 - beat < 3, `the loop beat ${Date.now() / 1000 - beat} s ago`);
+    assert.equal(server.requests.length, 1, "the stuck fetch is not started again while it runs");
+  } finally {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child?.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    }
+    await server.close();
+    await root.remove();
+  }
+});
