@@ -9,6 +9,8 @@
  */
 
 export const DEFAULT_PIPE_CACHE_SECONDS = 3600;
+/** A value that can go back into a request header: printable ASCII, no CR or LF. */
+const HEADER_SAFE = /^[\x20-\x7e]{1,1000}$/;
 
 /** What is remembered about a cached copy, beside it. */
 export interface CacheMeta {
@@ -45,8 +47,8 @@ export function parseCacheMeta(text: string): CacheMeta | undefined {
     return {
       url: v.url,
       checked: v.checked,
-      ...(typeof v.etag === "string" && v.etag.length < 1024 ? { etag: v.etag } : {}),
-      ...(typeof v.lastModified === "string" && v.lastModified.length < 128
+      ...(typeof v.etag === "string" && HEADER_SAFE.test(v.etag) ? { etag: v.etag } : {}),
+      ...(typeof v.lastModified === "string" && HEADER_SAFE.test(v.lastModified)
         ? { lastModified: v.lastModified }
         : {}),
     };
