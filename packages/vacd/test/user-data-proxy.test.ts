@@ -116,3 +116,68 @@ test("a missing or mismatched key is a VAC_ERR_PROXY naming the machinetype", as
     (e: VacError) => e.code === "VAC_ERR_PROXY" && /does not belong/.test(e.message),
   );
 });
+
+test("a machinetype certificate with an EC key signs its proxy with ECDSA, and openssl accepts it", async (t) => {
+  if (!requireOrSkip(t, available, "openssl")) return;
+  const dir = pki.dir;
+  await openssl(
+    [
+      "req",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      "ec.key",
+      "-out",
+      "ec.csr",
+      "-subj",
+      "/DC=test/DC=vac/CN=ec user",
+    ],
+    dir,
+  );
+  await openssl(
+    [
+      "x509",
+      "-req",
+      "-in",
+      "ec.csr",
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-days",
+      "1",
+      "-sha256",
+      "-out",
+      "ec.pem",
+    ],
+    dir,
+  );
+  const proxy = await makeProxy({
+    machinetype: "cms",
+    certPath: join(dir, "ec.pem"),
+    keyPath: join(dir, "ec.key"),
+    now: NOW,
+    shutdownTime: NOW + 600,
+    legacy: false,
+  });
+  const path = join(root.path, "ec-proxy.pem");
+  await writeFile(path, proxy.pem);
+  const v = await openssl([
+    "verify",
+    "-allow_proxy_certs",
+    "-CAfile",
+    pki.caCertPath,
+    "-untrusted",
+    join(dir, "ec.pem"),
+    path,
+  ]);
+  assert.match(v.stdout, /: OK/);
+  assert.match(
+    (await openssl(["x509", "-in", path, "-noout", "-text"])).stdout,
+    /Signature Algorithm: ecdsa-with-SHA256/,
+  );
+});

@@ -137,3 +137,33 @@ test("when the URL fails or sends something that is not a pipe, the cached copy 
   assert.match(String(failures[1]?.err), /not a Vacuum Pipe document/);
   assert.deepEqual(await machinetypeNames(), ["lhcb-prod", "lhcb-test"]);
 });
+
+test("a due pipe that the server says is unchanged (304) is kept and counted fresh again", async (t) => {
+  if (!requireOrSkip(t, available, "openssl")) return;
+  const body = doc(["prod"], 60);
+  server.handle((req, res) => {
+    if (req.headers["if-none-match"] === '"p1"') {
+      res.statusCode = 304;
+      return res.end();
+    }
+    res.setHeader("etag", '"p1"');
+    res.end(body);
+  });
+  const url = server.url("/etag.pipe");
+  const pipe = { prefix: "etag", url, targetShare: 1, file: "vac.conf", line: 1 };
+  const events: Record<string, unknown>[] = [];
+  const changes = { n: 0 };
+  const r = refresher(events, changes);
+  await r.refresh([pipe]);
+  assert.equal(changes.n, 1);
+  const cachePath = join(root.path, "var/lib/vac/pipescache/etag.pipe");
+  const old = Math.floor(Date.now() / 1000) - 120;
+  await utimes(cachePath, old, old);
+  await r.refresh([pipe]);
+  assert.equal(server.requests.at(-1)?.headers["if-none-match"], '"p1"');
+  assert.equal(changes.n, 1, "unchanged: no reload");
+  assert.equal(await readFile(cachePath, "utf8"), body);
+  const asked = server.requests.length;
+  await r.refresh([pipe]);
+  assert.equal(server.requests.length, asked, "fresh again after the 304");
+});
