@@ -69,7 +69,7 @@ test("a machine from remote sources gets the cached image, both URLs, its uuid a
   const events: Record<string, unknown>[] = [];
   const logger = createLogger({ destination: { write: (s: string) => void events.push(JSON.parse(s)) } });
   const clock = new FakeClock(Math.floor(Date.now() / 1000));
-  const sources = new RemoteSources({ paths, logger, userAgent: "vac test", now: clock.now });
+  const sources = new RemoteSources({ paths, logger, userAgent: "vac test", now: () => clock.now() });
   const mt = c.machinetypes[0];
   assert.ok(mt);
   const launch = await prepareMachine(
@@ -100,7 +100,7 @@ test("a machine from remote sources gets the cached image, both URLs, its uuid a
   ]);
 });
 
-test("a user_data URL that fails with no cached copy stops the start before a machine directory exists", async (t) => {
+test("a user_data URL that fails with no cached copy stops the start before a machine directory exists, and its machinetype sits out a while", async (t) => {
   if (!requireOrSkip(t, available, "openssl")) return;
   server.handle((_req, res) => {
     res.statusCode = 503;
@@ -112,6 +112,7 @@ test("a user_data URL that fails with no cached copy stops the start before a ma
   const logger = createLogger({ level: "silent" });
   const clock = new FakeClock(Math.floor(Date.now() / 1000));
   const before = await readdir(paths.machinesDir);
+  const sources = new RemoteSources({ paths, logger, userAgent: "t", now: () => clock.now() });
   const mt = c.machinetypes[0];
   assert.ok(mt);
   await assert.rejects(
@@ -122,7 +123,7 @@ test("a user_data URL that fails with no cached copy stops the start before a ma
         logger,
         version: "0.1.0",
         uuid: "u2",
-        sources: new RemoteSources({ paths, logger, userAgent: "t", now: clock.now }),
+        sources,
       },
       {
         config: c,
@@ -136,4 +137,13 @@ test("a user_data URL that fails with no cached copy stops the start before a ma
     (e: VacError) => e.code === "VAC_ERR_SOURCE_FETCH" && /HTTP 503/.test(e.message),
   );
   assert.deepEqual(await readdir(paths.machinesDir), before);
+  // The machinetype sits out its backoff (at least a minute) rather than being chosen each cycle.
+  assert.deepEqual(sources.usableConfig(c).machinetypes, []);
+  clock.advance(59);
+  assert.deepEqual(sources.usableConfig(c).machinetypes, []);
+  clock.advance(2);
+  assert.deepEqual(
+    sources.usableConfig(c).machinetypes.map((m) => m.name),
+    ["lhcb"],
+  );
 });

@@ -314,14 +314,16 @@ export class FactoryLoop {
       loadAverage1m: host.loadAverage1m,
       stateDiskFreeBytes: host.stateDiskAvailKb * 1024,
     };
-    let decision = await this.decide(config, local);
+    // Machinetypes whose remote source just failed (with no cached copy) sit out a while.
+    const usable = this.d.sources?.usableConfig(config) ?? config;
+    let decision = await this.decide(usable, local);
     // A machinetype just out of backoff gets one or two probes, not one per factory: factories
     // whose cycles met at that moment would all read the same census, so a probe is started
     // only after a random pause and a second look, by which time another's probe is visible.
     const probing = decision.chosen && decision.probe;
     if (probing) {
       await new Promise<void>((resolve) => this.d.clock.setTimer(this.d.random() * 1000, resolve));
-      decision = await this.decide(config, local);
+      decision = await this.decide(usable, local);
     }
     const chosen = decision.chosen;
     const mt = chosen && config.machinetypes.find((m) => m.name === chosen.machinetype);
