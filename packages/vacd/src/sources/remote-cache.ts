@@ -7,9 +7,9 @@
  * the cached copy, U592-600) but fetched user_data afresh at every start (U205-226); caching
  * user_data the same way is our improvement, so a repository outage does not stop a site.
  *
- * One download per URL at a time: callers asking for a URL already on its way share it. A
- * caller waits at most its deadline (the cycle's `hypervisor_timeout_seconds`); the download
- * goes on after that and the next cycle finds the new copy.
+ * One download per URL at a time. The caller that starts it waits at most its deadline (the
+ * cycle's `hypervisor_timeout_seconds`); the download goes on after that, and callers meanwhile
+ * get the cached copy (or an error) at once, so the next cycle finds the new copy.
  */
 import { mkdir, readdir, readFile, rename, rm, stat, utimes } from "node:fs/promises";
 import { join } from "node:path";
@@ -48,13 +48,16 @@ export class RemoteCache {
   async localCopy(url: string, limits: FetchLimits): Promise<string> {
     const path = this.pathFor(url);
     let refresh = this.inFlight.get(url);
+    // A download already under way (a large image, say) was waited for once: later callers take
+    // the cached copy, or go without, at once rather than hold up another cycle.
+    const waitMs = refresh ? 0 : limits.waitMs;
     if (!refresh) {
       refresh = this.refresh(url, path, limits).finally(() => this.inFlight.delete(url));
       this.inFlight.set(url, refresh);
     }
     let timer: NodeJS.Timeout | undefined;
     const waited = new Promise<"waited">((resolve) => {
-      timer = setTimeout(() => resolve("waited"), limits.waitMs);
+      timer = setTimeout(() => resolve("waited"), waitMs);
     });
     let failure: unknown;
     const outcome = await Promise.race([
@@ -85,7 +88,7 @@ export class RemoteCache {
     if (failure instanceof VacError) throw failure;
     throw new VacError("VAC_ERR_SOURCE_FETCH", {
       url,
-      detail: `not fetched within ${limits.waitMs / 1000} s and no cached copy yet; the download goes on`,
+      detail: `not fetched within ${waitMs / 1000} s and no cached copy yet; the download goes on`,
     });
   }
 
