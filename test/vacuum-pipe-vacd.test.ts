@@ -78,6 +78,17 @@ test("vacd fetches a pipe into pipescache and its machinetypes appear in vac con
     await until("the pipe's machinetype", async () =>
       (await machinetypes(root.path)).includes("machinetype demo-prod") ? true : undefined,
     );
+    const { stdout } = await run(process.execPath, [VAC, "config", "show", "--json", "--root", root.path]);
+    const pipeRows = (JSON.parse(stdout) as { section: string; option: string; value: string }[]).filter(
+      (r) => r.section === "vacuum_pipe demo",
+    );
+    assert.deepEqual(
+      pipeRows.map((r) => [r.option, r.value]),
+      [
+        ["vacuum_pipe_url", server.url("/demo.pipe")],
+        ["target_share", "1"],
+      ],
+    );
     const cache = join(root.path, "var/lib/vac/pipescache/demo.pipe");
     assert.match(await readFile(cache, "utf8"), /"suffix":"prod"/);
 

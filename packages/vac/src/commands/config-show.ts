@@ -51,5 +51,11 @@ export function configAsRows(config: VacConfig): ConfigRow[] {
       rows.push({ section: `machinetype ${m.name}`, option: `user_data_file_${k}`, value: v, from: "" });
     }
   }
+  for (const p of config.vacuumPipes ?? []) {
+    const section = `vacuum_pipe ${p.prefix}`;
+    const from = `${p.file}:${p.line}`;
+    rows.push({ section, option: "vacuum_pipe_url", value: p.url, from });
+    rows.push({ section, option: "target_share", value: String(p.targetShare), from });
+  }
   return rows;
 }
