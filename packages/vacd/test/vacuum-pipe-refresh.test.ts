@@ -167,3 +167,20 @@ test("a due pipe that the server says is unchanged (304) is kept and counted fre
   await r.refresh([pipe]);
   assert.equal(server.requests.length, asked, "fresh again after the 304");
 });
+
+test("a cached pipe from another URL, or one the original Vac left without our record of its URL, is fetched at once", async (t) => {
+  if (!requireOrSkip(t, available, "openssl")) return;
+  server.handle((_req, res) => res.end(doc(["new"])));
+  const cachePath = await root.write("var/lib/vac/pipescache/moved.pipe", doc(["old"]));
+  const pipe = { prefix: "moved", url: server.url("/moved.pipe"), targetShare: 1, file: "vac.conf", line: 1 };
+  const changes = { n: 0 };
+  const r = refresher([], changes);
+  await r.refresh([pipe]);
+  assert.equal(changes.n, 1);
+  assert.equal(await readFile(cachePath, "utf8"), doc(["new"]));
+  const asked = server.requests.length;
+  await r.refresh([pipe]);
+  assert.equal(server.requests.length, asked, "then fresh for cache_seconds");
+  await r.refresh([{ ...pipe, url: server.url("/moved-again.pipe") }]);
+  assert.equal(server.requests.length, asked + 1, "a new URL is fetched at once");
+});

@@ -81,8 +81,9 @@ export class PipeRefresher {
     await mkdir(dir, { recursive: true });
     const cached = await readCached(path);
     const now = this.o.now();
-    if (!pipeNeedsFetch(cached, now)) return false;
     const meta = cached ? parseCacheMeta(await readFile(metaPath, "utf8").catch(() => "")) : undefined;
+    // A copy from another URL (vac.conf changed it, or the original Vac left it) is due at once.
+    if (!pipeNeedsFetch(cached, now) && meta?.url === pipe.url) return false;
     this.o.logger.info({ event: "pipe_fetch", pipe: pipe.prefix, url: pipe.url });
     const result = await fetchRemote({
       url: pipe.url,
