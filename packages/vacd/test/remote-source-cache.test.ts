@@ -232,3 +232,21 @@ test("temporary files an interrupted vacd left are swept once they are an hour o
   assert.ok(!left.includes(".tmp-1-aaaaaa"));
   assert.ok(left.includes(".tmp-2-bbbbbb"));
 });
+
+test("an image the original Vac cached (same name, mtime = Last-Modified, no record of ours) is revalidated with If-Modified-Since", async (t) => {
+  if (!requireOrSkip(t, available, "openssl")) return;
+  const url = server.url("/from-vac.iso");
+  const lastModified = new Date("2026-09-01T10:00:00Z");
+  server.handle((req, res) => {
+    if (req.headers["if-modified-since"] === lastModified.toUTCString()) {
+      res.statusCode = 304;
+      return res.end();
+    }
+    res.end("downloaded again");
+  });
+  // urllib.quote(url, '') as Vac named it (U534): the same as encodeURIComponent for such a URL.
+  const path = await root.write(`var/lib/vac/imagecache/${encodeURIComponent(url)}`, "Vac's copy");
+  await utimes(path, lastModified, lastModified);
+  assert.equal(await readFile(await sources().cache.localCopy(url, LIMITS), "utf8"), "Vac's copy");
+  assert.equal(server.requests.at(-1)?.headers["if-modified-since"], lastModified.toUTCString());
+});

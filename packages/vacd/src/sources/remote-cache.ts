@@ -99,15 +99,20 @@ export class RemoteCache {
   private async refresh(url: string, path: string, limits: FetchLimits): Promise<void> {
     await mkdir(join(this.o.dir, ".meta"), { recursive: true });
     const metaPath = this.metaPath(path);
-    const haveCopy = await stat(path).then(
-      () => true,
-      () => false,
-    );
+    const copy = await stat(path).catch(() => undefined);
+    const haveCopy = copy?.isFile() === true;
     const meta = haveCopy ? parseCacheMeta(await readFile(metaPath, "utf8").catch(() => "")) : undefined;
+    // A copy with no record beside it (the original Vac's, in the same place under the same
+    // name) is asked for as Vac asked: If-Modified-Since its mtime, which Vac set to the
+    // server's Last-Modified (U540-545, U577-585).
+    const headers =
+      haveCopy && !meta && copy
+        ? { "if-modified-since": new Date(copy.mtimeMs).toUTCString() }
+        : conditionalHeaders(meta, url);
     const result = await fetchRemote({
       url,
       tempDir: this.o.dir,
-      headers: conditionalHeaders(meta, url),
+      headers,
       timeoutMs: limits.timeoutMs,
       maxBytes: limits.maxBytes,
       ca: (await this.o.trustRoots()).ca,
