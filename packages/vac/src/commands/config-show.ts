@@ -24,7 +24,8 @@ export function configAsRows(config: VacConfig): ConfigRow[] {
   const rows: ConfigRow[] = [];
   const from = (key: string) => {
     const s = config.sources.get(key);
-    return s ? `${s.file}:${s.line}` : "(default)";
+    // Values from a Vacuum Pipe's document name its URL, with no line.
+    return s ? (s.line > 0 ? `${s.file}:${s.line}` : s.file) : "(default)";
   };
   const settings = config.settings as unknown as Record<string, unknown>;
   for (const d of OPTION_DEFINITIONS.filter((o) => o.section === "settings")) {
