@@ -205,6 +205,27 @@ export const ERROR_CATALOG = {
     exitCode: EXIT.unavailable,
     action: "Check hypervisor_ssh, hypervisor_ssh_key, and that the host key is in the known_hosts file.",
   },
+  VAC_ERR_SOURCE_FETCH: {
+    title: "Remote source could not be fetched",
+    message: "{url}: {detail}",
+    exitCode: EXIT.unavailable,
+    action:
+      "vacd keeps using its cached copy, if it has one, and tries again later. Check that the server answers (curl -I URL), the size and time limits (fetch_max_mb, fetch_timeout_seconds), and that its CA is among the system roots or in /etc/grid-security/certificates.",
+  },
+  VAC_ERR_PIPE_OPTION: {
+    title: "Option from a Vacuum Pipe ignored",
+    message: "[vacuum_pipe {pipe}] {url}: {option} = '{value}' ignored: {reason}",
+    exitCode: EXIT.config,
+    action:
+      "Nothing is needed on the factory; the pipe's maintainer should fix the document. Options in vac.conf for [machinetype PREFIX-SUFFIX] override the pipe's.",
+  },
+  VAC_ERR_PROXY: {
+    title: "X.509 proxy could not be made",
+    message: "machinetype {machinetype}: {detail}",
+    exitCode: EXIT.failure,
+    action:
+      "user_data_proxy needs x509cert.pem and x509key.pem (unencrypted) in /var/lib/vac/machinetypes/NAME/ (the pipe's prefix for pipe machinetypes), with a certificate still valid.",
+  },
   VAC_ERR_ISO_BUILD: {
     title: "Contextualization ISO could not be built",
     message: "machine {machine}: {detail}",

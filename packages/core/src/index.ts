@@ -6,4 +6,5 @@ export * from "./errors.js";
 export * from "./libvirt/index.js";
 export * from "./machine/index.js";
 export * from "./paths.js";
+export * from "./sources/index.js";
 export * from "./vacquery/index.js";

@@ -234,7 +234,7 @@ test("MJF files: one value per file, newline-terminated", () => {
   assert.equal(renderMachineFeatures({ ...facts, shutdownCommand: undefined }).shutdown_command, undefined);
 });
 
-test("user_data substitutions: options, files, built-ins and old names; unknown ones left and listed", () => {
+test("user_data substitutions: options, files, built-ins and old names; unknown ones removed (U315) and listed", () => {
   const r = substituteUserData(
     "a=##user_data_option_site## f=##user_data_option_cert## u=##user_data_uuid## t=##user_data_vmtype## h=##user_data_vm_hostname## x=##user_data_nonsense## y=##user_data_option_missing##",
     {
@@ -251,9 +251,6 @@ test("user_data substitutions: options, files, built-ins and old names; unknown 
       files: { cert: "CERT" },
     },
   );
-  assert.equal(
-    r.text,
-    "a=VAC.Example.uk f=CERT u=U t=lhcb h=wn01-00.example.com x=##user_data_nonsense## y=##user_data_option_missing##",
-  );
+  assert.equal(r.text, "a=VAC.Example.uk f=CERT u=U t=lhcb h=wn01-00.example.com x= y=");
   assert.deepEqual(r.unknown, ["##user_data_nonsense##", "##user_data_option_missing##"]);
 });

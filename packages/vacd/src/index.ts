@@ -6,4 +6,5 @@ export * from "./host/index.js";
 export * from "./hypervisor/index.js";
 export * from "./log.js";
 export * from "./net/index.js";
+export * from "./sources/index.js";
 export * from "./state/index.js";

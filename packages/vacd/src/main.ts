@@ -18,6 +18,8 @@ import { createLogger } from "./log.js";
 import { pollSpace } from "./net/poller.js";
 import { Responder } from "./net/responder.js";
 import { realClock } from "./real-clock.js";
+import { PipeRefresher } from "./sources/pipe-refresher.js";
+import { RemoteSources } from "./sources/remote-sources.js";
 import { StateStore } from "./state/state-store.js";
 
 export const VERSION = "0.1.0";
@@ -79,6 +81,25 @@ export async function main(argv: readonly string[]): Promise<void> {
     port,
   });
 
+  const sources = new RemoteSources({
+    paths: first.paths,
+    logger,
+    userAgent: `vac ${VERSION}`,
+    now: realClock.now,
+  });
+  sources.sweep().catch((e) => logger.warn({ event: "source_sweep_failed", err: String(e) }));
+  const pipes = new PipeRefresher({
+    paths: first.paths,
+    logger,
+    userAgent: `vac ${VERSION}`,
+    trustRoots: () => sources.trustRoots(),
+    now: realClock.now,
+    onChanged: () => void watcher.reload(),
+  });
+  // Pipes are looked at once a minute, apart from the cycle, so a slow server delays nothing.
+  const refreshPipes = () => void pipes.refresh(config.vacuumPipes ?? []);
+  const pipeTimer = setInterval(refreshPipes, 60_000);
+  refreshPipes();
   const hypervisors = new Hypervisors(first.paths.stateDir);
   const loop = new FactoryLoop({
     paths: first.paths,
@@ -109,6 +130,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     publish: (view) => responder.setView(view),
     responderHeartbeat: () => responder.lastActivity,
     hostFacts: () => readHostFacts(first.paths.stateDir),
+    sources,
   });
   watcher.onEvent((e) => {
     if (e.kind === "applied") {
@@ -116,6 +138,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       config = e.config;
       logger.info({ event: "config_applied" });
       loop.soon(0);
+      refreshPipes();
     } else {
       for (const p of e.problems)
         logger.error({ event: "config_problem", code: p.code, problem: formatConfigProblem(p) });
@@ -132,6 +155,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => resolve());
   });
   logger.info({ event: "vacd_stopping" }, "machines keep running and are adopted on restart");
+  clearInterval(pipeTimer);
   await loop.stop();
   await responder.close();
   await watcher.close();

@@ -19,7 +19,7 @@ export type OptionType =
   /** `files`: relative paths resolve under the machinetype's files directory and must exist. */
   | { readonly kind: "path"; readonly files?: boolean };
 
-export type SectionKind = "settings" | "machinetype";
+export type SectionKind = "settings" | "machinetype" | "vacuum_pipe";
 
 export interface OptionDefinition {
   readonly section: SectionKind;
@@ -58,6 +58,13 @@ const m = (
   description: string,
   extra: Partial<OptionDefinition> = {},
 ): OptionDefinition => ({ section: "machinetype", name, type, defaultText, description, ...extra });
+const p = (
+  name: string,
+  type: OptionType,
+  defaultText: string | undefined,
+  description: string,
+  extra: Partial<OptionDefinition> = {},
+): OptionDefinition => ({ section: "vacuum_pipe", name, type, defaultText, description, ...extra });
 
 const MODELS = ["cernvm3", "vm-raw", "kernel", "process"] as const;
 /** A device name goes into the domain XML: Vac allowed a-z and 0-9 only (S622, S631). */
@@ -274,13 +281,13 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "root_image",
     { kind: "path", files: true },
     undefined,
-    "Image to boot; relative paths are under /var/lib/vac/machinetypes/NAME/files.",
+    "Image to boot; relative paths are under /var/lib/vac/machinetypes/NAME/files. An http:// or https:// URL is fetched into /var/lib/vac/imagecache and asked for again (If-Modified-Since, and If-None-Match as our improvement) at each start; when the server fails the cached copy is used.",
   ),
   m(
     "user_data",
     { kind: "path", files: true },
     undefined,
-    "Contextualization file, with ##user_data_...## substitutions applied.",
+    "Contextualization file, with ##user_data_...## substitutions applied. An http:// or https:// URL is fetched at each start, as in Vac; keeping the last copy (in /var/lib/vac/imagecache) for when the server fails is our improvement.",
   ),
   m(
     "prolog",
@@ -378,6 +385,45 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "libvirt networking: user (QEMU user-mode), none, network:NAME (a libvirt network) or bridge:NAME (a host bridge).",
     { ext: true },
   ),
+  m(
+    "user_data_proxy",
+    { kind: "boolean" },
+    "no",
+    "When yes, a limited RFC 3820 proxy made from x509cert.pem and x509key.pem in /var/lib/vac/machinetypes/NAME (the prefix's directory for a Vacuum Pipe) replaces ##user_data_option_x509_proxy##. It lives no longer than the machine or the certificate, with a new 2048-bit key (Vac used 1024 bits).",
+  ),
+  m(
+    "legacy_proxy",
+    { kind: "boolean" },
+    "no",
+    "With user_data_proxy, make an old Globus-style limited proxy (CN=limited proxy, no proxyCertInfo) instead of an RFC 3820 one.",
+  ),
+  s(
+    "fetch_timeout_seconds",
+    { kind: "seconds", min: 1 },
+    "120",
+    "Longest download of a remote root_image; user_data and Vacuum Pipe documents get 30 seconds (as in Vac). A download still going when a cycle has waited hypervisor_timeout_seconds goes on in the background.",
+    { unit: "seconds", ext: true },
+  ),
+  s(
+    "fetch_max_mb",
+    { kind: "integer", min: 1 },
+    "16384",
+    "Largest remote root_image fetched; a remote user_data may be 16 MiB and a Vacuum Pipe document 1 MiB.",
+    { unit: "MiB", ext: true },
+  ),
+  p(
+    "vacuum_pipe_url",
+    { kind: "pattern", pattern: /^https?:\/\/\S+$/i, expected: "an http:// or https:// URL" },
+    undefined,
+    "The Vacuum Pipe document (JSON) defining the machinetypes PREFIX-SUFFIX. It is cached in /var/lib/vac/pipescache/PREFIX.pipe and fetched again after the document's cache_seconds (default 3600); when the URL fails the cached copy is used, and with no cached copy the pipe's machinetypes are left out until it can be read. Every other option in the section (but target_share) is given to each of the pipe's machinetypes unless their own [machinetype PREFIX-SUFFIX] section sets it.",
+    { required: true },
+  ),
+  p(
+    "target_share",
+    { kind: "number", min: 0 },
+    "0",
+    "The share of the whole pipe, split over its machinetypes in proportion to the target_share each has in the document.",
+  ),
 ];
 
 /** Options the original Vac read that have no meaning here: accepted with a warning. */
@@ -390,7 +436,8 @@ export const OBSOLETE_OPTIONS: ReadonlySet<string> = new Set([
   "gocdb_cert_file",
   "gocdb_key_file",
   "image_signing_dn",
-  "legacy_proxy",
+  "user_data_proxy_cert",
+  "user_data_proxy_key",
   "cvmfs_repositories",
   "tmp_binding",
 ]);

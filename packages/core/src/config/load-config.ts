@@ -8,6 +8,8 @@
 
 import { join, resolve } from "node:path";
 import { isInside, machinetypeFilesDir, underRoot, type VacPaths } from "../paths.js";
+import { applyVacuumPipes } from "../sources/apply-vacuum-pipes.js";
+import { isRemoteUrl } from "../sources/remote-url.js";
 import { type ConfigProblem, configProblem, hasErrors, sortConfigProblems } from "./config-problem.js";
 import { type ConfigValue, convertValue } from "./convert-value.js";
 import {
@@ -35,6 +37,8 @@ export interface LoadConfigInput {
   readonly hostProcessors: number;
   /** Whether a file exists (injected so this stays pure). */
   readonly fileExists: (path: string) => boolean;
+  /** The cached document of `[vacuum_pipe PREFIX]`, if there is one (injected, as fileExists). */
+  readonly pipeDocument?: (prefix: string) => string | undefined;
 }
 
 export interface LoadConfigResult {
@@ -273,6 +277,8 @@ function buildSettings(input: LoadConfigInput, v: SectionValues, problems: Confi
     machinefeaturesOptions: v.machinefeaturesOptions,
     userDataOptions: v.userDataOptions,
     userDataFiles,
+    fetchTimeoutSeconds: get<number>(t, "fetch_timeout_seconds") ?? 120,
+    fetchMaxMb: get<number>(t, "fetch_max_mb") ?? 16384,
   };
 }
 
@@ -334,13 +340,16 @@ function buildMachinetype(
   share: { value: number; source: ValueSource } | undefined,
   problems: ConfigProblem[],
   sources: Map<string, ValueSource>,
+  pipe?: string,
 ): Machinetype {
   const t = v.typed;
   const disabled: string[] = [...v.disabledBy];
+  // A pipe's machinetypes keep their files under the pipe's directory (S404-560).
+  const filesOf = pipe ?? name;
   const file = (option: string) =>
     machinetypeFile(
       input,
-      name,
+      filesOf,
       option,
       get<string>(t, option),
       t.get(option)?.source,
@@ -348,12 +357,17 @@ function buildMachinetype(
       fromVmtype.has(option),
       disabled,
     );
+  // Vac 3 fetched root_image and user_data from http(s) URLs (S1535, U202): kept as URLs here.
+  const fileOrUrl = (option: string) => {
+    const value = get<string>(t, option);
+    return isRemoteUrl(value) ? value : file(option);
+  };
   const userDataFiles: Record<string, string> = {};
   for (const [k, f] of Object.entries({ ...commonFiles, ...v.userDataFiles })) {
     const option = `user_data_file_${k}`;
     const path = machinetypeFile(
       input,
-      name,
+      filesOf,
       option,
       f.value,
       f.source,
@@ -395,8 +409,8 @@ function buildMachinetype(
     // (say, two LHCb ones) share one group, then to the machinetype's name.
     machinegroup: get<string>(t, "machinegroup") ?? get<string>(t, "accounting_fqan") ?? name,
     machineModel,
-    rootImage: file("root_image"),
-    userData: file("user_data"),
+    rootImage: fileOrUrl("root_image"),
+    userData: fileOrUrl("user_data"),
     prolog: file("prolog"),
     epilog: file("epilog"),
     kernel: file("kernel"),
@@ -419,6 +433,9 @@ function buildMachinetype(
     userDataOptions: { ...settings.userDataOptions, ...v.userDataOptions },
     userDataFiles,
     disabled: disabled.length > 0 ? disabled.join("; ") : undefined,
+    userDataProxy: get<boolean>(t, "user_data_proxy") ?? false,
+    legacyProxy: get<boolean>(t, "legacy_proxy") ?? false,
+    ...(pipe ? { pipe } : {}),
   };
   if (
     mt.heartbeatFile !== undefined &&
@@ -446,6 +463,7 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
   for (const [k, v] of settingsValues.typed) sources.set(`settings.${k}`, v.source);
   const settings = buildSettings(input, settingsValues, problems);
 
+  const applied = applyVacuumPipes(merged, input, problems);
   const shares = new Map<string, { value: number; source: ValueSource }>();
   for (const [name, raw] of merged.targetShares) {
     const source = { file: raw.file, line: raw.line };
@@ -472,6 +490,7 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
         shares.get(raw.name),
         problems,
         sources,
+        applied.pipeOf.get(raw.name),
       ),
     );
   }
@@ -483,9 +502,10 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
     problems,
     input.files.map((f) => f.path),
   );
-  if (!hasErrors(problems)) return { config: { settings, machinetypes, sources }, problems: sorted };
+  const config = { settings, machinetypes, sources, vacuumPipes: applied.pipes };
+  if (!hasErrors(problems)) return { config, problems: sorted };
   const disabled = machinetypes.map((m) => ({ ...m, disabled: CONFIG_ERRORS_REASON }));
-  return { config: undefined, problems: sorted, fallback: { settings, machinetypes: disabled, sources } };
+  return { config: undefined, problems: sorted, fallback: { ...config, machinetypes: disabled } };
 }
 
 /**

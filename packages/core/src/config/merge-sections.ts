@@ -31,10 +31,19 @@ export interface MergedConfig {
   readonly settings: Map<string, IniValue>;
   readonly machinetypes: Map<string, RawMachinetype>;
   readonly targetShares: Map<string, IniValue>;
+  /** `[vacuum_pipe PREFIX]` sections (Vac 3), by prefix. */
+  readonly vacuumPipes: Map<string, Omit<RawMachinetype, "fromVmtype">>;
 }
 
 const MACHINETYPE_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-const KNOWN_SECTIONS = ["settings", "machinetype NAME", "vmtype NAME", "factories", "targetshares"];
+const KNOWN_SECTIONS = [
+  "settings",
+  "machinetype NAME",
+  "vmtype NAME",
+  "factories",
+  "targetshares",
+  "vacuum_pipe PREFIX",
+];
 
 /**
  * Sets a value so that the map's order is the order values were last read: an option given under
@@ -54,7 +63,12 @@ function oldForm(where: { file: string; line: number }, option: string, canonica
 }
 
 export function mergeSections(files: readonly ConfigFileText[], problems: ConfigProblem[]): MergedConfig {
-  const merged: MergedConfig = { settings: new Map(), machinetypes: new Map(), targetShares: new Map() };
+  const merged: MergedConfig = {
+    settings: new Map(),
+    machinetypes: new Map(),
+    targetShares: new Map(),
+    vacuumPipes: new Map(),
+  };
   let factoriesInSettings = false;
   for (const { path, text } of files) {
     const ini = parseIni(text, path);
@@ -120,6 +134,16 @@ export function mergeSections(files: readonly ConfigFileText[], problems: Config
             "warning",
           ),
         );
+      } else if (lowerKind === "vacuum_pipe" && rest.length === 1) {
+        const name = (rest[0] ?? "").toLowerCase();
+        if (!MACHINETYPE_NAME.test(name)) {
+          problems.push(configProblem("VAC_ERR_CONFIG_BAD_NAME", { ...where, name }));
+          continue;
+        }
+        const existing = merged.vacuumPipes.get(name);
+        const options = existing?.options ?? new Map<string, IniValue>();
+        for (const [k, v] of section.options) options.set(k, v);
+        if (!existing) merged.vacuumPipes.set(name, { name, ...where, options });
       } else if (section.name.toLowerCase() === "targetshares") {
         problems.push(oldForm(where, "[targetshares]", "target_share in each [machinetype NAME]"));
         for (const [k, v] of section.options) merged.targetShares.set(k, v);

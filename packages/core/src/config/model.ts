@@ -1,3 +1,5 @@
+import type { VacuumPipe } from "../sources/vacuum-pipe.js";
+
 /**
  * The effective configuration, as the rest of vac sees it: plain typed data, produced by the
  * loader from the definitions table. Names are the vac.conf option names in camelCase.
@@ -58,6 +60,10 @@ export interface Settings {
   readonly userDataOptions: Readonly<Record<string, string>>;
   /** Default `user_data_file_XXX` substitutions (key: XXX, value: path). */
   readonly userDataFiles: Readonly<Record<string, string>>;
+  /** Longest download of a remote root_image (default 120). */
+  readonly fetchTimeoutSeconds?: number;
+  /** Largest remote root_image, MiB (default 16384). */
+  readonly fetchMaxMb?: number;
 }
 
 export interface Machinetype {
@@ -98,6 +104,12 @@ export interface Machinetype {
    * keep running.
    */
   readonly disabled?: string | undefined;
+  /** Make a limited proxy for ##user_data_option_x509_proxy## (Vac 3, U289-300). */
+  readonly userDataProxy?: boolean;
+  /** ... in the old Globus style rather than RFC 3820. */
+  readonly legacyProxy?: boolean;
+  /** The `[vacuum_pipe PREFIX]` this machinetype came from; its files are under PREFIX's directory. */
+  readonly pipe?: string;
 }
 
 /** Where a value came from, for `vac config show` and error messages. */
@@ -112,4 +124,6 @@ export interface VacConfig {
   readonly machinetypes: readonly Machinetype[];
   /** Keyed `settings.option` or `machinetype NAME.option` (canonical option names). */
   readonly sources: ReadonlyMap<string, ValueSource>;
+  /** The `[vacuum_pipe PREFIX]` sections, read or not: vacd keeps their documents fetched. */
+  readonly vacuumPipes?: readonly VacuumPipe[];
 }

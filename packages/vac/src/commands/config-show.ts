@@ -24,7 +24,8 @@ export function configAsRows(config: VacConfig): ConfigRow[] {
   const rows: ConfigRow[] = [];
   const from = (key: string) => {
     const s = config.sources.get(key);
-    return s ? `${s.file}:${s.line}` : "(default)";
+    // Values from a Vacuum Pipe's document name its URL, with no line.
+    return s ? (s.line > 0 ? `${s.file}:${s.line}` : s.file) : "(default)";
   };
   const settings = config.settings as unknown as Record<string, unknown>;
   for (const d of OPTION_DEFINITIONS.filter((o) => o.section === "settings")) {
@@ -55,6 +56,12 @@ export function configAsRows(config: VacConfig): ConfigRow[] {
     for (const [k, v] of Object.entries(m.userDataFiles)) {
       rows.push({ section: `machinetype ${m.name}`, option: `user_data_file_${k}`, value: v, from: "" });
     }
+  }
+  for (const p of config.vacuumPipes ?? []) {
+    const section = `vacuum_pipe ${p.prefix}`;
+    const from = `${p.file}:${p.line}`;
+    rows.push({ section, option: "vacuum_pipe_url", value: p.url, from });
+    rows.push({ section, option: "target_share", value: String(p.targetShare), from });
   }
   return rows;
 }

@@ -19,6 +19,7 @@ import {
   type VacPaths,
   vacPaths,
 } from "@vac/core";
+import { readPipeCache } from "../sources/pipe-cache.js";
 
 export interface DiskConfigOptions {
   readonly root: string;
@@ -89,6 +90,7 @@ export async function loadConfigFromDisk(options: DiskConfigOptions): Promise<Di
     }
   }
   const checked = new Map<string, boolean>();
+  const pipeTexts = new Map<string, string | undefined>();
   const result = loadConfig({
     files,
     paths,
@@ -99,11 +101,16 @@ export async function loadConfigFromDisk(options: DiskConfigOptions): Promise<Di
       checked.set(path, found);
       return found;
     },
+    pipeDocument: (prefix) => {
+      if (!pipeTexts.has(prefix)) pipeTexts.set(prefix, readPipeCache(paths, prefix));
+      return pipeTexts.get(prefix);
+    },
   });
   const problems = [...readProblems, ...result.problems];
   const hash = createHash("sha256");
   for (const f of files) hash.update(`${f.path}\0${f.text}\0`);
   for (const [path, found] of checked) hash.update(`${path}\0${found}\0`);
+  for (const [prefix, text] of pipeTexts) hash.update(`pipe ${prefix}\0${text ?? ""}\0`);
   return {
     digest: hash.digest("hex"),
     config: readProblems.length > 0 ? undefined : result.config,

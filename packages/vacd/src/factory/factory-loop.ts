@@ -29,6 +29,7 @@ import {
 import type { HostFacts } from "../host/host-facts.js";
 import type { Hypervisor } from "../hypervisor/hypervisor.js";
 import type { Logger } from "../log.js";
+import type { RemoteSources } from "../sources/remote-sources.js";
 import type { StateStore } from "../state/state-store.js";
 import { nextCycleDelayMs, refillDelayMs } from "./backoff-timing.js";
 import { derivationRules, MachineActions } from "./machine-actions.js";
@@ -53,6 +54,8 @@ export interface FactoryDeps {
   publish(view: ResponderView): void;
   responderHeartbeat(): number;
   hostFacts(): Promise<HostFacts>;
+  /** Fetches remote root_images and user_data; without it only local files can be used. */
+  readonly sources?: RemoteSources;
 }
 
 /** Slot names watched for zombies even when total_machines is smaller. */
@@ -326,14 +329,16 @@ export class FactoryLoop {
       processors: s.machine?.processors ?? 0,
       shutdownTime: s.machine?.shutdownTime ?? Number.POSITIVE_INFINITY,
     }));
-    let decision = await this.decide(config, local, running);
+    // Machinetypes whose remote source just failed (with no cached copy) sit out a while.
+    const usable = this.d.sources?.usableConfig(config) ?? config;
+    let decision = await this.decide(usable, local, running);
     // A machinetype just out of backoff gets one or two probes, not one per factory: factories
     // whose cycles met at that moment would all read the same census, so a probe is started
     // only after a random pause and a second look, by which time another's probe is visible.
     const probing = decision.chosen && decision.probe;
     if (probing) {
       await new Promise<void>((resolve) => this.d.clock.setTimer(this.d.random() * 1000, resolve));
-      decision = await this.decide(config, local, running);
+      decision = await this.decide(usable, local, running);
     }
     const chosen = decision.chosen;
     const mt = chosen && config.machinetypes.find((m) => m.name === chosen.machinetype);
@@ -405,7 +410,14 @@ export class FactoryLoop {
   ): Promise<MachineSnapshot | undefined> {
     const { store, clock } = this.d;
     const launch = await prepareMachine(
-      { store, clock, logger: this.d.logger, version: this.d.version, uuid: randomUUID() },
+      {
+        store,
+        clock,
+        logger: this.d.logger,
+        version: this.d.version,
+        uuid: randomUUID(),
+        sources: this.d.sources,
+      },
       { config, machinetype: mt, slot, slotIndex, processors, shutdownTime },
     );
     const log = this.d.logger.child({ machine: slot, machinetype: mt.name, uuid: launch.uuid });

@@ -14,6 +14,8 @@ import {
 } from "@vac/core";
 import type { MachineLaunch } from "../hypervisor/hypervisor.js";
 import type { Logger } from "../log.js";
+import { readMachineSources } from "../sources/machine-sources.js";
+import type { RemoteSources } from "../sources/remote-sources.js";
 import type { StateStore } from "../state/state-store.js";
 
 export interface PrepareContext {
@@ -22,6 +24,8 @@ export interface PrepareContext {
   readonly logger: Logger;
   readonly version: string;
   readonly uuid: string;
+  /** Remote root_image and user_data (main.ts makes it); local files are read without it. */
+  readonly sources?: RemoteSources;
 }
 
 export interface MachineRequest {
@@ -53,8 +57,15 @@ export async function prepareMachine(ctx: PrepareContext, r: MachineRequest): Pr
   };
   const files: Record<string, string> = {};
   for (const [k, path] of Object.entries(mt.userDataFiles)) files[k] = await readFile(path, "utf8");
-  const template = mt.userData ? await readFile(mt.userData, "utf8") : "";
-  const userData = substituteUserData(template, {
+  const src = await readMachineSources(
+    ctx.sources,
+    ctx.store.paths,
+    mt,
+    s,
+    { now: created, shutdownTime: r.shutdownTime },
+    log,
+  );
+  const userData = substituteUserData(src.template, {
     uuid: ctx.uuid,
     space: s.vacSpace,
     machinetype: mt.name,
@@ -66,6 +77,9 @@ export async function prepareMachine(ctx: PrepareContext, r: MachineRequest): Pr
     joboutputsUrl: "file:///etc/machineoutputs",
     options: mt.userDataOptions,
     files,
+    userDataUrl: src.userDataUrl,
+    rootImageUrl: src.rootImageUrl,
+    x509Proxy: src.x509Proxy,
   });
   if (userData.unknown.length > 0)
     log.warn({ event: "user_data_unknown_patterns", patterns: userData.unknown });
@@ -85,7 +99,7 @@ export async function prepareMachine(ctx: PrepareContext, r: MachineRequest): Pr
     name: r.slot,
     uuid: ctx.uuid,
     slot: r.slotIndex,
-    machinetype: mt,
+    machinetype: src.rootImage === mt.rootImage ? mt : { ...mt, rootImage: src.rootImage },
     settings: s,
     dir,
     processors: r.processors,
