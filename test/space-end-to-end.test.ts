@@ -133,7 +133,14 @@ test("the space backs off from a machinetype whose machines say 300 No more work
     .filter((m) => m.finishedAt !== undefined && m.shutdownMessage?.startsWith("300"))
     .map((m) => m.finishedAt as number)
     .sort((a, b) => a - b);
-  assert.ok(aborts.length >= 2, `dry machines ran and aborted (${aborts.length})`);
+  const dryStory = () =>
+    dry
+      .map(
+        (m) =>
+          `f${m.factory + 1} created ${m.created} ended ${m.finishedAt?.toFixed(2)} ${m.shutdownMessage}`,
+      )
+      .join("; ");
+  assert.ok(aborts.length >= 2, `dry machines ran and aborted (${aborts.length}): ${dryStory()}`);
   const firstAbort = aborts[0] as number;
 
   // No factory starts `dry` while any abort is younger than backoff_seconds. A factory may not
@@ -155,10 +162,7 @@ test("the space backs off from a machinetype whose machines say 300 No more work
     windows.set(lastAbortBefore, (windows.get(lastAbortBefore) ?? 0) + 1);
   }
   for (const [abortAt, probes] of windows) {
-    const story = dry
-      .map((m) => `f${m.factory + 1} created ${m.created} ended ${m.finishedAt?.toFixed(2)}`)
-      .join("; ");
-    assert.ok(probes <= 2, `${probes} probes after the abort at ${abortAt}: ${story}`);
+    assert.ok(probes <= 2, `${probes} probes after the abort at ${abortAt}: ${dryStory()}`);
   }
   // Meanwhile the other machinetype kept the slots busy: the space did not stall.
   const busy = (await space.machinesOnDisk()).filter((m) => m.machinetype === "busy");

@@ -102,6 +102,9 @@ export class Space {
       `total_processors = ${s.processorsPerFactory}`,
       `total_machines = ${s.processorsPerFactory}`,
       `cycle_seconds = ${s.cycleSeconds ?? 1}`,
+      // The host's load average (other tests, a busy CI machine) is not what these tests are
+      // about: a load of 5 on two cores refused every start for a whole test once.
+      "overload_per_processor = 1000",
       "",
     ];
     for (const m of s.machinetypes) {
@@ -205,7 +208,9 @@ export class Space {
         }
       }
     }
-    await rm(this.dir.path, { recursive: true, force: true });
+    // VAC_KEEP_TEST_DIRS=1 keeps the factories' roots (and their vacd.log) for a post-mortem.
+    if (process.env.VAC_KEEP_TEST_DIRS === "1") console.error(`# kept ${this.dir.path}`);
+    else await rm(this.dir.path, { recursive: true, force: true });
   }
 }
 

@@ -72,6 +72,8 @@ export function demoVacConf(options: DemoSpaceOptions, index: number): string {
     `total_machines = ${options.processorsPerFactory}`,
     `cycle_seconds = ${options.cycleSeconds}`,
     "machine_model = process",
+    "# The demo's factories share one host and its load average: do not let it refuse starts.",
+    "overload_per_processor = 100",
     "",
   ];
   for (const e of options.experiments) {
