@@ -146,7 +146,7 @@ test("option names are case-insensitive and `.` in factories means this factory,
 
 test("obsolete options of the original Vac are accepted with a warning", () => {
   const r = loadTexts({
-    "/r/etc/vac.conf": `[settings]\nvac_space = s.example.com\nfactories = .\nfix_networking = true\n[machinetype a]\ntarget_share=1\n`,
+    "/r/etc/vac.conf": `[settings]\nvac_space = s.example.com\nfactories = .\nbridge_device = br0\n[machinetype a]\ntarget_share=1\n`,
   });
   assert.ok(r.config);
   assert.deepEqual(

@@ -7,6 +7,8 @@ import { readFile } from "node:fs/promises";
 import {
   type Clock,
   type Machinetype,
+  machineDirName,
+  mjfUrls,
   renderJobFeatures,
   renderMachineFeatures,
   substituteUserData,
@@ -60,9 +62,7 @@ export async function prepareMachine(ctx: PrepareContext, r: MachineRequest): Pr
     machineHostname: r.slot,
     managerVersion: ctx.version,
     managerHostname: s.factoryName,
-    machinefeaturesUrl: "file:///etc/machinefeatures",
-    jobfeaturesUrl: "file:///etc/jobfeatures",
-    joboutputsUrl: "file:///etc/machineoutputs",
+    ...mjfUrls(mt, ctx.store.machineDir(machineDirName(created, mt.name, r.slot))),
     options: mt.userDataOptions,
     files,
   });
