@@ -13,7 +13,7 @@ set -euo pipefail
 
 [[ $# -eq 1 ]] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
 out=$1
-features=net
+features=net3
 cached() { [[ -f $out/vmlinuz && -f $out/initrd.gz && -f $out/.complete ]] && grep -qx "$features" "$out/FEATURES" 2>/dev/null; }
 cached && exit 0
 
@@ -53,7 +53,7 @@ for m in "${modules[@]}"; do
 done
 
 rd=$tmp/initramfs
-mkdir -p "$rd"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,mnt/context,lib/modules,etc/machinefeatures,etc/jobfeatures,etc/machineoutputs,usr/share/udhcpc}
+mkdir -p "$rd"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,mnt/context,lib/modules,etc/machinefeatures,etc/jobfeatures,etc/machineoutputs,etc/udhcpc}
 cp /bin/busybox "$rd/bin/busybox"
 : >"$rd/lib/modules/load-order"
 for path in "${order[@]}"; do
@@ -67,7 +67,7 @@ for path in "${order[@]}"; do
   echo "${name%.ko*}.ko" >>"$rd/lib/modules/load-order"
 done
 # busybox udhcpc's default script: sets the leased address, the route and nothing else.
-cat >"$rd/usr/share/udhcpc/default.script" <<'DHCP'
+cat >"$rd/etc/udhcpc/default.script" <<'DHCP'
 #!/bin/sh
 case "$1" in
 deconfig) ip addr flush dev "$interface"; ip link set "$interface" up ;;
@@ -80,7 +80,7 @@ bound | renew)
 esac
 exit 0
 DHCP
-chmod 755 "$rd/usr/share/udhcpc/default.script"
+chmod 755 "$rd/etc/udhcpc/default.script"
 cat >"$rd/init" <<'INIT'
 #!/bin/busybox sh
 # Tiny vac test guest: mounts the Vacuum contract's context ISO and 9p shares, runs user_data, powers off.
@@ -125,7 +125,9 @@ if grep -q 'vac.net=dhcp' /proc/cmdline; then
     sleep 0.1
     tries=$((tries + 1))
   done
-  if udhcpc -i eth0 -q -n -t 10 -T 1; then
+  ip link set lo up
+  ip link set eth0 up
+  if timeout 30 udhcpc -i eth0 -q -n -t 10 -T 1 -s /etc/udhcpc/default.script; then
     log "network: $(ip -o -4 addr show dev eth0 | awk '{print $4}')"
   else
     log "no DHCP lease on eth0"

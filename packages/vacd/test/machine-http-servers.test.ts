@@ -347,6 +347,20 @@ test("slow headers are cut off (slowloris) and huge headers refused, and the ser
   assert.equal((await http(mjfPort, FIRST, "/machinefeatures/hs06")).body, "10\n");
 });
 
+test("a client that half-closes after its request (HTTP/1.0, as nc does) still gets its answer", async () => {
+  const got = await raw(mjfPort, FIRST, (w, end) => {
+    w("GET /machinefeatures/hs06 HTTP/1.0\r\nHost: x\r\n\r\n");
+    end();
+  });
+  assert.match(got.text, /^HTTP\/1\.1 200 OK[\s\S]*\r\n\r\n10\n$/);
+  const put = await raw(mjfPort, FIRST, (w, end) => {
+    w("PUT /joboutputs/half HTTP/1.0\r\nHost: x\r\nContent-Length: 5\r\n\r\nhalf\n");
+    end();
+  });
+  assert.match(put.text, /^HTTP\/1\.1 201 Created/);
+  assert.equal(await readFile(join(dirs[0] ?? "", "joboutputs/half"), "utf8"), "half\n");
+});
+
 test("requests are counted by status for the log", async () => {
   mjf.counts.take();
   await http(mjfPort, FIRST, "/machinefeatures/hs06");

@@ -27,6 +27,9 @@ export function limitedServer(handler: (req: IncomingMessage, res: ServerRespons
     },
     handler,
   );
+  // A client that half-closes after its request (HTTP/1.0 style, as `nc` does) still gets its
+  // answer: without this Node drops requests whose client sent FIN before the reply.
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   server.maxConnections = HTTP_LIMITS.maxConnections;
   server.maxRequestsPerSocket = 100;
   // A socket error (reset, bad HTTP) is the client's problem: answer 400 if possible, never throw.
