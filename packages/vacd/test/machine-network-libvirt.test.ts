@@ -79,16 +79,29 @@ test("vacd defines, starts and completes the machine network, and repairs what b
   assert.equal(restarted.ready, true);
   assert.deepEqual(restarted.actions, ["started", `added 169.254.169.254 to vt${tag}`]);
 
-  // The slot count changed: the leases differ, so the network is defined again.
+  // The slot count changed: leases are changed in place, the network keeps running.
   const grown = await network.check(spec(6), true);
-  assert.equal(grown.ready, true, grown.actions.join("; "));
-  assert.match(
-    grown.actions[0] ?? "",
-    /defined differently \(2 slot lease\(s\) missing or different\): removed/,
-  );
-  assert.ok(grown.actions.includes("defined") && grown.actions.includes("started"));
+  assert.deepEqual(grown, {
+    ready: true,
+    actions: ["leases updated (0 removed, 2 added)"],
+    noCleanTraffic: false,
+  });
   const regrown = (await run("virsh", ["-c", URI, "net-dumpxml", spec(6).name])).stdout;
   assert.equal(regrown.match(/<host /g)?.length, 6);
+  assert.match(
+    regrown,
+    /<host mac=['"]56:4[dD]:[aA]9:[fF][eE]:[aA]9:05['"] name=['"][^'"]+-05\.vac-test\.example['"] ip=['"]169\.254\.169\.5['"]/,
+  );
+  const shrunk = await network.check(spec(3), true);
+  assert.deepEqual(shrunk.actions, ["leases updated (3 removed, 0 added)"]);
+
+  // Another bridge asked for: defined again (no machine is on it).
+  const other = { ...spec(3), bridge: `vu${tag}` };
+  const moved = await network.check(other, true);
+  assert.equal(moved.ready, true, moved.actions.join("; "));
+  assert.match(moved.actions[0] ?? "", /^defined differently \(bridge is not vu[0-9a-f]+\): removed$/);
+  assert.ok(moved.actions.includes("defined") && moved.actions.includes(`added 169.254.169.254 to vu${tag}`));
+  assert.equal((await network.check(spec(3), true)).ready, true, "and back");
 });
 
 test("fix_networking: a bridge left behind (libvirtd restarted under it) is taken down by name, and the next check starts the network", async (t) => {

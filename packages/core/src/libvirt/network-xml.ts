@@ -105,34 +105,55 @@ export function renderNetworkXml(spec: MachineNetworkSpec): string {
 }
 
 /**
- * What is wrong with a running network's XML (`virsh net-dumpxml`) against the spec: empty when
- * it is as vacd would define it. Leases are compared as a set of `mac ip name` triples, since
- * libvirt rewrites attribute order, quoting and MAC case.
+ * What is wrong with a defined network's XML (`virsh net-dumpxml`) besides its leases, against
+ * the spec: empty when it is as vacd would define it. Any of these needs the network defined
+ * again; leases can be changed in place (leaseChanges).
  */
 export function networkXmlDifferences(actual: string, spec: MachineNetworkSpec): string[] {
   const problems: string[] = [];
-  const attr = (tag: string, name: string): string | undefined => {
-    const m = new RegExp(`<${tag}\\b[^>]*\\b${name}=['"]([^'"]*)['"]`).exec(actual);
-    return m?.[1];
-  };
+  const attr = (tag: string, name: string): string | undefined =>
+    new RegExp(`<${tag}\\b[^>]*\\b${name}=['"]([^'"]*)['"]`).exec(actual)?.[1];
   if (attr("ip", "address") !== MJF_ADDRESS) problems.push(`bridge address is not ${MJF_ADDRESS}`);
   if (attr("bridge", "name") !== spec.bridge) problems.push(`bridge is not ${spec.bridge}`);
   const mode = attr("forward", "mode");
   if (spec.forward === "nat" && mode !== "nat") problems.push("not forwarding with NAT");
   if (spec.forward === "none" && mode !== undefined)
     problems.push(`forwarding (${mode}) where none was asked`);
-  if (spec.forward === "nat" && (attr("forward", "dev") ?? undefined) !== spec.forwardDev)
+  if (spec.forward === "nat" && attr("forward", "dev") !== spec.forwardDev)
     problems.push(`forward_dev is not ${spec.forwardDev ?? "unset"}`);
-  const leases = new Set<string>();
+  return problems;
+}
+
+export interface Lease {
+  readonly mac: string;
+  readonly name: string;
+  readonly ip: string;
+}
+
+/** `<host mac=... name=... ip=.../>`, as `virsh net-update ... ip-dhcp-host` takes it. */
+export function leaseXml(l: Lease): string {
+  return renderXml(el("host", { mac: l.mac, name: l.name, ip: l.ip }));
+}
+
+/**
+ * The leases to delete and to add so that the network's leases are exactly one per slot:
+ * compared as `MAC ip name` (libvirt rewrites MAC case and quoting). Changed in place with
+ * `virsh net-update`, so machines already on the network keep their connection.
+ */
+export function leaseChanges(actual: string, spec: MachineNetworkSpec): { remove: Lease[]; add: Lease[] } {
+  const key = (l: Lease) => `${l.mac.toUpperCase()} ${l.ip} ${l.name}`;
+  const have: Lease[] = [];
   for (const m of actual.matchAll(/<host\b([^>]*)\/?>/g)) {
     const a = m[1] ?? "";
     const get = (n: string) => new RegExp(`\\b${n}=['"]([^'"]*)['"]`).exec(a)?.[1] ?? "";
-    leases.add(`${get("mac").toUpperCase()} ${get("ip")} ${get("name")}`);
+    have.push({ mac: get("mac"), name: get("name"), ip: get("ip") });
   }
-  const missing = spec.machineNames.filter(
-    (name, n) => !leases.has(`${slotNetworkMac(n)} ${slotIpAddress(n)} ${name}`),
-  ).length;
-  if (missing > 0) problems.push(`${missing} slot lease(s) missing or different`);
-  else if (leases.size !== spec.machineNames.length) problems.push("leases for slots that do not exist");
-  return problems;
+  const want: Lease[] = spec.machineNames.map((name, n) => ({
+    mac: slotNetworkMac(n),
+    name,
+    ip: slotIpAddress(n),
+  }));
+  const wanted = new Set(want.map(key));
+  const had = new Set(have.map(key));
+  return { remove: have.filter((l) => !wanted.has(key(l))), add: want.filter((l) => !had.has(key(l))) };
 }

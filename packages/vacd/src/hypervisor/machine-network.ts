@@ -14,6 +14,8 @@ import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  leaseChanges,
+  leaseXml,
   type MachineNetworkSpec,
   METADATA_ADDRESS,
   networkXmlDifferences,
@@ -66,9 +68,17 @@ export class MachineNetwork {
     const xml = renderNetworkXml(spec); // throws VAC_ERR_MACHINE_NETWORK_SLOTS before touching anything
     const current = await this.virsh(["net-dumpxml", spec.name]);
     let defined = current.code === 0;
+    let bridge = spec.bridge;
     if (defined) {
       const wrong = networkXmlDifferences(current.stdout, spec);
-      if (wrong.length > 0) {
+      const ports = wrong.length > 0 ? await this.machinePorts(current.stdout) : [];
+      if (wrong.length > 0 && ports.length > 0) {
+        // Defining it again would cut the running machines off: wait until they are gone.
+        bridge = /<bridge\b[^>]*\bname=['"]([^'"]+)['"]/.exec(current.stdout)?.[1] ?? spec.bridge;
+        actions.push(
+          `defined differently (${wrong.join("; ")}): kept while ${ports.length} machine(s) use it`,
+        );
+      } else if (wrong.length > 0) {
         actions.push(`defined differently (${wrong.join("; ")}): removed`);
         await this.virsh(["net-destroy", spec.name]);
         await this.virsh(["net-undefine", spec.name]);
@@ -84,7 +94,9 @@ export class MachineNetwork {
       actions.push("defined");
     }
     const info = await this.virsh(["net-info", spec.name]);
-    if (!/^Active:\s+yes/m.test(info.stdout)) {
+    const active = /^Active:\s+yes/m.test(info.stdout);
+    if (defined) actions.push(...(await this.updateLeases(current.stdout, spec, active)));
+    if (!active) {
       const r = await this.virsh(["net-start", spec.name]);
       if (r.code !== 0) {
         actions.push(`net-start failed: ${firstLine(r)}`);
@@ -97,13 +109,12 @@ export class MachineNetwork {
       const r = await this.virsh(["net-autostart", spec.name]);
       actions.push(r.code === 0 ? "set to autostart" : `net-autostart failed: ${firstLine(r)}`);
     }
-    const addrs = await this.run(["ip", "-o", "-4", "addr", "show", "dev", spec.bridge]);
-    if (addrs.code !== 0)
-      return done(false, [...actions, `bridge ${spec.bridge} not found: ${firstLine(addrs)}`]);
+    const addrs = await this.run(["ip", "-o", "-4", "addr", "show", "dev", bridge]);
+    if (addrs.code !== 0) return done(false, [...actions, `bridge ${bridge} not found: ${firstLine(addrs)}`]);
     if (!addrs.stdout.includes(` ${METADATA_ADDRESS}/`)) {
-      const r = await this.run(["ip", "addr", "add", `${METADATA_ADDRESS}/32`, "dev", spec.bridge]);
+      const r = await this.run(["ip", "addr", "add", `${METADATA_ADDRESS}/32`, "dev", bridge]);
       if (r.code !== 0) return done(false, [...actions, `cannot add ${METADATA_ADDRESS}: ${firstLine(r)}`]);
-      actions.push(`added ${METADATA_ADDRESS} to ${spec.bridge}`);
+      actions.push(`added ${METADATA_ADDRESS} to ${bridge}`);
     }
     const noCleanTraffic = (await this.virsh(["nwfilter-dumpxml", "clean-traffic"])).code !== 0;
     return { ready: true, actions, noCleanTraffic };
@@ -111,6 +122,40 @@ export class MachineNetwork {
     function done(ready: boolean, list: string[]): NetworkCheck {
       return { ready, actions: list, noCleanTraffic: false };
     }
+  }
+
+  /**
+   * One lease per slot, changed in place (`virsh net-update`, live when the network runs), so
+   * a change of the slot count or of factory_name does not cut running machines off.
+   */
+  private async updateLeases(actual: string, spec: MachineNetworkSpec, active: boolean): Promise<string[]> {
+    const { remove, add } = leaseChanges(actual, spec);
+    const flags = active ? ["--live", "--config"] : ["--config"];
+    let removed = 0;
+    let added = 0;
+    const failed: string[] = [];
+    for (const [verb, leases] of [
+      ["delete", remove],
+      ["add-last", add],
+    ] as const)
+      for (const l of leases) {
+        const r = await this.virsh(["net-update", spec.name, verb, "ip-dhcp-host", leaseXml(l), ...flags]);
+        if (r.code !== 0) failed.push(`${verb} ${l.ip}: ${firstLine(r)}`);
+        else if (verb === "delete") removed++;
+        else added++;
+      }
+    const actions: string[] = [];
+    if (removed + added > 0) actions.push(`leases updated (${removed} removed, ${added} added)`);
+    if (failed.length > 0) actions.push(`lease update failed: ${failed.slice(0, 3).join("; ")}`);
+    return actions;
+  }
+
+  /** The machines' ports (libvirt's `vnetN` taps) on the network's bridge. */
+  private async machinePorts(xml: string): Promise<string[]> {
+    const bridge = /<bridge\b[^>]*\bname=['"]([^'"]+)['"]/.exec(xml)?.[1];
+    if (bridge === undefined) return [];
+    const r = await this.run(["ip", "-o", "link", "show", "master", bridge]);
+    return r.code === 0 ? [...r.stdout.matchAll(/^\d+:\s+(vnet\d+)/gm)].map((m) => m[1] ?? "") : [];
   }
 
   /**
