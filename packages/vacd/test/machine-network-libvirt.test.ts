@@ -121,6 +121,33 @@ test("fix_networking: a bridge left behind (libvirtd restarted under it) is take
   assert.deepEqual(fixed.actions, ["started", `added 169.254.169.254 to vt${tag}`]);
 });
 
+test("a network defined differently is kept while a machine's interface is on its bridge, and defined again after", async (t) => {
+  if (!requireOrSkip(t, available, "libvirtd with its nwfilters, as root")) return;
+  assert.equal((await network.check(spec(2), true)).ready, true);
+  // A tap named as libvirt names a machine's interface, on the network's bridge.
+  const tap = `vnet9${parseInt(tag, 16) % 1000}`;
+  await run("ip", ["tuntap", "add", "dev", tap, "mode", "tap"]);
+  try {
+    await run("ip", ["link", "set", tap, "master", spec(2).bridge]);
+    const other = { ...spec(2), bridge: `vu${tag}` };
+    const kept = await network.check(other, true);
+    assert.equal(kept.ready, true, kept.actions.join("; "));
+    assert.deepEqual(kept.actions, [
+      `defined differently (bridge is not vu${tag}): kept while 1 machine(s) use it`,
+    ]);
+    assert.match(
+      (await run("virsh", ["-c", URI, "net-dumpxml", spec(2).name])).stdout,
+      new RegExp(`bridge name=.vt${tag}`),
+    );
+    await run("ip", ["link", "delete", tap]);
+    const moved = await network.check(other, true);
+    assert.match(moved.actions[0] ?? "", /: removed$/);
+    assert.equal(moved.ready, true, moved.actions.join("; "));
+  } finally {
+    await run("ip", ["link", "delete", tap]).catch(() => undefined);
+  }
+});
+
 test("a slot count the network cannot address is refused before libvirt is touched", async () => {
   await assert.rejects(network.check(spec(254), true), { code: "VAC_ERR_MACHINE_NETWORK_SLOTS" });
 });
