@@ -251,6 +251,20 @@ export const ERROR_CATALOG = {
     exitCode: EXIT.software,
     action: "This is a bug in vac: please report it with the log lines around it.",
   },
+  VAC_ERR_MACHINE_NETWORK_SLOTS: {
+    title: "More slots than the machine network can address",
+    message:
+      "{slots} slots: Vac's machine network 169.254.169.0/24 leases at most {max} slots, 0 to 252 (.253 and .254 are the MJF and metadata servers)",
+    exitCode: EXIT.config,
+    action: "Lower total_machines/total_processors to at most 253, or give the machinetypes another network.",
+  },
+  VAC_ERR_MACHINE_NETWORK: {
+    title: "Machine network not right",
+    message: "machine network {network}: {detail}",
+    exitCode: EXIT.unavailable,
+    action:
+      "vacd repairs it each cycle; check libvirtd's log, that dnsmasq and iptables are installed, and that nothing else holds the bridge or 169.254.169.253.",
+  },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -1,6 +1,7 @@
 /** Configuration files as sites wrote them for the original Vac are accepted unchanged. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { findLegacyOption, OBSOLETE_OPTIONS, OPTION_DEFINITIONS } from "../src/index.js";
 import { FILES, loadTexts } from "./config-load-helpers.js";
 
 const VAC_2013_VM = `# /etc/vac-virtualmachines.conf, Vac 0.x style
@@ -157,14 +158,14 @@ test("option names are case-insensitive and `.` in factories means this factory,
 
 test("obsolete options of the original Vac are accepted with a warning", () => {
   const r = loadTexts({
-    "/r/etc/vac.conf": `[settings]\nvac_space = s.example.com\nfactories = .\nfix_networking = true\n[machinetype a]\ntarget_share=1\n`,
+    "/r/etc/vac.conf": `[settings]\nvac_space = s.example.com\nfactories = .\nbridge_device = br0\n[machinetype a]\ntarget_share=1\n`,
   });
   assert.ok(r.config);
   assert.deepEqual(
     r.problems.map((p) => [p.code, p.severity, p.line]),
     [["VAC_ERR_CONFIG_OBSOLETE_OPTION", "warning", 4]],
   );
-  assert.match(r.problems[0]?.message ?? "", /is ignored: vacd repairs the network it defines itself/);
+  assert.match(r.problems[0]?.message ?? "", /is ignored: machines are not bridged onto the site network/);
 });
 
 test("[vmtype NAME] relative files are under /var/lib/vac/vmtypes/NAME, [machinetype NAME] ones under its files/", () => {
@@ -331,4 +332,14 @@ test("section names are lower-cased as Vac did: [machinetype LHCb] is lhcb, and 
     r.config.settings.factories.map((f) => f.name),
     ["wn01.example.com"],
   );
+});
+
+test("no obsolete or legacy entry shadows an option that works in the same section", () => {
+  for (const def of OPTION_DEFINITIONS) {
+    for (const name of [def.name, ...(def.aliases ?? [])]) {
+      const section = def.section === "vacuum_pipe" ? "machinetype" : def.section;
+      assert.equal(findLegacyOption(section, name), undefined, `${section} ${name} is both`);
+      assert.ok(!OBSOLETE_OPTIONS.has(name), `${name} is both defined and obsolete`);
+    }
+  }
 });

@@ -3,6 +3,7 @@ export * from "./config/index.js";
 export * from "./context/index.js";
 export * from "./factory/index.js";
 export * from "./host/index.js";
+export * from "./http/index.js";
 export * from "./hypervisor/index.js";
 export * from "./log.js";
 export * from "./net/index.js";

@@ -13,6 +13,8 @@ import { ConfigWatcher } from "./config/config-watcher.js";
 import { logConfigResult } from "./config/log-config-result.js";
 import { FactoryLoop } from "./factory/factory-loop.js";
 import { readHostFacts } from "./host/host-facts.js";
+import { MachineServices } from "./http/machine-services.js";
+import { LocalRunner } from "./hypervisor/command-runner.js";
 import { Hypervisors } from "./hypervisor/hypervisors.js";
 import { createLogger } from "./log.js";
 import { pollSpace } from "./net/poller.js";
@@ -101,6 +103,18 @@ export async function main(argv: readonly string[]): Promise<void> {
   const pipeTimer = setInterval(refreshPipes, 60_000);
   refreshPipes();
   const hypervisors = new Hypervisors(first.paths.stateDir);
+  // network = vac: the machine network and its metadata and MJF servers, up before any machine.
+  const machineServices = new MachineServices({
+    config: () => config,
+    store,
+    logger,
+    runner: new LocalRunner(),
+  });
+  await machineServices.check();
+  const machineServicesTimer = setInterval(
+    () => void machineServices.check(),
+    Math.min(config.settings.cycleSeconds, 60) * 1000,
+  );
   const loop = new FactoryLoop({
     paths: first.paths,
     clock: realClock,
@@ -113,7 +127,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       const e = watcher.problems.find((p) => p.severity === "error");
       return e ? formatConfigProblem(e).slice(0, 1000) : null;
     },
-    hypervisorFor: (mt) => hypervisors.for(mt, config.settings),
+    hypervisorFor: (mt) => machineServices.guard(hypervisors.for(mt, config.settings), mt),
     allHypervisors: () => hypervisors.all(config),
     onMachineStopped: (listener) => hypervisors.onMachineStopped(listener),
     pollMachinetypes: async (c) => {
@@ -137,6 +151,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       logConfigResult(logger, e.problems, e.config, config);
       config = e.config;
       logger.info({ event: "config_applied" });
+      void machineServices.check();
       loop.soon(0);
       refreshPipes();
     } else {
@@ -157,6 +172,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   logger.info({ event: "vacd_stopping" }, "machines keep running and are adopted on restart");
   clearInterval(pipeTimer);
   await loop.stop();
+  clearInterval(machineServicesTimer);
+  await machineServices.close();
   await responder.close();
   await watcher.close();
   await hypervisors.close();

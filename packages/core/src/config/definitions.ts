@@ -257,6 +257,43 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "A running machine whose joboutputs and console log together grow past this (or past 10000 files) is destroyed, so that no machine can fill the state disk.",
     { unit: "MiB", ext: true },
   ),
+  s(
+    "forward_dev",
+    { kind: "pattern", pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/, expected: "a network interface name" },
+    undefined,
+    "Host interface by which the machine network's NAT leaves (network = vac); unset lets libvirt choose.",
+  ),
+  s(
+    "fix_networking",
+    { kind: "boolean" },
+    "yes",
+    "When the machine network cannot be started (usually after a libvirtd restart), take down its bridge and stop its stale dnsmasq so the next cycle can start it again.",
+  ),
+  s(
+    "machine_network_name",
+    {
+      kind: "pattern",
+      pattern: /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/,
+      expected: "a plain libvirt network name",
+    },
+    "vac_169.254.0.0",
+    "Name of the libvirt network that machinetypes with network = vac use (Vac's name; tests give their own).",
+    { ext: true },
+  ),
+  s(
+    "machine_network_bridge",
+    { kind: "pattern", pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/, expected: "a network interface name" },
+    "vacbr0",
+    "Bridge of the machine network: the one vacd checks and repairs (Vac assumed virbr1).",
+    { ext: true },
+  ),
+  s(
+    "machine_network_forward",
+    { kind: "enum", values: ["nat", "none"] },
+    "nat",
+    "nat: machines reach the world through NAT, as in Vac; none: an isolated network with no forwarding (tests).",
+    { ext: true },
+  ),
 
   m(
     "target_share",
@@ -378,11 +415,18 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "network",
     {
       kind: "pattern",
-      pattern: /^(user|none|(network|bridge):[A-Za-z0-9][A-Za-z0-9_.:-]{0,63})$/,
-      expected: "user, none, network:NAME or bridge:NAME",
+      pattern: /^(user|none|vac|(network|bridge):[A-Za-z0-9][A-Za-z0-9_.:-]{0,63})$/,
+      expected: "user, none, vac, network:NAME or bridge:NAME",
     },
     "user",
-    "libvirt networking: user (QEMU user-mode), none, network:NAME (a libvirt network) or bridge:NAME (a host bridge).",
+    "libvirt networking: user (QEMU user-mode), none, vac (Vac 3's machine network 169.254.0.0/16 with the metadata and MJF servers, which Vac 3 images need), network:NAME (a libvirt network) or bridge:NAME (a host bridge).",
+    { ext: true },
+  ),
+  m(
+    "machine_contract",
+    { kind: "enum", values: ["vac3", "seed"] },
+    "vac3 with network = vac, else seed",
+    "What the ##user_data_*_url## substitutions give: vac3, the HTTP URLs on 169.254.169.253 (Vac 3 images); seed, the paths /etc/machinefeatures, /etc/jobfeatures and /etc/machineoutputs of the 9p exports.",
     { ext: true },
   ),
   m(
@@ -428,8 +472,6 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
 
 /** Options the original Vac read that have no meaning here: accepted with a warning. */
 export const OBSOLETE_OPTIONS: ReadonlySet<string> = new Set([
-  "fix_networking",
-  "forward_dev",
   "bridge_device",
   "version_logger",
   "volume_group",

@@ -33,7 +33,6 @@ export const LEGACY_OPTIONS: Readonly<Record<string, LegacyOption>> = {
     sections: S,
     replacement: "scratch disks are files sized by disk_gb_per_processor, not logical volumes",
   },
-  fix_networking: { sections: S, replacement: "vacd repairs the network it defines itself" },
   version_logger: { sections: S, replacement: "no version datagram is sent (CORRECTIONS §18)" },
   gocdb_cert_file: { sections: S, replacement: "nothing is published to GOCDB" },
   gocdb_key_file: { sections: S, replacement: "nothing is published to GOCDB" },
@@ -45,7 +44,6 @@ export const LEGACY_OPTIONS: Readonly<Record<string, LegacyOption>> = {
   container_command: { sections: M, replacement: "the docker machine model is not supported" },
   tmp_binds: { sections: M, replacement: "the docker machine model is not supported" },
   cvmfs_repositories: { sections: M, replacement: "the docker machine model is not supported" },
-  legacy_proxy: { sections: M, replacement: "only RFC 3820 proxies are made" },
   user_data_proxy_cert: {
     sections: M,
     replacement: "Vac 3.1 replaced it by user_data_proxy = true with x509cert.pem and x509key.pem (S733)",

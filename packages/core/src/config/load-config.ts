@@ -7,6 +7,7 @@
  */
 
 import { join, resolve } from "node:path";
+import { MAX_NETWORK_SLOTS } from "../libvirt/network-xml.js";
 import { isInside, machinetypeFilesDir, underRoot, type VacPaths } from "../paths.js";
 import { applyVacuumPipes } from "../sources/apply-vacuum-pipes.js";
 import { isRemoteUrl } from "../sources/remote-url.js";
@@ -275,6 +276,12 @@ function buildSettings(input: LoadConfigInput, v: SectionValues, problems: Confi
     machinesDirDays: get<number>(t, "machines_dir_days") ?? 3,
     maxMachineOutputMb: get<number>(t, "max_machine_output_mb") ?? 1024,
     machinefeaturesOptions: v.machinefeaturesOptions,
+    forwardDev: get<string>(t, "forward_dev"),
+    fixNetworking: get<boolean>(t, "fix_networking") ?? true,
+    machineNetworkName: get<string>(t, "machine_network_name") ?? "vac_169.254.0.0",
+    machineNetworkBridge: get<string>(t, "machine_network_bridge") ?? "vacbr0",
+    machineNetworkForward: (get<string>(t, "machine_network_forward") ??
+      "nat") as Settings["machineNetworkForward"],
     userDataOptions: v.userDataOptions,
     userDataFiles,
     fetchTimeoutSeconds: get<number>(t, "fetch_timeout_seconds") ?? 120,
@@ -430,6 +437,8 @@ function buildMachinetype(
     shutdownCommand: get<string>(t, "shutdown_command"),
     logMachineoutputs: get<boolean>(t, "log_machineoutputs") ?? false,
     network: get<string>(t, "network") ?? "user",
+    machineContract: (get<string>(t, "machine_contract") ??
+      (get<string>(t, "network") === "vac" ? "vac3" : "seed")) as Machinetype["machineContract"],
     userDataOptions: { ...settings.userDataOptions, ...v.userDataOptions },
     userDataFiles,
     disabled: disabled.length > 0 ? disabled.join("; ") : undefined,
@@ -495,6 +504,7 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
     );
   }
   superslotWarnings(settings, machinetypes, sources, problems);
+  checkMachineNetworkSlots(settings, machinetypes, sources, problems);
   if (machinetypes.every((m) => m.targetShare === 0)) {
     problems.push(configProblem("VAC_ERR_CONFIG_NO_SHARES", {}, "warning"));
   }
@@ -532,3 +542,23 @@ function superslotWarnings(
 }
 
 export type { OptionDefinition };
+
+/** CORRECTIONS §20: with `network = vac`, every slot needs a lease in 169.254.169.0/24. */
+function checkMachineNetworkSlots(
+  settings: Settings,
+  machinetypes: readonly Machinetype[],
+  sources: ReadonlyMap<string, ValueSource>,
+  problems: ConfigProblem[],
+): void {
+  if (settings.totalMachines <= MAX_NETWORK_SLOTS || !machinetypes.some((m) => m.network === "vac")) return;
+  const source = sources.get("settings.total_machines") ??
+    sources.get("settings.total_processors") ?? { file: "", line: 0 };
+  problems.push(
+    configProblem("VAC_ERR_CONFIG_BAD_VALUE", {
+      ...source,
+      option: "total_machines",
+      value: String(settings.totalMachines),
+      expected: `at most ${MAX_NETWORK_SLOTS} slots while a machinetype has network = vac (169.254.169.253 and .254 are the servers' addresses)`,
+    }),
+  );
+}

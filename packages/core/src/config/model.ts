@@ -56,6 +56,12 @@ export interface Settings {
   readonly maxMachineOutputMb: number;
   /** `machinefeatures_option_KEY` values: extra machinefeatures files (key: KEY). */
   readonly machinefeaturesOptions?: Readonly<Record<string, string>>;
+  /** Vac 3's machine network (`network = vac`): see core/src/libvirt/network-xml.ts. */
+  readonly forwardDev: string | undefined;
+  readonly fixNetworking: boolean;
+  readonly machineNetworkName: string;
+  readonly machineNetworkBridge: string;
+  readonly machineNetworkForward: "nat" | "none";
   /** Default `user_data_option_XXX` substitutions for every machinetype (key: XXX). */
   readonly userDataOptions: Readonly<Record<string, string>>;
   /** Default `user_data_file_XXX` substitutions (key: XXX, value: path). */
@@ -93,8 +99,10 @@ export interface Machinetype {
   readonly scratchDevice: string;
   readonly shutdownCommand: string | undefined;
   readonly logMachineoutputs: boolean;
-  /** libvirt networking: `user`, `network:NAME` or `bridge:NAME`. */
+  /** libvirt networking: `user`, `none`, `vac`, `network:NAME` or `bridge:NAME`. */
   readonly network: string;
+  /** vac3: MJF URLs in user_data are HTTP on 169.254.169.253; seed: the 9p export paths. */
+  readonly machineContract: "vac3" | "seed";
   /** Merged with the settings' defaults; the machinetype's own win. */
   readonly userDataOptions: Readonly<Record<string, string>>;
   readonly userDataFiles: Readonly<Record<string, string>>;

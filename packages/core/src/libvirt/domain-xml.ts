@@ -12,7 +12,13 @@ export type NetworkChoice =
   | { readonly kind: "user" }
   | { readonly kind: "none" }
   | { readonly kind: "network"; readonly name: string }
-  | { readonly kind: "bridge"; readonly name: string };
+  | { readonly kind: "bridge"; readonly name: string }
+  /**
+   * Vac 3's machine network (network-xml.ts): the slot's lease address is passed to
+   * `clean-traffic` (CORRECTIONS §21), so no guest can take another slot's address; the filter
+   * is left out only when libvirt has no `clean-traffic` (vacd logs that loudly).
+   */
+  | { readonly kind: "vac"; readonly network: string; readonly ip: string; readonly cleanTraffic: boolean };
 
 const NETWORK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 
@@ -119,6 +125,16 @@ function filesystem(dir: string, tag: string, readonly: boolean): XmlElement {
 
 function networkInterface(mac: string, network: NetworkChoice): XmlElement | undefined {
   if (network.kind === "none") return undefined;
+  if (network.kind === "vac")
+    return el(
+      "interface",
+      { type: "network" },
+      el("mac", { address: mac }),
+      el("source", { network: network.network }),
+      el("model", { type: "virtio" }),
+      network.cleanTraffic &&
+        el("filterref", { filter: "clean-traffic" }, el("parameter", { name: "IP", value: network.ip })),
+    );
   const source =
     network.kind === "network"
       ? el("source", { network: network.name })

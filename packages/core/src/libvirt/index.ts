@@ -1,3 +1,4 @@
 export * from "./domain-xml.js";
+export * from "./network-xml.js";
 export * from "./virsh-output.js";
 export * from "./xml-writer.js";

@@ -15,11 +15,14 @@ import {
   type BootChoice,
   contextIsoFiles,
   type DiskFile,
+  type NetworkChoice,
   parseDomstats,
   parseLifecycleEvent,
   parseNetwork,
   renderDomainXml,
+  slotIpAddress,
   slotMacAddress,
+  slotNetworkMac,
   VacError,
 } from "@vac/core";
 import { buildContextIso } from "../context/context-iso.js";
@@ -201,12 +204,23 @@ export class LibvirtHypervisor implements Hypervisor {
       jobfeatures: path("jobfeatures"),
       joboutputs: path("joboutputs"),
       consoleLog: path(MACHINE_FILES.consoleLog),
-      mac: slotMacAddress(launch.name),
-      network: parseNetwork(mt.network),
+      mac: mt.network === "vac" ? slotNetworkMac(launch.slot) : slotMacAddress(launch.name),
+      network: mt.network === "vac" ? await this.vacNetwork(launch) : parseNetwork(mt.network),
     });
     await writeFile(path(MACHINE_FILES.domainXml), xml, { mode: 0o600 });
     const argv = ["virsh", "create", path(MACHINE_FILES.domainXml)];
     await this.must(argv, () => this.virsh(["create", path(MACHINE_FILES.domainXml)]));
+  }
+
+  /** `network = vac`: the slot's lease, filtered by `clean-traffic` when libvirt has it. */
+  private async vacNetwork(launch: MachineLaunch): Promise<NetworkChoice> {
+    const cleanTraffic = (await this.virsh(["nwfilter-dumpxml", "clean-traffic"])).code === 0;
+    return {
+      kind: "vac",
+      network: launch.settings.machineNetworkName,
+      ip: slotIpAddress(launch.slot),
+      cleanTraffic,
+    };
   }
 
   async list(names: readonly string[]): Promise<DomainInfo[]> {
