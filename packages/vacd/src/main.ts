@@ -6,6 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { formatConfigProblem, hasErrors, type VacConfig } from "@vac/core";
+import { AccountingWriter } from "./accounting/accounting-writer.js";
 import { ConfigWatcher } from "./config/config-watcher.js";
 import { FactoryLoop } from "./factory/factory-loop.js";
 import { readHostFacts } from "./host/host-facts.js";
@@ -83,6 +84,7 @@ export async function main(argv: readonly string[]): Promise<void> {
 
   const hypervisors = new Hypervisors(first.paths.stateDir);
   const loop = new FactoryLoop({
+    accounting: new AccountingWriter({ paths: first.paths, logger, now: realClock.now }),
     paths: first.paths,
     clock: realClock,
     random: Math.random,

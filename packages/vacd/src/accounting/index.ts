@@ -1,0 +1,2 @@
+export * from "./accounting-writer.js";
+export * from "./finished-job-from-disk.js";
