@@ -5,6 +5,7 @@
  */
 import { EXIT, VacError } from "@vac/core";
 import yargs, { type Argv } from "yargs";
+import { apelSyncCommand } from "./commands/apel-sync.js";
 import type { Io, VacCommand } from "./commands/command.js";
 import { configCommand } from "./commands/config.js";
 import { consoleCommand } from "./commands/console.js";
@@ -24,6 +25,7 @@ const COMMANDS: readonly VacCommand[] = [
   consoleCommand,
   configCommand,
   demoCommand,
+  apelSyncCommand,
 ];
 
 export const processIo: Io = {
