@@ -7,4 +7,5 @@ export * from "./errors.js";
 export * from "./libvirt/index.js";
 export * from "./machine/index.js";
 export * from "./paths.js";
+export * from "./shares/index.js";
 export * from "./vacquery/index.js";

@@ -16,6 +16,7 @@ import {
   machinetypeCommand,
   machinetypesCommand,
 } from "./commands/query.js";
+import { sharesCommand } from "./commands/shares.js";
 
 const COMMANDS: readonly VacCommand[] = [
   machinesCommand,
@@ -26,6 +27,7 @@ const COMMANDS: readonly VacCommand[] = [
   configCommand,
   demoCommand,
   apelSyncCommand,
+  sharesCommand,
 ];
 
 export const processIo: Io = {
