@@ -215,6 +215,15 @@ test("the APEL v0.3 record carries Vac 3.1's fields in Vac's order and APEL's jo
   assert.equal(r.ServiceLevel, "10.0"); // Python's str(float), S1360
 });
 
+test("ServiceLevel is written as Python 2.7 wrote a float", () => {
+  const level = (hs06PerProcessor: number) =>
+    /^ServiceLevel: (.*)$/m.exec(renderApelJobRecord({ ...JOB, hs06PerProcessor }))?.[1];
+  assert.equal(level(1), "1.0");
+  assert.equal(level(12.5), "12.5");
+  assert.equal(level(0.1 + 0.2), "0.3");
+  assert.equal(level(31.3 / 3), "10.4333333333");
+});
+
 test("without accounting_fqan the APEL record has no FQAN line, as Vac's (S1348-1351)", () => {
   const r = apelJobMessageParse(renderApelJobRecord({ ...JOB, fqan: undefined }));
   assert.equal(r.FQAN, undefined);

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readdir, readFile, rm } from "node:fs/promises";
+import { readdir, readFile, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -171,4 +171,18 @@ test("a machine that lived less than fizzle_seconds gets no records (S1329-1331)
   assert.equal(await writer.accountOne(config, m as never), "already");
   const r = await listRecords(root.path);
   assert.deepEqual([r.archive.length, r.outgoing.length, r.pbs.length, r.blah.length], [0, 0, 0, 0]);
+});
+
+test("a link planted in place of a staged record is refused, not delivered to ssmsend", async (t) => {
+  const { root } = await finishedMachine(SENDING);
+  t.after(() => root.remove());
+  assert.equal((await runChild(root.path, "staged")).signal, "SIGKILL");
+  const [m] = await new StateStore(vacPaths(root.path)).snapshot(() => undefined);
+  const staged = join(m?.dir ?? "", "accounting/apel-outgoing");
+  await rm(staged);
+  await symlink("/etc/passwd", staged);
+  const again = await runChild(root.path);
+  assert.match(again.stderr, /accounting_failed.*not a regular file/);
+  const r = await listRecords(root.path);
+  assert.equal(r.outgoing.length, 0);
 });

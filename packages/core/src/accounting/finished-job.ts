@@ -67,9 +67,10 @@ export function hhmmss(seconds: number): string {
   return `${two(Math.floor(s / 3600))}:${two(Math.floor((s % 3600) / 60))}:${two(s % 60)}`;
 }
 
-/** A float as Python 2.7's str() wrote one: `10.0`, `12.5`. */
+/** A float as Python 2.7's str() wrote one (`%.12g`, and `.0` on a whole number): `10.0`, `12.5`, `0.3`. */
 export function pythonFloat(n: number): string {
-  return Number.isInteger(n) ? `${n}.0` : String(n);
+  const text = String(Number(n.toPrecision(12)));
+  return /^-?\d+$/.test(text) ? `${text}.0` : text;
 }
 
 /** Calendar fields of a Unix time shifted by `offsetSeconds` (0 for UTC). */

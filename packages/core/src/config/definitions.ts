@@ -191,7 +191,12 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "/root/.ssh/id_rsa.pub",
     "Public key offered to machines for root ssh from the factory.",
   ),
-  s("gocdb_sitename", { kind: "string" }, "the domain part of vac_space", "Site name in accounting records."),
+  s(
+    "gocdb_sitename",
+    { kind: "string" },
+    "the domain part of vac_space",
+    "Site name in accounting records. Only when both this and hs06_per_processor are set do APEL records also go to /var/lib/vac/apel-outgoing for ssmsend, as in Vac.",
+  ),
   s(
     "vacmon_hostport",
     { kind: "list" },

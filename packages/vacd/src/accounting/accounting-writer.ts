@@ -17,7 +17,7 @@
  * on the next cycle of the restarted vacd.
  */
 import { randomInt } from "node:crypto";
-import { appendFile, mkdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { appendFile, lstat, mkdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import {
   apelRecordPath,
@@ -199,7 +199,10 @@ export class AccountingWriter {
         : join(paths.stateDir, r.kind);
     if (!isInside(allowed, target) || target === allowed) throw new Error(`record target outside ${allowed}`);
     const staged = join(dir, r.kind);
-    if (!(await exists(staged))) return false;
+    const file = await lstat(staged).catch(() => undefined);
+    if (!file) return false;
+    // Only the regular file vacd staged is delivered, never a link planted in its place.
+    if (!file.isFile()) throw new Error(`${staged} is not a regular file`);
     await mkdir(dirname(target), { recursive: true, mode: 0o755 });
     if (r.kind === "apel-archive" || r.kind === "apel-outgoing") {
       await rename(staged, target);
