@@ -131,6 +131,8 @@ export class AccountingWriter {
       machinetype: m.machinetype,
       uuid: m.uuid,
       records: staged.records.map((r) => r.target),
+      // Fewer than all when a previous vacd delivered some before it stopped.
+      delivered_now: written,
     });
     return "done";
   }
