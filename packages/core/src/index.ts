@@ -1,4 +1,5 @@
 // Each area has its own barrel (src/AREA/index.ts) so areas can grow without touching this file.
+export * from "./accounting/index.js";
 export * from "./clock.js";
 export * from "./config/index.js";
 export * from "./decision/index.js";
@@ -6,5 +7,6 @@ export * from "./errors.js";
 export * from "./libvirt/index.js";
 export * from "./machine/index.js";
 export * from "./paths.js";
+export * from "./shares/index.js";
 export * from "./sources/index.js";
 export * from "./vacquery/index.js";

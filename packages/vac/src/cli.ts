@@ -5,6 +5,7 @@
  */
 import { EXIT, VacError } from "@vac/core";
 import yargs, { type Argv } from "yargs";
+import { apelSyncCommand } from "./commands/apel-sync.js";
 import type { Io, VacCommand } from "./commands/command.js";
 import { configCommand } from "./commands/config.js";
 import { consoleCommand } from "./commands/console.js";
@@ -15,6 +16,7 @@ import {
   machinetypeCommand,
   machinetypesCommand,
 } from "./commands/query.js";
+import { sharesCommand } from "./commands/shares.js";
 
 const COMMANDS: readonly VacCommand[] = [
   machinesCommand,
@@ -24,6 +26,8 @@ const COMMANDS: readonly VacCommand[] = [
   consoleCommand,
   configCommand,
   demoCommand,
+  apelSyncCommand,
+  sharesCommand,
 ];
 
 export const processIo: Io = {

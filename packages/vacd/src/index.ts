@@ -1,4 +1,5 @@
 // Each area has its own barrel (src/AREA/index.ts) so areas can grow without touching this file.
+export * from "./accounting/index.js";
 export * from "./config/index.js";
 export * from "./context/index.js";
 export * from "./factory/index.js";

@@ -9,6 +9,7 @@
  */
 import { parseArgs } from "node:util";
 import { formatConfigProblem, hasErrors, type VacConfig } from "@vac/core";
+import { AccountingWriter } from "./accounting/accounting-writer.js";
 import { ConfigWatcher } from "./config/config-watcher.js";
 import { logConfigResult } from "./config/log-config-result.js";
 import { FactoryLoop } from "./factory/factory-loop.js";
@@ -116,6 +117,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     Math.min(config.settings.cycleSeconds, 60) * 1000,
   );
   const loop = new FactoryLoop({
+    accounting: new AccountingWriter({ paths: first.paths, logger, now: realClock.now }),
     paths: first.paths,
     clock: realClock,
     random: Math.random,

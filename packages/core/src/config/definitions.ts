@@ -219,11 +219,7 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "gocdb_sitename",
     { kind: "string" },
     "the domain part of vac_space",
-    "Site name in accounting records.",
-    {
-      support: "warn-unimplemented",
-      supportNote: "it is published as site in VacQuery replies, but no accounting records are written yet",
-    },
+    "Site name in accounting records. Only when both this and hs06_per_processor are set do APEL records also go to /var/lib/vac/apel-outgoing for ssmsend, as in Vac.",
   ),
   s(
     "vacmon_hostport",
@@ -388,10 +384,12 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "When above 0, the heartbeat file must be touched at least this often.",
     { unit: "seconds" },
   ),
-  m("accounting_fqan", { kind: "string" }, undefined, "VOMS FQAN for accounting records.", {
-    support: "warn-unimplemented",
-    supportNote: "it is published as fqan in VacQuery replies, but no accounting records are written yet",
-  }),
+  m(
+    "accounting_fqan",
+    { kind: "string" },
+    undefined,
+    "VOMS FQAN for accounting records (userFQAN, FQAN), published as fqan in VacQuery replies; also the default machinegroup.",
+  ),
   m("root_device", DEVICE, "vda", "Device name of the root disk in the VM."),
   m("scratch_device", DEVICE, "vdb", "Device name of the scratch disk in the VM."),
   m(

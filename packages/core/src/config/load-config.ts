@@ -270,6 +270,7 @@ function buildSettings(input: LoadConfigInput, v: SectionValues, problems: Confi
     diskGbPerProcessor: get<number>(t, "disk_gb_per_processor") || 40,
     rootPublicKey: underRoot(input.paths, get<string>(t, "root_public_key") ?? "/root/.ssh/id_rsa.pub"),
     gocdbSitename: get<string>(t, "gocdb_sitename") ?? vacSpace.split(".").slice(1).join("."),
+    gocdbSitenameSet: get<string>(t, "gocdb_sitename") !== undefined,
     vacmonHostport: get<string[]>(t, "vacmon_hostport") ?? [],
     machineModel: (get<string>(t, "machine_model") ?? "cernvm3") as MachineModel,
     cycleSeconds: get<number>(t, "cycle_seconds") ?? 60,

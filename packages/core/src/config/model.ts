@@ -48,6 +48,8 @@ export interface Settings {
   readonly diskGbPerProcessor: number;
   readonly rootPublicKey: string;
   readonly gocdbSitename: string;
+  /** True when gocdb_sitename was set: only then, with hs06_per_processor, records go to apel-outgoing (S1394). */
+  readonly gocdbSitenameSet?: boolean;
   readonly vacmonHostport: readonly string[];
   readonly machineModel: MachineModel;
   readonly cycleSeconds: number;

@@ -17,7 +17,7 @@ import type { Argv } from "yargs";
 import { formatFactories, formatMachines, formatMachinetypes } from "../format/index.js";
 import type { GlobalArgs, Io, VacCommand } from "./command.js";
 
-interface QueryArgs extends GlobalArgs {
+export interface QueryArgs extends GlobalArgs {
   readonly factory?: readonly string[];
   readonly space?: string;
   readonly timeout?: number;
@@ -26,7 +26,7 @@ interface QueryArgs extends GlobalArgs {
   readonly name?: string;
 }
 
-const options = (y: Argv) =>
+export const options = (y: Argv) =>
   y
     .positional("factory", {
       type: "string",
@@ -41,7 +41,7 @@ const options = (y: Argv) =>
     .option("port", { type: "number", describe: "VacQuery UDP port of factories named without one" })
     .option("json", { type: "boolean", default: false, describe: "print the replies as a JSON array" });
 
-async function poll(args: QueryArgs, queryType: Query["messageType"]) {
+export async function poll(args: QueryArgs, queryType: Query["messageType"]) {
   const disk = await loadConfigFromDisk({ root: args.root });
   // A factory whose configuration has an error is still a factory to ask (vacd runs on).
   const settings = (disk.config ?? disk.fallback)?.settings;
@@ -81,7 +81,7 @@ async function poll(args: QueryArgs, queryType: Query["messageType"]) {
   return { result, settings, config: disk.config };
 }
 
-function printSilent(io: Io, silent: readonly string[]): void {
+export function printSilent(io: Io, silent: readonly string[]): void {
   if (silent.length > 0) io.err(`no reply from: ${silent.join(" ")}`);
 }
 

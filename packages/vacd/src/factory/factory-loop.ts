@@ -26,6 +26,7 @@ import {
   type VacConfig,
   type VacPaths,
 } from "@vac/core";
+import type { AccountingWriter } from "../accounting/accounting-writer.js";
 import type { HostFacts } from "../host/host-facts.js";
 import type { Hypervisor } from "../hypervisor/hypervisor.js";
 import type { Logger } from "../log.js";
@@ -56,6 +57,8 @@ export interface FactoryDeps {
   hostFacts(): Promise<HostFacts>;
   /** Fetches remote root_images and user_data; without it only local files can be used. */
   readonly sources?: RemoteSources;
+  /** Writes finished machines' accounting records once each (SPEC §6); absent, none are written. */
+  readonly accounting?: Pick<AccountingWriter, "account">;
 }
 
 /** Slot names watched for zombies even when total_machines is smaller. */
@@ -209,6 +212,7 @@ export class FactoryLoop {
     const updated = new Map(slots.flatMap((x) => (x.machine ? [[x.machine.dir, x.machine] as const] : [])));
     const latest = snapshots.map((m) => updated.get(m.dir) ?? m);
     await this.publish(config, slots, latest);
+    await this.d.accounting?.account(config, latest);
     await store.removeOldMachines(latest, config.settings.machinesDirDays, clock.now()).then((removed) => {
       if (removed.length > 0) logger.info({ event: "machine_dirs_removed", removed });
     });
