@@ -271,7 +271,7 @@ test("a zombie (a domain with our slot's name and no machine directory) and a pa
       const text = await readFile(join(started, "finished"), "utf8").catch(() => undefined);
       return text ? (JSON.parse(text) as { message: string }) : undefined;
     });
-    assert.equal(record.message, "700 Machine was paused");
+    assert.equal(record.message, "500 Machine was paused: destroyed by the factory");
     // The slot may be refilled at once, so it is that domain (by UUID) that must be gone.
     const pausedUuid = uuid.trim();
     await f.waitFor("the paused domain to be gone", 20_000, async () => {

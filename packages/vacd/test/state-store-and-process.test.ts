@@ -8,7 +8,7 @@ import { test } from "node:test";
 import { promisify } from "node:util";
 import { type Machinetype, vacPaths } from "@vac/core";
 import { makeTempRoot } from "@vac/testkit";
-import { ProcessHypervisor } from "../src/hypervisor/process.js";
+import { ProcessHypervisor, processWorkDir } from "../src/hypervisor/process.js";
 import { StateStore } from "../src/state/state-store.js";
 
 const run = promisify(execFile);
@@ -25,6 +25,7 @@ async function storeWithMachine(userData = "#!/bin/sh\nexit 0\n") {
     slot: "wn01-00.example.com",
     uuid: "uuid-1",
     processors: 1,
+    shutdownTime: NOW + 600,
     machinefeatures: { shutdowntime: `${NOW + 600}\n` },
     jobfeatures: { shutdowntime_job: `${NOW + 600}\n` },
     userData: Buffer.from(userData),
@@ -139,18 +140,22 @@ test("a process machine reads its MJF, leaves a shutdown message, logs to its co
   }
 });
 
-test("destroy kills the whole process group, even a payload that ignores SIGTERM and its children; a new driver adopts running machines", async () => {
-  const payload = `#!/bin/sh\ntrap '' TERM\nsleep 300 &\necho $! > child.pid\nwhile true; do sleep 1; done\n`;
+test("destroy kills the whole process group, even a payload that ignores SIGTERM and its children; a new driver adopts running machines; the working directory is outside the machine's record and goes with it", async () => {
+  const payload = `#!/bin/sh\ntrap '' TERM\nsleep 300 &\necho $! > "$JOBOUTPUTS/child.pid"\npwd > "$JOBOUTPUTS/cwd"\nwhile true; do sleep 1; done\n`;
   const { root, dir } = await storeWithMachine(payload);
   const dirs = new Map([["wn01-00.example.com", dir]]);
   try {
     await new ProcessHypervisor().start(launch(dir, payload));
-    await waitFor(async () => existsSync(join(dir, "work/child.pid")));
+    await waitFor(async () => existsSync(join(dir, "joboutputs/cwd")));
+    const cwd = (await readFile(join(dir, "joboutputs/cwd"), "utf8")).trim();
+    assert.equal(cwd, processWorkDir(dir));
+    assert.ok(!cwd.startsWith(`${dir}/`), "a process machine does not work inside its own record");
     const adopted = new ProcessHypervisor();
     const [running] = await adopted.list(["wn01-00.example.com"], dirs);
     assert.equal(running?.state, "running");
-    const child = Number(await readFile(join(dir, "work/child.pid"), "utf8"));
+    const child = Number(await readFile(join(dir, "joboutputs/child.pid"), "utf8"));
     await adopted.destroy("wn01-00.example.com", dir);
+    assert.equal(existsSync(cwd), false, "the working directory is removed with the machine");
     await waitFor(async () => (await adopted.list(["wn01-00.example.com"], dirs)).length === 0);
     await waitFor(async () => {
       try {

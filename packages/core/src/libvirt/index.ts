@@ -1,3 +1,4 @@
 export * from "./domain-xml.js";
+export * from "./lifecycle-event.js";
 export * from "./virsh-output.js";
 export * from "./xml-writer.js";

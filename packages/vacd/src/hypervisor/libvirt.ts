@@ -13,6 +13,7 @@ import { mkdir, open, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type BootChoice,
+  classifyLifecycleEvent,
   contextIsoFiles,
   type DiskFile,
   parseDomstats,
@@ -27,7 +28,7 @@ import { generateMachineKeyPair } from "../context/machine-key.js";
 import { writeFileAtomic } from "../state/atomic-write.js";
 import type { CommandResult, CommandRunner } from "./command-runner.js";
 import { commandLabel } from "./command-runner.js";
-import type { DomainInfo, Hypervisor, MachineLaunch } from "./hypervisor.js";
+import type { DomainInfo, Hypervisor, MachineLaunch, StoppedListener } from "./hypervisor.js";
 
 export interface LibvirtOptions {
   readonly uri: string;
@@ -64,7 +65,7 @@ const EVENT_WATCH_RETRY_MS = 5000;
 
 export class LibvirtHypervisor implements Hypervisor {
   readonly description: string;
-  private readonly stoppedListeners: ((name: string) => void)[] = [];
+  private readonly stoppedListeners: StoppedListener[] = [];
   private stopWatching: (() => void) | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -230,12 +231,12 @@ export class LibvirtHypervisor implements Hypervisor {
   }
 
   /**
-   * Calls `listener(name)` when a domain stops, pauses or crashes, from `virsh event --loop`,
+   * Calls `listener(name, how)` when a domain stops, pauses or crashes, from `virsh event --loop`,
    * so an ended machine is recorded and its slot refilled at once rather than at the next
    * cycle. The watch is restarted when it ends (libvirtd restarted, SSH connection lost);
    * the cycle remains the safety net.
    */
-  onMachineStopped(listener: (name: string) => void): void {
+  onMachineStopped(listener: StoppedListener): void {
     this.stoppedListeners.push(listener);
     if (!this.stopWatching) this.watchEvents();
   }
@@ -259,7 +260,11 @@ export class LibvirtHypervisor implements Hypervisor {
       argv,
       (line) => {
         const name = parseLifecycleEvent(line);
-        if (name !== undefined) for (const l of this.stoppedListeners) l(name);
+        // How it stopped decides whose failure it was: the guest's own end or a domain lost under it.
+        const stop = classifyLifecycleEvent(line);
+        if (name !== undefined || stop !== undefined)
+          for (const l of this.stoppedListeners)
+            l(stop?.name ?? name ?? "", stop && { how: stop.how, detail: stop.detail });
       },
       () => {
         if (this.closed) return;

@@ -22,6 +22,15 @@ import { writeFileAtomic } from "./atomic-write.js";
 const MAX_SMALL_FILE = 4096;
 
 /**
+ * The factory's record of a machine's deadline, at the top of its directory: a VM sees only
+ * machinefeatures/, jobfeatures/ and joboutputs/, and a process machine is not told where its
+ * record is, so rewriting machinefeatures/shutdowntime cannot lengthen its life.
+ */
+export const FACTORY_SHUTDOWNTIME = "shutdowntime";
+/** Present when the factory destroyed the machine for its own reasons (a paused domain). */
+const DESTROY_FACTORY_FAULT = "destroy_factory_fault";
+
+/**
  * The first 4 KiB of a regular file, or undefined. Machines write into joboutputs/, so a file
  * there may be huge, a FIFO, or a symlink to /dev/zero or /etc/shadow: it is opened without
  * following links and without blocking, checked to be a regular file, and read only so far.
@@ -58,6 +67,8 @@ export interface NewMachine {
   readonly slot: string;
   readonly uuid: string;
   readonly processors: number;
+  /** The factory's own record of the machine's deadline, kept where no machine is pointed. */
+  readonly shutdownTime: number;
   readonly machinefeatures: Record<string, string>;
   readonly jobfeatures: Record<string, string>;
   readonly userData: Buffer;
@@ -130,11 +141,14 @@ export class StateStore {
       started,
       heartbeat,
       heartbeatTime,
+      recordedShutdowntime,
       shutdowntime,
       message,
       messageTime,
       hbFileTime,
       reason,
+      reasonTime,
+      destroyFault,
       finished,
     ] = await Promise.all([
       readSmall(f("uuid")),
@@ -142,19 +156,27 @@ export class StateStore {
       readSmall(f("started")),
       readSmall(f("heartbeat")),
       mtime(f("heartbeat")),
+      readSmall(f(FACTORY_SHUTDOWNTIME)),
       readSmall(f("machinefeatures/shutdowntime")),
       readSmall(f("joboutputs/shutdown_message")),
       mtime(f("joboutputs/shutdown_message")),
       heartbeatFile ? mtime(f(`joboutputs/${heartbeatFile}`)) : Promise.resolve(undefined),
       readSmall(f("destroy_reason")),
+      mtime(f("destroy_reason")),
+      mtime(f(DESTROY_FACTORY_FAULT)),
       readSmall(f("finished")),
     ]);
     let finishedRecord: MachineSnapshot["finished"];
     try {
       const j =
-        finished === undefined ? undefined : (JSON.parse(finished) as { time?: unknown; message?: unknown });
+        finished === undefined
+          ? undefined
+          : (JSON.parse(finished) as { time?: unknown; message?: unknown; factory_fault?: unknown });
       if (j && typeof j.time === "number" && typeof j.message === "string")
-        finishedRecord = { time: j.time, message: j.message };
+        finishedRecord =
+          j.factory_fault === true
+            ? { time: j.time, message: j.message, factoryFault: true }
+            : { time: j.time, message: j.message };
     } catch {
       finishedRecord = { time: parsed.created, message: "500 Unreadable finished record" };
     }
@@ -168,11 +190,14 @@ export class StateStore {
       started: num(started),
       heartbeatTime,
       heartbeatCpuSeconds: num(heartbeat),
-      shutdownTime: num(shutdowntime),
+      // A machine made before the factory kept its own record is held to what its MJF file says.
+      shutdownTime: num(recordedShutdowntime) ?? num(shutdowntime),
       shutdownMessage: cleaned || undefined,
       shutdownMessageTime: messageTime,
       heartbeatFileTime: hbFileTime,
       destroyReason: reason ? cleanShutdownMessage(reason) : undefined,
+      destroyTime: reason ? reasonTime : undefined,
+      destroyFactoryFault: destroyFault !== undefined,
       finished: finishedRecord,
     };
   }
@@ -189,6 +214,7 @@ export class StateStore {
     for (const sub of ["machinefeatures", "jobfeatures", "joboutputs"]) await mkdir(join(dir, sub));
     await writeFileAtomic(join(dir, "uuid"), `${m.uuid}\n`);
     await writeFileAtomic(join(dir, "processors"), `${m.processors}\n`);
+    await writeFileAtomic(join(dir, FACTORY_SHUTDOWNTIME), `${Math.floor(m.shutdownTime)}\n`);
     for (const [name, text] of Object.entries(m.machinefeatures))
       await writeFileAtomic(join(dir, "machinefeatures", name), text);
     for (const [name, text] of Object.entries(m.jobfeatures))
@@ -214,22 +240,31 @@ export class StateStore {
     await writeFileAtomic(join(dir, "heartbeat"), `${cpuSeconds.toFixed(2)}\n`);
   }
 
-  async setDestroyReason(dir: string, reason: string): Promise<void> {
+  /** Written before destroying; `factoryFault` marks a destroy for the factory's own reasons. */
+  async setDestroyReason(dir: string, reason: string, factoryFault = false): Promise<void> {
+    if (factoryFault) await writeFileAtomic(join(dir, DESTROY_FACTORY_FAULT), "");
     await writeFileAtomic(join(dir, "destroy_reason"), `${reason}\n`);
   }
 
   /** Records the outcome once: a second call finds `finished` and does nothing. */
-  async recordFinished(snapshot: MachineSnapshot, time: number, message: string): Promise<boolean> {
+  async recordFinished(
+    snapshot: MachineSnapshot,
+    time: number,
+    message: string,
+    factoryFault = false,
+  ): Promise<boolean> {
     const path = join(snapshot.dir, "finished");
     if (await stat(path).catch(() => undefined)) return false;
-    await writeFileAtomic(path, `${JSON.stringify({ time, message })}\n`);
+    const record = factoryFault ? { time, message, factory_fault: true } : { time, message };
+    await writeFileAtomic(path, `${JSON.stringify(record)}\n`);
     await writeFileAtomic(join(this.paths.finishesDir, snapshot.machinetype), `${snapshot.dirName}\n`);
     return true;
   }
 
-  /** Lowers machinefeatures/shutdowntime and jobfeatures/shutdowntime_job, never raises them. */
+  /** Lowers the factory's record and the MJF shutdowntime files, never raises them. */
   async lowerShutdownTime(snapshot: MachineSnapshot, time: number): Promise<boolean> {
     if (snapshot.shutdownTime !== undefined && snapshot.shutdownTime <= time) return false;
+    await writeFileAtomic(join(snapshot.dir, FACTORY_SHUTDOWNTIME), `${Math.floor(time)}\n`);
     await writeFileAtomic(join(snapshot.dir, "machinefeatures/shutdowntime"), `${Math.floor(time)}\n`);
     await writeFileAtomic(join(snapshot.dir, "jobfeatures/shutdowntime_job"), `${Math.floor(time)}\n`);
     return true;
