@@ -36,6 +36,7 @@ cat > "$out/option_seen" <<'VAC_END_OF_VALUE'
 VAC_END_OF_VALUE
 cat "$MACHINEFEATURES/shutdowntime" > "$out/shutdowntime_seen"
 ls /mnt/context > "$out/iso_listing"
+for d in /sys/block/vd*; do echo "\${d##*/} $(cat "$d/size")"; done > "$out/disks"
 echo "guest: user_data ran, shutdowntime $(cat "$MACHINEFEATURES/shutdowntime")"
 if [ -s "$out/shutdowntime_seen" ] && grep -q '^ssh-ed25519 ' /mnt/context/root.pub && [ -f /mnt/context/context.sh ]; then
   echo "300 No more work" > "$out/shutdown_message"
@@ -91,6 +92,17 @@ async function bootThroughVacd(f: LibvirtFactory): Promise<void> {
     "user_data",
   ]);
   assert.match(console, /guest: user_data ran, shutdowntime \d+/);
+  // The guest sees each disk under the name vac.conf(5) gives it: the empty disk of
+  // disk_gb_per_processor (1 GiB here) at root_device vda, since the kernel model has no root
+  // image, and the contextualization ISO after it.
+  const disks = (await out("disks")).trim().split("\n");
+  assert.deepEqual(
+    disks.map((l) => l.split(" ")[0]),
+    ["vda", "vdb"],
+  );
+  assert.equal(disks[0], `vda ${(1024 * 1024 * 1024) / 512}`, "vda is the 1 GiB empty disk");
+  const xml = await readFile(join(finished.dir, "domain.xml"), "utf8");
+  assert.match(xml, /scratch\.qcow2"\/>\s*<target dev="vda"/);
 
   // The outcome drives backoff: the machinetype is excluded and nothing new starts.
   await f.waitFor("a decision excluding tiny for backoff", 20_000, async () =>

@@ -317,8 +317,18 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     { unit: "seconds" },
   ),
   m("accounting_fqan", { kind: "string" }, undefined, "VOMS FQAN for accounting records."),
-  m("root_device", { kind: "string" }, "vda", "Device name of the root disk in the VM."),
-  m("scratch_device", { kind: "string" }, "vdb", "Device name of the scratch disk in the VM."),
+  m(
+    "root_device",
+    { kind: "string" },
+    "vda",
+    "Device name of the root disk in the VM: the vm-raw image's overlay, or for cernvm3 and kernel (which boot without a root disk) the empty disk of disk_gb_per_processor, as Vac's cernvm3 disk was. The contextualization ISO is the virtio disk after the last of them.",
+  ),
+  m(
+    "scratch_device",
+    { kind: "string" },
+    "vdb",
+    "Device name of the empty scratch disk in a vm-raw VM, after its root disk. The guest names virtio disks in order, so keep root_device and scratch_device consecutive (vda, vdb).",
+  ),
   m(
     "shutdown_command",
     { kind: "string" },

@@ -196,7 +196,13 @@ export class LibvirtHypervisor implements Hypervisor {
       vcpus: launch.processors,
       boot,
       rootDisk,
-      scratchDisk: { path: path(MACHINE_FILES.scratchDisk), device: mt.scratchDevice },
+      // The guest names virtio disks in order: without a root disk the empty disk is its first,
+      // /dev/vda, so it takes root_device (as Vac's cernvm3 disk did); scratch_device names the
+      // disk after a vm-raw root.
+      scratchDisk: {
+        path: path(MACHINE_FILES.scratchDisk),
+        device: rootDisk ? mt.scratchDevice : mt.rootDevice,
+      },
       contextIso: iso,
       machinefeatures: path("machinefeatures"),
       jobfeatures: path("jobfeatures"),
