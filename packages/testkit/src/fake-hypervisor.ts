@@ -24,6 +24,8 @@ export class FakeHypervisor {
   failNextStart: Error | undefined;
   /** When set, every start() throws it: a hypervisor that can start nothing. */
   failAllStarts: Error | undefined;
+  /** Whether a guest asked to shut down (ACPI) does so; when not, it runs on. */
+  guestsObeyShutdown = true;
   private readonly stoppedListeners: ((
     name: string,
     stop?: { how: "guest" | "lost"; detail: string },
@@ -46,6 +48,13 @@ export class FakeHypervisor {
     this.calls.push("list");
     if (this.down) throw this.down;
     return [...this.domains.values()].filter((d) => names.includes(d.name)).map((d) => ({ ...d }));
+  }
+
+  /** ACPI shutdown: an obedient guest powers off (with a `Stopped Shutdown` event). */
+  async shutdown(name: string): Promise<void> {
+    this.calls.push(`shutdown ${name}`);
+    if (this.guestsObeyShutdown && this.domains.has(name))
+      this.endWithEvent(name, "guest", "Stopped Shutdown");
   }
 
   async destroy(name: string): Promise<void> {

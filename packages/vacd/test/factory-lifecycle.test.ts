@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
+import { GRACEFUL_STOP_SECONDS } from "../src/factory/machine-actions.js";
 import { BASE_CONF, type LoopRig, pass, SLOT, settle, withLoopRig } from "./support/loop-rig.js";
 
 const published = (r: LoopRig) => r.views.map((v) => v.machinetypes.find((m) => m.machinetype === "vm"));
@@ -52,30 +53,62 @@ test("a factory that can start nothing backs itself off with growing delays, and
     assert.ok(r.events.some((e) => e.event === "factory_start_backoff_cleared"));
   }));
 
-test("a machine's deadline is enforced at its time, not at the next cycle; the end and lived_seconds are the destroy's; rewriting machinefeatures/shutdowntime does not lengthen its life", () =>
-  withLoopRig(
-    BASE_CONF.replace("fizzle_seconds = 60", "fizzle_seconds = 5\nmax_wallclock_seconds = 20"),
-    async (r) => {
-      r.loop.start();
-      await settle(r);
-      const [dir] = await readdir(r.machinesDir);
-      assert.ok(dir);
-      const started = Number(await readFile(join(r.machinesDir, dir, "started"), "utf8"));
-      // The machine (a process could) rewrites its own MJF file: the factory's record still holds.
-      await writeFile(join(r.machinesDir, dir, "machinefeatures/shutdowntime"), `${started + 100_000}\n`);
-      const deadline = Number(await readFile(join(r.machinesDir, dir, "shutdowntime"), "utf8"));
-      assert.ok(deadline <= started + 21, `deadline ${deadline}, started ${started}`);
-      await pass(r, deadline - r.clock.now() - 0.5, 0.5);
-      assert.ok(!r.hv.calls.includes(`destroy ${SLOT}`), "still running half a second before");
-      await pass(r, 1, 0.25);
-      assert.ok(r.hv.calls.includes(`destroy ${SLOT}`), "destroyed within a second of its deadline");
-      const finished = JSON.parse(await readFile(join(r.machinesDir, dir, "finished"), "utf8"));
-      assert.equal(finished.message, "100 Shutdown as requested by the factory: shutdowntime reached");
-      assert.ok(finished.time >= deadline && finished.time < deadline + 1, `ended ${finished.time}`);
-      const ended = r.events.find((e) => e.event === "machine_ended");
-      assert.equal(ended?.lived_seconds, Math.round(finished.time - started));
-    },
-  ));
+/** Starts the one machine and returns its directory, start and recorded deadline. */
+async function oneMachine(r: LoopRig): Promise<{ dir: string; started: number; deadline: number }> {
+  r.loop.start();
+  await settle(r);
+  const [name] = await readdir(r.machinesDir);
+  assert.ok(name);
+  const dir = join(r.machinesDir, name);
+  const started = Number(await readFile(join(dir, "started"), "utf8"));
+  const deadline = Number(await readFile(join(dir, "shutdowntime"), "utf8"));
+  return { dir, started, deadline };
+}
+
+const SHORT_LIFE = BASE_CONF.replace("fizzle_seconds = 60", "fizzle_seconds = 5\nmax_wallclock_seconds = 20");
+
+test("a machine's deadline is enforced at its time, not at the next cycle; rewriting machinefeatures/shutdowntime does not lengthen its life; the end and lived_seconds are when it stopped", () =>
+  withLoopRig(SHORT_LIFE, async (r) => {
+    const { dir, started, deadline } = await oneMachine(r);
+    assert.ok(deadline <= started + 21, `deadline ${deadline}, started ${started}`);
+    // The machine (a process could) rewrites its own MJF file: the factory's record still holds.
+    await writeFile(join(dir, "machinefeatures/shutdowntime"), `${started + 100_000}\n`);
+    await pass(r, deadline - r.clock.now() - 0.5, 0.5);
+    assert.deepEqual(
+      r.hv.calls.filter((c) => c.startsWith("shutdown") || c.startsWith("destroy")),
+      [],
+      "untouched half a second before",
+    );
+    await pass(r, 1, 0.25);
+    // A VM is asked to shut down (ACPI) at its deadline; this guest obeys at once.
+    assert.ok(r.hv.calls.includes(`shutdown ${SLOT}`), "asked within a second of its deadline");
+    await pass(r, 1, 0.25);
+    const finished = JSON.parse(await readFile(join(dir, "finished"), "utf8"));
+    assert.equal(finished.message, "100 Shutdown as requested by the factory: shutdowntime reached");
+    assert.ok(finished.time >= deadline && finished.time < deadline + 1, `ended ${finished.time}`);
+    const ended = r.events.find((e) => e.event === "machine_ended");
+    assert.equal(ended?.lived_seconds, Math.round(finished.time - started));
+  }));
+
+test("a VM that ignores the request to shut down is destroyed when the grace period ends, and its end is the destroy", () =>
+  withLoopRig(SHORT_LIFE, async (r) => {
+    r.hv.guestsObeyShutdown = false;
+    const { dir, deadline } = await oneMachine(r);
+    await pass(r, deadline - r.clock.now() + 1, 0.5);
+    assert.ok(r.hv.calls.includes(`shutdown ${SLOT}`));
+    assert.ok(r.hv.domains.has(SLOT), "still running during the grace");
+    await pass(r, GRACEFUL_STOP_SECONDS - 2, 1);
+    assert.ok(!r.hv.calls.includes(`destroy ${SLOT}`), "not destroyed before the grace ends");
+    await pass(r, 2, 0.25);
+    assert.ok(r.hv.calls.includes(`destroy ${SLOT}`), r.hv.calls.join(", "));
+    const finished = JSON.parse(await readFile(join(dir, "finished"), "utf8"));
+    assert.equal(finished.message, "100 Shutdown as requested by the factory: shutdowntime reached");
+    const end = deadline + GRACEFUL_STOP_SECONDS;
+    assert.ok(
+      finished.time >= end && finished.time < end + 1.5,
+      `ended ${finished.time}, grace ended ${end}`,
+    );
+  }));
 
 // How a domain ended decides whose failure it was (CORRECTIONS §1). Vac: every vanished domain is
 // judged by its files (no event); ours: the lifecycle event when there is one.

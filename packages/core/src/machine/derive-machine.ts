@@ -33,6 +33,8 @@ export interface MachineSnapshot {
   readonly destroyReason: string | undefined;
   /** When that reason was written: the destroy's time. */
   readonly destroyTime?: number | undefined;
+  /** When the factory asked the machine to shut down (ACPI), if it did. */
+  readonly shutdownRequested?: number | undefined;
   /** The destroy was for the factory's own reasons (a paused domain), not a verdict on the machine. */
   readonly destroyFactoryFault?: boolean;
   /** The recorded outcome: present once, and then the machine is finished. */
@@ -74,11 +76,17 @@ export interface MachineRules {
    * after a restart are not killed for a heartbeat nobody was watching (Vac D892, D309).
    */
   readonly daemonStarted?: number;
+  /**
+   * Seconds between asking a running VM to shut down (ACPI) at its deadline and destroying it;
+   * 0 destroys at once (process machines, whose destroy is already TERM, then KILL).
+   */
+  readonly gracefulStopSeconds?: number;
 }
 
 export type MachineAction =
   | { readonly kind: "none" }
   | { readonly kind: "destroy"; readonly reason: string; readonly factoryFault: boolean }
+  | { readonly kind: "shutdown"; readonly reason: string }
   | {
       readonly kind: "record";
       readonly time: number;
@@ -121,11 +129,20 @@ function stoppedAt(
   stop: StopEvidence | undefined,
 ): number {
   const time = s.destroyReason
-    ? (s.destroyTime ?? now)
+    ? (stop?.time ?? s.destroyTime ?? now)
     : stop
       ? stop.time
       : (s.shutdownMessageTime ?? s.heartbeatTime ?? now);
   return Math.max(Math.min(now, time), s.started);
+}
+
+/**
+ * When the factory next acts on a running machine's deadline: its shutdowntime, or once it has
+ * been asked to shut down, the end of the grace period.
+ */
+export function stopDeadline(s: MachineSnapshot, rules: Pick<MachineRules, "gracefulStopSeconds">) {
+  if (s.shutdownRequested !== undefined) return s.shutdownRequested + (rules.gracefulStopSeconds ?? 0);
+  return s.shutdownTime;
 }
 
 export function deriveMachine(
@@ -162,12 +179,14 @@ export function deriveMachine(
   const beforeFizzle = now - s.started < rules.fizzleSeconds;
   if (hv === "paused")
     return { state: "paused", action: { kind: "destroy", reason: PAUSED, factoryFault: true }, beforeFizzle };
-  if (s.shutdownTime !== undefined && now >= s.shutdownTime) {
-    return {
-      state: "running",
-      action: { kind: "destroy", reason: SHUTDOWNTIME, factoryFault: false },
-      beforeFizzle,
-    };
+  const deadline = stopDeadline(s, rules);
+  if (deadline !== undefined && now >= deadline) {
+    // At its shutdowntime a VM is first asked to shut down, and destroyed only after the grace.
+    const ask = (rules.gracefulStopSeconds ?? 0) > 0 && s.shutdownRequested === undefined;
+    const action: MachineAction = ask
+      ? { kind: "shutdown", reason: SHUTDOWNTIME }
+      : { kind: "destroy", reason: s.destroyReason ?? SHUTDOWNTIME, factoryFault: false };
+    return { state: "running", action, beforeFizzle };
   }
   // Vac checks the heartbeat file only when fizzle_seconds is above 0, once fizzle_seconds have
   // passed since the machine started and since vacd started (D303-309).

@@ -195,7 +195,7 @@ export class FactoryLoop {
     if (!domains) {
       this.watch.hypervisorUnavailable();
       // Deadlines still stand: the loop looks again at the earliest, when it may act.
-      this.deadline = earliestDeadline([...current.values()]);
+      this.deadline = earliestDeadline([...current.values()], (m) => this.graceFor(config, m));
       await this.publishWithoutHypervisor(config, slotNames, current, snapshots);
       return;
     }
@@ -229,7 +229,10 @@ export class FactoryLoop {
     for (const x of slots)
       if (x.machine && !x.machine.finished && x.derived?.state === "running") this.watch.running(x.machine);
     this.watch.prune(new Set(snapshots.map((m) => m.dir)));
-    this.deadline = earliestDeadline(slots.map((x) => x.machine));
+    this.deadline = earliestDeadline(
+      slots.map((x) => x.machine),
+      (m) => this.graceFor(config, m),
+    );
     const updated = new Map(slots.flatMap((x) => (x.machine ? [[x.machine.dir, x.machine] as const] : [])));
     const latest = snapshots.map((m) => updated.get(m.dir) ?? m);
     await this.publish(config, slots, latest);
@@ -396,6 +399,11 @@ export class FactoryLoop {
     const recent =
       mt !== undefined && lastAbort > this.d.clock.now() - 2 * (mt.backoffSeconds + mt.fizzleSeconds);
     return { ...decision, probe: recent };
+  }
+
+  private graceFor(config: VacConfig, m: MachineSnapshot): number {
+    const mt = config.machinetypes.find((x) => x.name === m.machinetype);
+    return derivationRules(config, mt).gracefulStopSeconds;
   }
 
   /** The factory's own start backoff, after starts that failed here (start-backoff.ts). */

@@ -5,7 +5,7 @@
  * machine found after a restart is logged as adopted), whether the hypervisor was down, and the
  * earliest deadline of a running machine, at which the loop wakes to enforce it.
  */
-import type { MachineSnapshot, StopEvidence } from "@vac/core";
+import { type MachineSnapshot, type StopEvidence, stopDeadline } from "@vac/core";
 import type { MachineStop } from "../hypervisor/hypervisor.js";
 import type { Logger } from "../log.js";
 import { StartBackoff } from "./start-backoff.js";
@@ -93,12 +93,19 @@ export class LifecycleWatch {
   }
 }
 
-/** The earliest recorded deadline of a machine still running, or undefined. */
-export function earliestDeadline(machines: readonly (MachineSnapshot | undefined)[]): number | undefined {
+/**
+ * The earliest time the loop must act on a running machine's deadline (its shutdowntime, or the
+ * end of its grace after being asked to shut down), or undefined.
+ */
+export function earliestDeadline(
+  machines: readonly (MachineSnapshot | undefined)[],
+  graceFor: (m: MachineSnapshot) => number,
+): number | undefined {
   let at: number | undefined;
   for (const m of machines) {
-    if (!m || m.finished || m.started === undefined || m.shutdownTime === undefined) continue;
-    if (at === undefined || m.shutdownTime < at) at = m.shutdownTime;
+    if (!m || m.finished || m.started === undefined) continue;
+    const due = stopDeadline(m, { gracefulStopSeconds: graceFor(m) });
+    if (due !== undefined && (at === undefined || due < at)) at = due;
   }
   return at;
 }

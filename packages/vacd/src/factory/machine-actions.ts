@@ -23,6 +23,13 @@ function staleStartSeconds(config: VacConfig): number {
   return Math.max(2 * config.settings.cycleSeconds, 60);
 }
 
+/**
+ * How long a VM asked to shut down at its deadline (ACPI) has before it is destroyed. Vac
+ * destroyed at once (D296-298); a guest that can shut down cleanly (unmount, flush its
+ * outputs) gets this long. Process machines get their TERM-then-KILL in destroy instead.
+ */
+export const GRACEFUL_STOP_SECONDS = 30;
+
 export function derivationRules(config: VacConfig, mt: Machinetype | undefined, daemonStarted?: number) {
   return {
     fizzleSeconds: mt?.fizzleSeconds ?? 600,
@@ -30,6 +37,7 @@ export function derivationRules(config: VacConfig, mt: Machinetype | undefined, 
     heartbeatSeconds: mt?.heartbeatSeconds ?? 0,
     cycleSeconds: config.settings.cycleSeconds,
     daemonStarted,
+    gracefulStopSeconds: mt?.machineModel === "process" ? 0 : GRACEFUL_STOP_SECONDS,
   };
 }
 
@@ -145,15 +153,28 @@ export class MachineActions {
       }
       return m;
     }
-    if (a.kind === "destroy") {
+    if (a.kind === "shutdown" && mt && this.d.hypervisorFor(mt).shutdown) {
+      // Asked first; the loop wakes at the end of the grace period and destroys what still runs.
+      const time = this.d.clock.now();
+      await this.d.store.markShutdownRequested(m.dir, a.reason, time);
+      await this.d.hypervisorFor(mt).shutdown?.(m.slot);
+      log.info({
+        event: "machine_shutdown_requested",
+        reason: a.reason,
+        grace_seconds: GRACEFUL_STOP_SECONDS,
+      });
+      return { ...m, destroyReason: a.reason, shutdownRequested: time };
+    }
+    if (a.kind === "destroy" || a.kind === "shutdown") {
+      const factoryFault = a.kind === "destroy" && a.factoryFault;
       // The reason is worth recording, but not at the price of leaving the machine running.
       await this.d.store
-        .setDestroyReason(m.dir, a.reason, a.factoryFault)
+        .setDestroyReason(m.dir, a.reason, factoryFault)
         .catch((e: unknown) =>
           log.error({ event: "state_write_failed", err: e instanceof Error ? e.message : String(e) }),
         );
       await this.destroyWith(mt, m);
-      log.info({ event: "machine_destroyed", reason: a.reason, factory_fault: a.factoryFault });
+      log.info({ event: "machine_destroyed", reason: a.reason, factory_fault: factoryFault });
       // Recorded at once, with the destroy's time: its end is now, not its last heartbeat nor the
       // next cycle. A machine that said why it was ending (a coded message) keeps its word, as
       // Vac's destroy wrote its reason only where the machine had written none (S1601).
@@ -163,7 +184,7 @@ export class MachineActions {
         latest,
         this.d.clock.now(),
         own ?? a.reason,
-        own ? false : a.factoryFault,
+        own ? false : factoryFault,
       );
       return { ...latest, destroyReason: a.reason, finished: ended };
     }

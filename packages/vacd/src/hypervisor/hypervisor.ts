@@ -61,6 +61,11 @@ export interface Hypervisor {
    * `dirs` maps a name to its machine directory when one is known.
    */
   list(names: readonly string[], dirs: ReadonlyMap<string, string>): Promise<DomainInfo[]>;
+  /**
+   * Optional: asks the machine to shut down (ACPI power button); resolves once asked. The loop
+   * destroys it if it has not stopped after the grace period.
+   */
+  shutdown?(name: string): Promise<void>;
   /** Stops the machine at once and removes what the driver made for it (overlay, ISO, keys). */
   destroy(name: string, dir: string | undefined): Promise<void>;
   /**

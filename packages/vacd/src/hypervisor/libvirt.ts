@@ -223,6 +223,16 @@ export class LibvirtHypervisor implements Hypervisor {
     return parseDomstats(r.stdout).filter((d) => ours.has(d.name));
   }
 
+  async shutdown(name: string): Promise<void> {
+    const r = await this.virsh(["shutdown", "--mode", "acpi", name]);
+    if (r.code !== 0 && !NOT_THERE.test(r.stderr))
+      throw new VacError("VAC_ERR_HYPERVISOR_COMMAND", {
+        command: `virsh shutdown --mode acpi ${name}`,
+        status: r.code,
+        detail: r.stderr.trim().slice(0, 500),
+      });
+  }
+
   async destroy(name: string, dir: string | undefined): Promise<void> {
     for (const verb of ["destroy", "undefine"] as const) {
       const r = await this.virsh([verb, name]);

@@ -27,6 +27,8 @@ const MAX_SMALL_FILE = 4096;
  * record is, so rewriting machinefeatures/shutdowntime cannot lengthen its life.
  */
 export const FACTORY_SHUTDOWNTIME = "shutdowntime";
+/** Made when the factory asked the machine to shut down (ACPI) at its deadline. */
+const SHUTDOWN_REQUESTED = "shutdown_requested";
 /** Present when the factory destroyed the machine for its own reasons (a paused domain). */
 const DESTROY_FACTORY_FAULT = "destroy_factory_fault";
 
@@ -148,6 +150,7 @@ export class StateStore {
       hbFileTime,
       reason,
       reasonTime,
+      shutdownRequested,
       destroyFault,
       finished,
     ] = await Promise.all([
@@ -163,6 +166,7 @@ export class StateStore {
       heartbeatFile ? mtime(f(`joboutputs/${heartbeatFile}`)) : Promise.resolve(undefined),
       readSmall(f("destroy_reason")),
       mtime(f("destroy_reason")),
+      readSmall(f(SHUTDOWN_REQUESTED)),
       mtime(f(DESTROY_FACTORY_FAULT)),
       readSmall(f("finished")),
     ]);
@@ -197,6 +201,7 @@ export class StateStore {
       heartbeatFileTime: hbFileTime,
       destroyReason: reason ? cleanShutdownMessage(reason) : undefined,
       destroyTime: reason ? reasonTime : undefined,
+      shutdownRequested: num(shutdownRequested),
       destroyFactoryFault: destroyFault !== undefined,
       finished: finishedRecord,
     };
@@ -244,6 +249,12 @@ export class StateStore {
   async setDestroyReason(dir: string, reason: string, factoryFault = false): Promise<void> {
     if (factoryFault) await writeFileAtomic(join(dir, DESTROY_FACTORY_FAULT), "");
     await writeFileAtomic(join(dir, "destroy_reason"), `${reason}\n`);
+  }
+
+  /** Notes when the machine was asked to shut down, and why. */
+  async markShutdownRequested(dir: string, reason: string, time: number): Promise<void> {
+    await writeFileAtomic(join(dir, "destroy_reason"), `${reason}\n`);
+    await writeFileAtomic(join(dir, SHUTDOWN_REQUESTED), `${time}\n`);
   }
 
   /** Records the outcome once: a second call finds `finished` and does nothing. */
