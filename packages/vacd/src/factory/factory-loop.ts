@@ -423,7 +423,7 @@ export class FactoryLoop {
     shutdownTime: number,
   ): Promise<MachineSnapshot | undefined> {
     const { store, clock } = this.d;
-    this.watch.forget(slot);
+    this.watch.forget(slot, clock.now());
     const uuid = randomUUID();
     const log = this.d.logger.child({ machine: slot, machinetype: mt.name, uuid });
     let launch: Awaited<ReturnType<typeof prepareMachine>> | undefined;

@@ -12,6 +12,8 @@ import { StartBackoff } from "./start-backoff.js";
 
 export class LifecycleWatch {
   private readonly stops = new Map<string, StopEvidence>();
+  /** Until when a `lost` event for a slot is its previous domain's cleanup, not the new machine's. */
+  private readonly quietUntil = new Map<string, number>();
   private readonly seen = new Set<string>();
   readonly backoff = new StartBackoff();
   private hypervisorDown = false;
@@ -25,6 +27,7 @@ export class LifecycleWatch {
   stopped(name: string, stop: MachineStop, now: number): void {
     const old = this.stops.get(name);
     if (old?.how === "guest" && stop.how === "lost" && now - old.time < 60) return;
+    if (stop.how === "lost" && now < (this.quietUntil.get(name) ?? 0)) return;
     this.stops.set(name, { ...stop, time: now });
   }
 
@@ -34,9 +37,13 @@ export class LifecycleWatch {
     return e && e.time >= since - 1 ? e : undefined;
   }
 
-  /** A new machine in the slot: what its predecessor's domain did no longer counts. */
-  forget(slot: string): void {
+  /**
+   * A new machine in the slot: what its predecessor's domain did no longer counts, nor does the
+   * event of its cleanup (`virsh destroy` of a finished domain) arriving a moment late.
+   */
+  forget(slot: string, now: number): void {
     this.stops.delete(slot);
+    this.quietUntil.set(slot, now + 2);
   }
 
   /** Logs each running machine this vacd did not start the first time it sees it. */
