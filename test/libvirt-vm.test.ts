@@ -297,3 +297,63 @@ test("a zombie (a domain with our slot's name and no machine directory) and a pa
     await f.stop();
   }
 });
+
+test("a domain destroyed under vacd by someone else is the factory's fault, known from libvirt's lifecycle event, and not published against the machinetype", async (t) => {
+  const g = needGuest(t);
+  if (!g) return;
+  const f = await LibvirtFactory.create({
+    address: "127.0.0.46",
+    cycleSeconds: 300,
+    machinetype: [],
+    userData: "#!/bin/sh\necho 'guest: sleeping'\nsleep 600\n",
+  });
+  await f.appendConfig(await f.installGuest(g));
+  try {
+    f.start();
+    const dir = await f.waitFor("the machine running", 60_000, async () => {
+      const first = (await f.machineDirs())[0];
+      return first && existsSync(join(first, "started")) ? first : undefined;
+    });
+    await run("virsh", ["-c", "qemu:///system", "destroy", f.slot]);
+    // A five-minute cycle: only the event can have told vacd, and how.
+    const record = await f.waitFor("the lost machine's record", 30_000, async () => {
+      const text = await readFile(join(dir, "finished"), "utf8").catch(() => undefined);
+      return text ? (JSON.parse(text) as { message: string; factory_fault?: boolean }) : undefined;
+    });
+    assert.match(record.message, /^500 Machine lost: .*\(Stopped Destroyed\)$/);
+    assert.equal(record.factory_fault, true);
+    const replies = (await f.vac(["machinetypes", "--json"]).then((r) => JSON.parse(r.stdout))) as {
+      machinetype: string;
+      shutdownMessage: string | null;
+    }[];
+    assert.equal(replies.find((r) => r.machinetype === "tiny")?.shutdownMessage, null);
+  } finally {
+    await f.stop();
+  }
+});
+
+test("a guest that reboots ends its machine (on_reboot destroy), judged as the guest's own end, not the factory's", async (t) => {
+  const g = needGuest(t);
+  if (!g) return;
+  const f = await LibvirtFactory.create({
+    address: "127.0.0.47",
+    cycleSeconds: 300,
+    machinetype: [],
+    userData: "#!/bin/sh\necho 'guest: rebooting'\nreboot -f\n",
+  });
+  await f.appendConfig(await f.installGuest(g));
+  try {
+    f.start();
+    const record = await f.waitFor("the rebooted machine's record", 90_000, async () => {
+      for (const dir of await f.machineDirs()) {
+        const text = await readFile(join(dir, "finished"), "utf8").catch(() => undefined);
+        if (text) return JSON.parse(text) as { message: string; factory_fault?: boolean };
+      }
+      return undefined;
+    });
+    assert.match(record.message, /^300 Vac detects fizzle after \d+ seconds$/);
+    assert.equal(record.factory_fault, undefined);
+  } finally {
+    await f.stop();
+  }
+});

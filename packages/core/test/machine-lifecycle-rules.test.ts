@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  classifyLifecycleEvent,
   deriveMachine,
   type HypervisorView,
   type MachineRules,
@@ -333,4 +334,26 @@ test("rule table: MJF files (S1431-1531)", () => {
     ["mem_limit_MB", "bytes / 1000000 (S1515)", () => renderJobFeatures(facts).mem_limit_MB, "8589\n"],
   ];
   for (const [name, vac, ours, want] of rows) assert.equal(ours(), want, `${name} (Vac: ${vac})`);
+});
+
+test("rule table: libvirt lifecycle events (virsh event --loop --event lifecycle)", () => {
+  const rows: [string, string, ReturnType<typeof classifyLifecycleEvent>][] = [
+    ["guest powered off", "Stopped Shutdown", { name: "d", how: "guest", detail: "Stopped Shutdown" }],
+    ["guest crashed", "Stopped Crashed", { name: "d", how: "guest", detail: "Stopped Crashed" }],
+    ["guest panicked", "Crashed Panicked", { name: "d", how: "guest", detail: "Crashed Panicked" }],
+    [
+      "guest asked to power off",
+      "Shutdown Finished after guest request",
+      { name: "d", how: "guest", detail: "Shutdown Finished after guest request" },
+    ],
+    // virsh destroy sends this first, then Stopped Destroyed (seen on this machine's libvirt).
+    ["host ended it", "Shutdown Finished after host request", undefined],
+    ["virsh destroy", "Stopped Destroyed", { name: "d", how: "lost", detail: "Stopped Destroyed" }],
+    ["failed", "Stopped Failed", { name: "d", how: "lost", detail: "Stopped Failed" }],
+    ["saved away", "Stopped Saved", { name: "d", how: "lost", detail: "Stopped Saved" }],
+    ["started", "Started Booted", undefined],
+    ["paused (the cycle sees it)", "Suspended Paused", undefined],
+  ];
+  for (const [name, event, want] of rows)
+    assert.deepEqual(classifyLifecycleEvent(`event 'lifecycle' for domain 'd': ${event}`), want, name);
 });

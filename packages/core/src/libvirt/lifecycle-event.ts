@@ -15,8 +15,12 @@ export interface LifecycleStop {
   readonly detail: string;
 }
 
-/** Event details that are the guest's own end (virDomainEventStoppedDetailType and friends). */
-const GUEST_STOPS = new Set(["Stopped Shutdown", "Stopped Crashed", "Shutdown Finished", "Shutdown Guest"]);
+/**
+ * Event details that are the guest's own end (virDomainEventStoppedDetailType and friends).
+ * `Shutdown Finished` alone says nothing: libvirt sends `Shutdown Finished after host request`
+ * before `Stopped Destroyed` when someone runs `virsh destroy` (seen on libvirt 9).
+ */
+const GUEST_STOPS = new Set(["Stopped Shutdown", "Stopped Crashed", "Shutdown Finished after guest request"]);
 /** Ends under the guest: destroyed by a virsh or another manager, failed, saved or migrated away. */
 const LOST = new Set([
   "Stopped Destroyed",
@@ -32,7 +36,7 @@ const LOST = new Set([
  * resumed, defined, a pause: the cycle sees a paused domain itself).
  */
 export function classifyLifecycleEvent(line: string): LifecycleStop | undefined {
-  const m = /^event 'lifecycle' for domain '(.*)': (\w+)(?: (\w+))?/.exec(line.trimEnd());
+  const m = /^event 'lifecycle' for domain '(.*)': (\w+)(?: (.+))?$/.exec(line.trimEnd());
   if (!m) return undefined;
   const name = m[1] ?? "";
   const detail = m[3] ? `${m[2]} ${m[3]}` : (m[2] ?? "");
