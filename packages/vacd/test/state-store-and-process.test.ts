@@ -86,6 +86,18 @@ test("an outcome is recorded exactly once, and finishes/ points at the machine",
     assert.equal(await store.recordFinished(m, NOW + 9, "200 other"), false);
     const [after] = await store.snapshot(() => undefined);
     assert.deepEqual(after?.finished, { time: NOW + 5, message: "300 No more work" });
+    // A factory fault is kept as such; a failed start recorded before the flag existed is one.
+    const finished = join(m.dir, "finished");
+    for (const [text, fault] of [
+      [JSON.stringify({ time: 1, message: "500 Machine lost", factory_fault: true }), true],
+      [JSON.stringify({ time: 1, message: "500 Failed to start" }), true],
+      ["{not json", true],
+      [JSON.stringify({ time: 1, message: "500 Site problem" }), undefined],
+    ] as const) {
+      await writeFile(finished, text);
+      const [again] = await store.snapshot(() => undefined);
+      assert.equal(again?.finished?.factoryFault, fault, text);
+    }
     assert.equal(await readFile(join(root.path, "var/lib/vac/finishes/a"), "utf8"), `${m.dirName}\n`);
   } finally {
     await root.remove();

@@ -10,6 +10,7 @@ import { type FileHandle, lstat, mkdir, open, readdir, rm, stat, statfs } from "
 import { basename, join } from "node:path";
 import {
   cleanShutdownMessage,
+  FAILED_START,
   isInside,
   type MachineSnapshot,
   machineDirName,
@@ -177,12 +178,17 @@ export class StateStore {
           ? undefined
           : (JSON.parse(finished) as { time?: unknown; message?: unknown; factory_fault?: unknown });
       if (j && typeof j.time === "number" && typeof j.message === "string")
+        // Records written before factory_fault existed: their failed starts were the factory's too.
         finishedRecord =
-          j.factory_fault === true
+          j.factory_fault === true || j.message === FAILED_START
             ? { time: j.time, message: j.message, factoryFault: true }
             : { time: j.time, message: j.message };
     } catch {
-      finishedRecord = { time: parsed.created, message: "500 Unreadable finished record" };
+      finishedRecord = {
+        time: parsed.created,
+        message: "500 Unreadable finished record",
+        factoryFault: true,
+      };
     }
     const cleaned = message === undefined ? undefined : cleanShutdownMessage(message);
     return {
