@@ -332,6 +332,18 @@ test("rule table: MJF files (S1431-1531)", () => {
     ],
     ["jobslots", "1 (S1452)", () => renderMachineFeatures(facts).jobslots, "1\n"],
     ["mem_limit_MB", "bytes / 1000000 (S1515)", () => renderJobFeatures(facts).mem_limit_MB, "8589\n"],
+    [
+      "grace_secs (HEPiX)",
+      "not written",
+      () => renderMachineFeatures({ ...facts, graceSeconds: 30 }).grace_secs,
+      "30\n",
+    ],
+    [
+      "grace_secs_job (HEPiX)",
+      "not written",
+      () => renderJobFeatures({ ...facts, graceSeconds: 30 }).grace_secs_job,
+      "30\n",
+    ],
   ];
   for (const [name, vac, ours, want] of rows) assert.equal(ours(), want, `${name} (Vac: ${vac})`);
 });

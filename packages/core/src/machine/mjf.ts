@@ -1,7 +1,9 @@
 /**
  * HEPiX Machine/Job Features: the small key files a machine reads from /etc/machinefeatures and
  * /etc/jobfeatures. One value per file, newline-terminated. The keys are those Vac wrote
- * (S1431-1531), its deprecated ones included since old images still read them, plus `job_id`.
+ * (S1431-1531), its deprecated ones included since old images still read them, plus `job_id`
+ * and `grace_secs`/`grace_secs_job` from the HEPiX list. Vac did not know `max_swap_bytes` or
+ * `scratch_limit_bytes` (S1531); neither do we.
  */
 export interface MjfFacts {
   readonly factory: string;
@@ -15,6 +17,8 @@ export interface MjfFacts {
   readonly created: number;
   readonly shutdownTime: number;
   readonly shutdownCommand: string | undefined;
+  /** Seconds between the factory's request to stop and the kill, when the factory gives one. */
+  readonly graceSeconds?: number;
 }
 
 export function renderMachineFeatures(f: MjfFacts): Record<string, string> {
@@ -32,6 +36,7 @@ export function renderMachineFeatures(f: MjfFacts): Record<string, string> {
   };
   if (f.hs06PerProcessor !== undefined) files.hs06 = `${f.hs06PerProcessor * f.processors}\n`;
   if (f.shutdownCommand) files.shutdown_command = `${f.shutdownCommand}\n`;
+  if (f.graceSeconds !== undefined) files.grace_secs = `${f.graceSeconds}\n`;
   return files;
 }
 
@@ -56,5 +61,6 @@ export function renderJobFeatures(f: MjfFacts): Record<string, string> {
     cpufactor_lrms: `${f.hs06PerProcessor ?? 1}\n`,
   };
   if (f.hs06PerProcessor !== undefined) files.hs06_job = `${f.hs06PerProcessor * f.processors}\n`;
+  if (f.graceSeconds !== undefined) files.grace_secs_job = `${f.graceSeconds}\n`;
   return files;
 }

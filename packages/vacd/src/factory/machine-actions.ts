@@ -16,6 +16,7 @@ import {
 } from "@vac/core";
 import { machineOutputUsage } from "../state/output-size.js";
 import type { FactoryDeps } from "./factory-loop.js";
+import { GRACEFUL_STOP_SECONDS } from "./graceful-stop.js";
 import type { SlotState } from "./status-view.js";
 
 /** As derive-machine's rule: a machine created this long ago and not started failed to start. */
@@ -23,12 +24,7 @@ function staleStartSeconds(config: VacConfig): number {
   return Math.max(2 * config.settings.cycleSeconds, 60);
 }
 
-/**
- * How long a VM asked to shut down at its deadline (ACPI) has before it is destroyed. Vac
- * destroyed at once (D296-298); a guest that can shut down cleanly (unmount, flush its
- * outputs) gets this long. Process machines get their TERM-then-KILL in destroy instead.
- */
-export const GRACEFUL_STOP_SECONDS = 30;
+export { GRACEFUL_STOP_SECONDS } from "./graceful-stop.js";
 
 export function derivationRules(config: VacConfig, mt: Machinetype | undefined, daemonStarted?: number) {
   return {
@@ -37,6 +33,7 @@ export function derivationRules(config: VacConfig, mt: Machinetype | undefined, 
     heartbeatSeconds: mt?.heartbeatSeconds ?? 0,
     cycleSeconds: config.settings.cycleSeconds,
     daemonStarted,
+    // A process machine's destroy is its graceful stop already (TERM, then KILL).
     gracefulStopSeconds: mt?.machineModel === "process" ? 0 : GRACEFUL_STOP_SECONDS,
   };
 }

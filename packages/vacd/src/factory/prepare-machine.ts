@@ -15,6 +15,7 @@ import {
 import type { MachineLaunch } from "../hypervisor/hypervisor.js";
 import type { Logger } from "../log.js";
 import type { StateStore } from "../state/state-store.js";
+import { graceSecondsFor } from "./graceful-stop.js";
 
 export interface PrepareContext {
   readonly store: StateStore;
@@ -49,6 +50,7 @@ export async function prepareMachine(ctx: PrepareContext, r: MachineRequest): Pr
     created,
     shutdownTime: r.shutdownTime,
     shutdownCommand: mt.shutdownCommand,
+    graceSeconds: graceSecondsFor(mt.machineModel),
   };
   const files: Record<string, string> = {};
   for (const [k, path] of Object.entries(mt.userDataFiles)) files[k] = await readFile(path, "utf8");
