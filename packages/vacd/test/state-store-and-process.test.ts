@@ -158,7 +158,10 @@ test("destroy kills the whole process group, even a payload that ignores SIGTERM
   const dirs = new Map([["wn01-00.example.com", dir]]);
   try {
     await new ProcessHypervisor().start(launch(dir, payload));
-    await waitFor(async () => existsSync(join(dir, "joboutputs/cwd")));
+    // The shell creates the file before it writes the line: wait for the whole line.
+    const written = async () =>
+      (await readFile(join(dir, "joboutputs/cwd"), "utf8").catch(() => "")).endsWith("\n");
+    await waitFor(written);
     const cwd = (await readFile(join(dir, "joboutputs/cwd"), "utf8")).trim();
     assert.equal(cwd, processWorkDir(dir));
     assert.ok(!cwd.startsWith(`${dir}/`), "a process machine does not work inside its own record");
