@@ -140,6 +140,7 @@ try {
       slot,
       uuid,
       processors: 1,
+      shutdownTime: facts.shutdownTime,
       machinefeatures: renderMachineFeatures(facts),
       jobfeatures: renderJobFeatures(facts),
       userData,

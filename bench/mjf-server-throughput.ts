@@ -74,6 +74,7 @@ await store.createMachine({
   slot: "wn01-00.example.com",
   uuid: "uuid-bench",
   processors: 1,
+  shutdownTime: now + 3600,
   machinefeatures: { hs06: "10\n" },
   jobfeatures: {},
   userData: Buffer.from("#!/bin/sh\n"),

@@ -54,6 +54,7 @@ async function finishedMachine(
     slot: "wn01-00.example.com",
     uuid: UUID,
     processors: 2,
+    shutdownTime: NOW + 86400,
     machinefeatures: { hs06: "25\n" },
     jobfeatures: { max_rss_bytes: `${4096 * 1048576}\n` },
     userData: Buffer.from("#!/bin/sh\n"),

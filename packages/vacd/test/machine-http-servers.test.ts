@@ -55,6 +55,7 @@ before(async () => {
       slot: `wn01-0${n}.example.com`,
       uuid,
       processors: 1,
+      shutdownTime: NOW + 600,
       machinefeatures: { hs06: `${10 + n}\n`, shutdowntime: `${NOW + 600}\n` },
       jobfeatures: { wall_limit_secs: `${600 + n}\n` },
       userData: Buffer.from(`#!/bin/sh\necho user data of slot ${n}\n`),

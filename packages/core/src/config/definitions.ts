@@ -390,8 +390,18 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     undefined,
     "VOMS FQAN for accounting records (userFQAN, FQAN), published as fqan in VacQuery replies; also the default machinegroup.",
   ),
-  m("root_device", DEVICE, "vda", "Device name of the root disk in the VM."),
-  m("scratch_device", DEVICE, "vdb", "Device name of the scratch disk in the VM."),
+  m(
+    "root_device",
+    DEVICE,
+    "vda",
+    "Device name of the root disk in the VM: the vm-raw image's overlay, or for cernvm3 and kernel (which boot without a root disk) the empty disk of disk_gb_per_processor, as Vac's cernvm3 disk was. The contextualization ISO is the virtio disk after the last of them.",
+  ),
+  m(
+    "scratch_device",
+    DEVICE,
+    "vdb",
+    "Device name of the empty scratch disk in a vm-raw VM, after its root disk. The guest names virtio disks in order, so keep root_device and scratch_device consecutive (vda, vdb).",
+  ),
   m(
     "shutdown_command",
     { kind: "string" },

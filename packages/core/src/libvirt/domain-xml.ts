@@ -203,6 +203,9 @@ export function renderDomainXml(spec: DomainSpec): string {
       el("target", { type: "serial", port: 0 }),
     ),
     el("memballoon", { model: "none" }),
+    // A guest that panics signals it and ends at once (on_crash destroy), rather than hanging
+    // until its deadline (CORRECTIONS §1).
+    el("panic", { model: "isa" }),
   );
   const domain = el(
     "domain",
@@ -215,7 +218,8 @@ export function renderDomainXml(spec: DomainSpec): string {
     el("features", {}, el("acpi"), el("apic")),
     spec.domainType === "kvm" && el("cpu", { mode: "host-passthrough" }),
     el("on_poweroff", {}, "destroy"),
-    el("on_reboot", {}, "restart"),
+    // A reboot ends the machine, as in Vac (S1921-1923): its outcome is then recorded.
+    el("on_reboot", {}, "destroy"),
     el("on_crash", {}, "destroy"),
     devices,
   );

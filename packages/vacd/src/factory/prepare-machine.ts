@@ -19,6 +19,7 @@ import type { Logger } from "../log.js";
 import { readMachineSources } from "../sources/machine-sources.js";
 import type { RemoteSources } from "../sources/remote-sources.js";
 import type { StateStore } from "../state/state-store.js";
+import { graceSecondsFor } from "./graceful-stop.js";
 
 export interface PrepareContext {
   readonly store: StateStore;
@@ -50,12 +51,13 @@ export async function prepareMachine(ctx: PrepareContext, r: MachineRequest): Pr
     uuid: ctx.uuid,
     machinetype: mt.name,
     processors: r.processors,
-    hs06PerProcessor: s.hs06PerProcessor ?? 1,
+    hs06PerProcessor: s.hs06PerProcessor,
     memoryMb: s.mbPerProcessor * r.processors,
     created,
     shutdownTime: r.shutdownTime,
     shutdownCommand: mt.shutdownCommand,
     extra: s.machinefeaturesOptions,
+    graceSeconds: graceSecondsFor(mt.machineModel),
   };
   const files: Record<string, string> = {};
   for (const [k, path] of Object.entries(mt.userDataFiles)) files[k] = await readFile(path, "utf8");
@@ -90,6 +92,7 @@ export async function prepareMachine(ctx: PrepareContext, r: MachineRequest): Pr
     slot: r.slot,
     uuid: ctx.uuid,
     processors: r.processors,
+    shutdownTime: r.shutdownTime,
     machinefeatures: renderMachineFeatures(facts),
     jobfeatures: renderJobFeatures(facts),
     userData: bytes,

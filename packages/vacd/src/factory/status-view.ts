@@ -55,8 +55,10 @@ export function buildResponderView(
     // Machines still starting count as running: a peer deciding now must not start another
     // machine of a type whose share this one has just taken (as Vac counted them).
     const running = mine;
+    // The factory's own failures (a failed start, a domain lost under its guest) are not the
+    // machinetype's outcome: publishing one would back the machinetype off space-wide.
     const last = finished
-      .filter((m) => m.machinetype === mt.name && m.finished)
+      .filter((m) => m.machinetype === mt.name && m.finished && !m.finished.factoryFault)
       .reduce<MachineSnapshot | undefined>(
         (a, b) => (!a || (b.finished?.time ?? 0) > (a.finished?.time ?? 0) ? b : a),
         undefined,
