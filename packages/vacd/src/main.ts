@@ -14,18 +14,20 @@ import { createLogger } from "./log.js";
 import { pollSpace } from "./net/poller.js";
 import { Responder } from "./net/responder.js";
 import { realClock } from "./real-clock.js";
+import { notifyReady } from "./sd-notify.js";
 import { StateStore } from "./state/state-store.js";
 
 export const VERSION = "0.1.0";
 
-const USAGE = `usage: vacd [--root DIR] [--log-level LEVEL]
+const USAGE = `usage: vacd [--root DIR] [--log-level LEVEL] [--version]
 
 Runs the Vac factory daemon in the foreground, logging JSON lines to stdout.
   --root DIR         resolve /etc, /var/lib/vac and /var/run under DIR (default /)
-  --log-level LEVEL  trace, debug, info (default), warn, error`;
+  --log-level LEVEL  trace, debug, info (default), warn, error
+  --version          print the version and exit`;
 
 export async function main(argv: readonly string[]): Promise<void> {
-  let args: { root: string; "log-level": string; help: boolean };
+  let args: { root: string; "log-level": string; help: boolean; version: boolean };
   try {
     args = parseArgs({
       args: [...argv],
@@ -33,6 +35,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         root: { type: "string", default: "/" },
         "log-level": { type: "string", default: process.env.VAC_LOG_LEVEL ?? "info" },
         help: { type: "boolean", default: false },
+        version: { type: "boolean", default: false },
       },
     }).values as typeof args;
   } catch (e) {
@@ -42,6 +45,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   if (args.help) {
     console.log(USAGE);
+    return;
+  }
+  if (args.version) {
+    console.log(`vacd ${VERSION}`);
     return;
   }
   const bootLogger = createLogger({ level: args["log-level"] });
@@ -124,6 +131,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
   });
   loop.start();
+  // systemd (Type=notify): ready once the configuration is loaded and the responder is bound.
+  void notifyReady().then((r) => {
+    if (r.sent) logger.info({ event: "sd_notify_ready" });
+    else if (process.env.NOTIFY_SOCKET) logger.warn({ event: "sd_notify_failed", detail: r.detail });
+  });
 
   await new Promise<void>((resolve) => {
     process.on("SIGHUP", () => {
