@@ -15,6 +15,7 @@ import { pollSpace } from "./net/poller.js";
 import { Responder } from "./net/responder.js";
 import { realClock } from "./real-clock.js";
 import { notifyReady } from "./sd-notify.js";
+import { writeHeartbeatFiles } from "./state/factory-files.js";
 import { StateStore } from "./state/state-store.js";
 
 export const VERSION = "0.1.0";
@@ -115,7 +116,15 @@ export async function main(argv: readonly string[]): Promise<void> {
       });
       return { replies: r.replies.filter((x) => x.messageType === "machinetype_status"), silent: r.silent };
     },
-    publish: (view) => responder.setView(view),
+    publish: (view) => {
+      responder.setView(view);
+      // For check-vacd, as Vac's heartbeat files (D169, D589).
+      void writeHeartbeatFiles(
+        first.paths.stateDir,
+        view.status.factoryHeartbeatTime,
+        view.status.responderHeartbeatTime,
+      ).catch(() => undefined);
+    },
     responderHeartbeat: () => responder.lastActivity,
     hostFacts: () => readHostFacts(first.paths.stateDir),
   });

@@ -27,6 +27,7 @@ import {
 import type { HostFacts } from "../host/host-facts.js";
 import type { Hypervisor } from "../hypervisor/hypervisor.js";
 import type { Logger } from "../log.js";
+import { clearFactoryError, writeFactoryError } from "../state/factory-files.js";
 import type { StateStore } from "../state/state-store.js";
 import { nextCycleDelayMs, refillDelayMs } from "./backoff-timing.js";
 import { derivationRules, MachineActions } from "./machine-actions.js";
@@ -386,6 +387,7 @@ export class FactoryLoop {
       await this.d.hypervisorFor(mt).start(launch);
       await store.markStarted(launch.dir, clock.now());
       log.info({ event: "machine_started" });
+      await clearFactoryError(this.d.paths.stateDir).catch(() => undefined);
       return await store.machine(launch.dir, mt.heartbeatFile);
     } catch (e) {
       log.error({
@@ -393,6 +395,10 @@ export class FactoryLoop {
         code: (e as { code?: string }).code,
         err: e instanceof Error ? e.message : String(e),
       });
+      // For check-vacd, as Vac's factory-error (D472).
+      await writeFactoryError(this.d.paths.stateDir, e instanceof Error ? e.message : String(e)).catch(
+        () => undefined,
+      );
       // Clean up at once rather than a cycle later: whatever was made for it goes, the outcome
       // is recorded (it counts as an abort, so a machinetype that cannot start backs off), and
       // the slot is free again.
