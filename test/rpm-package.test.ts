@@ -106,7 +106,7 @@ test("npm run rpm builds a noarch RPM that installs and runs from a scratch root
   // Requirements an EL8 or EL9 hypervisor meets, and nothing from the build host.
   const requires = (await q("--requires")).split("\n").filter((r) => r && !r.startsWith("rpmlib("));
   for (const r of [
-    "nodejs >= 1:20",
+    "nodejs >= 1:20.19",
     "libvirt-client",
     "(genisoimage or xorriso)",
     "qemu-img",
@@ -121,20 +121,22 @@ test("npm run rpm builds a noarch RPM that installs and runs from a scratch root
     "requirements from the build host",
   );
 
-  // Scriptlets as EL's systemd macros expand them, and valid shell.
+  // Scriptlets as EL's systemd macros expand them (EL8's form from the spec's fallbacks on
+  // Debian's rpm, EL9's systemd-update-helper on an EL9 build host), and valid shell.
   const scripts = await q("--scripts");
   assert.match(
     scripts,
-    /postinstall scriptlet[^\n]*\nif \[ \$1 -eq 1 \] ; then systemctl --no-reload preset vacd\.service/,
+    /postinstall scriptlet[^\n]*\n[\s\S]*?(systemctl --no-reload preset|install-system-units) vacd\.service/,
   );
   assert.match(
     scripts,
-    /preuninstall scriptlet[^\n]*\nif \[ \$1 -eq 0 \] ; then systemctl --no-reload disable --now vacd\.service/,
+    /preuninstall scriptlet[^\n]*\n[\s\S]*?(systemctl --no-reload disable --now|remove-system-units) vacd\.service/,
   );
   assert.match(
     scripts,
-    /postuninstall scriptlet[^\n]*\nif \[ \$1 -ge 1 \] ; then systemctl try-restart vacd\.service/,
+    /postuninstall scriptlet[^\n]*\n[\s\S]*?(try-restart|mark-restart-system-units) vacd\.service/,
   );
+  assert.match(scripts, /if \[ \$1 -eq 0 \]/, "preun acts on removal only, not on upgrade");
   assert.match(scripts, /systemd-sysctl 90-vac\.conf/);
   assert.doesNotMatch(scripts, /%\{|%systemd/, "an unexpanded macro in a scriptlet");
   for (const body of scripts.split(/^\S.*scriptlet.*:$/m).filter((s) => s.trim())) {
