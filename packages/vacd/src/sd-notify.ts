@@ -13,6 +13,7 @@
  * `TimeoutStartSec`, which is what it should do when readiness cannot be told.
  */
 import { execFile } from "node:child_process";
+import { access, constants } from "node:fs/promises";
 
 export interface NotifyResult {
   readonly sent: boolean;
@@ -37,19 +38,13 @@ export async function notifyReady(
   // A path (or an abstract name, "@...") only: anything else is not systemd's.
   if (!socket.startsWith("/") && !socket.startsWith("@"))
     return { sent: false, detail: `NOTIFY_SOCKET is not a socket path: ${socket.slice(0, 200)}` };
-  const { access, constants } = await import("node:fs/promises");
+  const executable = (p: string) =>
+    access(p, constants.X_OK).then(
+      () => true,
+      () => false,
+    );
   let program: string | undefined;
-  for (const p of programs) {
-    if (
-      await access(p, constants.X_OK).then(
-        () => true,
-        () => false,
-      )
-    ) {
-      program = p;
-      break;
-    }
-  }
+  for (const p of programs) if (!program && (await executable(p))) program = p;
   if (!program) return { sent: false, detail: `systemd-notify not found in ${programs.join(", ")}` };
   return new Promise((resolve) => {
     execFile(
