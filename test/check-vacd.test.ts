@@ -144,6 +144,10 @@ const seen = (over: Partial<Observations> = {}): Observations => ({
 test("check-vacd's judgement: heartbeats, silence, configuration, disk, recent errors", () => {
   assert.equal(judge(seen()).code, 0);
   assert.match(
+    judge(seen({ status: undefined, tries: 1 })).line,
+    /No reply from the vacd responder in 1 try \|/,
+  );
+  assert.match(
     judge(seen()).line,
     /^VACD OK - Factory \+ responder ok \(2\/4 machines 2\/4 processors\) \| /,
   );

@@ -71,7 +71,7 @@ export function judge(o: Observations): Verdict {
   if (!s)
     critical.push(
       o.tries > 0
-        ? `No reply from the vacd responder in ${o.tries} tries`
+        ? `No reply from the vacd responder in ${o.tries} ${o.tries === 1 ? "try" : "tries"}`
         : "vacd responder not asked: no usable configuration",
     );
   else if (responderBeat !== undefined && o.now - responderBeat > o.maxAge)
