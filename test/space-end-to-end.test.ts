@@ -36,7 +36,7 @@ interface MachineReply {
 function countRunning(replies: readonly MachineReply[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const r of replies) {
-    if (r.state === "running" && r.machinetype)
+    if (r.state === "Running" && r.machinetype)
       counts.set(r.machinetype, (counts.get(r.machinetype) ?? 0) + 1);
   }
   return counts;
@@ -61,7 +61,7 @@ test("a space converges to its target shares, survives kill -9 of a factory, and
     "all 12 slots running",
     async () => {
       const replies = (await space.vacJson(0, ["machines"])) as MachineReply[];
-      return replies.filter((r) => r.state === "running").length === 12 ? replies : undefined;
+      return replies.filter((r) => r.state === "Running").length === 12 ? replies : undefined;
     },
     60_000,
     500,
@@ -99,14 +99,14 @@ test("a space converges to its target shares, survives kill -9 of a factory, and
     "factory 3 to answer again",
     async () => {
       const replies = (await space.vacJson(2, ["machines", "."])) as MachineReply[];
-      return replies.filter((r) => r.state === "running").length === 4 ? replies : undefined;
+      return replies.filter((r) => r.state === "Running").length === 4 ? replies : undefined;
     },
     30_000,
     500,
   );
   const uuids = (rs: readonly MachineReply[]) =>
     rs
-      .filter((r) => r.state === "running")
+      .filter((r) => r.state === "Running")
       .map((r) => r.uuid)
       .sort();
   assert.deepEqual(uuids(after3), uuids(before3), "the same machines, adopted, not replaced");

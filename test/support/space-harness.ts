@@ -30,6 +30,8 @@ export interface SpaceSpec {
   readonly machinetypes: readonly MachinetypeSpec[];
   readonly firstAddress: number;
   readonly cycleSeconds?: number;
+  /** Factories of the space that are not ours (a fake Vac 3.1 responder): name and address. */
+  readonly otherFactories?: readonly { readonly name: string; readonly address: string }[];
 }
 
 export interface MachineOnDisk {
@@ -79,7 +81,8 @@ export class Space {
   static async create(spec: SpaceSpec): Promise<Space> {
     const dir = await makeTempRoot("vac-e2e-");
     const addresses = Array.from({ length: spec.factories }, (_, i) => `127.0.0.${spec.firstAddress + i}`);
-    const space = new Space(dir, spec, await freePort(addresses));
+    const others = (spec.otherFactories ?? []).map((f) => f.address);
+    const space = new Space(dir, spec, await freePort([...addresses, ...others]));
     for (let i = 0; i < spec.factories; i++) await space.writeRoot(i);
     return space;
   }
@@ -90,12 +93,14 @@ export class Space {
 
   private async writeRoot(i: number): Promise<void> {
     const s = this.spec;
+    const names = [...this.names, ...(s.otherFactories ?? []).map((f) => f.name)];
+    const addresses = [...this.addresses, ...(s.otherFactories ?? []).map((f) => f.address)];
     const conf = [
       "[settings]",
       "vac_space = e2e.vac.test",
       `factory_name = ${this.names[i]}`,
-      `factories = ${this.names.join(" ")}`,
-      `factory_addresses = ${this.names.map((n, j) => `${n}=${this.addresses[j]}`).join(" ")}`,
+      `factories = ${names.join(" ")}`,
+      `factory_addresses = ${names.map((n, j) => `${n}=${addresses[j]}`).join(" ")}`,
       `udp_port = ${this.port}`,
       `udp_bind_address = ${this.addresses[i]}`,
       "udp_timeout_seconds = 2",
@@ -168,6 +173,14 @@ export class Space {
       timeout: 20_000,
     });
     return JSON.parse(stdout) as unknown[];
+  }
+
+  /** `vac ARGS --root <factory i's root>`: the table as printed. */
+  async vacText(i: number, args: readonly string[]): Promise<string> {
+    const { stdout } = await run(process.execPath, [VAC, ...args, "--root", this.root(i)], {
+      timeout: 20_000,
+    });
+    return stdout;
   }
 
   /** Every machine directory of every factory, read straight from disk. */

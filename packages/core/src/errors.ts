@@ -41,14 +41,15 @@ export const ERROR_CATALOG = {
       "Fix the line: sections are `[name]`, options are `name = value` or `name: value`, and a continuation line must start with white space.",
   },
   VAC_ERR_CONFIG_UNKNOWN_SECTION: {
-    title: "Unknown configuration section",
-    message: "{file}:{line}: unknown section [{section}]{suggestion}",
+    title: "Unknown configuration section ignored (warning)",
+    message: "{file}:{line}: unknown section [{section}] is ignored{suggestion}",
     exitCode: EXIT.config,
-    action: "Use [settings], [machinetype NAME] (or legacy [vmtype NAME]), [factories] or [targetshares].",
+    action:
+      "Use [settings], [machinetype NAME] (or legacy [vmtype NAME]), [factories] or [targetshares]; the original Vac ignored other sections too (S565).",
   },
   VAC_ERR_CONFIG_UNKNOWN_OPTION: {
-    title: "Unknown configuration option",
-    message: "{file}:{line}: unknown option '{option}' in [{section}]{suggestion}",
+    title: "Unknown configuration option ignored (warning)",
+    message: "{file}:{line}: unknown option '{option}' in [{section}] is ignored{suggestion}",
     exitCode: EXIT.config,
     action: "Check the spelling against vac.conf(5); `vac config show` lists every option with its value.",
   },
@@ -71,7 +72,7 @@ export const ERROR_CATALOG = {
     action: "Set the option in one of the configuration files.",
   },
   VAC_ERR_CONFIG_FACTORY_NOT_LISTED: {
-    title: "This factory is not in the factories list",
+    title: "This factory is not in the factories list (warning)",
     message: "{file}:{line}: factories does not name this factory '{factory}'",
     exitCode: EXIT.config,
     action: "Add this host's name (or `.`) to `factories` so it is counted in the space.",
@@ -89,11 +90,12 @@ export const ERROR_CATALOG = {
     action: "Relative paths are resolved under the machinetype's files directory and must stay inside it.",
   },
   VAC_ERR_CONFIG_FILE_MISSING: {
-    title: "A file named in the configuration does not exist",
-    message: "{file}:{line}: {option} names '{path}', which does not exist",
+    title: "A machinetype's file is missing: that machinetype is disabled (warning)",
+    message:
+      "{file}:{line}: {option} names '{path}', which is not a readable file: machinetype {machinetype} is disabled until it is",
     exitCode: EXIT.config,
     action:
-      "Install the file (images and user_data go under /var/lib/vac/machinetypes/NAME/files) or fix the path.",
+      "Install the file (images and user_data go under /var/lib/vac/machinetypes/NAME/files) or fix the path; the other machinetypes keep running, and vacd enables this one within seconds of the file appearing.",
   },
   VAC_ERR_CONFIG_UNREADABLE: {
     title: "Configuration file cannot be read",
@@ -103,15 +105,35 @@ export const ERROR_CATALOG = {
   },
   VAC_ERR_CONFIG_OBSOLETE_OPTION: {
     title: "Obsolete option ignored (warning)",
-    message: "{file}:{line}: option '{option}' of the original Vac has no meaning here and is ignored",
+    message: "{file}:{line}: '{option}' of the original Vac is ignored: {replacement}",
     exitCode: EXIT.config,
     action: "Remove the option when convenient; nothing depends on it.",
+  },
+  VAC_ERR_CONFIG_OLD_NAME: {
+    title: "Older spelling of an option or section (warning)",
+    message: "{file}:{line}: {option} is an older spelling of {canonical}, and is read as that",
+    exitCode: EXIT.config,
+    action: "Nothing is needed; rename it when convenient, as later versions of Vac no longer read it.",
+  },
+  VAC_ERR_CONFIG_NOT_SUPPORTED_YET: {
+    title: "Option accepted but not supported yet (warning)",
+    message: "{file}:{line}: {option} is accepted but not supported yet: {note}",
+    exitCode: EXIT.config,
+    action: "vac.conf(5) lists these options; leave it set if the site relies on it once it is supported.",
   },
   VAC_ERR_CONFIG_UNKNOWN_MACHINETYPE: {
     title: "Share for an undefined machinetype (warning)",
     message: "{file}:{line}: [targetshares] names '{name}', but no [machinetype {name}] is defined",
     exitCode: EXIT.config,
     action: "Define the machinetype, or remove its share.",
+  },
+  VAC_ERR_CONFIG_SUPERSLOT_NOT_REFILLED: {
+    title: "Superslots that are never refilled (warning)",
+    message:
+      "{where}: processors_per_superslot = {per}, but [machinetype {name}] sets no min_wallclock_seconds: it defaults to max_wallclock_seconds, so this machinetype never refills a superslot and the processors a superslot lacks stay idle until it ends",
+    exitCode: EXIT.config,
+    action:
+      "Set min_wallclock_seconds in the machinetype to the shortest life worth starting a machine for (as Vac sites did), or set processors_per_superslot = 1.",
   },
   VAC_ERR_CONFIG_INVALID: {
     title: "Configuration rejected",

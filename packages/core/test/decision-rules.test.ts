@@ -1,118 +1,20 @@
-/** The share/backoff decision, one table per rule, and properties checked with fast-check. */
+/**
+ * The share/backoff decision, one table per rule, and properties checked with fast-check. Each
+ * table row is a case, what Vac 3.1 did with it (read from vacd D67-164 and D389-462), and what
+ * we do; the two differ only where docs/differences-from-vac.md says why.
+ */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import {
-  type DecisionInput,
   decideMachinetype,
   isAbort,
-  type Machinetype,
+  loadConfig,
   type MachinetypeStatus,
-  type Settings,
   shutdownCode,
+  vacPaths,
 } from "../src/index.js";
-
-const NOW = 1_800_000_000;
-
-const settings = (over: Partial<Settings> = {}): Settings => ({
-  vacSpace: "s.example.com",
-  factoryName: "wn01.example.com",
-  factories: [],
-  udpTimeoutSeconds: 10,
-  udpPort: 995,
-  udpBindAddress: "0.0.0.0",
-  spaceKeyFile: undefined,
-  totalMachines: 8,
-  totalProcessors: 8,
-  mbPerProcessor: 2048,
-  hs06PerProcessor: undefined,
-  processorsPerSuperslot: 1,
-  shutdownTime: undefined,
-  draining: false,
-  overloadPerProcessor: 1.25,
-  domainType: "kvm",
-  libvirtUri: "qemu:///system",
-  hypervisorSsh: undefined,
-  hypervisorSshKey: undefined,
-  hypervisorSshKnownHosts: undefined,
-  hypervisorTimeoutSeconds: 60,
-  diskGbPerProcessor: 40,
-  rootPublicKey: "/root/.ssh/id_rsa.pub",
-  gocdbSitename: "example.com",
-  vacmonHostport: [],
-  machineModel: "process",
-  cycleSeconds: 60,
-  machinesDirDays: 3,
-  maxMachineOutputMb: 1024,
-  userDataOptions: {},
-  userDataFiles: {},
-  ...over,
-});
-
-const mt = (name: string, share: number, over: Partial<Machinetype> = {}): Machinetype => ({
-  name,
-  targetShare: share,
-  machinegroup: name,
-  machineModel: "process",
-  rootImage: undefined,
-  userData: undefined,
-  prolog: undefined,
-  epilog: undefined,
-  kernel: undefined,
-  initrd: undefined,
-  kernelCmdline: undefined,
-  backoffSeconds: 600,
-  fizzleSeconds: 600,
-  maxWallclockSeconds: 86400,
-  minWallclockSeconds: 86400,
-  minProcessors: 1,
-  maxProcessors: 1,
-  heartbeatFile: undefined,
-  heartbeatSeconds: 0,
-  accountingFqan: undefined,
-  rootDevice: "vda",
-  scratchDevice: "vdb",
-  shutdownCommand: undefined,
-  logMachineoutputs: false,
-  network: "user",
-  userDataOptions: {},
-  userDataFiles: {},
-  ...over,
-});
-
-const status = (machinetype: string, over: Partial<MachinetypeStatus> = {}): MachinetypeStatus => ({
-  messageType: "machinetype_status",
-  vacqueryVersion: "VacQuery 01.03",
-  daemonVersion: "t",
-  space: "s.example.com",
-  cookie: "0".repeat(64),
-  timeSent: NOW,
-  factory: "wn02.example.com",
-  machinetype,
-  numMachinetypes: 1,
-  runningMachines: 0,
-  runningProcessors: 0,
-  runningHs06: 0,
-  numBeforeFizzle: 0,
-  shutdownMessage: null,
-  shutdownTime: null,
-  shutdownMachine: null,
-  maxWallclockSeconds: 86400,
-  maxProcessors: 1,
-  fqan: null,
-  site: "example.com",
-  ...over,
-});
-
-const input = (over: Partial<DecisionInput> = {}): DecisionInput => ({
-  settings: settings(),
-  machinetypes: [mt("a", 1), mt("b", 1)],
-  census: [],
-  local: { processorsInUse: 0, machinesInUse: 0, loadAverage1m: 0, stateDiskFreeBytes: 100e9 },
-  now: NOW,
-  random: () => 0.5,
-  ...over,
-});
+import { input, local, mt, NOW, settings, status } from "./decision-fixtures.js";
 
 test("shutdown codes: 100 and 200 are normal endings, 300 and up aborts, no code fizzles when short", () => {
   const table: [string | null, number, boolean][] = [
@@ -135,103 +37,218 @@ test("shutdown codes: 100 and 200 are normal endings, 300 and up aborts, no code
       String(message),
     );
   }
-  assert.equal(shutdownCode("300"), 300);
-  assert.equal(shutdownCode("3000 x"), undefined);
 });
 
-test("rule: factory-wide refusals", () => {
-  const table: [string, Partial<DecisionInput>, string][] = [
-    ["draining", { settings: settings({ draining: true }) }, "draining"],
-    ["after shutdown_time", { settings: settings({ shutdownTime: NOW - 1 }) }, "after_shutdown_time"],
+test("rule: a shutdown code is int(message[0:3]) of Python 2, as Vac read it (D104)", () => {
+  // [message, Vac's int(message[0:3]) (undefined where it raised), ours]
+  const table: [string | null, number | undefined, number | undefined][] = [
+    ["300 No more work", 300, 300],
+    ["300:No more work", 300, 300],
+    ["300No", 300, 300],
+    ["300", 300, 300],
+    ["3000 x", 300, 300],
+    [" 30 x", 30, 30],
+    ["30 too short", 30, 30],
+    ["+30", 30, 30],
+    ["-30", -30, -30],
+    ["- 5", -5, -5], // Python 2's strtol skips spaces after the sign
+    ["\t7\n", 7, 7],
+    ["007", 7, 7],
+    ["\u0663\u0660\u0660 Arabic-Indic", 300, 300], // unicode decimal digits count
+    ["\uff13\uff10\uff10", 300, 300], // full-width
+    ["\u00a0300", 30, 30], // a no-break space is whitespace; only 3 characters are read
+    ["3 0", undefined, undefined],
+    ["30x", undefined, undefined],
+    ["0x1", undefined, undefined],
+    ["1_0", undefined, undefined], // underscores came with Python 3.6
+    ["\u00b2\u00b3", undefined, undefined], // superscripts are digits but not decimals
+    ["+-3", undefined, undefined],
+    ["   ", undefined, undefined],
+    ["", undefined, undefined],
+    [null, undefined, undefined],
+  ];
+  for (const [message, vac, ours] of table) {
+    assert.equal(ours, vac, `the table agrees with Vac for ${JSON.stringify(message)}`);
+    assert.equal(shutdownCode(message), ours, JSON.stringify(message));
+  }
+});
+
+test("rule: factory-wide refusals, in Vac's order (D395-411), then ours (total_machines, disk)", () => {
+  // [case, local facts and settings, Vac's refusal, ours]
+  type Row = [string, Parameters<typeof input>[0], string | undefined, string | undefined];
+  const table: Row[] = [
+    // Up to 4 processors running: the limit is 1.25 x all 8 host processors = 10.
+    [
+      "4 running, load 10.5",
+      { local: local({ processorsInUse: 4, loadAverages: [10.5, 1, 1] }) },
+      "overloaded",
+      "overloaded",
+    ],
+    [
+      "4 running, load 9.9",
+      { local: local({ processorsInUse: 4, loadAverages: [9.9, 1, 1] }) },
+      undefined,
+      undefined,
+    ],
+    // More than 4 running: 1.25 x the 6 running = 7.5.
+    [
+      "6 running, load 7.6",
+      { local: local({ processorsInUse: 6, loadAverages: [1, 7.6, 1] }) },
+      "overloaded",
+      "overloaded",
+    ],
+    [
+      "6 running, load 7.5",
+      { local: local({ processorsInUse: 6, loadAverages: [7.5, 7.5, 7.5] }) },
+      undefined,
+      undefined,
+    ],
+    // The largest of the three averages counts (U759-771), not the 1-minute one.
+    [
+      "load 0 now, 10.5 over 15 min",
+      { local: local({ loadAverages: [0, 2, 10.5] }) },
+      "overloaded",
+      "overloaded",
+    ],
+    // Host processors, not total_processors: 2 of this 8-processor host's are for machines.
+    [
+      "total_processors 2, load 5",
+      { settings: settings({ totalProcessors: 2 }), local: local({ loadAverages: [5, 5, 5] }) },
+      undefined,
+      undefined,
+    ],
+    [
+      "shutdown_time passed",
+      { settings: settings({ shutdownTime: NOW - 1 }) },
+      "after_shutdown_time",
+      "after_shutdown_time",
+    ],
+    // Not refused (shutdown_time < int(now) is false), but no machinetype has time left either.
+    ["shutdown_time is now", { settings: settings({ shutdownTime: NOW }) }, undefined, undefined],
+    ["draining", { settings: settings({ draining: true }) }, "draining", "draining"],
     [
       "all processors in use",
-      { local: { processorsInUse: 8, machinesInUse: 8, loadAverage1m: 0, stateDiskFreeBytes: 1e11 } },
+      { local: local({ processorsInUse: 8, machinesInUse: 8 }) },
+      "no_free_processors",
       "no_free_processors",
     ],
+    // Order: an overloaded, draining, full factory is refused for its load first, as in Vac.
     [
-      "low disk",
-      { local: { processorsInUse: 0, machinesInUse: 0, loadAverage1m: 0, stateDiskFreeBytes: 999e6 } },
-      "low_disk",
-    ],
-    // Up to 4 processors busy: the limit is 1.25 x all 8 processors = 10.
-    [
-      "overloaded, few busy",
-      { local: { processorsInUse: 2, machinesInUse: 2, loadAverage1m: 10.5, stateDiskFreeBytes: 1e11 } },
+      "overloaded, draining and full",
+      {
+        settings: settings({ draining: true, shutdownTime: NOW - 1 }),
+        local: local({ processorsInUse: 8, loadAverages: [20, 20, 20] }),
+      },
+      "overloaded",
       "overloaded",
     ],
-    // More than 4 busy: the limit is 1.25 x the 6 in use = 7.5.
     [
-      "overloaded, many busy",
-      { local: { processorsInUse: 6, machinesInUse: 6, loadAverage1m: 7.6, stateDiskFreeBytes: 1e11 } },
-      "overloaded",
+      "after shutdown_time and draining",
+      { settings: settings({ draining: true, shutdownTime: NOW - 1 }) },
+      "after_shutdown_time",
+      "after_shutdown_time",
     ],
+    // Ours: Vac ignored total_machines (S229) and only logged a full disk (D253-256).
+    [
+      "all total_machines in use",
+      { local: local({ processorsInUse: 4, machinesInUse: 8 }) },
+      undefined,
+      "no_free_processors",
+    ],
+    ["999 MB free", { local: local({ stateDiskFreeBytes: 999e6 }) }, undefined, "low_disk"],
   ];
-  for (const [name, over, reason] of table) {
+  for (const [name, over, , ours] of table) {
     const d = decideMachinetype(input(over));
-    assert.equal(d.refusal?.reason, reason, name);
-    assert.equal(d.chosen, undefined, name);
+    assert.equal(d.refusal?.reason, ours, name);
+    if (ours) assert.equal(d.chosen, undefined, name);
+    else if (name === "shutdown_time is now")
+      assert.deepEqual(
+        d.excluded.map((e) => e.reason),
+        ["not_enough_time", "not_enough_time"],
+      );
+    else assert.ok(d.chosen, `${name}: something is started`);
   }
-  const busyButFine = decideMachinetype(
-    input({ local: { processorsInUse: 2, machinesInUse: 2, loadAverage1m: 9.9, stateDiskFreeBytes: 1e11 } }),
-  );
-  assert.equal(busyButFine.refusal, undefined);
 });
 
-test("rule: backoff after an abort anywhere, extended by fizzle_seconds while a probe is young", () => {
-  const table: [string, MachinetypeStatus[], string | undefined, number | undefined][] = [
+test("rule: backoff after an abort anywhere, extended by fizzle_seconds while a probe is young (D147-152)", () => {
+  // backoff_seconds = fizzle_seconds = 600; [case, census, Vac eligible, ours excluded as, until]
+  const abort = (ago: number, over: Partial<MachinetypeStatus> = {}) => [
+    status("a", { shutdownMessage: "300 No more work", shutdownTime: NOW - ago, ...over }),
+  ];
+  const table: [string, MachinetypeStatus[], boolean, string | undefined, number | undefined][] = [
+    ["abort 100 s ago", abort(100), false, "backoff", NOW + 500],
+    ["abort 601 s ago", abort(601), true, undefined, undefined],
+    // Vac: lastAbort < int(now) - backoff, strictly: exactly backoff_seconds ago is still out.
+    ["abort exactly 600 s ago", abort(600), false, "backoff", NOW],
     [
-      "abort 100 s ago: in backoff",
-      [status("a", { shutdownMessage: "300 No more work", shutdownTime: NOW - 100 })],
+      "abort 700 s ago with a probe before fizzle",
+      abort(700, { numBeforeFizzle: 1 }),
+      false,
       "backoff",
       NOW + 500,
     ],
     [
-      "abort 700 s ago: free",
-      [status("a", { shutdownMessage: "300 No more work", shutdownTime: NOW - 700 })],
+      "abort 1201 s ago with a probe before fizzle",
+      abort(1201, { numBeforeFizzle: 1 }),
+      true,
       undefined,
       undefined,
-    ],
-    [
-      "abort 700 s ago with a probe before fizzle: extended",
-      [status("a", { shutdownMessage: "300 No more work", shutdownTime: NOW - 700, numBeforeFizzle: 1 })],
-      "backoff",
-      NOW + 500,
     ],
     [
       "200 is no abort",
       [status("a", { shutdownMessage: "200 Done", shutdownTime: NOW - 1 })],
+      true,
       undefined,
       undefined,
     ],
     [
       "100 is no abort",
       [status("a", { shutdownMessage: "100 Shutdown", shutdownTime: NOW - 1 })],
+      true,
       undefined,
       undefined,
     ],
     [
       "700 is an abort",
       [status("a", { shutdownMessage: "700 Fizzled", shutdownTime: NOW - 1 })],
+      false,
       "backoff",
       NOW + 599,
     ],
+    [
+      "300:colon is an abort",
+      [status("a", { shutdownMessage: "300:x", shutdownTime: NOW - 1 })],
+      false,
+      "backoff",
+      NOW + 599,
+    ],
+    [
+      "no shutdown time, no abort",
+      [status("a", { shutdownMessage: "300 x", shutdownTime: null })],
+      true,
+      undefined,
+      undefined,
+    ],
   ];
-  for (const [name, census, reason, until] of table) {
+  for (const [name, census, vacEligible, reason, until] of table) {
     const d = decideMachinetype(input({ census }));
     const ex = d.excluded.find((e) => e.machinetype === "a");
+    assert.equal(ex === undefined, vacEligible, `${name}: as Vac`);
     assert.equal(ex?.reason, reason, name);
     assert.equal(ex?.until, until, name);
     if (reason) assert.equal(d.chosen?.machinetype, "b", name);
   }
 });
 
-test("rule: zero shares and too little time before shutdown_time exclude", () => {
+test("rule: zero shares and too little time before shutdown_time exclude (D147-148)", () => {
   const d = decideMachinetype(
     input({
       settings: settings({ shutdownTime: NOW + 1000 }),
       machinetypes: [
         mt("a", 0),
         mt("b", 1, { minWallclockSeconds: 2000 }),
+        // Vac: now + min_wallclock_seconds < shutdown_time, strictly.
+        mt("exact", 1, { minWallclockSeconds: 1000, maxWallclockSeconds: 5000 }),
         mt("c", 1, { minWallclockSeconds: 500, maxWallclockSeconds: 5000 }),
       ],
     }),
@@ -241,14 +258,15 @@ test("rule: zero shares and too little time before shutdown_time exclude", () =>
     [
       ["a", "zero_share"],
       ["b", "not_enough_time"],
+      ["exact", "not_enough_time"],
     ],
   );
   assert.equal(d.chosen?.machinetype, "c");
   assert.equal(d.chosen?.shutdownTime, NOW + 1000, "the machine's life is capped by shutdown_time");
 });
 
-test("rule: the most starved machinetype by running/share comes first, groups before types, ties at random", () => {
-  const census = [status("a", { runningProcessors: 4 }), status("b", { runningProcessors: 1 })];
+test("rule: the most starved machinetype by running HS06/share comes first, groups before types, ties at random", () => {
+  const census = [status("a", { runningHs06: 4 }), status("b", { runningHs06: 1 })];
   assert.equal(
     decideMachinetype(input({ census, machinetypes: [mt("a", 3), mt("b", 1)] })).chosen?.machinetype,
     "b",
@@ -257,10 +275,6 @@ test("rule: the most starved machinetype by running/share comes first, groups be
     decideMachinetype(input({ census, machinetypes: [mt("a", 5), mt("b", 1)] })).chosen?.machinetype,
     "a",
   );
-  // Groups first: group g (x and y, share 2) runs 4, so 2 per share; z runs 3 of share 1.
-  const groups = [mt("x", 1, { machinegroup: "g" }), mt("y", 1, { machinegroup: "g" }), mt("z", 1)];
-  const gc = [status("x", { runningProcessors: 4 }), status("z", { runningProcessors: 3 })];
-  assert.equal(decideMachinetype(input({ census: gc, machinetypes: groups })).chosen?.machinetype, "y");
   assert.equal(decideMachinetype(input({ random: () => 0.1 })).ranked.length, 2);
   const picks = new Set(
     [0.1, 0.9].map((r) => {
@@ -272,18 +286,116 @@ test("rule: the most starved machinetype by running/share comes first, groups be
   assert.deepEqual([...picks].sort(), ["a", "b"], "ties are broken by the random source");
 });
 
-test("rule: hs06 weighting uses running_hs06 when factories report it", () => {
-  const census = [
-    status("a", { runningProcessors: 1, runningHs06: 40 }),
-    status("b", { runningProcessors: 2, runningHs06: 20 }),
+test("rule: a machinegroup's score is the sum of its members' HS06/share, members without a share skipped (D77-95)", () => {
+  // [case, machinetypes, census, Vac's group score of g, Vac's choice (= ours)]
+  const g = (name: string, share: number) => mt(name, share, { machinegroup: "g" });
+  const table: [string, ReturnType<typeof mt>[], MachinetypeStatus[], number, string][] = [
+    // x runs 4 at share 1 and y none: g scores 4 + 0 = 4 (not 4 HS06 over a share of 2), z 3.
+    [
+      "sum of members",
+      [g("x", 1), g("y", 1), mt("z", 1)],
+      [status("x", { runningHs06: 4 }), status("z", { runningHs06: 3 })],
+      4,
+      "z",
+    ],
+    // x runs 4 at share 2: 2; y runs 2 at share 1: 2; together 4, over z's 3.
+    [
+      "each at its own share",
+      [g("x", 2), g("y", 1), mt("z", 1)],
+      [status("x", { runningHs06: 4 }), status("y", { runningHs06: 2 }), status("z", { runningHs06: 3 })],
+      4,
+      "z",
+    ],
+    // w has no share: its 100 running HS06 add nothing to g, which then scores 2 against z's 3.
+    [
+      "zero share skipped",
+      [g("w", 0), g("x", 1), mt("z", 1)],
+      [status("w", { runningHs06: 100 }), status("x", { runningHs06: 2 }), status("z", { runningHs06: 3 })],
+      2,
+      "x",
+    ],
   ];
-  assert.equal(decideMachinetype(input({ census })).chosen?.machinetype, "b");
+  for (const [name, machinetypes, census, groupScore, chosen] of table) {
+    const d = decideMachinetype(input({ census, machinetypes }));
+    const inG = d.ranked.find((r) => r.machinetype === "x");
+    assert.equal(inG?.groupScore, groupScore, name);
+    assert.equal(d.chosen?.machinetype, chosen, name);
+  }
+});
+
+test("rule: HS06 as the replies send it, and 1.0 per processor from a reply that sends processors but no HS06", () => {
+  // [case, census for a and b, Vac's choice, ours]
+  const table: [string, MachinetypeStatus[], string, string][] = [
+    // Vac peers without hs06_per_processor send 1.0 per processor (S3033): taken as sent.
+    [
+      "weighted HS06",
+      [
+        status("a", { runningProcessors: 1, runningHs06: 40 }),
+        status("b", { runningProcessors: 2, runningHs06: 20 }),
+      ],
+      "b",
+      "b",
+    ],
+    // One of our older factories sent 0 HS06 for 3 processors: we count 3.0 (Vac counted 0).
+    [
+      "no HS06 sent",
+      [
+        status("a", { runningProcessors: 3, runningHs06: 0 }),
+        status("b", { runningProcessors: 0, runningHs06: 2 }),
+      ],
+      "a",
+      "b",
+    ],
+  ];
+  for (const [name, census, , ours] of table) {
+    const withUnset = decideMachinetype(input({ census }));
+    assert.equal(withUnset.chosen?.machinetype, ours, name);
+    // This factory's own hs06_per_processor does not rescale what its peers report.
+    const withSet = decideMachinetype(input({ census, settings: settings({ hs06PerProcessor: 10 }) }));
+    assert.equal(withSet.chosen?.machinetype, ours, `${name}, hs06_per_processor = 10 here`);
+  }
+});
+
+test("rule: the machinegroup defaults to accounting_fqan, then to the machinetype's name (S717-722)", () => {
+  const text = `[settings]
+vac_space = s.example.com
+factories = wn01.example.com
+factory_name = wn01.example.com
+[machinetype lhcb-a]
+target_share = 1
+accounting_fqan = /lhcb/Role=pilot
+[machinetype lhcb-b]
+target_share = 1
+accounting_fqan = /lhcb/Role=pilot
+[machinetype atlas]
+target_share = 1
+accounting_fqan = /atlas/Role=pilot
+machinegroup = atlas-group
+[machinetype other]
+target_share = 1
+`;
+  const { config } = loadConfig({
+    files: [{ path: "/etc/vac.conf", text }],
+    paths: vacPaths("/r"),
+    hostname: "wn01.example.com",
+    hostProcessors: 8,
+    fileExists: () => true,
+  });
+  assert.deepEqual(
+    config?.machinetypes.map((m) => [m.name, m.machinegroup]),
+    [
+      ["lhcb-a", "/lhcb/Role=pilot"],
+      ["lhcb-b", "/lhcb/Role=pilot"],
+      ["atlas", "atlas-group"],
+      ["other", "other"],
+    ],
+  );
 });
 
 test("property: a machinetype in backoff is never chosen", () => {
   fc.assert(
     fc.property(
-      fc.integer({ min: 0, max: 599 }),
+      fc.integer({ min: 0, max: 600 }),
       fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }),
       (ago, r) => {
         const census = [status("a", { shutdownMessage: "300 No more work", shutdownTime: NOW - ago })];
@@ -316,6 +428,7 @@ test("property: without aborts, repeated decisions keep every machinetype within
               machinetypes: types,
               random,
               settings: settings({ totalProcessors: 1000, totalMachines: 1000 }),
+              local: local({ hostProcessors: 1000 }),
             }),
           );
           const chosen = d.chosen?.machinetype;

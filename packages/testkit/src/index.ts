@@ -4,3 +4,5 @@ export * from "./require.js";
 export * from "./sshd.js";
 export * from "./temp-root.js";
 export * from "./tiny-guest.js";
+export * from "./vac31-receiver-rules.js";
+export * from "./vac31-wire.js";

@@ -1,12 +1,16 @@
 /**
- * vacd: the factory daemon. Reads the configuration (refusing to start on errors), binds the
- * VacQuery responder, and runs the factory loop; SIGHUP re-reads the configuration, SIGTERM and
- * SIGINT stop it. Machines are separate processes or libvirt domains: they keep running when
+ * vacd: the factory daemon. Reads the configuration, binds the VacQuery responder, and runs the
+ * factory loop. A configuration with errors does not stop it, as it never stopped Vac (D171-175):
+ * it runs on what it could read with every machinetype disabled, so it looks after its machines,
+ * answers the space and reports the errors in factory_status, but starts nothing until a valid
+ * configuration is written (CORRECTIONS §15). It exits 78 only for a wrong command line. SIGHUP
+ * re-reads the configuration, SIGTERM and SIGINT stop it. Machines are separate processes or libvirt domains: they keep running when
  * vacd stops, and a restarted vacd adopts them from the state directory.
  */
 import { parseArgs } from "node:util";
 import { formatConfigProblem, hasErrors, type VacConfig } from "@vac/core";
 import { ConfigWatcher } from "./config/config-watcher.js";
+import { logConfigResult } from "./config/log-config-result.js";
 import { FactoryLoop } from "./factory/factory-loop.js";
 import { readHostFacts } from "./host/host-facts.js";
 import { Hypervisors } from "./hypervisor/hypervisors.js";
@@ -41,7 +45,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     }).values as typeof args;
   } catch (e) {
     console.error(`vacd: ${(e as Error).message}\n${USAGE}`);
-    process.exitCode = 64;
+    // 78: systemd's RestartPreventExitStatus, as restarting cannot mend a wrong command line.
+    process.exitCode = 78;
     return;
   }
   if (args.help) {
@@ -55,22 +60,15 @@ export async function main(argv: readonly string[]): Promise<void> {
   const bootLogger = createLogger({ level: args["log-level"] });
   const watcher = new ConfigWatcher({ root: args.root });
   const first = await watcher.start();
-  for (const p of first.problems)
-    bootLogger[p.severity === "error" ? "error" : "warn"]({
-      event: "config_problem",
-      code: p.code,
-      problem: formatConfigProblem(p),
-    });
-  if (!first.config || hasErrors(first.problems)) {
+  logConfigResult(bootLogger, first.problems, first.config);
+  const usable = first.config && !hasErrors(first.problems) ? first.config : first.fallback;
+  if (!usable) throw new Error("no configuration, not even a fallback, came out of the loader");
+  if (usable !== first.config)
     bootLogger.error(
       { event: "config_invalid", files: first.files },
-      "vacd: not starting with an invalid configuration",
+      "the configuration has errors: vacd looks after its machines and answers the space, but starts nothing until a valid configuration is written",
     );
-    await watcher.close();
-    process.exitCode = 78;
-    return;
-  }
-  let config: VacConfig = first.config;
+  let config: VacConfig = usable;
   const logger = createLogger({ level: args["log-level"], base: { factory: config.settings.factoryName } });
   const store = new StateStore(first.paths);
   await store.init();
@@ -130,6 +128,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   });
   watcher.onEvent((e) => {
     if (e.kind === "applied") {
+      logConfigResult(logger, e.problems, e.config, config);
       config = e.config;
       logger.info({ event: "config_applied" });
       loop.soon(0);

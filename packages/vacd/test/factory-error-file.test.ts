@@ -71,7 +71,7 @@ test("a failed start writes factory-error with its reason; the next machine star
     responderHeartbeat: () => clock.now(),
     hostFacts: async () => ({
       processors: 2,
-      loadAverage1m: 0,
+      loadAverages: [0, 0, 0],
       memTotalKb: 1e7,
       memAvailKb: 1e7,
       swapTotalKb: 0,

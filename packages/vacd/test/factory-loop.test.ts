@@ -89,7 +89,7 @@ async function rig(): Promise<Rig> {
     responderHeartbeat: () => clock.now(),
     hostFacts: async () => ({
       processors: 2,
-      loadAverage1m: 0,
+      loadAverages: [0, 0, 0],
       memTotalKb: 1e7,
       memAvailKb: 1e7,
       swapTotalKb: 0,
@@ -159,7 +159,8 @@ test("a paused machine is destroyed and its outcome recorded as 700", () =>
     const domain = hv.domains.get(SLOT);
     assert.ok(domain);
     domain.state = "paused";
-    await after(r, 10);
+    // A cycle to destroy it and one to record it: the first comes cycle_seconds after the start.
+    await after(r, 60);
     assert.ok(hv.calls.includes(`destroy ${SLOT}`), hv.calls.join(", "));
     const dirs = await import("node:fs/promises").then((fs) =>
       fs.readdir(join(root.path, "var/lib/vac/machines")),
@@ -190,7 +191,7 @@ test("with the hypervisor down nothing is started or destroyed, the reason is lo
     assert.equal(e?.code, "VAC_ERR_HYPERVISOR_UNAVAILABLE");
     assert.ok(views.length > published, "a view was still published");
     const mine = views.at(-1)?.machines.find((m) => m.machine === SLOT);
-    assert.equal(mine?.state, "running", "the machine still counts as running for the space");
+    assert.equal(mine?.state, "Running", "the machine still counts as running for the space");
     hv.down = undefined;
     await after(r, 60);
     assert.ok(
@@ -363,3 +364,45 @@ test("events for domains that are not this factory's slots do not wake the loop"
   assert.equal(isOurSlot("wn01.example.com", "wn01-xx.example.com"), false);
   assert.equal(isOurSlot("wn01.example.com", "someones-vm"), false);
 });
+
+test("superslots in the loop: one start a cycle, 1-processor machines complete their superslot, then an 8-processor one", () =>
+  withRig(async (r) => {
+    for (const name of ["single", "octo"])
+      await r.root.write(`var/lib/vac/machinetypes/${name}/files/user_data`, "#!/bin/sh\n");
+    const machinetype = (name: string, processors: string) =>
+      `[machinetype ${name}]\ntarget_share = 1\nmachine_model = kernel\nkernel = vmlinuz\nuser_data = user_data\nmin_wallclock_seconds = 600\n${processors}\n`;
+    r.reconfigure(
+      `[settings]\nvac_space = loop.vac.test\nfactory_name = wn01.example.com\nfactories = wn01.example.com\ntotal_processors = 16\ntotal_machines = 16\nprocessors_per_superslot = 8\n${machinetype("single", "max_processors = 1")}${machinetype("octo", "min_processors = 8\nmax_processors = 8")}`,
+    );
+    await r.loop.runCycle();
+    assert.equal(r.hv.startsSoFar().length, 1, "one machine in the first cycle");
+    // As Vac slept between cycles, the next start waits for the next cycle, not a moment.
+    r.clock.advance(5);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(r.hv.startsSoFar().length, 1, "no second start 5 s later");
+    for (let i = 0; i < 8; i++) await after(r, 60);
+    const running = (r.views.at(-1)?.machines ?? []).filter((m) => m.machinetype !== null);
+    const of = (name: string) => running.filter((m) => m.machinetype === name);
+    // Both start at score 0 and single is first in the file; once one single runs, octo ranks
+    // first but the 7 processors its superslot lacks are filled first, by singles (D423-449).
+    assert.deepEqual(
+      of("single").map((m) => m.numProcessors),
+      [1, 1, 1, 1, 1, 1, 1, 1],
+    );
+    assert.equal(new Set(of("single").map((m) => m.shutdownTime)).size, 1, "the singles share one end");
+    assert.deepEqual(
+      of("octo").map((m) => m.numProcessors),
+      [8],
+      "then the 8-processor machinetype gets a superslot of its own",
+    );
+  }));
+
+test("a factory that may not start anything says why and does not poll the space", () =>
+  withRig(async (r) => {
+    r.reconfigure(`${CONF.replace("total_machines = 1", "total_machines = 1\ndraining = yes")}`);
+    await r.loop.runCycle();
+    const decision = r.events.find((e) => e.event === "decision");
+    assert.deepEqual(decision?.refusal, { reason: "draining", detail: "draining is set" });
+    assert.equal(decision?.silent, undefined, "no poll: no factory could have been silent");
+    assert.deepEqual(r.hv.startsSoFar(), []);
+  }));

@@ -38,11 +38,11 @@ function view(factory: string, machinetypes: string[]): ResponderView {
       maxHs06: 0,
       rootDiskAvailKb: 1,
       rootDiskAvailInodes: 1,
-      varDiskAvailKb: 1,
-      varDiskAvailInodes: 1,
+      daemonDiskAvailKb: 1,
+      daemonDiskAvailInodes: 1,
       memTotalKb: 1,
-      memAvailKb: 1,
-      swapTotalKb: 0,
+      memUsedKb: 0,
+      swapUsedKb: 0,
       swapFreeKb: 0,
       loadAverage: 0,
       kernelVersion: "k",
@@ -50,6 +50,11 @@ function view(factory: string, machinetypes: string[]): ResponderView {
       bootTime: 1,
       factoryHeartbeatTime: 1,
       responderHeartbeatTime: 1,
+      mjfHeartbeatTime: 0,
+      metadataHeartbeatTime: 0,
+      site: "example.com",
+      memAvailKb: 1,
+      swapTotalKb: 0,
       configError: null,
     },
   };
@@ -137,7 +142,8 @@ test("garbage and wrong-space datagrams are dropped, counted, and the responder 
     assert.equal(wrongSpace.replies.length, 0);
     await new Promise((r) => setTimeout(r, 100));
     const drops = Object.fromEntries(rs[0]!.dropCounts());
-    assert.equal(drops.not_json, 2);
+    assert.equal(drops.not_json, 1);
+    assert.equal(drops.too_big, 1, "more than a Vac peer reads is not read");
     assert.equal(drops.not_object, 1);
     assert.equal(drops.bad_field, 1);
     assert.ok((drops.wrong_space ?? 0) >= 1);
@@ -184,5 +190,71 @@ test("a reply with a wrong cookie is not accepted", async () => {
     assert.ok((r.drops.bad_cookie ?? 0) + (r.drops.bad_field ?? 0) >= 1);
   } finally {
     fake.close();
+  }
+});
+
+/** A fake peer answering every query with `reply(query)`, as text. */
+async function fakePeer(host: string, reply: (q: Record<string, unknown>) => string[]) {
+  const socket = createSocket("udp4");
+  await new Promise<void>((r) => socket.bind(0, host, () => r()));
+  socket.on("message", (msg, peer) => {
+    for (const text of reply(JSON.parse(msg.toString()) as Record<string, unknown>))
+      socket.send(Buffer.from(text), peer.port, peer.address);
+  });
+  return { port: socket.address().port, close: () => new Promise<void>((r) => socket.close(() => r())) };
+}
+
+const factoryStatus = (q: Record<string, unknown>, factory: string, pad = 0) =>
+  JSON.stringify({
+    message_type: "factory_status",
+    cookie: q.cookie,
+    space: "s.example.com",
+    factory,
+    ...(pad > 0 ? { padding: "x".repeat(pad) } : {}),
+  });
+
+test("a reply counts only from the lower-cased name in our list, whose cookie it echoes (S2745)", async () => {
+  for (const [listed, replyAs, counted] of [
+    ["F7.Example.com", "f7.example.com", true],
+    ["F7.Example.com", "F7.Example.com", false],
+    ["f7.example.com", "f7.example.com.", false],
+  ] as const) {
+    const peer = await fakePeer("127.0.0.46", (q) => [factoryStatus(q, replyAs)]);
+    try {
+      const r = await pollSpace({
+        factories: [{ name: listed, port: peer.port, host: "127.0.0.46" }],
+        space: "s.example.com",
+        queryType: "factory_query",
+        timeoutSeconds: 0.6,
+        daemonVersion: "t",
+        now,
+      });
+      assert.equal(r.replies.length, counted ? 1 : 0, `${listed} answered as ${replyAs}`);
+    } finally {
+      await peer.close();
+    }
+  }
+});
+
+test("a reply is read up to the 10,240 bytes a Vac peer reads, and not beyond", async () => {
+  for (const [pad, counted] of [
+    [9_900, true],
+    [10_300, false],
+  ] as const) {
+    const peer = await fakePeer("127.0.0.47", (q) => [factoryStatus(q, "f8.example.com", pad)]);
+    try {
+      const r = await pollSpace({
+        factories: [{ name: "f8.example.com", port: peer.port, host: "127.0.0.47" }],
+        space: "s.example.com",
+        queryType: "factory_query",
+        timeoutSeconds: 0.6,
+        daemonVersion: "t",
+        now,
+      });
+      assert.equal(r.replies.length, counted ? 1 : 0, `padding ${pad}`);
+      if (!counted) assert.ok((r.drops.too_big ?? 0) >= 1);
+    } finally {
+      await peer.close();
+    }
   }
 });

@@ -35,6 +35,13 @@ export interface OptionDefinition {
   readonly required?: boolean;
   /** Not in the original Vac. */
   readonly ext?: boolean;
+  /**
+   * "warn-unimplemented": accepted and documented, but without effect yet. Loading warns (naming
+   * file:line) and the man page says so, both from `supportNote`, so the two cannot drift.
+   */
+  readonly support?: "warn-unimplemented";
+  /** Why the option does nothing yet, or what is used instead. */
+  readonly supportNote?: string;
 }
 
 const s = (
@@ -53,6 +60,12 @@ const m = (
 ): OptionDefinition => ({ section: "machinetype", name, type, defaultText, description, ...extra });
 
 const MODELS = ["cernvm3", "vm-raw", "kernel", "process"] as const;
+/** A device name goes into the domain XML: Vac allowed a-z and 0-9 only (S622, S631). */
+const DEVICE: OptionType = {
+  kind: "pattern",
+  pattern: /^[a-z0-9]{1,32}$/,
+  expected: "a device name of a-z and 0-9",
+};
 
 export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
   s(
@@ -85,7 +98,7 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
   ),
   s(
     "udp_timeout_seconds",
-    { kind: "seconds", min: 1 },
+    { kind: "number", min: 0, minExclusive: true },
     "10",
     "The longest a poll of the space waits for replies.",
     { unit: "seconds" },
@@ -101,7 +114,11 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     { kind: "path" },
     undefined,
     "A file of shared space keys, one a line; the first signs.",
-    { ext: true },
+    {
+      ext: true,
+      support: "warn-unimplemented",
+      supportNote: "datagrams are neither signed nor checked yet",
+    },
   ),
   s(
     "total_machines",
@@ -131,7 +148,8 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "processors_per_superslot",
     { kind: "integer", min: 1 },
     "1",
-    "Size of superslots for multiprocessor machines; 1 turns superslots off.",
+    "Size of superslots for multiprocessor machines; 1 turns superslots off. A superslot is refilled only by machinetypes whose min_wallclock_seconds (default: max_wallclock_seconds, so never) is within its remaining life: set it.",
+    { aliases: ["cpu_per_machine", "vcpu_per_machine"] },
   ),
   s(
     "shutdown_time",
@@ -179,10 +197,10 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
   ),
   s(
     "disk_gb_per_processor",
-    { kind: "integer", min: 1 },
+    { kind: "integer", min: 0 },
     "40",
-    "Size of each machine's scratch disk or root overlay per processor.",
-    { unit: "GB", aliases: ["gb_per_cpu"] },
+    "Size of each machine's scratch disk or root overlay per processor; 0 means the default, as in Vac (S1867).",
+    { unit: "GB", aliases: ["gb_per_cpu", "disk_gb_per_cpu", "scratch_gb"] },
   ),
   s(
     "root_public_key",
@@ -190,12 +208,22 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "/root/.ssh/id_rsa.pub",
     "Public key offered to machines for root ssh from the factory.",
   ),
-  s("gocdb_sitename", { kind: "string" }, "the domain part of vac_space", "Site name in accounting records."),
+  s(
+    "gocdb_sitename",
+    { kind: "string" },
+    "the domain part of vac_space",
+    "Site name in accounting records.",
+    {
+      support: "warn-unimplemented",
+      supportNote: "it is published as site in VacQuery replies, but no accounting records are written yet",
+    },
+  ),
   s(
     "vacmon_hostport",
     { kind: "list" },
     undefined,
     "host:port of VacMon collectors to send status messages to.",
+    { support: "warn-unimplemented", supportNote: "no VacMon messages are sent yet" },
   ),
   s(
     "machine_model",
@@ -227,19 +255,19 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "target_share",
     { kind: "number", min: 0 },
     "0",
-    "Weight of the machinetype in the space; 0 means never start it. Legacy: a [targetshares] section of NAME = SHARE lines, which wins.",
+    "Weight of the machinetype in the space; 0 means never start it. Legacy: a [targetshares] section of NAME = SHARE lines, used when the machinetype has no target_share.",
   ),
   m(
     "machinegroup",
     { kind: "hostname" },
-    "the machinetype's name",
+    "accounting_fqan, else the machinetype's name",
     "Shares are balanced first between machinegroups (say, one experiment), then within them.",
   ),
   m(
     "machine_model",
     { kind: "enum", values: MODELS },
     "the [settings] machine_model",
-    "cernvm3 boots root_image as an ISO; vm-raw boots a disk image; kernel boots kernel and initrd directly; process runs user_data as a local process.",
+    "cernvm3 boots root_image as an ISO; vm-raw boots a disk image; kernel boots kernel and initrd directly; process runs user_data as a local process. Vac 3.1's cernvm4 is read as cernvm3; its docker and singularity models are not supported: such a machinetype is disabled, with a warning, and the others run.",
     { aliases: ["vm_model"] },
   ),
   m(
@@ -316,9 +344,12 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "When above 0, the heartbeat file must be touched at least this often.",
     { unit: "seconds" },
   ),
-  m("accounting_fqan", { kind: "string" }, undefined, "VOMS FQAN for accounting records."),
-  m("root_device", { kind: "string" }, "vda", "Device name of the root disk in the VM."),
-  m("scratch_device", { kind: "string" }, "vdb", "Device name of the scratch disk in the VM."),
+  m("accounting_fqan", { kind: "string" }, undefined, "VOMS FQAN for accounting records.", {
+    support: "warn-unimplemented",
+    supportNote: "it is published as fqan in VacQuery replies, but no accounting records are written yet",
+  }),
+  m("root_device", DEVICE, "vda", "Device name of the root disk in the VM."),
+  m("scratch_device", DEVICE, "vdb", "Device name of the scratch disk in the VM."),
   m(
     "shutdown_command",
     { kind: "string" },
@@ -330,6 +361,11 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     { kind: "boolean" },
     "no",
     "Copy the machine's output files to the log when it finishes.",
+    {
+      support: "warn-unimplemented",
+      supportNote:
+        "Vac 3.1 ignored it too (S676); outputs stay in the machine's directory for machines_dir_days",
+    },
   ),
   m(
     "network",
@@ -353,12 +389,10 @@ export const OBSOLETE_OPTIONS: ReadonlySet<string> = new Set([
   "volume_group",
   "gocdb_cert_file",
   "gocdb_key_file",
-  "cpu_per_machine",
   "image_signing_dn",
   "legacy_proxy",
   "cvmfs_repositories",
   "tmp_binding",
-  "machineoutputs_days",
 ]);
 
 /** `user_data_option_XXX` and `user_data_file_XXX`, in both sections. */

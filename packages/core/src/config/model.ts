@@ -52,6 +52,8 @@ export interface Settings {
   readonly machinesDirDays: number;
   /** A running machine's joboutputs plus console log may not grow past this. */
   readonly maxMachineOutputMb: number;
+  /** `machinefeatures_option_KEY` values: extra machinefeatures files (key: KEY). */
+  readonly machinefeaturesOptions?: Readonly<Record<string, string>>;
   /** Default `user_data_option_XXX` substitutions for every machinetype (key: XXX). */
   readonly userDataOptions: Readonly<Record<string, string>>;
   /** Default `user_data_file_XXX` substitutions (key: XXX, value: path). */
@@ -90,6 +92,12 @@ export interface Machinetype {
   /** Merged with the settings' defaults; the machinetype's own win. */
   readonly userDataOptions: Readonly<Record<string, string>>;
   readonly userDataFiles: Readonly<Record<string, string>>;
+  /**
+   * Why this machinetype cannot be started (a file it needs is missing or unreadable), or
+   * undefined. The factory loop leaves a disabled machinetype out of its decisions; the others
+   * keep running.
+   */
+  readonly disabled?: string | undefined;
 }
 
 /** Where a value came from, for `vac config show` and error messages. */

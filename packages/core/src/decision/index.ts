@@ -1,2 +1,4 @@
+export * from "./load-check.js";
 export * from "./rank-machinetypes.js";
 export * from "./shutdown-message.js";
+export * from "./superslots.js";

@@ -1,14 +1,9 @@
 import type { Random } from "../clock.js";
 import type { Machinetype, Settings } from "../config/model.js";
 import type { MachinetypeStatus } from "../vacquery/messages.js";
+import { type LocalFacts, type Refusal, refuseToStart } from "./load-check.js";
 import { isAbortCode, shutdownCode } from "./shutdown-message.js";
-
-export interface LocalFacts {
-  readonly processorsInUse: number;
-  readonly machinesInUse: number;
-  readonly loadAverage1m: number;
-  readonly stateDiskFreeBytes: number;
-}
+import { type Placement, placeInSuperslot, type RunningMachine } from "./superslots.js";
 
 export interface DecisionInput {
   readonly settings: Settings;
@@ -16,22 +11,18 @@ export interface DecisionInput {
   /** The `machinetype_status` replies of every factory that answered, this one included. */
   readonly census: readonly MachinetypeStatus[];
   readonly local: LocalFacts;
+  /** This factory's machines holding processors, for the superslots. */
+  readonly running: readonly RunningMachine[];
   readonly now: number;
   readonly random: Random;
 }
 
-export type RefusalReason =
-  | "draining"
-  | "after_shutdown_time"
-  | "overloaded"
-  | "no_free_processors"
-  | "low_disk";
-export type ExclusionReason = "zero_share" | "backoff" | "not_enough_time" | "processors_do_not_fit";
+export type ExclusionReason = "zero_share" | "backoff" | "not_enough_time";
 
 export interface Exclusion {
   readonly machinetype: string;
   readonly reason: ExclusionReason;
-  /** For backoff: when it ends. */
+  /** For backoff: it ends once now is past this. */
   readonly until?: number;
 }
 
@@ -42,17 +33,18 @@ export interface Ranked {
 }
 
 export interface Decision {
-  readonly refusal?: { readonly reason: RefusalReason; readonly detail: string };
+  readonly refusal?: Refusal;
   readonly ranked: readonly Ranked[];
   readonly excluded: readonly Exclusion[];
+  /** Why no eligible machinetype fits the free processors, when none does. */
+  readonly unplaced?: string;
   readonly chosen?: {
     readonly machinetype: string;
     readonly processors: number;
     readonly shutdownTime: number;
+    readonly superslot: "existing" | "new";
   };
 }
-
-export const MIN_FREE_DISK_BYTES = 1_000_000_000;
 
 interface Totals {
   hs06: number;
@@ -60,15 +52,16 @@ interface Totals {
   lastAbort: number;
 }
 
-/** Sums the census per machinetype: running HS06, machines before fizzle, the latest abort. */
-export function foldCensus(
-  census: readonly MachinetypeStatus[],
-  hs06PerProcessor: number,
-): Map<string, Totals> {
+/**
+ * Sums the census per machinetype: running HS06, machines before fizzle, the latest abort
+ * (D87-117). A reply's `running_hs06` is taken as sent, as Vac took it: Vac factories send 1.0
+ * per processor when `hs06_per_processor` is unset (S3033). A reply with processors but no HS06
+ * (our factories before they did the same) counts `hs06PerProcessor` (1.0) per processor.
+ */
+export function foldCensus(census: readonly MachinetypeStatus[], hs06PerProcessor = 1): Map<string, Totals> {
   const totals = new Map<string, Totals>();
   for (const r of census) {
     const t = totals.get(r.machinetype) ?? { hs06: 0, beforeFizzle: 0, lastAbort: 0 };
-    // Factories that do not set hs06_per_processor report 0 HS06; count processors instead.
     t.hs06 += r.runningHs06 > 0 ? r.runningHs06 : r.runningProcessors * hs06PerProcessor;
     t.beforeFizzle += r.numBeforeFizzle;
     if (r.shutdownTime !== null && isAbortCode(shutdownCode(r.shutdownMessage))) {
@@ -79,60 +72,31 @@ export function foldCensus(
   return totals;
 }
 
-function refusal(input: DecisionInput): Decision["refusal"] {
-  const { settings: s, local, now } = input;
-  if (s.draining) return { reason: "draining", detail: "draining = yes" };
-  if (s.shutdownTime !== undefined && now >= s.shutdownTime) {
-    return { reason: "after_shutdown_time", detail: `shutdown_time ${s.shutdownTime} has passed` };
-  }
-  const free = Math.min(s.totalProcessors - local.processorsInUse, s.totalMachines - local.machinesInUse);
-  if (free <= 0)
-    return {
-      reason: "no_free_processors",
-      detail: `${local.processorsInUse} of ${s.totalProcessors} processors in use`,
-    };
-  // As Vac did: with more than 4 processors busy the limit scales with those in use, otherwise
-  // with all of them, so a nearly empty factory is not blocked by one busy machine's load.
-  const basis = local.processorsInUse > 4 ? local.processorsInUse : s.totalProcessors;
-  const limit = s.overloadPerProcessor * basis;
-  if (local.loadAverage1m > limit) {
-    return { reason: "overloaded", detail: `load average ${local.loadAverage1m} over ${limit}` };
-  }
-  if (local.stateDiskFreeBytes < MIN_FREE_DISK_BYTES) {
-    return { reason: "low_disk", detail: `${local.stateDiskFreeBytes} bytes free on the state disk` };
-  }
-  return undefined;
-}
-
 /**
- * Which machinetype to start in a free slot (SPEC §4). Over the census of the whole space,
- * every machinetype with a share gets `score = running HS06 / target_share`, and its machinegroup
- * likewise. A machinetype is eligible only if no abort (a shutdown code of 300 or more) of it
- * anywhere is younger than `backoff_seconds`, extended by `fizzle_seconds` while any machine of
- * it is still young: that lets one or two probe machines test an experiment's queue after a
- * backoff instead of the whole space rushing at it; and if there is time before shutdown_time
- * for `min_wallclock_seconds`. The eligible ones are taken by group score, then score (most
- * starved first), ties broken at random, and the first that fits the free processors is chosen.
- * Nothing is started while draining, after shutdown_time, overloaded, full or short of disk.
+ * Which machinetype to start, with how many processors and until when (SPEC §4), as Vac's
+ * pollFactories and vacOneCycle decided it (D67-164, D395-462). Over the census of the whole
+ * space, every machinetype with a share gets `score = sum of running HS06 / target_share`, and
+ * its machinegroup the sum of its members' scores (members without a share add nothing, D77-95).
+ * A machinetype is eligible only if no abort (a shutdown code of 300 or more) of it anywhere is
+ * as recent as `backoff_seconds` ago, extended by `fizzle_seconds` while any machine of it is
+ * still young: that lets one or two probe machines test an experiment's queue after a backoff
+ * instead of the whole space rushing at it; and if more than `min_wallclock_seconds` are left
+ * before shutdown_time. The eligible ones are taken by group score, then score (most starved
+ * first), ties broken at random, and the first that fits a superslot is chosen (`superslots.ts`).
+ * Nothing is started while overloaded, after shutdown_time, draining, full or short of disk
+ * (`load-check.ts`).
  */
 export function decideMachinetype(input: DecisionInput): Decision {
   const { settings, machinetypes, now } = input;
-  const refused = refusal(input);
+  const refused = refuseToStart(settings, input.local, now);
   if (refused) return { refusal: refused, ranked: [], excluded: [] };
-  const hs06PerProcessor = settings.hs06PerProcessor ?? 1;
-  const totals = foldCensus(input.census, hs06PerProcessor);
-  const groups = new Map<string, { hs06: number; share: number }>();
+  const totals = foldCensus(input.census);
+  const groupScores = new Map<string, number>();
   for (const m of machinetypes) {
-    const g = groups.get(m.machinegroup) ?? { hs06: 0, share: 0 };
-    g.hs06 += totals.get(m.name)?.hs06 ?? 0;
-    g.share += m.targetShare;
-    groups.set(m.machinegroup, g);
+    const sum = groupScores.get(m.machinegroup) ?? 0;
+    const hs06 = totals.get(m.name)?.hs06 ?? 0;
+    groupScores.set(m.machinegroup, m.targetShare > 0 ? sum + hs06 / m.targetShare : sum);
   }
-  const free = Math.min(
-    settings.totalProcessors - input.local.processorsInUse,
-    (settings.totalMachines - input.local.machinesInUse) *
-      Math.max(...machinetypes.map((m) => m.maxProcessors), 1),
-  );
   const excluded: Exclusion[] = [];
   const eligible: (Ranked & { tie: number; mt: Machinetype })[] = [];
   for (const m of machinetypes) {
@@ -141,23 +105,20 @@ export function decideMachinetype(input: DecisionInput): Decision {
       excluded.push({ machinetype: m.name, reason: "zero_share" });
       continue;
     }
+    // D149-152: eligible when lastAbort < int(now) - backoff - (fizzle if any before fizzle).
     const until = t.lastAbort + m.backoffSeconds + (t.beforeFizzle > 0 ? m.fizzleSeconds : 0);
-    if (t.lastAbort > 0 && until > now) {
+    if (until >= Math.floor(now)) {
       excluded.push({ machinetype: m.name, reason: "backoff", until });
       continue;
     }
-    if (settings.shutdownTime !== undefined && settings.shutdownTime - now < m.minWallclockSeconds) {
+    // D148: now + min_wallclock_seconds < shutdown_time.
+    if (settings.shutdownTime !== undefined && now + m.minWallclockSeconds >= settings.shutdownTime) {
       excluded.push({ machinetype: m.name, reason: "not_enough_time" });
       continue;
     }
-    if (m.minProcessors > free) {
-      excluded.push({ machinetype: m.name, reason: "processors_do_not_fit" });
-      continue;
-    }
-    const g = groups.get(m.machinegroup) ?? { hs06: 0, share: 1 };
     eligible.push({
       machinetype: m.name,
-      groupScore: g.hs06 / g.share,
+      groupScore: groupScores.get(m.machinegroup) ?? 0,
       score: t.hs06 / m.targetShare,
       tie: input.random(),
       mt: m,
@@ -165,11 +126,19 @@ export function decideMachinetype(input: DecisionInput): Decision {
   }
   eligible.sort((a, b) => a.groupScore - b.groupScore || a.score - b.score || a.tie - b.tie);
   const ranked = eligible.map(({ machinetype, groupScore, score }) => ({ machinetype, groupScore, score }));
-  const first = eligible[0];
-  if (!first) return { ranked, excluded };
-  const processors = Math.min(first.mt.maxProcessors, free);
-  const lifetimeEnd = now + first.mt.maxWallclockSeconds;
+  if (eligible.length === 0) return { ranked, excluded };
+  const placed: Placement = placeInSuperslot({
+    processorsPerSuperslot: settings.processorsPerSuperslot,
+    totalProcessors: settings.totalProcessors,
+    running: input.running,
+    ranked: eligible.map((e) => e.mt),
+    now,
+  });
+  if (placed.machinetype === undefined) return { ranked, excluded, unplaced: placed.why };
+  // Vac lowered a longer life to shutdown_time a cycle later (D279-280); we do it at once.
   const shutdownTime =
-    settings.shutdownTime === undefined ? lifetimeEnd : Math.min(lifetimeEnd, settings.shutdownTime);
-  return { ranked, excluded, chosen: { machinetype: first.machinetype, processors, shutdownTime } };
+    settings.shutdownTime === undefined
+      ? placed.shutdownTime
+      : Math.min(placed.shutdownTime, settings.shutdownTime);
+  return { ranked, excluded, chosen: { ...placed, shutdownTime } };
 }

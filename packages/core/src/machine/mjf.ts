@@ -13,6 +13,8 @@ export interface MjfFacts {
   readonly created: number;
   readonly shutdownTime: number;
   readonly shutdownCommand: string | undefined;
+  /** The site's `machinefeatures_option_KEY` files (S388-394, S1464-1469); vac's own files win. */
+  readonly extra?: Readonly<Record<string, string>>;
 }
 
 export function renderMachineFeatures(f: MjfFacts): Record<string, string> {
@@ -29,6 +31,7 @@ export function renderMachineFeatures(f: MjfFacts): Record<string, string> {
     vac_vmtype: `${f.machinetype}\n`,
   };
   if (f.shutdownCommand) files.shutdown_command = `${f.shutdownCommand}\n`;
+  for (const [key, value] of Object.entries(f.extra ?? {})) files[key] ??= `${value}\n`;
   return files;
 }
 

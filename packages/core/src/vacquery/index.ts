@@ -1,5 +1,6 @@
 export * from "./codec.js";
 export * from "./cookie.js";
 export * from "./messages.js";
+export * from "./py-json.js";
 export * from "./responder-view.js";
 export * from "./schema.js";

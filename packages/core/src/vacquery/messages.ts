@@ -1,20 +1,39 @@
 /**
- * VacQuery messages (SPEC §3): one JSON object per UDP datagram. The types here are what a
- * message means once decoded and checked; `codec.ts` turns bytes into these or rejects them.
+ * VacQuery messages (SPEC §3, docs/protocol.md): one JSON object per UDP datagram, as Vac 3.1
+ * speaks them. The types here are what a message means once decoded and checked; `codec.ts`
+ * turns bytes into these or rejects them, and `schema.ts` names every field on the wire.
  */
 
 export const VACQUERY_VERSION = "VacQuery 01.03";
+/** A Vac responder reads at most 1,024 bytes of a query and drops a longer one silently (D592). */
+export const MAX_QUERY_BYTES = 1024;
+/** A Vac querier reads at most 10,240 bytes of a reply (S2731, S2822, S2910). */
+export const MAX_REPLY_BYTES = 10_240;
 /** No datagram larger than this is read or sent. */
-export const MAX_DATAGRAM_BYTES = 65_507;
+export const MAX_DATAGRAM_BYTES = MAX_REPLY_BYTES;
 
+/** A machine's state inside this factory (derived from its files and the hypervisor). */
 export type MachineState = "starting" | "running" | "shutdown" | "paused" | "zombie";
+
+/** A machine's state as Vac spells it on the wire (`VacState`, S1062-1063). */
+export type VacState = "Starting" | "Running" | "Shut down" | "Paused" | "Zombie" | "Unknown";
+
+export const VAC_STATE: Readonly<Record<MachineState, VacState>> = {
+  starting: "Starting",
+  running: "Running",
+  shutdown: "Shut down",
+  paused: "Paused",
+  zombie: "Zombie",
+};
 
 interface Envelope {
   readonly vacqueryVersion: string;
+  /** `daemon_version`, or Vac's older `vac_version` when only that is sent. */
   readonly daemonVersion: string;
   readonly space: string;
   readonly cookie: string;
-  readonly timeSent: number;
+  /** Absent in Vac's queries (null then); integer Unix seconds in replies. */
+  readonly timeSent: number | null;
 }
 
 export interface MachinetypesQuery extends Envelope {
@@ -29,7 +48,7 @@ export interface FactoryQuery extends Envelope {
 export type Query = MachinetypesQuery | MachinesQuery | FactoryQuery;
 
 interface ReplyEnvelope extends Envelope {
-  /** The responder's FQDN. */
+  /** The responder's FQDN, lower case. */
   readonly factory: string;
 }
 
@@ -38,6 +57,7 @@ export interface MachinetypeStatus extends ReplyEnvelope {
   readonly machinetype: string;
   readonly numMachinetypes: number;
   readonly runningMachines: number;
+  /** A float in Vac 3.1 (it sums `allocated_cpu` read as a float, S3035). */
   readonly runningProcessors: number;
   readonly runningHs06: number;
   readonly numBeforeFizzle: number;
@@ -45,17 +65,20 @@ export interface MachinetypeStatus extends ReplyEnvelope {
   readonly shutdownMessage: string | null;
   readonly shutdownTime: number | null;
   readonly shutdownMachine: string | null;
-  readonly maxWallclockSeconds: number;
-  readonly maxProcessors: number;
+  readonly maxWallclockSeconds: number | null;
+  readonly maxProcessors: number | null;
+  /** Optional in the type so that literals written before it stay valid; decoding always sets it. */
+  readonly bytesPerProcessor?: number | null;
   readonly fqan: string | null;
-  readonly site: string;
+  readonly site: string | null;
 }
 
 export interface MachineStatus extends ReplyEnvelope {
   readonly messageType: "machine_status";
   readonly machine: string;
   readonly numMachines: number;
-  readonly state: MachineState;
+  readonly state: VacState;
+  readonly machineModel?: string | null;
   readonly machinetype: string | null;
   readonly uuid: string | null;
   readonly createdTime: number | null;
@@ -66,7 +89,10 @@ export interface MachineStatus extends ReplyEnvelope {
   readonly cpuPercentage: number;
   readonly hs06: number;
   readonly shutdownMessage: string | null;
+  /** When the machine's shutdown message was written; null while it runs. */
   readonly shutdownTime: number | null;
+  readonly fqan: string | null;
+  readonly site: string | null;
 }
 
 export interface FactoryStatus extends ReplyEnvelope {
@@ -79,18 +105,28 @@ export interface FactoryStatus extends ReplyEnvelope {
   readonly maxHs06: number;
   readonly rootDiskAvailKb: number;
   readonly rootDiskAvailInodes: number;
-  readonly varDiskAvailKb: number;
-  readonly varDiskAvailInodes: number;
+  /** The disk of the state directory: Vac's `daemon_disk_*` (older `vac_disk_*`). */
+  readonly daemonDiskAvailKb: number;
+  readonly daemonDiskAvailInodes: number;
   readonly memTotalKb: number;
-  readonly memAvailKb: number;
-  readonly swapTotalKb: number;
+  /** MemTotal - MemFree, as Vac reported it. */
+  readonly memUsedKb: number;
+  readonly swapUsedKb: number;
   readonly swapFreeKb: number;
-  readonly loadAverage: number;
+  /** Vac's is the 15-minute average (`loadAvg(2)`), and may be null. */
+  readonly loadAverage: number | null;
   readonly kernelVersion: string;
   readonly osIssue: string;
   readonly bootTime: number;
   readonly factoryHeartbeatTime: number;
   readonly responderHeartbeatTime: number;
+  readonly mjfHeartbeatTime: number;
+  readonly metadataHeartbeatTime: number;
+  readonly site: string | null;
+  /** [ext] MemAvailable; null from a Vac 3.1 factory. */
+  readonly memAvailKb: number | null;
+  /** [ext] SwapTotal; null from a Vac 3.1 factory. */
+  readonly swapTotalKb: number | null;
   /** [ext] The configuration problem the daemon is running despite, or null. */
   readonly configError: string | null;
 }

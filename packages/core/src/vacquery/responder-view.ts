@@ -27,12 +27,13 @@ export interface ResponderView {
  * per-item replies), so the querier knows it is alive: it sends a `factory_status` instead.
  */
 export function repliesFor(view: ResponderView, query: Query, now: number, version: string): Reply[] {
+  // Vac stamps its replies with whole seconds (S2936, S2986, S3199).
   const envelope = {
     vacqueryVersion: version,
     daemonVersion: view.daemonVersion,
     space: view.space,
     cookie: query.cookie,
-    timeSent: now,
+    timeSent: Math.floor(now),
     factory: view.factory,
   };
   const status = { ...envelope, messageType: "factory_status" as const, ...view.status };

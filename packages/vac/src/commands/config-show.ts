@@ -34,8 +34,13 @@ export function configAsRows(config: VacConfig): ConfigRow[] {
         : settings[camel(d.name)];
     rows.push({ section: "settings", option: d.name, value: show(value), from: from(`settings.${d.name}`) });
   }
+  for (const [k, v] of Object.entries(config.settings.machinefeaturesOptions ?? {})) {
+    rows.push({ section: "settings", option: `machinefeatures_option_${k}`, value: v, from: "" });
+  }
   for (const m of config.machinetypes) {
     const values = m as unknown as Record<string, unknown>;
+    if (m.disabled !== undefined)
+      rows.push({ section: `machinetype ${m.name}`, option: "disabled", value: m.disabled, from: "" });
     for (const d of OPTION_DEFINITIONS.filter((o) => o.section === "machinetype")) {
       rows.push({
         section: `machinetype ${m.name}`,

@@ -1,7 +1,7 @@
 /**
  * `vac machines`, `vac machinetypes`, `vac machinetype NAME`, `vac factories`: poll the space
  * (or the named factories; `.` is this host) like qstat, and print a table or, with --json,
- * exactly the replies as a JSON array.
+ * exactly the replies as a JSON array, each as it came on the wire (Vac's field names).
  */
 import {
   type FactoryAddress,
@@ -12,7 +12,7 @@ import {
   type Reply,
   VacError,
 } from "@vac/core";
-import { loadConfigFromDisk, pollSpace } from "@vac/vacd";
+import { loadConfigFromDisk, type PollResult, pollSpace } from "@vac/vacd";
 import type { Argv } from "yargs";
 import { formatFactories, formatMachines, formatMachinetypes } from "../format/index.js";
 import type { GlobalArgs, Io, VacCommand } from "./command.js";
@@ -43,7 +43,8 @@ const options = (y: Argv) =>
 
 async function poll(args: QueryArgs, queryType: Query["messageType"]) {
   const disk = await loadConfigFromDisk({ root: args.root });
-  const settings = disk.config?.settings;
+  // A factory whose configuration has an error is still a factory to ask (vacd runs on).
+  const settings = (disk.config ?? disk.fallback)?.settings;
   const space = args.space ?? settings?.vacSpace;
   if (!space) {
     throw new VacError("VAC_ERR_USAGE", {
@@ -84,6 +85,12 @@ function printSilent(io: Io, silent: readonly string[]): void {
   if (silent.length > 0) io.err(`no reply from: ${silent.join(" ")}`);
 }
 
+/** The replies chosen, as they came on the wire. */
+function wireOf(result: PollResult, chosen: readonly Reply[]): Record<string, unknown>[] {
+  const keep = new Set<Reply>(chosen);
+  return result.wire.filter((_, i) => keep.has(result.replies[i] as Reply));
+}
+
 const only = <T extends Reply>(replies: readonly Reply[], type: T["messageType"]) =>
   replies.filter((r): r is T => r.messageType === type);
 
@@ -102,7 +109,7 @@ function listCommand<T extends Reply>(
     async run(args, io) {
       const { result } = await poll(args as unknown as QueryArgs, queryType);
       const replies = only<T>(result.replies, replyType);
-      if ((args as unknown as QueryArgs).json) io.out(JSON.stringify(replies, null, 2));
+      if ((args as unknown as QueryArgs).json) io.out(JSON.stringify(wireOf(result, replies), null, 2));
       else io.out(format(replies, Date.now() / 1000));
       printSilent(io, result.silent);
       return 0;
@@ -127,7 +134,7 @@ async function machinetypes(args: QueryArgs, io: Io, name?: string): Promise<num
       throw new VacError("VAC_ERR_USAGE", { detail: `no factory reports a machinetype '${name}'` });
   }
   const shares = new Map((config?.machinetypes ?? []).map((m) => [m.name, m.targetShare]));
-  if (args.json) io.out(JSON.stringify(replies, null, 2));
+  if (args.json) io.out(JSON.stringify(wireOf(result, replies), null, 2));
   else io.out(formatMachinetypes(replies, shares, Date.now() / 1000));
   printSilent(io, result.silent);
   return 0;

@@ -1,5 +1,5 @@
 import type { FactoryStatus } from "@vac/core";
-import { clockTime, renderTable } from "./table.js";
+import { clockTime, fixed, renderTable } from "./table.js";
 
 const gib = (kb: number) => `${(kb / 1024 / 1024).toFixed(1)}G`;
 
@@ -10,9 +10,10 @@ export function formatFactories(replies: readonly FactoryStatus[], now: number):
     f.factory,
     `${f.runningMachines}/${f.maxMachines}`,
     `${f.runningProcessors}/${f.maxProcessors}`,
-    f.loadAverage.toFixed(2),
-    gib(f.memAvailKb),
-    gib(f.varDiskAvailKb),
+    fixed(f.loadAverage),
+    // A Vac 3.1 factory sends no mem_avail_kb: its free memory is total - used.
+    gib(f.memAvailKb ?? Math.max(0, f.memTotalKb - f.memUsedKb)),
+    gib(f.daemonDiskAvailKb),
     clockTime(f.factoryHeartbeatTime, now),
     f.configError ? "config error" : "",
   ]);

@@ -20,6 +20,8 @@ import {
   type Machinetype,
   type MachinetypeStatus,
   type Random,
+  type RunningMachine,
+  refuseToStart,
   slotName,
   type VacConfig,
   type VacPaths,
@@ -294,7 +296,12 @@ export class FactoryLoop {
     );
   }
 
-  /** Starts at most one machine a cycle, as Vac did: a freed slot triggers the next cycle soon. */
+  /**
+   * Starts at most one machine a cycle, as Vac did (D389-415): the next cycle comes
+   * `cycle_seconds` later, as Vac slept 60 s between cycles (D880), so the load average of one
+   * start is seen before the next and an empty factory does not boot all its machines at once.
+   * A slot freed by a machine that stops still brings the next cycle forward (onMachineStopped).
+   */
   private async maybeStart(
     config: VacConfig,
     slots: SlotState[],
@@ -306,20 +313,28 @@ export class FactoryLoop {
     const free = slots.find((s) => startable.has(s.slot) && (!s.machine || s.machine.finished));
     if (!free) return;
     const host = await this.d.hostFacts();
-    const local = {
+    const local: LocalFacts = {
       processorsInUse: busy.reduce((n, s) => n + (s.machine?.processors ?? 0), 0),
       machinesInUse: busy.length,
-      loadAverage1m: host.loadAverage1m,
+      loadAverages: host.loadAverages,
+      hostProcessors: host.processors,
       stateDiskFreeBytes: host.stateDiskAvailKb * 1024,
     };
-    let decision = await this.decide(config, local);
+    // The superslots are keyed by the machines' shutdown times (D368-371); one without a
+    // recorded time (Vac would have failed the cycle on it) holds its processors in a superslot
+    // that nothing joins.
+    const running = busy.map((s) => ({
+      processors: s.machine?.processors ?? 0,
+      shutdownTime: s.machine?.shutdownTime ?? Number.POSITIVE_INFINITY,
+    }));
+    let decision = await this.decide(config, local, running);
     // A machinetype just out of backoff gets one or two probes, not one per factory: factories
     // whose cycles met at that moment would all read the same census, so a probe is started
     // only after a random pause and a second look, by which time another's probe is visible.
     const probing = decision.chosen && decision.probe;
     if (probing) {
       await new Promise<void>((resolve) => this.d.clock.setTimer(this.d.random() * 1000, resolve));
-      decision = await this.decide(config, local);
+      decision = await this.decide(config, local, running);
     }
     const chosen = decision.chosen;
     const mt = chosen && config.machinetypes.find((m) => m.name === chosen.machinetype);
@@ -340,29 +355,41 @@ export class FactoryLoop {
       slots[index] = { slot: free.slot, machine: started, derived, cpuSeconds: 0 };
       await this.publish(config, slots, snapshots);
     }
-    this.soon(refillDelayMs(this.d.random));
   }
 
-  private async decide(config: VacConfig, local: LocalFacts): Promise<Decision & { probe: boolean }> {
+  private async decide(
+    config: VacConfig,
+    local: LocalFacts,
+    running: readonly RunningMachine[],
+  ): Promise<Decision & { probe: boolean }> {
+    // As Vac, a factory that may not start anything does not poll the space (D395-415).
+    const refusal = refuseToStart(config.settings, local, this.d.clock.now());
+    if (refusal) {
+      this.d.logger.info({ event: "decision", chosen: null, refusal });
+      return { refusal, ranked: [], excluded: [], probe: false };
+    }
     const poll = await this.d.pollMachinetypes(config);
     const decision = decideMachinetype({
       settings: config.settings,
-      machinetypes: config.machinetypes,
+      // A machinetype whose files are missing is disabled alone; the others are still decided on.
+      machinetypes: config.machinetypes.filter((m) => m.disabled === undefined),
       census: poll.replies,
       local,
+      running,
       now: this.d.clock.now(),
       random: this.d.random,
     });
     this.d.logger.info({
       event: "decision",
-      chosen: decision.chosen?.machinetype ?? null,
+      chosen: decision.chosen ?? null,
       refusal: decision.refusal ?? null,
+      unplaced: decision.unplaced ?? null,
       ranked: decision.ranked.map((r) => r.machinetype),
       excluded: decision.excluded,
       silent: poll.silent,
     });
     const mt = config.machinetypes.find((m) => m.name === decision.chosen?.machinetype);
-    const lastAbort = mt ? (foldCensus(poll.replies, 1).get(mt.name)?.lastAbort ?? 0) : 0;
+    const lastAbort = mt ? (foldCensus(poll.replies).get(mt.name)?.lastAbort ?? 0) : 0;
     // A probe: the first machines after a recent backoff, not any start of a type that once aborted.
     const recent =
       mt !== undefined && lastAbort > this.d.clock.now() - 2 * (mt.backoffSeconds + mt.fizzleSeconds);

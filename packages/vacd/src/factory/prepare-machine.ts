@@ -49,6 +49,7 @@ export async function prepareMachine(ctx: PrepareContext, r: MachineRequest): Pr
     created,
     shutdownTime: r.shutdownTime,
     shutdownCommand: mt.shutdownCommand,
+    extra: s.machinefeaturesOptions,
   };
   const files: Record<string, string> = {};
   for (const [k, path] of Object.entries(mt.userDataFiles)) files[k] = await readFile(path, "utf8");

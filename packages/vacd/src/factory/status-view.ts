@@ -10,6 +10,7 @@ import {
   type MachinetypeStatusBody,
   type ResponderView,
   slotName,
+  VAC_STATE,
   type VacConfig,
 } from "@vac/core";
 import type { HostFacts } from "../host/host-facts.js";
@@ -44,7 +45,11 @@ export function buildResponderView(
   },
 ): ResponderView {
   const s = config.settings;
-  const hs06 = s.hs06PerProcessor ?? 0;
+  // Without hs06_per_processor Vac counts 1.0 HS06 a processor (S2940-2943, S3030-3033, S3186-3189):
+  // every factory must weigh machines alike, or their shares disagree.
+  const hs06 = s.hs06PerProcessor ?? 1.0;
+  // Vac's site is gocdb_sitename, else the space without its first label (S2973-2976).
+  const site = s.gocdbSitename || s.vacSpace;
   const machinetypes: MachinetypeStatusBody[] = config.machinetypes.map((mt) => {
     const mine = slots.filter((x) => x.machine?.machinetype === mt.name && live(x));
     // Machines still starting count as running: a peer deciding now must not start another
@@ -68,17 +73,20 @@ export function buildResponderView(
       shutdownMachine: last?.slot ?? null,
       maxWallclockSeconds: mt.maxWallclockSeconds,
       maxProcessors: mt.maxProcessors,
+      bytesPerProcessor: s.mbPerProcessor * 1048576,
       fqan: mt.accountingFqan ?? null,
-      site: s.gocdbSitename || "unknown",
+      site,
     };
   });
   const machines: MachineStatusBody[] = slots.map((x) => {
     const m = x.machine;
     const state = x.derived?.state ?? "shutdown";
+    const mt = m ? config.machinetypes.find((t) => t.name === m.machinetype) : undefined;
     const age = m?.started ? Math.max(1, times.now - m.started) : 0;
     return {
       machine: x.slot,
-      state,
+      state: VAC_STATE[state],
+      machineModel: mt?.machineModel ?? null,
       machinetype: m?.machinetype ?? null,
       uuid: m?.uuid ?? null,
       createdTime: m?.created ?? null,
@@ -88,8 +96,11 @@ export function buildResponderView(
       cpuSeconds: x.cpuSeconds,
       cpuPercentage: age > 0 && m ? Math.min(100 * m.processors, (100 * x.cpuSeconds) / age) : 0,
       hs06: (m?.processors ?? 0) * hs06,
-      shutdownMessage: m?.finished?.message ?? null,
-      shutdownTime: m?.finished?.time ?? m?.shutdownTime ?? null,
+      shutdownMessage: state === "shutdown" ? (m?.finished?.message ?? null) : null,
+      // When its shutdown message was written, as Vac sent it (S1266-1268); null while it runs.
+      shutdownTime: state === "shutdown" ? (m?.shutdownMessageTime ?? m?.finished?.time ?? null) : null,
+      fqan: mt?.accountingFqan ?? null,
+      site,
     };
   });
   const running = slots.filter(live);
@@ -103,24 +114,32 @@ export function buildResponderView(
     maxHs06: s.totalProcessors * hs06,
     rootDiskAvailKb: host.rootDiskAvailKb,
     rootDiskAvailInodes: host.rootDiskAvailInodes,
-    varDiskAvailKb: host.stateDiskAvailKb,
-    varDiskAvailInodes: host.stateDiskAvailInodes,
+    daemonDiskAvailKb: host.stateDiskAvailKb,
+    daemonDiskAvailInodes: host.stateDiskAvailInodes,
     memTotalKb: host.memTotalKb,
-    memAvailKb: host.memAvailKb,
-    swapTotalKb: host.swapTotalKb,
+    memUsedKb: Math.max(0, host.memTotalKb - (host.memFreeKb ?? host.memAvailKb)),
+    swapUsedKb: Math.max(0, host.swapTotalKb - host.swapFreeKb),
     swapFreeKb: host.swapFreeKb,
-    loadAverage: host.loadAverage1m,
+    // Vac sent the 15-minute average (loadAvg(2), S3220).
+    loadAverage: host.loadAverages[2],
     kernelVersion: host.kernelVersion,
     osIssue: host.osIssue,
     bootTime: host.bootTime,
     factoryHeartbeatTime: times.factoryHeartbeat,
     responderHeartbeatTime: times.responderHeartbeat,
+    mjfHeartbeatTime: 0,
+    metadataHeartbeatTime: 0,
+    site,
+    memAvailKb: host.memAvailKb,
+    swapTotalKb: host.swapTotalKb,
     configError: times.configError,
   };
   return {
-    factory: s.factoryName,
+    // A Vac peer accepts a reply only from the lower-cased name in its list (S2745).
+    factory: s.factoryName.toLowerCase(),
     space: s.vacSpace,
-    daemonVersion: times.version,
+    // Named as Vac names itself (`Vac 03.01.00 vacd-responder`), so `vac factories` tells us apart.
+    daemonVersion: `vac ${times.version} vacd`,
     machinetypes,
     machines,
     status,

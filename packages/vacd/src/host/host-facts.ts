@@ -3,11 +3,15 @@
  * memory, free disk, kernel and OS. Read fresh each cycle (cheap /proc reads), never per datagram.
  */
 import { readFile, statfs } from "node:fs/promises";
-import { availableParallelism, loadavg, release } from "node:os";
+import { cpus, loadavg, release } from "node:os";
 
 export interface HostFacts {
   readonly processors: number;
-  readonly loadAverage1m: number;
+  /**
+   * The 1, 5 and 15 minute load averages: the decision compares the largest (U759-771),
+   * `factory_status.load_average` is the 15-minute one, as Vac sent it.
+   */
+  readonly loadAverages: readonly [number, number, number];
   readonly memTotalKb: number;
   readonly memAvailKb: number;
   readonly swapTotalKb: number;
@@ -20,6 +24,8 @@ export interface HostFacts {
   readonly kernelVersion: string;
   readonly osIssue: string;
   readonly bootTime: number;
+  /** For Vac's `mem_used_kb` (MemTotal - MemFree). */
+  readonly memFreeKb?: number;
 }
 
 async function diskFree(path: string): Promise<{ kb: number; inodes: number }> {
@@ -49,6 +55,14 @@ function osName(osRelease: string): string {
   return m?.[1] ?? "unknown";
 }
 
+/**
+ * Every logical processor, as Vac counted `processor` lines in /proc/cpuinfo (S817-838): not
+ * `availableParallelism()`, which a CPU affinity mask or cgroup limit on vacd itself would shrink.
+ */
+function hostProcessors(): number {
+  return Math.max(cpus().length, 1);
+}
+
 export async function readHostFacts(stateDir: string): Promise<HostFacts> {
   const [meminfo, stat, osRelease, rootDisk, stateDisk] = await Promise.all([
     readOr("/proc/meminfo", ""),
@@ -58,9 +72,10 @@ export async function readHostFacts(stateDir: string): Promise<HostFacts> {
     diskFree(stateDir),
   ]);
   const btime = /^btime\s+(\d+)/m.exec(stat);
+  const [one = 0, five = 0, fifteen = 0] = loadavg();
   return {
-    processors: availableParallelism(),
-    loadAverage1m: loadavg()[0] ?? 0,
+    processors: hostProcessors(),
+    loadAverages: [one, five, fifteen],
     memTotalKb: meminfoField(meminfo, "MemTotal"),
     memAvailKb: meminfoField(meminfo, "MemAvailable"),
     swapTotalKb: meminfoField(meminfo, "SwapTotal"),
@@ -72,5 +87,6 @@ export async function readHostFacts(stateDir: string): Promise<HostFacts> {
     kernelVersion: release(),
     osIssue: osName(osRelease),
     bootTime: btime ? Number(btime[1]) : 0,
+    memFreeKb: meminfoField(meminfo, "MemFree"),
   };
 }

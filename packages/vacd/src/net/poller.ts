@@ -1,8 +1,12 @@
 /**
  * Polls the space: one query to every factory in parallel, gathering replies until each factory
  * has sent all it announced (`num_machinetypes` / `num_machines`, or one `factory_status`) or
- * the timeout passes. UDP loses packets, so factories that have not answered are asked again a
- * few times within the timeout. A factory that never answers counts as holding nothing.
+ * the timeout passes. UDP loses packets, so factories that have not sent all they announced are
+ * asked again a few times within the timeout, as Vac did (S2693-2712). A factory that never
+ * answers counts as holding nothing.
+ *
+ * A reply counts only as Vac's pollers counted it (S2740-2745): its `space` is ours and its
+ * `factory` is exactly the lower-cased name in our list, whose cookie it echoes (CORRECTIONS §7).
  */
 import { randomBytes } from "node:crypto";
 import { createSocket } from "node:dgram";
@@ -30,6 +34,8 @@ export interface PollOptions {
 
 export interface PollResult {
   readonly replies: Reply[];
+  /** Each reply as it came on the wire (Vac's names), in the order of `replies`. */
+  readonly wire: Record<string, unknown>[];
   readonly answered: string[];
   readonly silent: string[];
   readonly drops: Partial<Record<DropReason, number>>;
@@ -48,16 +54,26 @@ function announced(r: Reply): number {
   return 1;
 }
 
+const MAX_ITEMS_PER_FACTORY = 4096;
+
+/** What answers each query; a factory with nothing to list answers with its `factory_status`. */
+const ANSWER: Readonly<Record<Query["messageType"], Reply["messageType"]>> = {
+  machinetypes_query: "machinetype_status",
+  machines_query: "machine_status",
+  factory_query: "factory_status",
+};
+
 export async function pollSpace(options: PollOptions): Promise<PollResult> {
   const started = Date.now();
   const salt = randomBytes(16).toString("hex");
-  const expected = new Map(options.factories.map((f) => [f.name, f]));
-  const cookies = new Map(options.factories.map((f) => [f.name, vacqueryCookie(salt, f.name)]));
-  const got = new Map<string, Map<string, Reply>>();
+  const expected = new Map(options.factories.map((f) => [f.name.toLowerCase(), f]));
+  const cookies = new Map([...expected.keys()].map((name) => [name, vacqueryCookie(salt, name)]));
+  const wanted = new Set<string>([ANSWER[options.queryType], "factory_status"]);
+  const got = new Map<string, Map<string, { reply: Reply; wire: Record<string, unknown> }>>();
   const want = new Map<string, number>();
   const drops: Partial<Record<DropReason, number>> = {};
   const socket = createSocket("udp4");
-  const complete = () => [...expected.keys()].every((n) => (got.get(n)?.size ?? -1) >= (want.get(n) ?? 1));
+  const incomplete = (name: string) => (got.get(name)?.size ?? -1) < (want.get(name) ?? 1);
 
   await new Promise<void>((resolve) => socket.bind(0, () => resolve()));
   const timers: NodeJS.Timeout[] = [];
@@ -70,36 +86,38 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
         const d = decodeMessage(msg);
         if (!d.ok) return drop(d.reason);
         const r = d.message;
-        if (!("factory" in r)) return drop("unexpected");
+        if (!("factory" in r) || !wanted.has(r.messageType)) return drop("unexpected");
         if (r.space !== options.space) return drop("wrong_space");
         if (!expected.has(r.factory) || cookies.get(r.factory) !== r.cookie) return drop("bad_cookie");
-        const items = got.get(r.factory) ?? new Map<string, Reply>();
+        const items = got.get(r.factory) ?? new Map();
+        // A factory announcing more than any real one has cannot make us keep more.
+        if (items.size >= MAX_ITEMS_PER_FACTORY && !items.has(itemKey(r))) return drop("unexpected");
         got.set(r.factory, items);
-        items.set(itemKey(r), r);
+        items.set(itemKey(r), { reply: r, wire: d.wire });
         want.set(r.factory, r.messageType === "factory_status" ? 1 : announced(r));
-        if (complete()) resolve();
+        if (![...expected.keys()].some(incomplete)) resolve();
       });
-      const send = (f: FactoryAddress) => {
+      const send = (name: string, f: FactoryAddress) => {
         const query: Query = {
           messageType: options.queryType,
           vacqueryVersion: VACQUERY_VERSION,
           daemonVersion: options.daemonVersion,
           space: options.space,
-          cookie: cookies.get(f.name) ?? "",
-          timeSent: options.now(),
+          cookie: cookies.get(name) ?? "",
+          timeSent: Math.floor(options.now()),
         };
         socket.send(encodeMessage(query), f.port, f.host, () => {
           // A name that does not resolve or an unreachable address is just a silent factory.
         });
       };
-      for (const f of expected.values()) send(f);
+      for (const [name, f] of expected) send(name, f);
       const timeoutMs = options.timeoutSeconds * 1000;
       const resends = options.resends ?? 3;
       for (let i = 1; i <= resends; i++) {
         timers.push(
           setTimeout(
             () => {
-              for (const f of expected.values()) if (!got.has(f.name)) send(f);
+              for (const [name, f] of expected) if (incomplete(name)) send(name, f);
             },
             (timeoutMs * i) / (resends + 1),
           ),
@@ -112,10 +130,11 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
     for (const t of timers) clearTimeout(t);
     await new Promise<void>((r) => socket.close(() => r()));
   }
-  const replies = [...got.values()].flatMap((m) => [...m.values()]);
+  const received = [...got.values()].flatMap((m) => [...m.values()]);
   const answered = [...got.keys()];
   return {
-    replies,
+    replies: received.map((x) => x.reply),
+    wire: received.map((x) => x.wire),
     answered,
     silent: [...expected.keys()].filter((n) => !got.has(n)),
     drops,
