@@ -76,7 +76,7 @@ class vac (
   }
 
   # Shares change most often (a VO's pledge, a drain): a [targetshares] section of their own,
-  # which wins over target_share in the machinetype sections.
+  # for machinetypes whose options above set no target_share (which would win, as in Vac).
   $share_lines = $target_shares.map |$name, $share| { "${name} = ${share}\n" }.join('')
   file { "${conf_dir}/90-targetshares.conf":
     ensure  => file,
