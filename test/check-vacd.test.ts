@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { utimes, writeFile } from "node:fs/promises";
+import { readFile, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import type { FactoryStatus } from "@vac/core";
@@ -47,7 +47,7 @@ function check(root: string, ...args: string[]): Promise<Result> {
   });
 }
 
-test("check-vacd is OK with a running vacd, CRITICAL once it is stopped or killed, OK again after", async (t) => {
+test("check-vacd is OK with a running vacd, CRITICAL once it is stopped or killed or its configuration has errors, OK again after", async (t) => {
   const space = await Space.create({
     factories: 1,
     processorsPerFactory: 1,
@@ -97,6 +97,30 @@ test("check-vacd is OK with a running vacd, CRITICAL once it is stopped or kille
   await space.startFactory(0);
   await waitFor(
     "check-vacd OK after a restart",
+    async () => ((await check(root, "60")).code === 0 ? true : undefined),
+    30_000,
+    500,
+  );
+
+  // A configuration with errors: vacd stays up on what it could read and says so; so does the
+  // check, which still gets its reply.
+  const conf = join(root, "etc/vac.conf");
+  const good = await readFile(conf, "utf8");
+  await writeFile(conf, `${good}\n[machinetype broken]\ntarget_share = lots\n`);
+  const bad = await waitFor(
+    "check-vacd to see the configuration error",
+    async () => {
+      const r = await check(root, "60");
+      return r.code === 2 && /Configuration error/.test(r.line) ? r : undefined;
+    },
+    30_000,
+    500,
+  );
+  assert.match(bad.line, /target_share/);
+  assert.match(bad.line, /udp_rtt=/, "vacd still answers on a bad configuration");
+  await writeFile(conf, good);
+  await waitFor(
+    "check-vacd OK with the configuration mended",
     async () => ((await check(root, "60")).code === 0 ? true : undefined),
     30_000,
     500,
@@ -171,6 +195,11 @@ test("check-vacd's judgement: heartbeats, silence, configuration, disk, recent e
   assert.match(conf.line, /Configuration error: \/etc\/vac.conf:3: bad value \(and 1 more\)/);
   assert.equal(conf.line.split("\n").length, 1);
   assert.equal(judge(seen({ status: status({ configError: "x" }) })).code, 2);
+  assert.doesNotMatch(
+    judge(seen({ configErrors: ["a"], status: status({ configError: "a" }) })).line,
+    /vacd reports/,
+    "one error is not reported twice",
+  );
   // Disk: WARNING, then CRITICAL.
   assert.equal(judge(seen({ diskFreePercent: 8 })).code, 1);
   assert.match(judge(seen({ diskFreePercent: 8 })).line, /^VACD WARNING - Only 8.0% free/);

@@ -76,7 +76,9 @@ export function judge(o: Observations): Verdict {
     );
   else if (responderBeat !== undefined && o.now - responderBeat > o.maxAge)
     critical.push(`No vacd responder heartbeat in ${ago(o.now - responderBeat)}`);
-  if (s?.configError) critical.push(`vacd reports a configuration error: ${s.configError}`);
+  // The files' own errors say more (all of them, with file and line) than vacd's first one.
+  if (s?.configError && o.configErrors.length === 0)
+    critical.push(`vacd reports a configuration error: ${s.configError}`);
   if (o.configErrors.length > 0)
     critical.push(
       `Configuration error: ${o.configErrors[0]}${o.configErrors.length > 1 ? ` (and ${o.configErrors.length - 1} more)` : ""}`,
@@ -179,7 +181,8 @@ export async function checkVacd(argv: readonly string[], out: (line: string) => 
   const configErrors = hasErrors(disk.problems)
     ? disk.problems.filter((p) => p.severity === "error").map((p) => formatConfigProblem(p))
     : [];
-  const settings = disk.config?.settings;
+  // With errors, the settings that could be read: vacd runs on the same fallback (and answers).
+  const settings = (disk.config ?? disk.fallback)?.settings;
   let status: FactoryStatus | undefined;
   let rttSeconds: number | undefined;
   let tried = 0;
