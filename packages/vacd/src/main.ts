@@ -21,27 +21,32 @@ import { createLogger } from "./log.js";
 import { pollSpace } from "./net/poller.js";
 import { Responder } from "./net/responder.js";
 import { realClock } from "./real-clock.js";
+import { notifyReady } from "./sd-notify.js";
 import { PipeRefresher } from "./sources/pipe-refresher.js";
 import { RemoteSources } from "./sources/remote-sources.js";
+import { writeHeartbeatFiles } from "./state/factory-files.js";
 import { StateStore } from "./state/state-store.js";
 
 export const VERSION = "0.1.0";
 
-const USAGE = `usage: vacd [--root DIR] [--log-level LEVEL]
+const USAGE = `usage: vacd [--root DIR] [--log-level LEVEL] [--help] [--version]
 
 Runs the Vac factory daemon in the foreground, logging JSON lines to stdout.
   --root DIR         resolve /etc, /var/lib/vac and /var/run under DIR (default /)
-  --log-level LEVEL  trace, debug, info (default), warn, error`;
+  --log-level LEVEL  trace, debug, info (default), warn, error
+  -h, --help         print this and exit
+  --version          print the version and exit`;
 
 export async function main(argv: readonly string[]): Promise<void> {
-  let args: { root: string; "log-level": string; help: boolean };
+  let args: { root: string; "log-level": string; help: boolean; version: boolean };
   try {
     args = parseArgs({
       args: [...argv],
       options: {
         root: { type: "string", default: "/" },
         "log-level": { type: "string", default: process.env.VAC_LOG_LEVEL ?? "info" },
-        help: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+        version: { type: "boolean", default: false },
       },
     }).values as typeof args;
   } catch (e) {
@@ -52,6 +57,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   if (args.help) {
     console.log(USAGE);
+    return;
+  }
+  if (args.version) {
+    console.log(`vacd ${VERSION}`);
     return;
   }
   const bootLogger = createLogger({ level: args["log-level"] });
@@ -143,7 +152,15 @@ export async function main(argv: readonly string[]): Promise<void> {
       });
       return { replies: r.replies.filter((x) => x.messageType === "machinetype_status"), silent: r.silent };
     },
-    publish: (view) => responder.setView(view),
+    publish: (view) => {
+      responder.setView(view);
+      // For check-vacd, as Vac's heartbeat files (D169, D589).
+      void writeHeartbeatFiles(
+        first.paths.stateDir,
+        view.status.factoryHeartbeatTime,
+        view.status.responderHeartbeatTime,
+      ).catch(() => undefined);
+    },
     responderHeartbeat: () => responder.lastActivity,
     hostFacts: () => readHostFacts(first.paths.stateDir),
     sources,
@@ -163,6 +180,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
   });
   loop.start();
+  // systemd (Type=notify): ready once the configuration is loaded and the responder is bound.
+  void notifyReady().then((r) => {
+    if (r.sent) logger.info({ event: "sd_notify_ready" });
+    else if (process.env.NOTIFY_SOCKET) logger.warn({ event: "sd_notify_failed", detail: r.detail });
+  });
 
   await new Promise<void>((resolve) => {
     process.on("SIGHUP", () => {
