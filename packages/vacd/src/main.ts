@@ -22,21 +22,24 @@ import { StateStore } from "./state/state-store.js";
 
 export const VERSION = "0.1.0";
 
-const USAGE = `usage: vacd [--root DIR] [--log-level LEVEL]
+const USAGE = `usage: vacd [--root DIR] [--log-level LEVEL] [--help] [--version]
 
 Runs the Vac factory daemon in the foreground, logging JSON lines to stdout.
   --root DIR         resolve /etc, /var/lib/vac and /var/run under DIR (default /)
-  --log-level LEVEL  trace, debug, info (default), warn, error`;
+  --log-level LEVEL  trace, debug, info (default), warn, error
+  -h, --help         print this and exit
+  --version          print the version and exit`;
 
 export async function main(argv: readonly string[]): Promise<void> {
-  let args: { root: string; "log-level": string; help: boolean };
+  let args: { root: string; "log-level": string; help: boolean; version: boolean };
   try {
     args = parseArgs({
       args: [...argv],
       options: {
         root: { type: "string", default: "/" },
         "log-level": { type: "string", default: process.env.VAC_LOG_LEVEL ?? "info" },
-        help: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+        version: { type: "boolean", default: false },
       },
     }).values as typeof args;
   } catch (e) {
@@ -47,6 +50,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   if (args.help) {
     console.log(USAGE);
+    return;
+  }
+  if (args.version) {
+    console.log(`vacd ${VERSION}`);
     return;
   }
   const bootLogger = createLogger({ level: args["log-level"] });

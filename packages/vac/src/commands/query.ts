@@ -14,7 +14,8 @@ import {
 } from "@vac/core";
 import { loadConfigFromDisk, type PollResult, pollSpace } from "@vac/vacd";
 import type { Argv } from "yargs";
-import { formatFactories, formatMachines, formatMachinetypes } from "../format/index.js";
+import { backoffsOf, formatFactories, formatMachines, formatMachinetypes } from "../format/index.js";
+import { portNumber, seconds } from "./check-args.js";
 import type { GlobalArgs, Io, VacCommand } from "./command.js";
 
 interface QueryArgs extends GlobalArgs {
@@ -35,10 +36,16 @@ const options = (y: Argv) =>
     })
     .option("space", { type: "string", describe: "space name (default: vac_space from the configuration)" })
     .option("timeout", {
-      type: "number",
+      // A string, so that a bad value is refused as typed (yargs' number would be NaN).
+      type: "string",
       describe: "seconds to wait for replies (default: udp_timeout_seconds)",
+      coerce: seconds("--timeout"),
     })
-    .option("port", { type: "number", describe: "VacQuery UDP port of factories named without one" })
+    .option("port", {
+      type: "string",
+      describe: "VacQuery UDP port of factories named without one",
+      coerce: portNumber("--port"),
+    })
     .option("json", { type: "boolean", default: false, describe: "print the replies as a JSON array" });
 
 async function poll(args: QueryArgs, queryType: Query["messageType"]) {
@@ -69,13 +76,15 @@ async function poll(args: QueryArgs, queryType: Query["messageType"]) {
     timeoutSeconds: timeout,
     daemonVersion: "vac",
     now: () => Date.now() / 1000,
+    connectPerFactory: true,
   });
   if (result.answered.length === 0) {
+    const why = whyUnanswered(result);
     throw new VacError("VAC_ERR_NO_FACTORY_ANSWERED", {
       space,
       timeout,
       port,
-      factories: factories.map((f) => `${f.name}:${f.port}`).join(" "),
+      factories: factories.map((f) => `${f.name}:${f.port}${why.get(f.name.toLowerCase()) ?? ""}`).join(" "),
     });
   }
   return { result, settings, config: disk.config };
@@ -83,6 +92,26 @@ async function poll(args: QueryArgs, queryType: Query["messageType"]) {
 
 function printSilent(io: Io, silent: readonly string[]): void {
   if (silent.length > 0) io.err(`no reply from: ${silent.join(" ")}`);
+}
+
+/** Why each factory that did not answer did not, as ` (unreachable)`, by factory name. */
+function whyUnanswered(result: PollResult): Map<string, string> {
+  const why = new Map<string, string>();
+  for (const name of result.unreachable ?? []) why.set(name, " (unreachable)");
+  for (const w of result.wrongSpace ?? []) why.set(w.factory, ` (answered for space ${w.space})`);
+  return why;
+}
+
+/** The factories that gave no usable answer, and why, on stderr. */
+function printUnanswered(io: Io, result: PollResult): void {
+  const why = whyUnanswered(result);
+  printSilent(
+    io,
+    result.silent.filter((n) => !why.has(n)),
+  );
+  for (const name of result.unreachable ?? [])
+    io.err(`unreachable (nothing listens on its VacQuery port): ${name}`);
+  for (const w of result.wrongSpace ?? []) io.err(`${w.factory} answered for space ${w.space}, not this one`);
 }
 
 /** The replies chosen, as they came on the wire. */
@@ -111,7 +140,7 @@ function listCommand<T extends Reply>(
       const replies = only<T>(result.replies, replyType);
       if ((args as unknown as QueryArgs).json) io.out(JSON.stringify(wireOf(result, replies), null, 2));
       else io.out(format(replies, Date.now() / 1000));
-      printSilent(io, result.silent);
+      printUnanswered(io, result);
       return 0;
     },
   };
@@ -135,8 +164,12 @@ async function machinetypes(args: QueryArgs, io: Io, name?: string): Promise<num
   }
   const shares = new Map((config?.machinetypes ?? []).map((m) => [m.name, m.targetShare]));
   if (args.json) io.out(JSON.stringify(wireOf(result, replies), null, 2));
-  else io.out(formatMachinetypes(replies, shares, Date.now() / 1000));
-  printSilent(io, result.silent);
+  else {
+    const now = Date.now() / 1000;
+    const rules = new Map((config?.machinetypes ?? []).map((m) => [m.name, m]));
+    io.out(formatMachinetypes(replies, shares, now, backoffsOf(replies, rules, now)));
+  }
+  printUnanswered(io, result);
   return 0;
 }
 

@@ -15,7 +15,9 @@ export function formatFactories(replies: readonly FactoryStatus[], now: number):
     gib(f.memAvailKb ?? Math.max(0, f.memTotalKb - f.memUsedKb)),
     gib(f.daemonDiskAvailKb),
     clockTime(f.factoryHeartbeatTime, now),
-    f.configError ? "config error" : "",
+    [f.configError ? "config error" : "", f.hypervisorError ? "no hypervisor" : ""]
+      .filter(Boolean)
+      .join(", "),
   ]);
   const table = renderTable(
     [
@@ -26,12 +28,20 @@ export function formatFactories(replies: readonly FactoryStatus[], now: number):
       { header: "MemFree", right: true },
       { header: "Disk", right: true },
       { header: "Heartbeat" },
-      { header: "Note", max: 12 },
+      { header: "Note", max: 14 },
     ],
     rows,
   );
   const machines = sorted.reduce((s, f) => s + f.runningMachines, 0);
   const max = sorted.reduce((s, f) => s + f.maxMachines, 0);
   const procs = sorted.reduce((s, f) => s + f.runningProcessors, 0);
-  return `${table}\nTotal: ${sorted.length} factory(ies), ${machines}/${max} machines, ${procs} processor(s) in use`;
+  // The note is short to fit 80 columns; what the hypervisor said is worth its own line.
+  const problems = sorted.flatMap((f) =>
+    f.hypervisorError ? [`${f.factory}: hypervisor unavailable: ${f.hypervisorError}`] : [],
+  );
+  return [
+    table,
+    `Total: ${sorted.length} factory(ies), ${machines}/${max} machines, ${procs} processor(s) in use`,
+    ...problems,
+  ].join("\n");
 }

@@ -30,11 +30,14 @@ export function formatMachines(replies: readonly MachineStatus[], now: number): 
   );
   const count = (state: VacState) => sorted.filter((m) => m.state === state);
   const running = count("Running");
-  const processors = running.reduce((sum, m) => sum + m.numProcessors, 0);
+  const starting = count("Starting");
+  // As machinetype_status counts them (and `vac machinetypes` shows): starting ones hold processors.
+  const processors = [...running, ...starting].reduce((sum, m) => sum + m.numProcessors, 0);
   const factories = new Set(sorted.map((m) => m.factory)).size;
   const total =
-    `Total: ${sorted.length} slot(s) on ${factories} factory(ies): ${running.length} running ` +
-    `(${processors} processor(s)), ${count("Starting").length} starting, ` +
+    `Total: ${sorted.length} slot(s) on ${factories} factory(ies): ` +
+    `${running.length + starting.length} running or starting (${running.length} running, ` +
+    `${starting.length} starting) on ${processors} processor(s), ` +
     `${count("Shut down").length} shut down` +
     (count("Paused").length + count("Zombie").length > 0
       ? `, ${count("Paused").length} paused, ${count("Zombie").length} zombie`

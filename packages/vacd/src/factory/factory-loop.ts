@@ -76,6 +76,8 @@ export class FactoryLoop {
   private stopped = false;
   private cancelTimer: (() => void) | undefined;
   private lastHeartbeat = 0;
+  /** Why the last cycle could not read a hypervisor, for factory_status; null when it could. */
+  private hypervisorError: string | null = null;
   private current: Promise<void> = Promise.resolve();
   private nextAt = 0;
   private readonly actions: MachineActions;
@@ -174,7 +176,7 @@ export class FactoryLoop {
     // The hypervisors' view; if one cannot answer, nothing is destroyed or started this cycle.
     const domains = await this.readHypervisors(names, dirs);
     if (!domains) {
-      await this.publishWithoutHypervisor(config, slotNames, current, snapshots);
+      await this.publishWithoutHypervisor(config, slotNames, current, snapshots, this.hypervisorError);
       return;
     }
     const configured = new Set(slotNames);
@@ -226,6 +228,7 @@ export class FactoryLoop {
     dirs: ReadonlyMap<string, string>,
   ): Promise<Map<string, { state: HypervisorView; cpu: number }> | undefined> {
     const domains = new Map<string, { state: HypervisorView; cpu: number }>();
+    this.hypervisorError = null;
     for (const h of this.d.allHypervisors()) {
       try {
         await h.check();
@@ -245,6 +248,7 @@ export class FactoryLoop {
           },
           "starting and destroying nothing until the hypervisor answers",
         );
+        this.hypervisorError = `${h.description}: ${e instanceof Error ? e.message : String(e)}`;
         return undefined;
       }
     }
@@ -261,6 +265,7 @@ export class FactoryLoop {
     slotNames: readonly string[],
     current: ReadonlyMap<string, MachineSnapshot>,
     snapshots: readonly MachineSnapshot[],
+    hypervisorError: string | null = null,
   ): Promise<void> {
     const now = this.d.clock.now();
     const slots = slotNames.map((slot): SlotState => {
@@ -275,13 +280,14 @@ export class FactoryLoop {
         cpuSeconds: 0,
       };
     });
-    await this.publish(config, slots, snapshots);
+    await this.publish(config, slots, snapshots, hypervisorError);
   }
 
   private async publish(
     config: VacConfig,
     slots: SlotState[],
     snapshots: readonly MachineSnapshot[],
+    hypervisorError: string | null = null,
   ): Promise<void> {
     const host = await this.d.hostFacts();
     this.d.publish(
@@ -291,6 +297,7 @@ export class FactoryLoop {
         responderHeartbeat: this.d.responderHeartbeat(),
         version: this.d.version,
         configError: this.d.configError(),
+        hypervisorError,
       }),
     );
   }
