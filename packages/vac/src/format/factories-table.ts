@@ -14,10 +14,8 @@ export function formatFactories(replies: readonly FactoryStatus[], now: number):
     // A Vac 3.1 factory sends no mem_avail_kb: its free memory is total - used.
     gib(f.memAvailKb ?? Math.max(0, f.memTotalKb - f.memUsedKb)),
     gib(f.daemonDiskAvailKb),
-    clockTime(f.factoryHeartbeatTime, now),
-    [f.configError ? "config error" : "", f.hypervisorError ? "no hypervisor" : ""]
-      .filter(Boolean)
-      .join(", "),
+    // A factory with a problem is marked; the problem is told in full under the table.
+    clockTime(f.factoryHeartbeatTime, now) + (f.configError || f.hypervisorError ? " !" : ""),
   ]);
   const table = renderTable(
     [
@@ -28,17 +26,17 @@ export function formatFactories(replies: readonly FactoryStatus[], now: number):
       { header: "MemFree", right: true },
       { header: "Disk", right: true },
       { header: "Heartbeat" },
-      { header: "Note", max: 14 },
     ],
     rows,
   );
   const machines = sorted.reduce((s, f) => s + f.runningMachines, 0);
   const max = sorted.reduce((s, f) => s + f.maxMachines, 0);
   const procs = sorted.reduce((s, f) => s + f.runningProcessors, 0);
-  // The note is short to fit 80 columns; what the hypervisor said is worth its own line.
-  const problems = sorted.flatMap((f) =>
-    f.hypervisorError ? [`${f.factory}: hypervisor unavailable: ${f.hypervisorError}`] : [],
-  );
+  // In 80 columns a note column has no room for what went wrong: it gets a line of its own.
+  const problems = sorted.flatMap((f) => [
+    ...(f.configError ? [`! ${f.factory}: configuration error: ${f.configError.split("\n")[0]}`] : []),
+    ...(f.hypervisorError ? [`! ${f.factory}: hypervisor unavailable: ${f.hypervisorError}`] : []),
+  ]);
   return [
     table,
     `Total: ${sorted.length} factory(ies), ${machines}/${max} machines, ${procs} processor(s) in use`,

@@ -34,13 +34,13 @@ export function formatMachines(replies: readonly MachineStatus[], now: number): 
   // As machinetype_status counts them (and `vac machinetypes` shows): starting ones hold processors.
   const processors = [...running, ...starting].reduce((sum, m) => sum + m.numProcessors, 0);
   const factories = new Set(sorted.map((m) => m.factory)).size;
+  const busy =
+    `Running or starting: ${running.length + starting.length} machine(s) on ${processors} ` +
+    `processor(s) (${running.length} running, ${starting.length} starting)`;
   const total =
-    `Total: ${sorted.length} slot(s) on ${factories} factory(ies): ` +
-    `${running.length + starting.length} running or starting (${running.length} running, ` +
-    `${starting.length} starting) on ${processors} processor(s), ` +
-    `${count("Shut down").length} shut down` +
+    `Total: ${sorted.length} slot(s) on ${factories} factory(ies), ${count("Shut down").length} shut down` +
     (count("Paused").length + count("Zombie").length > 0
       ? `, ${count("Paused").length} paused, ${count("Zombie").length} zombie`
       : "");
-  return `${table}\n${total}`;
+  return `${table}\n${total}\n${busy}`;
 }

@@ -93,8 +93,8 @@ export function formatMachinetypes(
   const running = rows.reduce((s, r) => s + r.running, 0);
   const young = rows.reduce((s, r) => s + r.beforeFizzle, 0);
   const total =
-    `Total: ${rows.length} machinetype(s), ${running} machine(s) running or starting ` +
-    `(${young} young) on ${totalProcs} processor(s)`;
+    `Total: ${rows.length} machinetype(s)\n` +
+    `Running or starting: ${running} machine(s) on ${totalProcs} processor(s) (${young} young)`;
   const inBackoff = [...backoffs]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, until]) => `In backoff: ${name} until ${clockTime(until, now)}`);

@@ -86,7 +86,7 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
   const unreachable = new Set<string>();
   const wrongSpace = new Map<string, string>();
   const incomplete = (name: string) =>
-    !unreachable.has(name) && (got.get(name)?.size ?? -1) < (want.get(name) ?? 1);
+    !unreachable.has(name) && !wrongSpace.has(name) && (got.get(name)?.size ?? -1) < (want.get(name) ?? 1);
 
   await new Promise<void>((resolve) => socket.bind(0, () => resolve()));
   const own = options.connectPerFactory ? await connectEach(options.factories) : new Map<string, Peer>();
@@ -102,8 +102,11 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
         const r = d.message;
         if (!("factory" in r) || !wanted.has(r.messageType)) return drop("unexpected");
         if (r.space !== options.space) {
-          wrongSpace.set(r.factory, r.space);
-          return drop("wrong_space");
+          // It echoes our cookie: that factory did answer, for another space, and will not change.
+          if (cookies.get(r.factory) === r.cookie) wrongSpace.set(r.factory, r.space);
+          drop("wrong_space");
+          if (![...expected.keys()].some(incomplete)) resolve();
+          return;
         }
         if (!expected.has(r.factory) || cookies.get(r.factory) !== r.cookie) return drop("bad_cookie");
         const items = got.get(r.factory) ?? new Map();
