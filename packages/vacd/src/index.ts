@@ -7,3 +7,4 @@ export * from "./hypervisor/index.js";
 export * from "./log.js";
 export * from "./net/index.js";
 export * from "./state/index.js";
+export * from "./vacmon/index.js";

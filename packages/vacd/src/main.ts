@@ -19,6 +19,7 @@ import { pollSpace } from "./net/poller.js";
 import { Responder } from "./net/responder.js";
 import { realClock } from "./real-clock.js";
 import { StateStore } from "./state/state-store.js";
+import { vacMonFor } from "./vacmon/vacmon-sender.js";
 
 export const VERSION = "0.1.0";
 
@@ -87,6 +88,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   });
 
   const hypervisors = new Hypervisors(first.paths.stateDir);
+  const vacmon = vacMonFor({ settings: () => config.settings, logger, now: realClock.now });
   const loop = new FactoryLoop({
     paths: first.paths,
     clock: realClock,
@@ -113,7 +115,10 @@ export async function main(argv: readonly string[]): Promise<void> {
       });
       return { replies: r.replies.filter((x) => x.messageType === "machinetype_status"), silent: r.silent };
     },
-    publish: (view) => responder.setView(view),
+    publish: (view) => {
+      responder.setView(view);
+      vacmon.publish(view);
+    },
     responderHeartbeat: () => responder.lastActivity,
     hostFacts: () => readHostFacts(first.paths.stateDir),
   });
@@ -141,6 +146,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   logger.info({ event: "vacd_stopping" }, "machines keep running and are adopted on restart");
   await loop.stop();
   await responder.close();
+  await vacmon.close();
   await watcher.close();
   await hypervisors.close();
 }

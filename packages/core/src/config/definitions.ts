@@ -222,8 +222,7 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "vacmon_hostport",
     { kind: "list" },
     undefined,
-    "host:port of VacMon collectors to send status messages to.",
-    { support: "warn-unimplemented", supportNote: "no VacMon messages are sent yet" },
+    "host:port of VacMon collectors (space-separated): each cycle the factory_status and machinetype_status messages, and a machine_status when a machine ends, are sent to each by UDP as Vac sent them (cookie 0).",
   ),
   s(
     "machine_model",
