@@ -5,6 +5,7 @@ export * from "./factory/index.js";
 export * from "./host/index.js";
 export * from "./hypervisor/index.js";
 export * from "./log.js";
+export * from "./metrics/index.js";
 export * from "./net/index.js";
 export * from "./state/index.js";
 export * from "./vacmon/index.js";

@@ -15,6 +15,8 @@ import { FactoryLoop } from "./factory/factory-loop.js";
 import { readHostFacts } from "./host/host-facts.js";
 import { Hypervisors } from "./hypervisor/hypervisors.js";
 import { createLogger } from "./log.js";
+import { FactoryMetrics } from "./metrics/factory-metrics.js";
+import { MetricsServer } from "./metrics/metrics-server.js";
 import { pollSpace } from "./net/poller.js";
 import { Responder } from "./net/responder.js";
 import { realClock } from "./real-clock.js";
@@ -87,6 +89,26 @@ export async function main(argv: readonly string[]): Promise<void> {
     port,
   });
 
+  const metrics = new FactoryMetrics(responder);
+  metrics.observeConfigRead(usable === first.config, realClock.now());
+  const metricsServer = new MetricsServer(metrics.registry);
+  if (config.settings.metricsAddress) {
+    // Metrics are for the admin's convenience: a port in use must not stop the factory.
+    await metricsServer.start(config.settings.metricsAddress).then(
+      (metricsPort) =>
+        logger.info({
+          event: "metrics_listening",
+          address: config.settings.metricsAddress,
+          port: metricsPort,
+        }),
+      (e: unknown) =>
+        logger.error({
+          event: "metrics_bind_failed",
+          address: config.settings.metricsAddress,
+          err: String(e),
+        }),
+    );
+  }
   const hypervisors = new Hypervisors(first.paths.stateDir);
   const vacmon = vacMonFor({ settings: () => config.settings, logger, now: realClock.now });
   const loop = new FactoryLoop({
@@ -113,11 +135,13 @@ export async function main(argv: readonly string[]): Promise<void> {
         daemonVersion: VERSION,
         now: realClock.now,
       });
+      metrics.observePoll(r.durationMs / 1000, r.answered.length, r.silent.length);
       return { replies: r.replies.filter((x) => x.messageType === "machinetype_status"), silent: r.silent };
     },
     publish: (view) => {
       responder.setView(view);
       vacmon.publish(view);
+      metrics.observeView(view);
     },
     responderHeartbeat: () => responder.lastActivity,
     hostFacts: () => readHostFacts(first.paths.stateDir),
@@ -126,11 +150,13 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (e.kind === "applied") {
       logConfigResult(logger, e.problems, e.config, config);
       config = e.config;
+      metrics.observeConfigRead(true, realClock.now());
       logger.info({ event: "config_applied" });
       loop.soon(0);
     } else {
       for (const p of e.problems)
         logger.error({ event: "config_problem", code: p.code, problem: formatConfigProblem(p) });
+      metrics.observeConfigRead(false, realClock.now());
       logger.error({ event: "config_rejected" }, "keeping the last good configuration");
     }
   });
@@ -147,6 +173,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   await loop.stop();
   await responder.close();
   await vacmon.close();
+  await metricsServer.close();
   await watcher.close();
   await hypervisors.close();
 }

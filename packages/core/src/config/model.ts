@@ -47,6 +47,8 @@ export interface Settings {
   readonly rootPublicKey: string;
   readonly gocdbSitename: string;
   readonly vacmonHostport: readonly string[];
+  /** [ext] Where to serve Prometheus metrics (`metrics_address`); undefined: nowhere. */
+  readonly metricsAddress?: string | undefined;
   readonly machineModel: MachineModel;
   readonly cycleSeconds: number;
   readonly machinesDirDays: number;
