@@ -129,7 +129,7 @@ function listCommand<T extends Reply>(
   describe: string,
   queryType: Query["messageType"],
   replyType: T["messageType"],
-  format: (replies: readonly T[], now: number) => string,
+  format: (replies: readonly T[], now: number, options: { cut: boolean }) => string,
 ): VacCommand {
   return {
     command,
@@ -139,7 +139,7 @@ function listCommand<T extends Reply>(
       const { result } = await poll(args as unknown as QueryArgs, queryType);
       const replies = only<T>(result.replies, replyType);
       if ((args as unknown as QueryArgs).json) io.out(JSON.stringify(wireOf(result, replies), null, 2));
-      else io.out(format(replies, Date.now() / 1000));
+      else io.out(format(replies, Date.now() / 1000, { cut: io.tty === true }));
       printUnanswered(io, result);
       return 0;
     },
@@ -167,7 +167,9 @@ async function machinetypes(args: QueryArgs, io: Io, name?: string): Promise<num
   else {
     const now = Date.now() / 1000;
     const rules = new Map((config?.machinetypes ?? []).map((m) => [m.name, m]));
-    io.out(formatMachinetypes(replies, shares, now, backoffsOf(replies, rules, now)));
+    io.out(
+      formatMachinetypes(replies, shares, now, backoffsOf(replies, rules, now), { cut: io.tty === true }),
+    );
   }
   printUnanswered(io, result);
   return 0;

@@ -1,10 +1,14 @@
 import type { FactoryStatus } from "@vac/core";
-import { clockTime, fixed, renderTable } from "./table.js";
+import { clockTime, fixed, renderTable, type TableOptions } from "./table.js";
 
 const gib = (kb: number) => `${(kb / 1024 / 1024).toFixed(1)}G`;
 
 /** `vac factories`: one line per factory, what it runs against what it could. */
-export function formatFactories(replies: readonly FactoryStatus[], now: number): string {
+export function formatFactories(
+  replies: readonly FactoryStatus[],
+  now: number,
+  options: TableOptions = {},
+): string {
   const sorted = [...replies].sort((a, b) => a.factory.localeCompare(b.factory));
   const rows = sorted.map((f) => [
     f.factory,
@@ -28,6 +32,7 @@ export function formatFactories(replies: readonly FactoryStatus[], now: number):
       { header: "Heartbeat" },
     ],
     rows,
+    options,
   );
   const machines = sorted.reduce((s, f) => s + f.runningMachines, 0);
   const max = sorted.reduce((s, f) => s + f.maxMachines, 0);

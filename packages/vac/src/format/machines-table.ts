@@ -1,12 +1,16 @@
 import type { MachineStatus, VacState } from "@vac/core";
-import { renderTable } from "./table.js";
+import { renderTable, type TableOptions } from "./table.js";
 
 /**
  * `vac machines`: one line per slot, like qstat, with Vac's state names (`Running`, `Shut down`)
  * whichever kind of factory sent them. Running machines show hours running and CPU
  * efficiency; starting ones minutes since creation; finished ones their shutdown message.
  */
-export function formatMachines(replies: readonly MachineStatus[], now: number): string {
+export function formatMachines(
+  replies: readonly MachineStatus[],
+  now: number,
+  options: TableOptions = {},
+): string {
   const sorted = [...replies].sort((a, b) => a.machine.localeCompare(b.machine));
   const rows = sorted.map((m) => {
     let age = "";
@@ -27,6 +31,7 @@ export function formatMachines(replies: readonly MachineStatus[], now: number): 
       { header: "Message", max: 22 },
     ],
     rows,
+    options,
   );
   const count = (state: VacState) => sorted.filter((m) => m.state === state);
   const running = count("Running");

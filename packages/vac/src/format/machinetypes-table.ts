@@ -1,5 +1,5 @@
 import { type BackoffRules, backoffUntil, foldCensus, inBackoff, type MachinetypeStatus } from "@vac/core";
-import { clockTime, renderTable } from "./table.js";
+import { clockTime, renderTable, type TableOptions } from "./table.js";
 
 export interface MachinetypeRow {
   readonly machinetype: string;
@@ -63,6 +63,7 @@ export function formatMachinetypes(
   shares: ReadonlyMap<string, number>,
   now: number,
   backoffs: ReadonlyMap<string, number> = new Map(),
+  options: TableOptions = {},
 ): string {
   const rows = summariseMachinetypes(replies);
   const totalShare = [...shares.values()].reduce((a, b) => a + b, 0);
@@ -89,6 +90,7 @@ export function formatMachinetypes(
       r.lastMessage ?? "",
       clockTime(r.lastTime, now),
     ]),
+    options,
   );
   const running = rows.reduce((s, r) => s + r.running, 0);
   const young = rows.reduce((s, r) => s + r.beforeFizzle, 0);
