@@ -76,8 +76,6 @@ export class FactoryLoop {
   private stopped = false;
   private cancelTimer: (() => void) | undefined;
   private lastHeartbeat = 0;
-  /** Why the last cycle could not read a hypervisor, for factory_status; null when it could. */
-  private hypervisorError: string | null = null;
   private current: Promise<void> = Promise.resolve();
   private nextAt = 0;
   private readonly actions: MachineActions;
@@ -176,7 +174,7 @@ export class FactoryLoop {
     // The hypervisors' view; if one cannot answer, nothing is destroyed or started this cycle.
     const domains = await this.readHypervisors(names, dirs);
     if (!domains) {
-      await this.publishWithoutHypervisor(config, slotNames, current, snapshots, this.hypervisorError);
+      await this.publishWithoutHypervisor(config, slotNames, current, snapshots);
       return;
     }
     const configured = new Set(slotNames);
@@ -222,6 +220,9 @@ export class FactoryLoop {
     await this.maybeStart(config, slots, startable, latest);
   }
 
+  /** Why the last cycle could not read a hypervisor, for factory_status; null when it could. */
+  private hypervisorError: string | null = null;
+
   /** Every hypervisor's domains by name, or undefined (logged) when one cannot be read. */
   private async readHypervisors(
     names: readonly string[],
@@ -265,7 +266,6 @@ export class FactoryLoop {
     slotNames: readonly string[],
     current: ReadonlyMap<string, MachineSnapshot>,
     snapshots: readonly MachineSnapshot[],
-    hypervisorError: string | null = null,
   ): Promise<void> {
     const now = this.d.clock.now();
     const slots = slotNames.map((slot): SlotState => {
@@ -280,14 +280,13 @@ export class FactoryLoop {
         cpuSeconds: 0,
       };
     });
-    await this.publish(config, slots, snapshots, hypervisorError);
+    await this.publish(config, slots, snapshots);
   }
 
   private async publish(
     config: VacConfig,
     slots: SlotState[],
     snapshots: readonly MachineSnapshot[],
-    hypervisorError: string | null = null,
   ): Promise<void> {
     const host = await this.d.hostFacts();
     this.d.publish(
@@ -297,7 +296,7 @@ export class FactoryLoop {
         responderHeartbeat: this.d.responderHeartbeat(),
         version: this.d.version,
         configError: this.d.configError(),
-        hypervisorError,
+        hypervisorError: this.hypervisorError,
       }),
     );
   }
