@@ -7,6 +7,8 @@ export * from "./host/index.js";
 export * from "./http/index.js";
 export * from "./hypervisor/index.js";
 export * from "./log.js";
+export * from "./metrics/index.js";
 export * from "./net/index.js";
 export * from "./sources/index.js";
 export * from "./state/index.js";
+export * from "./vacmon/index.js";

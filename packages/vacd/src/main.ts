@@ -18,6 +18,8 @@ import { MachineServices } from "./http/machine-services.js";
 import { LocalRunner } from "./hypervisor/command-runner.js";
 import { Hypervisors } from "./hypervisor/hypervisors.js";
 import { createLogger } from "./log.js";
+import { FactoryMetrics } from "./metrics/factory-metrics.js";
+import { MetricsServer } from "./metrics/metrics-server.js";
 import { pollSpace } from "./net/poller.js";
 import { Responder } from "./net/responder.js";
 import { realClock } from "./real-clock.js";
@@ -26,6 +28,7 @@ import { PipeRefresher } from "./sources/pipe-refresher.js";
 import { RemoteSources } from "./sources/remote-sources.js";
 import { writeHeartbeatFiles } from "./state/factory-files.js";
 import { StateStore } from "./state/state-store.js";
+import { vacMonFor } from "./vacmon/vacmon-sender.js";
 
 export const VERSION = "0.1.0";
 
@@ -125,6 +128,27 @@ export async function main(argv: readonly string[]): Promise<void> {
     () => void machineServices.check(),
     Math.min(config.settings.cycleSeconds, 60) * 1000,
   );
+  const metrics = new FactoryMetrics(responder);
+  metrics.observeConfigRead(usable === first.config, realClock.now());
+  const metricsServer = new MetricsServer(metrics.registry);
+  if (config.settings.metricsAddress) {
+    // Metrics are for the admin's convenience: a port in use must not stop the factory.
+    await metricsServer.start(config.settings.metricsAddress).then(
+      (metricsPort) =>
+        logger.info({
+          event: "metrics_listening",
+          address: config.settings.metricsAddress,
+          port: metricsPort,
+        }),
+      (e: unknown) =>
+        logger.error({
+          event: "metrics_bind_failed",
+          address: config.settings.metricsAddress,
+          err: String(e),
+        }),
+    );
+  }
+  const vacmon = vacMonFor({ settings: () => config.settings, logger, now: realClock.now });
   const loop = new FactoryLoop({
     accounting: new AccountingWriter({ paths: first.paths, logger, now: realClock.now }),
     paths: first.paths,
@@ -150,6 +174,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         daemonVersion: VERSION,
         now: realClock.now,
       });
+      metrics.observePoll(r.durationMs / 1000, r.answered.length, r.silent.length);
       return { replies: r.replies.filter((x) => x.messageType === "machinetype_status"), silent: r.silent };
     },
     publish: (view) => {
@@ -160,6 +185,8 @@ export async function main(argv: readonly string[]): Promise<void> {
         view.status.factoryHeartbeatTime,
         view.status.responderHeartbeatTime,
       ).catch(() => undefined);
+      vacmon.publish(view);
+      metrics.observeView(view);
     },
     responderHeartbeat: () => responder.lastActivity,
     hostFacts: () => readHostFacts(first.paths.stateDir),
@@ -169,6 +196,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (e.kind === "applied") {
       logConfigResult(logger, e.problems, e.config, config);
       config = e.config;
+      metrics.observeConfigRead(true, realClock.now());
       logger.info({ event: "config_applied" });
       void machineServices.check();
       loop.soon(0);
@@ -176,6 +204,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     } else {
       for (const p of e.problems)
         logger.error({ event: "config_problem", code: p.code, problem: formatConfigProblem(p) });
+      metrics.observeConfigRead(false, realClock.now());
       logger.error({ event: "config_rejected" }, "keeping the last good configuration");
     }
   });
@@ -199,6 +228,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   clearInterval(machineServicesTimer);
   await machineServices.close();
   await responder.close();
+  await vacmon.close();
+  await metricsServer.close();
   await watcher.close();
   await hypervisors.close();
 }

@@ -193,8 +193,14 @@ test("with the hypervisor down nothing is started or destroyed, the reason is lo
     assert.ok(views.length > published, "a view was still published");
     const mine = views.at(-1)?.machines.find((m) => m.machine === SLOT);
     assert.equal(mine?.state, "Running", "the machine still counts as running for the space");
+    assert.match(
+      views.at(-1)?.status.hypervisorError ?? "",
+      /cannot be reached/,
+      "factory_status says why (vac factories shows it)",
+    );
     hv.down = undefined;
     await after(r, 60);
+    assert.equal(views.at(-1)?.status.hypervisorError, null, "and stops saying it once it answers");
     assert.ok(
       events.some((x) => x.event === "machine_ended"),
       "once it answers, the outcome is recorded",

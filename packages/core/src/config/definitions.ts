@@ -225,8 +225,18 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "vacmon_hostport",
     { kind: "list" },
     undefined,
-    "host:port of VacMon collectors to send status messages to.",
-    { support: "warn-unimplemented", supportNote: "no VacMon messages are sent yet" },
+    "host:port of VacMon collectors (space-separated): each cycle the factory_status and machinetype_status messages, and a machine_status when a machine ends, are sent to each by UDP as Vac sent them (cookie 0).",
+  ),
+  s(
+    "metrics_address",
+    {
+      kind: "pattern",
+      pattern: /^(?:(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]|localhost):)?\d{1,5}$/,
+      expected: "PORT or ADDRESS:PORT (127.0.0.1:9995)",
+    },
+    undefined,
+    "Serve Prometheus metrics over HTTP at /metrics on this address (a bare port binds 127.0.0.1 only): machines by state and machinetype, creations and ends by outcome, census poll latency, VacQuery datagrams answered and dropped by reason, configuration reloads, peers answering. Unset: no endpoint. Read at start: changing it needs a restart.",
+    { ext: true },
   ),
   s(
     "machine_model",

@@ -272,6 +272,7 @@ function buildSettings(input: LoadConfigInput, v: SectionValues, problems: Confi
     gocdbSitename: get<string>(t, "gocdb_sitename") ?? vacSpace.split(".").slice(1).join("."),
     gocdbSitenameSet: get<string>(t, "gocdb_sitename") !== undefined,
     vacmonHostport: get<string[]>(t, "vacmon_hostport") ?? [],
+    metricsAddress: get<string>(t, "metrics_address"),
     machineModel: (get<string>(t, "machine_model") ?? "cernvm3") as MachineModel,
     cycleSeconds: get<number>(t, "cycle_seconds") ?? 60,
     machinesDirDays: get<number>(t, "machines_dir_days") ?? 3,

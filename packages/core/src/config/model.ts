@@ -51,6 +51,8 @@ export interface Settings {
   /** True when gocdb_sitename was set: only then, with hs06_per_processor, records go to apel-outgoing (S1394). */
   readonly gocdbSitenameSet?: boolean;
   readonly vacmonHostport: readonly string[];
+  /** [ext] Where to serve Prometheus metrics (`metrics_address`); undefined: nowhere. */
+  readonly metricsAddress?: string | undefined;
   readonly machineModel: MachineModel;
   readonly cycleSeconds: number;
   readonly machinesDirDays: number;

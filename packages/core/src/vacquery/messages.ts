@@ -129,6 +129,8 @@ export interface FactoryStatus extends ReplyEnvelope {
   readonly swapTotalKb: number | null;
   /** [ext] The configuration problem the daemon is running despite, or null. */
   readonly configError: string | null;
+  /** [ext] Why the hypervisor could not be read this cycle (nothing is started or destroyed), or absent. */
+  readonly hypervisorError?: string | null;
 }
 
 export type Reply = MachinetypeStatus | MachineStatus | FactoryStatus;

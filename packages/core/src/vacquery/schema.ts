@@ -147,6 +147,7 @@ export const MESSAGE_FIELDS: Readonly<Record<MessageType, readonly FieldSpec[]>>
     f("mem_avail_kb", "count", orNull),
     f("swap_total_kb", "count", orNull),
     f("config_error", "text", { nullable: true, maxBytes: 1100 }),
+    f("hypervisor_error", "text", { nullable: true, omitNull: true, maxBytes: 600 }),
   ],
 };
 

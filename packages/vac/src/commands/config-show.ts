@@ -32,7 +32,9 @@ export function configAsRows(config: VacConfig): ConfigRow[] {
     const value =
       d.name === "factories"
         ? config.settings.factories.map((f) => `${f.name}:${f.port}`)
-        : settings[camel(d.name)];
+        : d.name === "factory_addresses"
+          ? config.settings.factories.filter((f) => f.host !== f.name).map((f) => `${f.name}=${f.host}`)
+          : settings[camel(d.name)];
     rows.push({ section: "settings", option: d.name, value: show(value), from: from(`settings.${d.name}`) });
   }
   for (const [k, v] of Object.entries(config.settings.machinefeaturesOptions ?? {})) {

@@ -263,12 +263,16 @@ export class FactoryLoop {
     await this.maybeStart(config, slots, startable, latest);
   }
 
+  /** Why the last cycle could not read a hypervisor, for factory_status; null when it could. */
+  private hypervisorError: string | null = null;
+
   /** Every hypervisor's domains by name, or undefined (logged) when one cannot be read. */
   private async readHypervisors(
     names: readonly string[],
     dirs: ReadonlyMap<string, string>,
   ): Promise<Map<string, { state: HypervisorView; cpu: number }> | undefined> {
     const domains = new Map<string, { state: HypervisorView; cpu: number }>();
+    this.hypervisorError = null;
     for (const h of this.d.allHypervisors()) {
       try {
         await h.check();
@@ -288,6 +292,7 @@ export class FactoryLoop {
           },
           "starting and destroying nothing until the hypervisor answers",
         );
+        this.hypervisorError = `${h.description}: ${e instanceof Error ? e.message : String(e)}`;
         return undefined;
       }
     }
@@ -334,6 +339,7 @@ export class FactoryLoop {
         responderHeartbeat: this.d.responderHeartbeat(),
         version: this.d.version,
         configError: this.d.configError(),
+        hypervisorError: this.hypervisorError,
       }),
     );
   }

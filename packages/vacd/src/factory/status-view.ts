@@ -42,6 +42,7 @@ export function buildResponderView(
     responderHeartbeat: number;
     version: string;
     configError: string | null;
+    hypervisorError?: string | null;
   },
 ): ResponderView {
   const s = config.settings;
@@ -135,6 +136,7 @@ export function buildResponderView(
     memAvailKb: host.memAvailKb,
     swapTotalKb: host.swapTotalKb,
     configError: times.configError,
+    hypervisorError: times.hypervisorError ?? null,
   };
   return {
     // A Vac peer accepts a reply only from the lower-cased name in its list (S2745).
