@@ -5,13 +5,16 @@
 #   OUTDIR/vmlinux    optional: the same kernel uncompressed, an ELF that QEMU boots through its PVH
 #                     entry, skipping the bzImage's decompression (about 6 s of a ~14 s boot under TCG)
 #   OUTDIR/VERSION    the kernel version
+#   OUTDIR/FEATURES   what this build of the guest can do ("net": virtio_net and udhcpc); a cache
+#                     without a feature this script now builds is rebuilt
 # Cached: exits at once when OUTDIR/.complete exists. Usage: build-test-guest.sh OUTDIR
 # See ../shared/LIBVIRT-ON-THIS-MACHINE.md. Needs apt, dpkg, kmod (depmod, modprobe), cpio, gzip.
 set -euo pipefail
 
 [[ $# -eq 1 ]] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
 out=$1
-cached() { [[ -f $out/vmlinuz && -f $out/initrd.gz && -f $out/.complete ]]; }
+features=net3
+cached() { [[ -f $out/vmlinuz && -f $out/initrd.gz && -f $out/.complete ]] && grep -qx "$features" "$out/FEATURES" 2>/dev/null; }
 cached && exit 0
 
 mkdir -p "$out"
@@ -21,7 +24,7 @@ cached && exit 0
 rm -f "$out/.complete"
 
 modules=(virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk
-  cdrom isofs netfs fscache 9pnet 9p 9pnet_virtio)
+  cdrom isofs netfs fscache 9pnet 9p 9pnet_virtio failover net_failover virtio_net)
 
 tmp=$(mktemp -d /var/tmp/vac-test-guest-build.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -50,7 +53,7 @@ for m in "${modules[@]}"; do
 done
 
 rd=$tmp/initramfs
-mkdir -p "$rd"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,mnt/context,lib/modules,etc/machinefeatures,etc/jobfeatures,etc/machineoutputs}
+mkdir -p "$rd"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,mnt/context,lib/modules,etc/machinefeatures,etc/jobfeatures,etc/machineoutputs,etc/udhcpc}
 cp /bin/busybox "$rd/bin/busybox"
 : >"$rd/lib/modules/load-order"
 for path in "${order[@]}"; do
@@ -63,6 +66,21 @@ for path in "${order[@]}"; do
   esac
   echo "${name%.ko*}.ko" >>"$rd/lib/modules/load-order"
 done
+# busybox udhcpc's default script: sets the leased address, the route and nothing else.
+cat >"$rd/etc/udhcpc/default.script" <<'DHCP'
+#!/bin/sh
+case "$1" in
+deconfig) ip addr flush dev "$interface"; ip link set "$interface" up ;;
+bound | renew)
+  ip addr flush dev "$interface"
+  ip addr add "$ip/${mask:-24}" dev "$interface"
+  for r in $router; do ip route add default via "$r" dev "$interface"; done
+  echo "udhcpc: $interface has $ip/${mask:-24}"
+  ;;
+esac
+exit 0
+DHCP
+chmod 755 "$rd/etc/udhcpc/default.script"
 cat >"$rd/init" <<'INIT'
 #!/bin/busybox sh
 # Tiny vac test guest: mounts the Vacuum contract's context ISO and 9p shares, runs user_data, powers off.
@@ -99,6 +117,22 @@ while read -r ko; do
   insmod "/lib/modules/$ko" || log "insmod $ko failed"
 done </lib/modules/load-order
 log "loaded $(wc -l </lib/modules/load-order) modules"
+
+# vac.net=dhcp on the kernel command line: get the slot's lease (the Vac 3 network contract).
+if grep -q 'vac.net=dhcp' /proc/cmdline; then
+  tries=0
+  until [ -e /sys/class/net/eth0 ] || [ "$tries" -ge 50 ]; do
+    sleep 0.1
+    tries=$((tries + 1))
+  done
+  ip link set lo up
+  ip link set eth0 up
+  if timeout 30 udhcpc -i eth0 -q -n -t 10 -T 1 -s /etc/udhcpc/default.script; then
+    log "network: $(ip -o -4 addr show dev eth0 | awk '{print $4}')"
+  else
+    log "no DHCP lease on eth0"
+  fi
+fi
 
 mount9p machinefeatures /etc/machinefeatures ro
 mount9p jobfeatures /etc/jobfeatures ro
@@ -142,5 +176,6 @@ fi
 mv "$out/initrd.gz.tmp" "$out/initrd.gz"
 mv "$out/vmlinuz.tmp" "$out/vmlinuz"
 echo "$ver" >"$out/VERSION"
+echo "$features" >"$out/FEATURES"
 touch "$out/.complete"
 echo "build-test-guest: $out ready (kernel $ver, modules: ${#order[@]})" >&2

@@ -1,15 +1,30 @@
 #!/usr/bin/env bash
 # Starts virtlogd and libvirtd by hand on a machine without systemd (CI, development
 # containers), configured as ../shared/LIBVIRT-ON-THIS-MACHINE.md describes. Idempotent.
+#
+# A daemon already running is someone else's: it is used, said so on stderr, and not recorded,
+# so scripts/libvirt-down.sh leaves it alone. A daemon this script starts is recorded (its pid
+# file and a marker under $VAC_LIBVIRT_STATE_DIR), and only those are stopped by libvirt-down.sh.
 set -euo pipefail
-mkdir -p /var/log/libvirt /var/run/libvirt
+state=${VAC_LIBVIRT_STATE_DIR:-/var/run/vac-test-libvirt}
+qemu_conf=${VAC_QEMU_CONF:-/etc/libvirt/qemu.conf}
+mkdir -p /var/log/libvirt /var/run/libvirt "$state"
 id libvirt-qemu >/dev/null 2>&1 || useradd -r -U libvirt-qemu
-if ! grep -q '^# vac-test settings' /etc/libvirt/qemu.conf 2>/dev/null; then
+if ! grep -q '^# vac-test settings' "$qemu_conf" 2>/dev/null; then
   printf '# vac-test settings\nuser = "root"\ngroup = "root"\ndynamic_ownership = 0\nremember_owner = 0\n' \
-    >>/etc/libvirt/qemu.conf
+    >>"$qemu_conf"
 fi
-pgrep -x virtlogd >/dev/null || virtlogd -d -p /var/run/virtlogd.pid
-pgrep -x libvirtd >/dev/null || libvirtd -d -p /var/run/libvirtd.pid
+for name in virtlogd libvirtd; do
+  if [ -e "$state/started-$name" ]; then
+    continue # started by an earlier run of this script
+  elif running=$(pgrep -x "$name"); then
+    echo "libvirt-up: $name is already running (pid $(echo $running)), not started by this script: using it, and libvirt-down.sh will leave it running" >&2
+  else
+    "$name" -d -p "$state/$name.pid"
+    : >"$state/started-$name"
+    echo "libvirt-up: started $name" >&2
+  fi
+done
 for _ in $(seq 1 50); do
   virsh -c qemu:///system version >/dev/null 2>&1 && exit 0
   sleep 0.2

@@ -36,6 +36,7 @@ cat > "$out/option_seen" <<'VAC_END_OF_VALUE'
 VAC_END_OF_VALUE
 cat "$MACHINEFEATURES/shutdowntime" > "$out/shutdowntime_seen"
 ls /mnt/context > "$out/iso_listing"
+for d in /sys/block/vd*; do echo "\${d##*/} $(cat "$d/size")"; done > "$out/disks"
 echo "guest: user_data ran, shutdowntime $(cat "$MACHINEFEATURES/shutdowntime")"
 if [ -s "$out/shutdowntime_seen" ] && grep -q '^ssh-ed25519 ' /mnt/context/root.pub && [ -f /mnt/context/context.sh ]; then
   echo "300 No more work" > "$out/shutdown_message"
@@ -91,6 +92,17 @@ async function bootThroughVacd(f: LibvirtFactory): Promise<void> {
     "user_data",
   ]);
   assert.match(console, /guest: user_data ran, shutdowntime \d+/);
+  // The guest sees each disk under the name vac.conf(5) gives it: the empty disk of
+  // disk_gb_per_processor (1 GiB here) at root_device vda, since the kernel model has no root
+  // image, and the contextualization ISO after it.
+  const disks = (await out("disks")).trim().split("\n");
+  assert.deepEqual(
+    disks.map((l) => l.split(" ")[0]),
+    ["vda", "vdb"],
+  );
+  assert.equal(disks[0], `vda ${(1024 * 1024 * 1024) / 512}`, "vda is the 1 GiB empty disk");
+  const xml = await readFile(join(finished.dir, "domain.xml"), "utf8");
+  assert.match(xml, /scratch\.qcow2"\/>\s*<target dev="vda"/);
 
   // The outcome drives backoff: the machinetype is excluded and nothing new starts.
   await f.waitFor("a decision excluding tiny for backoff", 20_000, async () =>
@@ -271,7 +283,7 @@ test("a zombie (a domain with our slot's name and no machine directory) and a pa
       const text = await readFile(join(started, "finished"), "utf8").catch(() => undefined);
       return text ? (JSON.parse(text) as { message: string }) : undefined;
     });
-    assert.equal(record.message, "700 Machine was paused");
+    assert.equal(record.message, "500 Machine was paused: destroyed by the factory");
     // The slot may be refilled at once, so it is that domain (by UUID) that must be gone.
     const pausedUuid = uuid.trim();
     await f.waitFor("the paused domain to be gone", 20_000, async () => {
@@ -281,6 +293,66 @@ test("a zombie (a domain with our slot's name and no machine directory) and a pa
       return now.stdout.trim() === pausedUuid ? undefined : true;
     });
     assert.equal(existsSync(join(started, "context.iso")), false);
+  } finally {
+    await f.stop();
+  }
+});
+
+test("a domain destroyed under vacd by someone else is the factory's fault, known from libvirt's lifecycle event, and not published against the machinetype", async (t) => {
+  const g = needGuest(t);
+  if (!g) return;
+  const f = await LibvirtFactory.create({
+    address: "127.0.0.46",
+    cycleSeconds: 300,
+    machinetype: [],
+    userData: "#!/bin/sh\necho 'guest: sleeping'\nsleep 600\n",
+  });
+  await f.appendConfig(await f.installGuest(g));
+  try {
+    f.start();
+    const dir = await f.waitFor("the machine running", 60_000, async () => {
+      const first = (await f.machineDirs())[0];
+      return first && existsSync(join(first, "started")) ? first : undefined;
+    });
+    await run("virsh", ["-c", "qemu:///system", "destroy", f.slot]);
+    // A five-minute cycle: only the event can have told vacd, and how.
+    const record = await f.waitFor("the lost machine's record", 30_000, async () => {
+      const text = await readFile(join(dir, "finished"), "utf8").catch(() => undefined);
+      return text ? (JSON.parse(text) as { message: string; factory_fault?: boolean }) : undefined;
+    });
+    assert.match(record.message, /^500 Machine lost: .*\(Stopped Destroyed\)$/);
+    assert.equal(record.factory_fault, true);
+    const replies = (await f.vac(["machinetypes", "--json"]).then((r) => JSON.parse(r.stdout))) as {
+      machinetype: string;
+      shutdownMessage: string | null;
+    }[];
+    assert.equal(replies.find((r) => r.machinetype === "tiny")?.shutdownMessage, null);
+  } finally {
+    await f.stop();
+  }
+});
+
+test("a guest that reboots ends its machine (on_reboot destroy), judged as the guest's own end, not the factory's", async (t) => {
+  const g = needGuest(t);
+  if (!g) return;
+  const f = await LibvirtFactory.create({
+    address: "127.0.0.47",
+    cycleSeconds: 300,
+    machinetype: [],
+    userData: "#!/bin/sh\necho 'guest: rebooting'\nreboot -f\n",
+  });
+  await f.appendConfig(await f.installGuest(g));
+  try {
+    f.start();
+    const record = await f.waitFor("the rebooted machine's record", 90_000, async () => {
+      for (const dir of await f.machineDirs()) {
+        const text = await readFile(join(dir, "finished"), "utf8").catch(() => undefined);
+        if (text) return JSON.parse(text) as { message: string; factory_fault?: boolean };
+      }
+      return undefined;
+    });
+    assert.match(record.message, /^300 Vac detects fizzle after \d+ seconds$/);
+    assert.equal(record.factory_fault, undefined);
   } finally {
     await f.stop();
   }

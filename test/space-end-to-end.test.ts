@@ -110,6 +110,17 @@ test("a space converges to its target shares, survives kill -9 of a factory, and
       .map((r) => r.uuid)
       .sort();
   assert.deepEqual(uuids(after3), uuids(before3), "the same machines, adopted, not replaced");
+  // Each adoption is logged by the restarted vacd, once per machine.
+  const { readFile } = await import("node:fs/promises");
+  const log = await readFile(join(space.root(2), "vacd.log"), "utf8");
+  const adopted = log
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as { event?: string; uuid?: string })
+    .filter((e) => e.event === "machine_adopted")
+    .map((e) => e.uuid)
+    .sort();
+  assert.deepEqual(adopted, uuids(before3), "machine_adopted logged for each");
 });
 
 test("the space backs off from a machinetype whose machines say 300 No more work", async (t) => {

@@ -135,17 +135,29 @@ export class Space {
   }
 
   /** Starts factory i's vacd (again); its log goes to `<root>/vacd.log`. */
-  async startFactory(i: number): Promise<void> {
+  async startFactory(i: number, env: NodeJS.ProcessEnv = process.env): Promise<void> {
     const { openSync } = await import("node:fs");
     const log = openSync(join(this.root(i), "vacd.log"), "a");
     const child = spawn(process.execPath, [VACD, "--root", this.root(i)], {
       stdio: ["ignore", log, log],
+      env,
     });
     this.daemons.set(i, child);
   }
 
   async startAll(): Promise<void> {
     for (let i = 0; i < this.spec.factories; i++) await this.startFactory(i);
+  }
+
+  /** The pid of factory i's vacd, while it runs. */
+  pid(i: number): number | undefined {
+    const child = this.daemons.get(i);
+    return child && child.exitCode === null ? child.pid : undefined;
+  }
+
+  /** Sends a signal (SIGSTOP, SIGCONT, ...) to factory i's vacd. */
+  signal(i: number, signal: NodeJS.Signals): void {
+    this.daemons.get(i)?.kill(signal);
   }
 
   /** kill -9 of factory i's vacd, as a crash would. */

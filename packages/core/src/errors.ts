@@ -41,14 +41,15 @@ export const ERROR_CATALOG = {
       "Fix the line: sections are `[name]`, options are `name = value` or `name: value`, and a continuation line must start with white space.",
   },
   VAC_ERR_CONFIG_UNKNOWN_SECTION: {
-    title: "Unknown configuration section",
-    message: "{file}:{line}: unknown section [{section}]{suggestion}",
+    title: "Unknown configuration section ignored (warning)",
+    message: "{file}:{line}: unknown section [{section}] is ignored{suggestion}",
     exitCode: EXIT.config,
-    action: "Use [settings], [machinetype NAME] (or legacy [vmtype NAME]), [factories] or [targetshares].",
+    action:
+      "Use [settings], [machinetype NAME] (or legacy [vmtype NAME]), [factories] or [targetshares]; the original Vac ignored other sections too (S565).",
   },
   VAC_ERR_CONFIG_UNKNOWN_OPTION: {
-    title: "Unknown configuration option",
-    message: "{file}:{line}: unknown option '{option}' in [{section}]{suggestion}",
+    title: "Unknown configuration option ignored (warning)",
+    message: "{file}:{line}: unknown option '{option}' in [{section}] is ignored{suggestion}",
     exitCode: EXIT.config,
     action: "Check the spelling against vac.conf(5); `vac config show` lists every option with its value.",
   },
@@ -71,7 +72,7 @@ export const ERROR_CATALOG = {
     action: "Set the option in one of the configuration files.",
   },
   VAC_ERR_CONFIG_FACTORY_NOT_LISTED: {
-    title: "This factory is not in the factories list",
+    title: "This factory is not in the factories list (warning)",
     message: "{file}:{line}: factories does not name this factory '{factory}'",
     exitCode: EXIT.config,
     action: "Add this host's name (or `.`) to `factories` so it is counted in the space.",
@@ -89,11 +90,12 @@ export const ERROR_CATALOG = {
     action: "Relative paths are resolved under the machinetype's files directory and must stay inside it.",
   },
   VAC_ERR_CONFIG_FILE_MISSING: {
-    title: "A file named in the configuration does not exist",
-    message: "{file}:{line}: {option} names '{path}', which does not exist",
+    title: "A machinetype's file is missing: that machinetype is disabled (warning)",
+    message:
+      "{file}:{line}: {option} names '{path}', which is not a readable file: machinetype {machinetype} is disabled until it is",
     exitCode: EXIT.config,
     action:
-      "Install the file (images and user_data go under /var/lib/vac/machinetypes/NAME/files) or fix the path.",
+      "Install the file (images and user_data go under /var/lib/vac/machinetypes/NAME/files) or fix the path; the other machinetypes keep running, and vacd enables this one within seconds of the file appearing.",
   },
   VAC_ERR_CONFIG_UNREADABLE: {
     title: "Configuration file cannot be read",
@@ -103,9 +105,21 @@ export const ERROR_CATALOG = {
   },
   VAC_ERR_CONFIG_OBSOLETE_OPTION: {
     title: "Obsolete option ignored (warning)",
-    message: "{file}:{line}: option '{option}' of the original Vac has no meaning here and is ignored",
+    message: "{file}:{line}: '{option}' of the original Vac is ignored: {replacement}",
     exitCode: EXIT.config,
     action: "Remove the option when convenient; nothing depends on it.",
+  },
+  VAC_ERR_CONFIG_OLD_NAME: {
+    title: "Older spelling of an option or section (warning)",
+    message: "{file}:{line}: {option} is an older spelling of {canonical}, and is read as that",
+    exitCode: EXIT.config,
+    action: "Nothing is needed; rename it when convenient, as later versions of Vac no longer read it.",
+  },
+  VAC_ERR_CONFIG_NOT_SUPPORTED_YET: {
+    title: "Option accepted but not supported yet (warning)",
+    message: "{file}:{line}: {option} is accepted but not supported yet: {note}",
+    exitCode: EXIT.config,
+    action: "vac.conf(5) lists these options; leave it set if the site relies on it once it is supported.",
   },
   VAC_ERR_CONFIG_UNKNOWN_MACHINETYPE: {
     title: "Share for an undefined machinetype (warning)",
@@ -198,6 +212,27 @@ export const ERROR_CATALOG = {
     exitCode: EXIT.unavailable,
     action: "Check hypervisor_ssh, hypervisor_ssh_key, and that the host key is in the known_hosts file.",
   },
+  VAC_ERR_SOURCE_FETCH: {
+    title: "Remote source could not be fetched",
+    message: "{url}: {detail}",
+    exitCode: EXIT.unavailable,
+    action:
+      "vacd keeps using its cached copy, if it has one, and tries again later. Check that the server answers (curl -I URL), the size and time limits (fetch_max_mb, fetch_timeout_seconds), and that its CA is among the system roots or in /etc/grid-security/certificates.",
+  },
+  VAC_ERR_PIPE_OPTION: {
+    title: "Option from a Vacuum Pipe ignored",
+    message: "[vacuum_pipe {pipe}] {url}: {option} = '{value}' ignored: {reason}",
+    exitCode: EXIT.config,
+    action:
+      "Nothing is needed on the factory; the pipe's maintainer should fix the document. Options in vac.conf for [machinetype PREFIX-SUFFIX] override the pipe's.",
+  },
+  VAC_ERR_PROXY: {
+    title: "X.509 proxy could not be made",
+    message: "machinetype {machinetype}: {detail}",
+    exitCode: EXIT.failure,
+    action:
+      "user_data_proxy needs x509cert.pem and x509key.pem (unencrypted) in /var/lib/vac/machinetypes/NAME/ (the pipe's prefix for pipe machinetypes), with a certificate still valid.",
+  },
   VAC_ERR_ISO_BUILD: {
     title: "Contextualization ISO could not be built",
     message: "machine {machine}: {detail}",
@@ -222,6 +257,20 @@ export const ERROR_CATALOG = {
     message: "{detail}",
     exitCode: EXIT.software,
     action: "This is a bug in vac: please report it with the log lines around it.",
+  },
+  VAC_ERR_MACHINE_NETWORK_SLOTS: {
+    title: "More slots than the machine network can address",
+    message:
+      "{slots} slots: Vac's machine network 169.254.169.0/24 leases at most {max} slots, 0 to 252 (.253 and .254 are the MJF and metadata servers)",
+    exitCode: EXIT.config,
+    action: "Lower total_machines/total_processors to at most 253, or give the machinetypes another network.",
+  },
+  VAC_ERR_MACHINE_NETWORK: {
+    title: "Machine network not right",
+    message: "machine network {network}: {detail}",
+    exitCode: EXIT.unavailable,
+    action:
+      "vacd repairs it each cycle; check libvirtd's log, that dnsmasq and iptables are installed, and that nothing else holds the bridge or 169.254.169.253.",
   },
 } as const satisfies Record<string, ErrorDefinition>;
 

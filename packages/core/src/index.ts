@@ -1,4 +1,5 @@
 // Each area has its own barrel (src/AREA/index.ts) so areas can grow without touching this file.
+export * from "./accounting/index.js";
 
 export * from "./census/index.js";
 export * from "./clock.js";
@@ -8,4 +9,6 @@ export * from "./errors.js";
 export * from "./libvirt/index.js";
 export * from "./machine/index.js";
 export * from "./paths.js";
+export * from "./shares/index.js";
+export * from "./sources/index.js";
 export * from "./vacquery/index.js";

@@ -38,13 +38,32 @@ test("same-named sections merge and a later value wins, with its source", () => 
   assert.deepEqual(c.sources.get("machinetype a.target_share"), { file: "/r/etc/vac.d/b.conf", line: 2 });
 });
 
-test("[targetshares] wins over target_share", () => {
+test("target_share wins over [targetshares], which gives the share of a machinetype without one", () => {
   const r = loadTexts({
-    "/r/etc/vac-targetshares.conf": "[targetshares]\na = 7\n",
+    "/r/etc/vac-targetshares.conf": "[targetshares]\na = 7\nb = 2\n",
     "/r/etc/vac.conf":
-      "[settings]\nvac_space = s.example.com\nfactories = .\n[machinetype a]\ntarget_share = 1\n",
+      "[settings]\nvac_space = s.example.com\nfactories = .\n[machinetype a]\ntarget_share = 1\n[machinetype b]\n",
   });
-  assert.equal(r.config?.machinetypes[0]?.targetShare, 7);
+  assert.deepEqual(
+    r.config?.machinetypes.map((m) => [m.name, m.targetShare]),
+    [
+      ["a", 1],
+      ["b", 2],
+    ],
+  );
+  assert.deepEqual(r.config?.sources.get("machinetype a.target_share"), { file: "/r/etc/vac.conf", line: 5 });
+  assert.deepEqual(r.config?.sources.get("machinetype b.target_share"), {
+    file: "/r/etc/vac-targetshares.conf",
+    line: 3,
+  });
+});
+
+test("the legacy files come first, and only when /etc/vac.conf does not exist", () => {
+  assert.deepEqual(configFileOrder(vacPaths("/r"), ["a.conf"], true), [
+    "/r/etc/vac.d/a.conf",
+    "/r/etc/vac.conf",
+    "/r/var/run/vac.conf",
+  ]);
 });
 
 test("continuation lines join with newlines and a blank line ends them", () => {

@@ -1,6 +1,7 @@
 /** Configuration files as sites wrote them for the original Vac are accepted unchanged. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { findLegacyOption, OBSOLETE_OPTIONS, OPTION_DEFINITIONS } from "../src/index.js";
 import { FILES, loadTexts } from "./config-load-helpers.js";
 
 const VAC_2013_VM = `# /etc/vac-virtualmachines.conf, Vac 0.x style
@@ -43,7 +44,15 @@ test("a 2013-style configuration: [vmtype], [factories] names, [targetshares], p
     },
     { hostname: "vac01.tier2.hep.manchester.ac.uk", existing },
   );
-  assert.deepEqual(r.problems, []);
+  assert.deepEqual(
+    r.problems.map((p) => [p.code, p.severity, p.file.replace("/r/etc/", ""), p.line]),
+    [
+      ["VAC_ERR_CONFIG_OLD_NAME", "warning", "vac-virtualmachines.conf", 2],
+      ["VAC_ERR_CONFIG_OLD_NAME", "warning", "vac-factories.conf", 2],
+      ["VAC_ERR_CONFIG_OLD_NAME", "warning", "vac-targetshares.conf", 1],
+      ["VAC_ERR_CONFIG_OLD_NAME", "warning", "vac.conf", 4],
+    ],
+  );
   const c = r.config!;
   assert.equal(c.settings.vacSpace, "vac01.tier2.hep.manchester.ac.uk");
   assert.equal(c.settings.mbPerProcessor, 2048);
@@ -106,7 +115,10 @@ test("a 2017-style configuration: target_share, continuation lines, user_data_op
     "atlas/files/atlas.user_data",
   ].map((f) => `${FILES}/${f}`);
   const r = loadTexts({ "/r/etc/vac.conf": VAC_2017 }, { hostname: "vac02.example.ac.uk", existing });
-  assert.deepEqual(r.problems, []);
+  assert.deepEqual(
+    r.problems.map((p) => [p.code, p.line]),
+    [["VAC_ERR_CONFIG_NOT_SUPPORTED_YET", 22]],
+  );
   const c = r.config!;
   assert.deepEqual(
     c.settings.factories.map((f) => f.name),
@@ -146,11 +158,188 @@ test("option names are case-insensitive and `.` in factories means this factory,
 
 test("obsolete options of the original Vac are accepted with a warning", () => {
   const r = loadTexts({
-    "/r/etc/vac.conf": `[settings]\nvac_space = s.example.com\nfactories = .\nfix_networking = true\n[machinetype a]\ntarget_share=1\n`,
+    "/r/etc/vac.conf": `[settings]\nvac_space = s.example.com\nfactories = .\nbridge_device = br0\n[machinetype a]\ntarget_share=1\n`,
   });
   assert.ok(r.config);
   assert.deepEqual(
     r.problems.map((p) => [p.code, p.severity, p.line]),
     [["VAC_ERR_CONFIG_OBSOLETE_OPTION", "warning", 4]],
   );
+  assert.match(r.problems[0]?.message ?? "", /is ignored: machines are not bridged onto the site network/);
+});
+
+test("[vmtype NAME] relative files are under /var/lib/vac/vmtypes/NAME, [machinetype NAME] ones under its files/", () => {
+  const r = loadTexts(
+    {
+      "/r/etc/vac.conf": `[settings]\nvac_space = s.example.com\nfactories = .\n[vmtype old]\ntarget_share = 1\nuser_data = user_data\nuser_data_file_cert = cert.pem\n[machinetype new]\ntarget_share = 1\nuser_data = user_data\n`,
+    },
+    {
+      existing: [
+        "/r/var/lib/vac/vmtypes/old/user_data",
+        "/r/var/lib/vac/vmtypes/old/cert.pem",
+        `${FILES}/new/files/user_data`,
+      ],
+    },
+  );
+  assert.ok(r.config, JSON.stringify(r.problems));
+  const [old, neu] = r.config.machinetypes;
+  assert.equal(old?.userData, "/r/var/lib/vac/vmtypes/old/user_data");
+  assert.equal(old?.userDataFiles.cert, "/r/var/lib/vac/vmtypes/old/cert.pem");
+  assert.equal(neu?.userData, `${FILES}/new/files/user_data`);
+  const escaping = loadTexts({
+    "/r/etc/vac.conf": `[settings]\nvac_space = s.example.com\nfactories = .\n[vmtype old]\nuser_data = ../other/user_data\n`,
+  });
+  assert.equal(escaping.config, undefined);
+  assert.equal(escaping.problems.find((p) => p.severity === "error")?.code, "VAC_ERR_CONFIG_PATH_ESCAPES");
+});
+
+test("Vac's number types: float() options take decimals, int() options do not, 0 disk is the default", () => {
+  const head = "[settings]\nvac_space = s.example.com\nfactories = .\n";
+  const r = loadTexts({
+    "/r/etc/vac.conf": `${head}udp_timeout_seconds = 5.0\noverload_per_processor = 1.5\nhs06_per_processor = 9.75\ndisk_gb_per_processor = 0\n[machinetype a]\ntarget_share = 0.5\n`,
+  });
+  assert.deepEqual(r.problems, []);
+  assert.equal(r.config?.settings.udpTimeoutSeconds, 5);
+  assert.equal(r.config?.settings.overloadPerProcessor, 1.5);
+  assert.equal(r.config?.settings.hs06PerProcessor, 9.75);
+  assert.equal(r.config?.settings.diskGbPerProcessor, 40);
+  assert.equal(r.config?.machinetypes[0]?.targetShare, 0.5);
+  for (const intOption of ["[settings]\ntotal_processors = 4.0", "[machinetype a]\nbackoff_seconds = 10.5"]) {
+    const bad = loadTexts({ "/r/etc/vac.conf": `${head}[machinetype a]\ntarget_share = 1\n${intOption}\n` });
+    assert.equal(bad.problems[0]?.code, "VAC_ERR_CONFIG_BAD_VALUE", intOption);
+  }
+});
+
+test("machinefeatures_option_* in [settings] becomes extra machinefeatures, with Vac's name check", () => {
+  const head = "[settings]\nvac_space = s.example.com\nfactories = .\n";
+  const r = loadTexts({
+    "/r/etc/vac.conf": `${head}machinefeatures_option_site_tag = tier2\nmachinefeatures_option_hs06 = 99\n[machinetype a]\ntarget_share = 1\n`,
+  });
+  assert.deepEqual(r.config?.settings.machinefeaturesOptions, { site_tag: "tier2", hs06: "99" });
+  const bad = loadTexts({
+    "/r/etc/vac.conf": `${head}machinefeatures_option_ = x\n[machinetype a]\ntarget_share = 1\n`,
+  });
+  assert.equal(bad.config, undefined, "an empty name would name the directory itself");
+  assert.equal(bad.problems[0]?.line, 4);
+});
+
+test("a missing file disables only its machinetype, with the reason", () => {
+  const r = loadTexts(
+    {
+      "/r/etc/vac.conf": `[settings]\nvac_space = s.example.com\nfactories = .\n[machinetype a]\ntarget_share = 1\nroot_image = a.iso\n[machinetype b]\ntarget_share = 1\nroot_image = b.iso\n`,
+    },
+    { existing: [`${FILES}/b/files/b.iso`] },
+  );
+  assert.ok(r.config);
+  const [a, b] = r.config.machinetypes;
+  assert.match(
+    a?.disabled ?? "",
+    /^root_image '\/r\/var\/lib\/vac\/machinetypes\/a\/files\/a\.iso' is missing or unreadable \(\/r\/etc\/vac\.conf:6\)$/,
+  );
+  assert.equal(b?.disabled, undefined);
+  assert.deepEqual(
+    r.problems.map((p) => [p.code, p.severity, p.line]),
+    [["VAC_ERR_CONFIG_FILE_MISSING", "warning", 6]],
+  );
+  assert.match(r.problems[0]?.message ?? "", /machinetype a is disabled until it is/);
+});
+
+test("Vac 3.1's machine models: cernvm4 boots as cernvm3, a container model disables only its machinetype", () => {
+  const r = loadTexts({
+    "/r/etc/vac.conf": `[settings]\nvac_space = s.example.com\nfactories = .\n[machinetype four]\ntarget_share = 1\nmachine_model = cernvm4\n[machinetype box]\ntarget_share = 1\nmachine_model = docker\n`,
+  });
+  assert.ok(r.config, JSON.stringify(r.problems));
+  const [four, box] = r.config.machinetypes;
+  assert.equal(four?.machineModel, "cernvm3");
+  assert.equal(four?.disabled, undefined);
+  assert.equal(box?.disabled, "machine_model docker is not supported (/r/etc/vac.conf:9)");
+  assert.deepEqual(
+    r.problems.map((p) => [p.code, p.severity, p.line]),
+    [["VAC_ERR_CONFIG_NOT_SUPPORTED_YET", "warning", 9]],
+  );
+});
+
+test("root_device and scratch_device are refused unless a-z and 0-9, as Vac refused them", () => {
+  const r = loadTexts({
+    "/r/etc/vac.conf": `[settings]\nvac_space = s.example.com\nfactories = .\n[machinetype a]\ntarget_share = 1\nroot_device = vda'/><x\n`,
+  });
+  assert.equal(r.config, undefined);
+  assert.equal(r.problems[0]?.code, "VAC_ERR_CONFIG_BAD_VALUE");
+});
+
+test("an option given under its name and an older spelling takes the one read last", () => {
+  const head = "[settings]\nvac_space = s.example.com\nfactories = .\n";
+  const r = loadTexts({
+    "/r/etc/vac.d/a.conf": `${head}total_processors = 4\ncpu_total = 6\n[machinetype a]\ntarget_share = 1\n`,
+    "/r/etc/vac.conf": "[settings]\ntotal_processors = 3\n",
+  });
+  assert.equal(r.config?.settings.totalProcessors, 3);
+  assert.deepEqual(r.config?.sources.get("settings.total_processors"), { file: "/r/etc/vac.conf", line: 2 });
+});
+
+test("user_data_option_* and user_data_file_* names are refused unless a-z, 0-9 and _, as Vac refused them", () => {
+  const r = loadTexts({
+    "/r/etc/vac.conf": `[settings]\nvac_space = s.example.com\nfactories = .\nuser_data_option_my-proxy = x\n[machinetype a]\ntarget_share = 1\n`,
+  });
+  assert.equal(r.config, undefined);
+  assert.deepEqual(
+    r.problems.map((p) => [p.code, p.line]),
+    [["VAC_ERR_CONFIG_BAD_VALUE", 4]],
+  );
+});
+
+test("Vac 0.x [virtualmachine NAME] sections are ignored with a warning saying what replaced them", () => {
+  const r = loadTexts({
+    "/r/etc/vac.conf": `[settings]\nvac_space = s.example.com\nfactories = .\n[virtualmachine vm1.example.com]\nmac = 56:4D:C0:A8:01:50\n[machinetype a]\ntarget_share = 1\n`,
+  });
+  assert.ok(r.config);
+  assert.match(
+    r.problems[0]?.message ?? "",
+    /'\[virtualmachine vm1\.example\.com\]' of the original Vac is ignored: machines are named/,
+  );
+});
+
+test("a [settings] user_data_file_* is resolved in each machinetype's files, as Vac did, and a missing one disables only that machinetype", () => {
+  const r = loadTexts(
+    {
+      "/r/etc/vac.conf": `[settings]\nvac_space = s.example.com\nfactories = .\nuser_data_file_cert = hostcert.pem\n[machinetype a]\ntarget_share = 1\n[machinetype b]\ntarget_share = 1\nuser_data_file_cert = /etc/b.pem\n[machinetype c]\ntarget_share = 1\n`,
+    },
+    { existing: [`${FILES}/a/files/hostcert.pem`, "/r/etc/b.pem"] },
+  );
+  assert.ok(r.config, JSON.stringify(r.problems));
+  const [a, b, c] = r.config.machinetypes;
+  assert.equal(a?.userDataFiles.cert, `${FILES}/a/files/hostcert.pem`);
+  assert.equal(a?.disabled, undefined);
+  assert.equal(b?.userDataFiles.cert, "/r/etc/b.pem");
+  assert.match(
+    c?.disabled ?? "",
+    /user_data_file_cert '\/r\/var\/lib\/vac\/machinetypes\/c\/files\/hostcert\.pem' is missing/,
+  );
+  assert.deepEqual(
+    r.problems.map((p) => [p.code, p.line]),
+    [["VAC_ERR_CONFIG_FILE_MISSING", 4]],
+  );
+});
+
+test("section names are lower-cased as Vac did: [machinetype LHCb] is lhcb, and [factories] yields to factories in [settings]", () => {
+  const r = loadTexts({
+    "/r/etc/vac-factories.conf": "[factories]\nnames = old.example.com\n",
+    "/r/etc/vac.conf": `[settings]\nvac_space = s.example.com\nfactories = .\n[machinetype LHCb]\ntarget_share = 1\n[factories]\nnames = other.example.com\n`,
+  });
+  assert.ok(r.config, JSON.stringify(r.problems));
+  assert.equal(r.config.machinetypes[0]?.name, "lhcb");
+  assert.deepEqual(
+    r.config.settings.factories.map((f) => f.name),
+    ["wn01.example.com"],
+  );
+});
+
+test("no obsolete or legacy entry shadows an option that works in the same section", () => {
+  for (const def of OPTION_DEFINITIONS) {
+    for (const name of [def.name, ...(def.aliases ?? [])]) {
+      const section = def.section === "vacuum_pipe" ? "machinetype" : def.section;
+      assert.equal(findLegacyOption(section, name), undefined, `${section} ${name} is both`);
+      assert.ok(!OBSOLETE_OPTIONS.has(name), `${name} is both defined and obsolete`);
+    }
+  }
 });

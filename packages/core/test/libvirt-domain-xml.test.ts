@@ -23,7 +23,7 @@ const base: DomainSpec = {
   vcpus: 2,
   boot: { kind: "kernel", kernel: "/k/vmlinuz", initrd: "/k/initrd.gz", cmdline: "console=ttyS0" },
   rootDisk: undefined,
-  scratchDisk: { path: "/m/scratch.qcow2", device: "vdb" },
+  scratchDisk: { path: "/m/scratch.qcow2", device: "vda" },
   contextIso: "/m/context.iso",
   machinefeatures: "/m/machinefeatures",
   jobfeatures: "/m/jobfeatures",
@@ -59,7 +59,7 @@ test("a kernel-boot domain: ISO is the last virtio disk, 9p exports, console fil
     /<kernel>\/k\/vmlinuz<\/kernel>\s*<initrd>\/k\/initrd.gz<\/initrd>\s*<cmdline>console=ttyS0<\/cmdline>/,
   );
   const disks = [...xml.matchAll(/<target dev="(\w+)" bus="virtio"\/>/g)].map((m) => m[1]);
-  assert.deepEqual(disks, ["vdb", "vdc"], "scratch first, then the ISO under a name that sorts after it");
+  assert.deepEqual(disks, ["vda", "vdb"], "the empty disk first (the guest's vda), then the ISO");
   assert.ok(xml.indexOf("/m/scratch.qcow2") < xml.indexOf("/m/context.iso"));
   for (const [tag, ro] of [
     ["machinefeatures", true],
@@ -74,6 +74,10 @@ test("a kernel-boot domain: ISO is the last virtio disk, 9p exports, console fil
   }
   assert.match(xml, /<features>\s*<acpi\/>/);
   assert.match(xml, /<on_poweroff>destroy<\/on_poweroff>/);
+  // Every end of the guest ends the machine (Vac S1921-1923), and a panic is an end.
+  assert.match(xml, /<on_reboot>destroy<\/on_reboot>/);
+  assert.match(xml, /<on_crash>destroy<\/on_crash>/);
+  assert.match(xml, /<panic model="isa"\/>/);
   assert.match(xml, /<serial type="file">\s*<source path="\/m\/console.log"\/>/);
   assert.match(xml, /<interface type="user">\s*<mac address="56:4d:01:02:03:04"\/>/);
   assert.doesNotMatch(xml, /host-passthrough/, "no host CPU under TCG");
@@ -84,6 +88,7 @@ test("vm-raw boots its overlay; cernvm3 boots its ISO from a CD-ROM; kvm passes 
     ...base,
     boot: { kind: "disk" },
     rootDisk: { path: "/m/root.qcow2", device: "vda" },
+    scratchDisk: { path: "/m/scratch.qcow2", device: "vdb" },
   });
   assert.deepEqual(
     [...raw.matchAll(/<target dev="(\w+)" bus="virtio"\/>/g)].map((m) => m[1]),

@@ -58,7 +58,15 @@ function check(rows: Row[]) {
 test("rule: running, paused, finished", () => {
   check([
     ["running", {}, "running", {}, "running", "none"],
-    ["paused is destroyed", {}, "paused", {}, "paused", "destroy", "700 Machine was paused"],
+    [
+      "paused is destroyed",
+      {},
+      "paused",
+      {},
+      "paused",
+      "destroy",
+      "500 Machine was paused: destroyed by the factory",
+    ],
     [
       "finished stays finished",
       { finished: { time: NOW - 5, message: "200 ok" } },
@@ -97,7 +105,7 @@ test("rule: a stopped machine's outcome is its own message, else the destroy rea
       {},
       "shutdown",
       "record",
-      "700 Fizzled after 29s without a shutdown message",
+      "300 Vac detects fizzle after 29 seconds",
     ],
     [
       "no code, long life: fine",
@@ -109,13 +117,22 @@ test("rule: a stopped machine's outcome is its own message, else the destroy rea
       "200 Ended after 960s without a shutdown message",
     ],
     [
-      "message without a code is not trusted as one",
+      "message without a code is not trusted as one, but its text is kept",
       { shutdownMessage: "bye", started: NOW - 10, heartbeatTime: NOW },
       "stopped",
       {},
       "shutdown",
       "record",
-      "700 Fizzled after 10s without a shutdown message",
+      "300 Vac detects fizzle after 10 seconds: bye",
+    ],
+    [
+      "message without a code after a long life: its text, as Vac published it",
+      { shutdownMessage: "bye", started: NOW - 990, heartbeatTime: NOW },
+      "stopped",
+      {},
+      "shutdown",
+      "record",
+      "bye",
     ],
   ]);
 });
@@ -222,7 +239,7 @@ test("MJF files: one value per file, newline-terminated", () => {
   const mf = renderMachineFeatures(facts);
   assert.equal(mf.shutdowntime, `${NOW + 3600}\n`);
   assert.equal(mf.hs06, "20\n");
-  assert.equal(mf.jobslots, "2\n");
+  assert.equal(mf.jobslots, "1\n", "the machine is its own only job slot (S1452)");
   assert.equal(mf.shutdown_command, "/sbin/vac-shutdown\n");
   assert.equal(mf.vac_vmtype, "lhcb\n");
   const jf = renderJobFeatures(facts);
@@ -234,7 +251,7 @@ test("MJF files: one value per file, newline-terminated", () => {
   assert.equal(renderMachineFeatures({ ...facts, shutdownCommand: undefined }).shutdown_command, undefined);
 });
 
-test("user_data substitutions: options, files, built-ins and old names; unknown ones left and listed", () => {
+test("user_data substitutions: options, files, built-ins and old names; unknown ones removed (U315) and listed", () => {
   const r = substituteUserData(
     "a=##user_data_option_site## f=##user_data_option_cert## u=##user_data_uuid## t=##user_data_vmtype## h=##user_data_vm_hostname## x=##user_data_nonsense## y=##user_data_option_missing##",
     {
@@ -251,9 +268,6 @@ test("user_data substitutions: options, files, built-ins and old names; unknown 
       files: { cert: "CERT" },
     },
   );
-  assert.equal(
-    r.text,
-    "a=VAC.Example.uk f=CERT u=U t=lhcb h=wn01-00.example.com x=##user_data_nonsense## y=##user_data_option_missing##",
-  );
+  assert.equal(r.text, "a=VAC.Example.uk f=CERT u=U t=lhcb h=wn01-00.example.com x= y=");
   assert.deepEqual(r.unknown, ["##user_data_nonsense##", "##user_data_option_missing##"]);
 });

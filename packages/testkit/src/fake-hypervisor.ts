@@ -22,6 +22,14 @@ export class FakeHypervisor {
   down: Error | undefined;
   /** When set, the next start() throws it (once). */
   failNextStart: Error | undefined;
+  /** When set, every start() throws it: a hypervisor that can start nothing. */
+  failAllStarts: Error | undefined;
+  /** Whether a guest asked to shut down (ACPI) does so; when not, it runs on. */
+  guestsObeyShutdown = true;
+  private readonly stoppedListeners: ((
+    name: string,
+    stop?: { how: "guest" | "lost"; detail: string },
+  ) => void)[] = [];
 
   async check(): Promise<void> {
     this.calls.push("check");
@@ -30,7 +38,7 @@ export class FakeHypervisor {
 
   async start(launch: { readonly name: string }): Promise<void> {
     this.calls.push(`start ${launch.name}`);
-    const failure = this.failNextStart;
+    const failure = this.failNextStart ?? this.failAllStarts;
     this.failNextStart = undefined;
     if (failure) throw failure;
     this.domains.set(launch.name, { name: launch.name, state: "running", cpuSeconds: 0 });
@@ -42,6 +50,13 @@ export class FakeHypervisor {
     return [...this.domains.values()].filter((d) => names.includes(d.name)).map((d) => ({ ...d }));
   }
 
+  /** ACPI shutdown: an obedient guest powers off (with a `Stopped Shutdown` event). */
+  async shutdown(name: string): Promise<void> {
+    this.calls.push(`shutdown ${name}`);
+    if (this.guestsObeyShutdown && this.domains.has(name))
+      this.endWithEvent(name, "guest", "Stopped Shutdown");
+  }
+
   async destroy(name: string): Promise<void> {
     this.calls.push(`destroy ${name}`);
     this.domains.delete(name);
@@ -50,6 +65,19 @@ export class FakeHypervisor {
   /** The domain stops by itself, as a guest that powered off. */
   powerOff(name: string): void {
     this.domains.delete(name);
+  }
+
+  onMachineStopped(listener: (name: string, stop?: { how: "guest" | "lost"; detail: string }) => void): void {
+    this.stoppedListeners.push(listener);
+  }
+
+  /**
+   * The domain ends and the hypervisor says how, as libvirt's lifecycle event does:
+   * `guest` (`Stopped Shutdown`, `Stopped Crashed`) or `lost` (`Stopped Destroyed` by someone else).
+   */
+  endWithEvent(name: string, how: "guest" | "lost", detail: string): void {
+    this.domains.delete(name);
+    for (const l of this.stoppedListeners) l(name, { how, detail });
   }
 
   startsSoFar(): string[] {

@@ -3,18 +3,23 @@
  * either returns an exit code or throws, and this file is the one place where an error becomes
  * a message on stderr and an exit code. Results go to stdout, diagnostics to stderr.
  */
+
+import { createRequire } from "node:module";
 import { EXIT, VacError } from "@vac/core";
 import yargs, { type Argv } from "yargs";
+import { apelSyncCommand } from "./commands/apel-sync.js";
 import type { Io, VacCommand } from "./commands/command.js";
 import { configCommand } from "./commands/config.js";
 import { consoleCommand } from "./commands/console.js";
 import { demoCommand } from "./commands/demo.js";
+import { missingArguments } from "./commands/missing-arguments.js";
 import {
   factoriesCommand,
   machinesCommand,
   machinetypeCommand,
   machinetypesCommand,
 } from "./commands/query.js";
+import { sharesCommand } from "./commands/shares.js";
 
 const COMMANDS: readonly VacCommand[] = [
   machinesCommand,
@@ -24,11 +29,18 @@ const COMMANDS: readonly VacCommand[] = [
   consoleCommand,
   configCommand,
   demoCommand,
+  apelSyncCommand,
+  sharesCommand,
 ];
+
+/** This package's version, as `vac --version` prints it. */
+export const VERSION: string = (createRequire(import.meta.url)("../../package.json") as { version: string })
+  .version;
 
 export const processIo: Io = {
   out: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
   err: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
+  tty: process.stdout.isTTY === true,
 };
 
 /** Runs `vac ARGV` and returns the exit status. */
@@ -46,11 +58,15 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .demandCommand(1, "Say which command: vac --help lists them.")
     .recommendCommands()
     .help()
-    .version(false)
+    .alias("h", "help")
+    .version(VERSION)
     .wrap(Math.min(100, process.stdout.columns ?? 80))
     .exitProcess(false)
     .fail((message, error) => {
-      throw error ?? new VacError("VAC_ERR_USAGE", { detail: message });
+      // yargs wraps what an option's coerce throws in its own YError: that too is a usage error.
+      if (error && error.name !== "YError") throw error;
+      const detail = message ?? error?.message ?? "";
+      throw new VacError("VAC_ERR_USAGE", { detail: missingArguments(detail, argv, COMMANDS) ?? detail });
     });
   for (const c of COMMANDS) {
     parser = parser.command(c.command, c.describe, c.builder, async (args) => {

@@ -1,69 +1,84 @@
 /**
- * vacd: the factory daemon. Reads the configuration (refusing to start on errors), binds the
- * VacQuery responder, and runs the factory loop; SIGHUP re-reads the configuration, SIGTERM and
- * SIGINT stop it. Machines are separate processes or libvirt domains: they keep running when
+ * vacd: the factory daemon. Reads the configuration, binds the VacQuery responder, and runs the
+ * factory loop. A configuration with errors does not stop it, as it never stopped Vac (D171-175):
+ * it runs on what it could read with every machinetype disabled, so it looks after its machines,
+ * answers the space and reports the errors in factory_status, but starts nothing until a valid
+ * configuration is written (CORRECTIONS §15). It exits 78 only for a wrong command line. SIGHUP
+ * re-reads the configuration, SIGTERM and SIGINT stop it. Machines are separate processes or libvirt domains: they keep running when
  * vacd stops, and a restarted vacd adopts them from the state directory.
  */
 import { parseArgs } from "node:util";
 import { formatConfigProblem, hasErrors, repliesFor, type VacConfig } from "@vac/core";
+import { AccountingWriter } from "./accounting/accounting-writer.js";
 import { ConfigWatcher } from "./config/config-watcher.js";
+import { logConfigResult } from "./config/log-config-result.js";
 import { FactoryLoop } from "./factory/factory-loop.js";
 import { readHostFacts } from "./host/host-facts.js";
+import { MachineServices } from "./http/machine-services.js";
+import { LocalRunner } from "./hypervisor/command-runner.js";
 import { Hypervisors } from "./hypervisor/hypervisors.js";
 import { createLogger } from "./log.js";
+import { FactoryMetrics } from "./metrics/factory-metrics.js";
+import { MetricsServer } from "./metrics/metrics-server.js";
 import { type CensusSettings, SpaceCensus } from "./net/census.js";
 import { Responder } from "./net/responder.js";
 import { loadSpaceSecurity, type SpaceSecurity } from "./net/space-security.js";
 import { realClock } from "./real-clock.js";
+import { notifyReady } from "./sd-notify.js";
+import { PipeRefresher } from "./sources/pipe-refresher.js";
+import { RemoteSources } from "./sources/remote-sources.js";
+import { writeHeartbeatFiles } from "./state/factory-files.js";
 import { StateStore } from "./state/state-store.js";
+import { vacMonFor } from "./vacmon/vacmon-sender.js";
 
 export const VERSION = "0.1.0";
 
-const USAGE = `usage: vacd [--root DIR] [--log-level LEVEL]
+const USAGE = `usage: vacd [--root DIR] [--log-level LEVEL] [--help] [--version]
 
 Runs the Vac factory daemon in the foreground, logging JSON lines to stdout.
   --root DIR         resolve /etc, /var/lib/vac and /var/run under DIR (default /)
-  --log-level LEVEL  trace, debug, info (default), warn, error`;
+  --log-level LEVEL  trace, debug, info (default), warn, error
+  -h, --help         print this and exit
+  --version          print the version and exit`;
 
 export async function main(argv: readonly string[]): Promise<void> {
-  let args: { root: string; "log-level": string; help: boolean };
+  let args: { root: string; "log-level": string; help: boolean; version: boolean };
   try {
     args = parseArgs({
       args: [...argv],
       options: {
         root: { type: "string", default: "/" },
         "log-level": { type: "string", default: process.env.VAC_LOG_LEVEL ?? "info" },
-        help: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+        version: { type: "boolean", default: false },
       },
     }).values as typeof args;
   } catch (e) {
     console.error(`vacd: ${(e as Error).message}\n${USAGE}`);
-    process.exitCode = 64;
+    // 78: systemd's RestartPreventExitStatus, as restarting cannot mend a wrong command line.
+    process.exitCode = 78;
     return;
   }
   if (args.help) {
     console.log(USAGE);
     return;
   }
+  if (args.version) {
+    console.log(`vacd ${VERSION}`);
+    return;
+  }
   const bootLogger = createLogger({ level: args["log-level"] });
   const watcher = new ConfigWatcher({ root: args.root });
   const first = await watcher.start();
-  for (const p of first.problems)
-    bootLogger[p.severity === "error" ? "error" : "warn"]({
-      event: "config_problem",
-      code: p.code,
-      problem: formatConfigProblem(p),
-    });
-  if (!first.config || hasErrors(first.problems)) {
+  logConfigResult(bootLogger, first.problems, first.config);
+  const usable = first.config && !hasErrors(first.problems) ? first.config : first.fallback;
+  if (!usable) throw new Error("no configuration, not even a fallback, came out of the loader");
+  if (usable !== first.config)
     bootLogger.error(
       { event: "config_invalid", files: first.files },
-      "vacd: not starting with an invalid configuration",
+      "the configuration has errors: vacd looks after its machines and answers the space, but starts nothing until a valid configuration is written",
     );
-    await watcher.close();
-    process.exitCode = 78;
-    return;
-  }
-  let config: VacConfig = first.config;
+  let config: VacConfig = usable;
   const logger = createLogger({ level: args["log-level"], base: { factory: config.settings.factoryName } });
   const store = new StateStore(first.paths);
   await store.init();
@@ -118,8 +133,61 @@ export async function main(argv: readonly string[]): Promise<void> {
   });
   const spaceCensus = census;
   spaceCensus.start();
+  const sources = new RemoteSources({
+    paths: first.paths,
+    logger,
+    userAgent: `vac ${VERSION}`,
+    now: realClock.now,
+  });
+  sources.sweep().catch((e) => logger.warn({ event: "source_sweep_failed", err: String(e) }));
+  const pipes = new PipeRefresher({
+    paths: first.paths,
+    logger,
+    userAgent: `vac ${VERSION}`,
+    trustRoots: () => sources.trustRoots(),
+    now: realClock.now,
+    onChanged: () => void watcher.reload(),
+  });
+  // Pipes are looked at once a minute, apart from the cycle, so a slow server delays nothing.
+  const refreshPipes = () => void pipes.refresh(config.vacuumPipes ?? []);
+  const pipeTimer = setInterval(refreshPipes, 60_000);
+  refreshPipes();
   const hypervisors = new Hypervisors(first.paths.stateDir);
+  // network = vac: the machine network and its metadata and MJF servers, up before any machine.
+  const machineServices = new MachineServices({
+    config: () => config,
+    store,
+    logger,
+    runner: new LocalRunner(),
+  });
+  await machineServices.check();
+  const machineServicesTimer = setInterval(
+    () => void machineServices.check(),
+    Math.min(config.settings.cycleSeconds, 60) * 1000,
+  );
+  const metrics = new FactoryMetrics(responder);
+  metrics.observeConfigRead(usable === first.config, realClock.now());
+  const metricsServer = new MetricsServer(metrics.registry);
+  if (config.settings.metricsAddress) {
+    // Metrics are for the admin's convenience: a port in use must not stop the factory.
+    await metricsServer.start(config.settings.metricsAddress).then(
+      (metricsPort) =>
+        logger.info({
+          event: "metrics_listening",
+          address: config.settings.metricsAddress,
+          port: metricsPort,
+        }),
+      (e: unknown) =>
+        logger.error({
+          event: "metrics_bind_failed",
+          address: config.settings.metricsAddress,
+          err: String(e),
+        }),
+    );
+  }
+  const vacmon = vacMonFor({ settings: () => config.settings, logger, now: realClock.now });
   const loop = new FactoryLoop({
+    accounting: new AccountingWriter({ paths: first.paths, logger, now: realClock.now }),
     paths: first.paths,
     clock: realClock,
     random: Math.random,
@@ -131,7 +199,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       const e = watcher.problems.find((p) => p.severity === "error");
       return e ? formatConfigProblem(e).slice(0, 1000) : null;
     },
-    hypervisorFor: (mt) => hypervisors.for(mt, config.settings),
+    hypervisorFor: (mt) => machineServices.guard(hypervisors.for(mt, config.settings), mt),
     allHypervisors: () => hypervisors.all(config),
     onMachineStopped: (listener) => hypervisors.onMachineStopped(listener),
     // Decisions read the background census (net/census.ts) instead of waiting on a poll; a
@@ -139,6 +207,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     pollMachinetypes: async (_c, fresh) => {
       if (security.keyError) throw security.keyError;
       const v = fresh ? await spaceCensus.refresh() : await spaceCensus.current();
+      const counted = new Set(v.replies.map((r) => r.factory)).size;
+      // A decision no longer waits on a poll: the census's age stands for the poll's duration.
+      metrics.observePoll(v.ageSeconds, counted, v.silent.length);
       return {
         replies: v.replies,
         silent: v.silent,
@@ -146,9 +217,20 @@ export async function main(argv: readonly string[]): Promise<void> {
         maxAgeSeconds: spaceCensus.maxAgeSeconds,
       };
     },
-    publish: (view) => responder.setView(view),
+    publish: (view) => {
+      responder.setView(view);
+      // For check-vacd, as Vac's heartbeat files (D169, D589).
+      void writeHeartbeatFiles(
+        first.paths.stateDir,
+        view.status.factoryHeartbeatTime,
+        view.status.responderHeartbeatTime,
+      ).catch(() => undefined);
+      vacmon.publish(view);
+      metrics.observeView(view);
+    },
     responderHeartbeat: () => responder.lastActivity,
     hostFacts: () => readHostFacts(first.paths.stateDir),
+    sources,
   });
   // The key file and the factories' addresses are read again at each reload and on SIGHUP,
   // so a key rotation needs only `systemctl reload vacd` after the file is changed.
@@ -160,17 +242,27 @@ export async function main(argv: readonly string[]): Promise<void> {
     });
   watcher.onEvent((e) => {
     if (e.kind === "applied") {
+      logConfigResult(logger, e.problems, e.config, config);
       config = e.config;
       void reloadSecurity(e.config);
+      metrics.observeConfigRead(true, realClock.now());
       logger.info({ event: "config_applied" });
+      void machineServices.check();
       loop.soon(0);
+      refreshPipes();
     } else {
       for (const p of e.problems)
         logger.error({ event: "config_problem", code: p.code, problem: formatConfigProblem(p) });
+      metrics.observeConfigRead(false, realClock.now());
       logger.error({ event: "config_rejected" }, "keeping the last good configuration");
     }
   });
   loop.start();
+  // systemd (Type=notify): ready once the configuration is loaded and the responder is bound.
+  void notifyReady().then((r) => {
+    if (r.sent) logger.info({ event: "sd_notify_ready" });
+    else if (process.env.NOTIFY_SOCKET) logger.warn({ event: "sd_notify_failed", detail: r.detail });
+  });
 
   await new Promise<void>((resolve) => {
     process.on("SIGHUP", () => {
@@ -181,9 +273,14 @@ export async function main(argv: readonly string[]): Promise<void> {
     for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => resolve());
   });
   logger.info({ event: "vacd_stopping" }, "machines keep running and are adopted on restart");
+  clearInterval(pipeTimer);
   await loop.stop();
+  clearInterval(machineServicesTimer);
+  await machineServices.close();
   await spaceCensus.stop();
   await responder.close();
+  await vacmon.close();
+  await metricsServer.close();
   await watcher.close();
   await hypervisors.close();
 }

@@ -70,7 +70,7 @@ async function rig(): Promise<Rig> {
     configError: () => null,
     hypervisorFor: () => hv as unknown as Hypervisor,
     allHypervisors: () => [hv as unknown as Hypervisor],
-    onMachineStopped: () => {},
+    onMachineStopped: (listener) => hv.onMachineStopped(listener),
     // The factory is its own whole space: it hears what it last published, as over UDP.
     pollMachinetypes: async () => {
       const view = views.at(-1);
@@ -151,7 +151,7 @@ test("a zombie, a domain with our slot's name and no machine directory, is destr
     assert.deepEqual(hv.startsSoFar(), [`start ${SLOT}`], "but in the next, once it is seen gone");
   }));
 
-test("a paused machine is destroyed and its outcome recorded as 700", () =>
+test("a paused machine is destroyed and its outcome recorded as the factory's fault", () =>
   withRig(async (r) => {
     const { hv, loop, root } = r;
     await loop.runCycle();
@@ -168,7 +168,8 @@ test("a paused machine is destroyed and its outcome recorded as 700", () =>
     const finished = JSON.parse(
       await readFile(join(root.path, "var/lib/vac/machines", dirs[0] ?? "", "finished"), "utf8"),
     );
-    assert.equal(finished.message, "700 Machine was paused");
+    assert.equal(finished.message, "500 Machine was paused: destroyed by the factory");
+    assert.equal(finished.factory_fault, true);
   }));
 
 test("with the hypervisor down nothing is started or destroyed, the reason is logged, and the space still hears from us", () =>
@@ -192,8 +193,14 @@ test("with the hypervisor down nothing is started or destroyed, the reason is lo
     assert.ok(views.length > published, "a view was still published");
     const mine = views.at(-1)?.machines.find((m) => m.machine === SLOT);
     assert.equal(mine?.state, "Running", "the machine still counts as running for the space");
+    assert.match(
+      views.at(-1)?.status.hypervisorError ?? "",
+      /cannot be reached/,
+      "factory_status says why (vac factories shows it)",
+    );
     hv.down = undefined;
     await after(r, 60);
+    assert.equal(views.at(-1)?.status.hypervisorError, null, "and stops saying it once it answers");
     assert.ok(
       events.some((x) => x.event === "machine_ended"),
       "once it answers, the outcome is recorded",
@@ -210,7 +217,8 @@ test("a failed start is logged and its slot is used again on a later cycle", () 
     assert.ok(events.some((e) => e.event === "machine_start_failed"));
     assert.equal(hv.domains.size, 0);
     assert.ok(hv.calls.includes(`destroy ${SLOT}`), "what was made for it is cleaned up at once");
-    // It counts as an abort: the machinetype backs off (10 s by default), then starts again.
+    // It is the factory's failure, not the machinetype's: this factory alone backs off (30 s),
+    // then starts again.
     await after(r, 2);
     assert.equal(hv.startsSoFar().length, 1, "no new start during the backoff");
     await after(r, 30);
@@ -258,10 +266,15 @@ test("after total_machines is lowered, machines in the removed slots are still l
     hv.domains.set(zombie, { name: zombie, state: "running", cpuSeconds: 0 });
     const dir1 = (await readdir(join(root.path, "var/lib/vac/machines"))).find((d) => d.endsWith(slot1));
     assert.ok(dir1);
-    // The machine in slot 01 is now past its shutdown time: it must still be destroyed.
-    await writeFile(join(root.path, "var/lib/vac/machines", dir1, "machinefeatures/shutdowntime"), "1\n");
+    // The machine in slot 01 is now past its shutdown time (the factory's record): it must
+    // still be destroyed.
+    await writeFile(join(root.path, "var/lib/vac/machines", dir1, "shutdowntime"), "1\n");
     await after(r, 1);
-    assert.ok(hv.calls.includes(`destroy ${slot1}`), hv.calls.join(", "));
+    // Asked to shut down at its deadline (and, obeying, gone), or destroyed.
+    assert.ok(
+      hv.calls.includes(`shutdown ${slot1}`) || hv.calls.includes(`destroy ${slot1}`),
+      hv.calls.join(", "),
+    );
     assert.ok(events.some((e) => e.event === "zombie_destroyed" && e.machine === zombie));
     assert.equal(hv.domains.has(zombie), false);
     assert.equal(
@@ -337,6 +350,7 @@ test("two machines of one slot made in the same second: the slot's pointer says 
         slot: SLOT,
         uuid: `uuid-${machinetype}`,
         processors: 1,
+        shutdownTime: clock.now() + 3600,
         machinefeatures: { shutdowntime: `${clock.now() + 3600}\n` },
         jobfeatures: {},
         userData: Buffer.from(""),

@@ -8,7 +8,7 @@ import { test } from "node:test";
 import { promisify } from "node:util";
 import { type Machinetype, vacPaths } from "@vac/core";
 import { makeTempRoot } from "@vac/testkit";
-import { ProcessHypervisor } from "../src/hypervisor/process.js";
+import { ProcessHypervisor, processWorkDir } from "../src/hypervisor/process.js";
 import { StateStore } from "../src/state/state-store.js";
 
 const run = promisify(execFile);
@@ -25,6 +25,7 @@ async function storeWithMachine(userData = "#!/bin/sh\nexit 0\n") {
     slot: "wn01-00.example.com",
     uuid: "uuid-1",
     processors: 1,
+    shutdownTime: NOW + 600,
     machinefeatures: { shutdowntime: `${NOW + 600}\n` },
     jobfeatures: { shutdowntime_job: `${NOW + 600}\n` },
     userData: Buffer.from(userData),
@@ -85,6 +86,18 @@ test("an outcome is recorded exactly once, and finishes/ points at the machine",
     assert.equal(await store.recordFinished(m, NOW + 9, "200 other"), false);
     const [after] = await store.snapshot(() => undefined);
     assert.deepEqual(after?.finished, { time: NOW + 5, message: "300 No more work" });
+    // A factory fault is kept as such; a failed start recorded before the flag existed is one.
+    const finished = join(m.dir, "finished");
+    for (const [text, fault] of [
+      [JSON.stringify({ time: 1, message: "500 Machine lost", factory_fault: true }), true],
+      [JSON.stringify({ time: 1, message: "500 Failed to start" }), true],
+      ["{not json", true],
+      [JSON.stringify({ time: 1, message: "500 Site problem" }), undefined],
+    ] as const) {
+      await writeFile(finished, text);
+      const [again] = await store.snapshot(() => undefined);
+      assert.equal(again?.finished?.factoryFault, fault, text);
+    }
     assert.equal(await readFile(join(root.path, "var/lib/vac/finishes/a"), "utf8"), `${m.dirName}\n`);
   } finally {
     await root.remove();
@@ -139,18 +152,25 @@ test("a process machine reads its MJF, leaves a shutdown message, logs to its co
   }
 });
 
-test("destroy kills the whole process group, even a payload that ignores SIGTERM and its children; a new driver adopts running machines", async () => {
-  const payload = `#!/bin/sh\ntrap '' TERM\nsleep 300 &\necho $! > child.pid\nwhile true; do sleep 1; done\n`;
+test("destroy kills the whole process group, even a payload that ignores SIGTERM and its children; a new driver adopts running machines; the working directory is outside the machine's record and goes with it", async () => {
+  const payload = `#!/bin/sh\ntrap '' TERM\nsleep 300 &\necho $! > "$JOBOUTPUTS/child.pid"\npwd > "$JOBOUTPUTS/cwd"\nwhile true; do sleep 1; done\n`;
   const { root, dir } = await storeWithMachine(payload);
   const dirs = new Map([["wn01-00.example.com", dir]]);
   try {
     await new ProcessHypervisor().start(launch(dir, payload));
-    await waitFor(async () => existsSync(join(dir, "work/child.pid")));
+    // The shell creates the file before it writes the line: wait for the whole line.
+    const written = async () =>
+      (await readFile(join(dir, "joboutputs/cwd"), "utf8").catch(() => "")).endsWith("\n");
+    await waitFor(written);
+    const cwd = (await readFile(join(dir, "joboutputs/cwd"), "utf8")).trim();
+    assert.equal(cwd, processWorkDir(dir));
+    assert.ok(!cwd.startsWith(`${dir}/`), "a process machine does not work inside its own record");
     const adopted = new ProcessHypervisor();
     const [running] = await adopted.list(["wn01-00.example.com"], dirs);
     assert.equal(running?.state, "running");
-    const child = Number(await readFile(join(dir, "work/child.pid"), "utf8"));
+    const child = Number(await readFile(join(dir, "joboutputs/child.pid"), "utf8"));
     await adopted.destroy("wn01-00.example.com", dir);
+    assert.equal(existsSync(cwd), false, "the working directory is removed with the machine");
     await waitFor(async () => (await adopted.list(["wn01-00.example.com"], dirs)).length === 0);
     await waitFor(async () => {
       try {

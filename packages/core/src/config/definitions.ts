@@ -19,7 +19,7 @@ export type OptionType =
   /** `files`: relative paths resolve under the machinetype's files directory and must exist. */
   | { readonly kind: "path"; readonly files?: boolean };
 
-export type SectionKind = "settings" | "machinetype";
+export type SectionKind = "settings" | "machinetype" | "vacuum_pipe";
 
 export interface OptionDefinition {
   readonly section: SectionKind;
@@ -35,6 +35,13 @@ export interface OptionDefinition {
   readonly required?: boolean;
   /** Not in the original Vac. */
   readonly ext?: boolean;
+  /**
+   * "warn-unimplemented": accepted and documented, but without effect yet. Loading warns (naming
+   * file:line) and the man page says so, both from `supportNote`, so the two cannot drift.
+   */
+  readonly support?: "warn-unimplemented";
+  /** Why the option does nothing yet, or what is used instead. */
+  readonly supportNote?: string;
 }
 
 const s = (
@@ -51,8 +58,21 @@ const m = (
   description: string,
   extra: Partial<OptionDefinition> = {},
 ): OptionDefinition => ({ section: "machinetype", name, type, defaultText, description, ...extra });
+const p = (
+  name: string,
+  type: OptionType,
+  defaultText: string | undefined,
+  description: string,
+  extra: Partial<OptionDefinition> = {},
+): OptionDefinition => ({ section: "vacuum_pipe", name, type, defaultText, description, ...extra });
 
 const MODELS = ["cernvm3", "vm-raw", "kernel", "process"] as const;
+/** A device name goes into the domain XML: Vac allowed a-z and 0-9 only (S622, S631). */
+const DEVICE: OptionType = {
+  kind: "pattern",
+  pattern: /^[a-z0-9]{1,32}$/,
+  expected: "a device name of a-z and 0-9",
+};
 
 export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
   s(
@@ -85,7 +105,7 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
   ),
   s(
     "udp_timeout_seconds",
-    { kind: "seconds", min: 1 },
+    { kind: "number", min: 0, minExclusive: true },
     "10",
     "The longest a poll of the space waits for replies.",
     { unit: "seconds" },
@@ -222,10 +242,10 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
   ),
   s(
     "disk_gb_per_processor",
-    { kind: "integer", min: 1 },
+    { kind: "integer", min: 0 },
     "40",
-    "Size of each machine's scratch disk or root overlay per processor.",
-    { unit: "GB", aliases: ["gb_per_cpu"] },
+    "Size of each machine's scratch disk or root overlay per processor; 0 means the default, as in Vac (S1867).",
+    { unit: "GB", aliases: ["gb_per_cpu", "disk_gb_per_cpu", "scratch_gb"] },
   ),
   s(
     "root_public_key",
@@ -233,12 +253,28 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "/root/.ssh/id_rsa.pub",
     "Public key offered to machines for root ssh from the factory.",
   ),
-  s("gocdb_sitename", { kind: "string" }, "the domain part of vac_space", "Site name in accounting records."),
+  s(
+    "gocdb_sitename",
+    { kind: "string" },
+    "the domain part of vac_space",
+    "Site name in accounting records. Only when both this and hs06_per_processor are set do APEL records also go to /var/lib/vac/apel-outgoing for ssmsend, as in Vac.",
+  ),
   s(
     "vacmon_hostport",
     { kind: "list" },
     undefined,
-    "host:port of VacMon collectors to send status messages to.",
+    "host:port of VacMon collectors (space-separated): each cycle the factory_status and machinetype_status messages, and a machine_status when a machine ends, are sent to each by UDP as Vac sent them (cookie 0).",
+  ),
+  s(
+    "metrics_address",
+    {
+      kind: "pattern",
+      pattern: /^(?:(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]|localhost):)?\d{1,5}$/,
+      expected: "PORT or ADDRESS:PORT (127.0.0.1:9995)",
+    },
+    undefined,
+    "Serve Prometheus metrics over HTTP at /metrics on this address (a bare port binds 127.0.0.1 only): machines by state and machinetype, creations and ends by outcome, census poll latency, VacQuery datagrams answered and dropped by reason, configuration reloads, peers answering. Unset: no endpoint. Read at start: changing it needs a restart.",
+    { ext: true },
   ),
   s(
     "machine_model",
@@ -265,12 +301,49 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "A running machine whose joboutputs and console log together grow past this (or past 10000 files) is destroyed, so that no machine can fill the state disk.",
     { unit: "MiB", ext: true },
   ),
+  s(
+    "forward_dev",
+    { kind: "pattern", pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/, expected: "a network interface name" },
+    undefined,
+    "Host interface by which the machine network's NAT leaves (network = vac); unset lets libvirt choose.",
+  ),
+  s(
+    "fix_networking",
+    { kind: "boolean" },
+    "yes",
+    "When the machine network cannot be started (usually after a libvirtd restart), take down its bridge and stop its stale dnsmasq so the next cycle can start it again.",
+  ),
+  s(
+    "machine_network_name",
+    {
+      kind: "pattern",
+      pattern: /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/,
+      expected: "a plain libvirt network name",
+    },
+    "vac_169.254.0.0",
+    "Name of the libvirt network that machinetypes with network = vac use (Vac's name; tests give their own).",
+    { ext: true },
+  ),
+  s(
+    "machine_network_bridge",
+    { kind: "pattern", pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/, expected: "a network interface name" },
+    "vacbr0",
+    "Bridge of the machine network: the one vacd checks and repairs (Vac assumed virbr1).",
+    { ext: true },
+  ),
+  s(
+    "machine_network_forward",
+    { kind: "enum", values: ["nat", "none"] },
+    "nat",
+    "nat: machines reach the world through NAT, as in Vac; none: an isolated network with no forwarding (tests).",
+    { ext: true },
+  ),
 
   m(
     "target_share",
     { kind: "number", min: 0 },
     "0",
-    "Weight of the machinetype in the space; 0 means never start it. Legacy: a [targetshares] section of NAME = SHARE lines, which wins.",
+    "Weight of the machinetype in the space; 0 means never start it. Legacy: a [targetshares] section of NAME = SHARE lines, used when the machinetype has no target_share.",
   ),
   m(
     "machinegroup",
@@ -282,20 +355,20 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "machine_model",
     { kind: "enum", values: MODELS },
     "the [settings] machine_model",
-    "cernvm3 boots root_image as an ISO; vm-raw boots a disk image; kernel boots kernel and initrd directly; process runs user_data as a local process.",
+    "cernvm3 boots root_image as an ISO; vm-raw boots a disk image; kernel boots kernel and initrd directly; process runs user_data as a local process. Vac 3.1's cernvm4 is read as cernvm3; its docker and singularity models are not supported: such a machinetype is disabled, with a warning, and the others run.",
     { aliases: ["vm_model"] },
   ),
   m(
     "root_image",
     { kind: "path", files: true },
     undefined,
-    "Image to boot; relative paths are under /var/lib/vac/machinetypes/NAME/files.",
+    "Image to boot; relative paths are under /var/lib/vac/machinetypes/NAME/files. An http:// or https:// URL is fetched into /var/lib/vac/imagecache and asked for again (If-Modified-Since, and If-None-Match as our improvement) at each start; when the server fails the cached copy is used.",
   ),
   m(
     "user_data",
     { kind: "path", files: true },
     undefined,
-    "Contextualization file, with ##user_data_...## substitutions applied.",
+    "Contextualization file, with ##user_data_...## substitutions applied. An http:// or https:// URL is fetched at each start, as in Vac; keeping the last copy (in /var/lib/vac/imagecache) for when the server fails is our improvement.",
   ),
   m(
     "prolog",
@@ -359,9 +432,24 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "When above 0, the heartbeat file must be touched at least this often.",
     { unit: "seconds" },
   ),
-  m("accounting_fqan", { kind: "string" }, undefined, "VOMS FQAN for accounting records."),
-  m("root_device", { kind: "string" }, "vda", "Device name of the root disk in the VM."),
-  m("scratch_device", { kind: "string" }, "vdb", "Device name of the scratch disk in the VM."),
+  m(
+    "accounting_fqan",
+    { kind: "string" },
+    undefined,
+    "VOMS FQAN for accounting records (userFQAN, FQAN), published as fqan in VacQuery replies; also the default machinegroup.",
+  ),
+  m(
+    "root_device",
+    DEVICE,
+    "vda",
+    "Device name of the root disk in the VM: the vm-raw image's overlay, or for cernvm3 and kernel (which boot without a root disk) the empty disk of disk_gb_per_processor, as Vac's cernvm3 disk was. The contextualization ISO is the virtio disk after the last of them.",
+  ),
+  m(
+    "scratch_device",
+    DEVICE,
+    "vdb",
+    "Device name of the empty scratch disk in a vm-raw VM, after its root disk. The guest names virtio disks in order, so keep root_device and scratch_device consecutive (vda, vdb).",
+  ),
   m(
     "shutdown_command",
     { kind: "string" },
@@ -373,34 +461,83 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     { kind: "boolean" },
     "no",
     "Copy the machine's output files to the log when it finishes.",
+    {
+      support: "warn-unimplemented",
+      supportNote:
+        "Vac 3.1 ignored it too (S676); outputs stay in the machine's directory for machines_dir_days",
+    },
   ),
   m(
     "network",
     {
       kind: "pattern",
-      pattern: /^(user|none|(network|bridge):[A-Za-z0-9][A-Za-z0-9_.:-]{0,63})$/,
-      expected: "user, none, network:NAME or bridge:NAME",
+      pattern: /^(user|none|vac|(network|bridge):[A-Za-z0-9][A-Za-z0-9_.:-]{0,63})$/,
+      expected: "user, none, vac, network:NAME or bridge:NAME",
     },
     "user",
-    "libvirt networking: user (QEMU user-mode), none, network:NAME (a libvirt network) or bridge:NAME (a host bridge).",
+    "libvirt networking: user (QEMU user-mode), none, vac (Vac 3's machine network 169.254.0.0/16 with the metadata and MJF servers, which Vac 3 images need), network:NAME (a libvirt network) or bridge:NAME (a host bridge).",
     { ext: true },
+  ),
+  m(
+    "machine_contract",
+    { kind: "enum", values: ["vac3", "seed"] },
+    "vac3 with network = vac, else seed",
+    "What the ##user_data_*_url## substitutions give: vac3, the HTTP URLs on 169.254.169.253 (Vac 3 images); seed, the paths /etc/machinefeatures, /etc/jobfeatures and /etc/machineoutputs of the 9p exports.",
+    { ext: true },
+  ),
+  m(
+    "user_data_proxy",
+    { kind: "boolean" },
+    "no",
+    "When yes, a limited RFC 3820 proxy made from x509cert.pem and x509key.pem in /var/lib/vac/machinetypes/NAME (the prefix's directory for a Vacuum Pipe) replaces ##user_data_option_x509_proxy##. It lives no longer than the machine or the certificate, with a new 2048-bit key (Vac used 1024 bits).",
+  ),
+  m(
+    "legacy_proxy",
+    { kind: "boolean" },
+    "no",
+    "With user_data_proxy, make an old Globus-style limited proxy (CN=limited proxy, no proxyCertInfo) instead of an RFC 3820 one.",
+  ),
+  s(
+    "fetch_timeout_seconds",
+    { kind: "seconds", min: 1 },
+    "120",
+    "Longest download of a remote root_image; user_data and Vacuum Pipe documents get 30 seconds (as in Vac). A download still going when a cycle has waited hypervisor_timeout_seconds goes on in the background.",
+    { unit: "seconds", ext: true },
+  ),
+  s(
+    "fetch_max_mb",
+    { kind: "integer", min: 1 },
+    "16384",
+    "Largest remote root_image fetched; a remote user_data may be 16 MiB and a Vacuum Pipe document 1 MiB.",
+    { unit: "MiB", ext: true },
+  ),
+  p(
+    "vacuum_pipe_url",
+    { kind: "pattern", pattern: /^https?:\/\/\S+$/i, expected: "an http:// or https:// URL" },
+    undefined,
+    "The Vacuum Pipe document (JSON) defining the machinetypes PREFIX-SUFFIX. It is cached in /var/lib/vac/pipescache/PREFIX.pipe and fetched again after the document's cache_seconds (default 3600); when the URL fails the cached copy is used, and with no cached copy the pipe's machinetypes are left out until it can be read. Every other option in the section (but target_share) is given to each of the pipe's machinetypes unless their own [machinetype PREFIX-SUFFIX] section sets it.",
+    { required: true },
+  ),
+  p(
+    "target_share",
+    { kind: "number", min: 0 },
+    "0",
+    "The share of the whole pipe, split over its machinetypes in proportion to the target_share each has in the document.",
   ),
 ];
 
 /** Options the original Vac read that have no meaning here: accepted with a warning. */
 export const OBSOLETE_OPTIONS: ReadonlySet<string> = new Set([
-  "fix_networking",
-  "forward_dev",
   "bridge_device",
   "version_logger",
   "volume_group",
   "gocdb_cert_file",
   "gocdb_key_file",
   "image_signing_dn",
-  "legacy_proxy",
+  "user_data_proxy_cert",
+  "user_data_proxy_key",
   "cvmfs_repositories",
   "tmp_binding",
-  "machineoutputs_days",
 ]);
 
 /** `user_data_option_XXX` and `user_data_file_XXX`, in both sections. */

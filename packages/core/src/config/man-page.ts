@@ -5,6 +5,7 @@ import {
   type OptionDefinition,
   type SectionKind,
 } from "./definitions.js";
+import { LEGACY_OPTIONS } from "./legacy-options.js";
 
 /** Escapes text for roff: backslashes, and a leading dot or quote that would start a request. */
 function roff(text: string): string {
@@ -25,7 +26,11 @@ function option(d: OptionDefinition): string[] {
     ...(d.aliases?.length ? [`legacy name${d.aliases.length > 1 ? "s" : ""}: ${d.aliases.join(", ")}`] : []),
     ...(d.ext ? ["not in the original Vac"] : []),
   ];
-  return [".TP", `.B ${roff(d.name)}`, roff(`${d.description} (${facts.join("; ")}.)`)];
+  const support =
+    d.support === "warn-unimplemented"
+      ? ` Not supported yet, and accepted with a warning: ${d.supportNote ?? ""}.`
+      : "";
+  return [".TP", `.B ${roff(d.name)}`, roff(`${d.description} (${facts.join("; ")}.)${support}`)];
 }
 
 function section(kind: SectionKind): string[] {
@@ -47,11 +52,15 @@ export function renderConfManPage(): string {
     "/etc/vac\\-factories.conf and /etc/vac\\-targetshares.conf; every *.conf in /etc/vac.d in byte",
     "order of name; /etc/vac.conf; /var/run/vac.conf (temporary overrides, gone at reboot).",
     "vacd applies changes to any of them within seconds, without restarting; a file with errors",
-    "never replaces the last good configuration.",
+    "never replaces the last good configuration. Started with errors, vacd does not exit: it looks",
+    "after the machines it has (their recorded shutdown times included) and answers the space,",
+    "reporting the errors in its factory_status, but starts nothing until a valid configuration",
+    "is written.",
     ".PP",
     "The syntax is that of Python's ConfigParser: [section] headers, option = value or",
     "option: value lines, # and ; comment lines, and values continued on following lines that",
-    "start with white space. Option names are case\\-insensitive.",
+    "start with white space. Option names are case\\-insensitive. When an option is given under",
+    "both its name and an older spelling, the one read last wins.",
     ".PP",
     "Check a configuration with \\fBvac config check\\fR; see the effective values, and the file and",
     "line each came from, with \\fBvac config show\\fR.",
@@ -61,25 +70,57 @@ export function renderConfManPage(): string {
     ".B user_data_option_XXX, user_data_file_XXX",
     "Default substitutions for ##user_data_option_XXX## in every machinetype's user_data: the value",
     "itself, or the contents of the named file.",
+    ".TP",
+    ".B machinefeatures_option_XXX",
+    "Adds the file XXX, holding the value, to every machine's machinefeatures, as the original Vac",
+    "did. XXX is lowercase letters, digits and _; it cannot replace a file vac writes itself.",
     ".SH [MACHINETYPE NAME] OPTIONS",
     "One section per machinetype (older files say [vmtype NAME]). NAME is lowercase letters, digits",
-    "and hyphens.",
+    "and hyphens (capitals are read as lowercase, as Vac read them).",
     ...section("machinetype"),
     ".TP",
     ".B user_data_option_XXX, user_data_file_XXX",
     "Substitutions for this machinetype; they override those in [settings].",
+    ".SH [VACUUM_PIPE PREFIX] OPTIONS",
+    "A Vacuum Pipe: a JSON document, kept by an experiment, defining machinetypes named",
+    "PREFIX\\-SUFFIX. Options in vac.conf for [machinetype PREFIX\\-SUFFIX] win over the pipe's; a",
+    "pipe may not name local files other than bare file names in /var/lib/vac/machinetypes/PREFIX/files.",
+    ...section("vacuum_pipe"),
     ".SH LEGACY SECTIONS",
+    "These forms of Vac 0.x (2013\\-2015) are read, each with a warning naming its replacement;",
+    "other section types are ignored with a warning, as the original Vac ignored them.",
+    ".TP",
+    ".B [vmtype NAME]",
+    "The same as [machinetype NAME], except that relative paths given in it are under",
+    "/var/lib/vac/vmtypes/NAME, as Vac 0.x had them.",
     ".TP",
     ".B [factories]",
-    "names = the list of factories, as factories in [settings].",
+    "names = the list of factories, as factories in [settings], which wins when both are given.",
     ".TP",
     ".B [targetshares]",
-    "NAME = SHARE lines; a share here wins over the machinetype's target_share.",
+    "NAME = SHARE lines, used for a machinetype that has no target_share of its own.",
+    ".TP",
+    ".B /etc/vac\\-virtualmachines.conf, /etc/vac\\-factories.conf, /etc/vac\\-targetshares.conf",
+    "Read only when /etc/vac.conf does not exist, as on a site laid out for Vac 0.x; Vac has",
+    "ignored them since 0.16, so elsewhere they are stale copies.",
     ".SH OBSOLETE OPTIONS",
-    `These options of the original Vac are accepted and ignored, with a warning: ${[...OBSOLETE_OPTIONS].map(roff).join(", ")}.`,
+    "These options of the original Vac (0.x to 3.1) are accepted and ignored, with a warning that",
+    "says why. Options that were renamed (the legacy names above) still work, with a warning.",
+    ...Object.entries(LEGACY_OPTIONS).flatMap(([name, o]) => [
+      ".TP",
+      `.B ${roff(name)}`,
+      roff(`In [${o.sections.join("], [")}]: ${o.replacement}.`),
+    ]),
+    ...[...OBSOLETE_OPTIONS]
+      .filter((name) => !Object.hasOwn(LEGACY_OPTIONS, name))
+      .flatMap((name) => [".TP", `.B ${roff(name)}`, "Has no meaning here."]),
     ".SH FILES",
     "Relative paths in a machinetype (root_image, user_data, prolog, epilog, kernel, initrd,",
     "user_data_file_XXX) are under /var/lib/vac/machinetypes/NAME/files and may not leave it.",
+    "When such a file is missing or unreadable, that machinetype alone is disabled, with the reason",
+    "shown by \\fBvac config check\\fR and \\fBvac config show\\fR and logged by vacd; the other",
+    "machinetypes keep running, and the machinetype is enabled again within seconds of the file",
+    "appearing.",
     ".SH SEE ALSO",
     "vacd(8), vac(1)",
     "",

@@ -1,3 +1,5 @@
+import type { VacuumPipe } from "../sources/vacuum-pipe.js";
+
 /**
  * The effective configuration, as the rest of vac sees it: plain typed data, produced by the
  * loader from the definitions table. Names are the vac.conf option names in camelCase.
@@ -55,16 +57,32 @@ export interface Settings {
   readonly diskGbPerProcessor: number;
   readonly rootPublicKey: string;
   readonly gocdbSitename: string;
+  /** True when gocdb_sitename was set: only then, with hs06_per_processor, records go to apel-outgoing (S1394). */
+  readonly gocdbSitenameSet?: boolean;
   readonly vacmonHostport: readonly string[];
+  /** [ext] Where to serve Prometheus metrics (`metrics_address`); undefined: nowhere. */
+  readonly metricsAddress?: string | undefined;
   readonly machineModel: MachineModel;
   readonly cycleSeconds: number;
   readonly machinesDirDays: number;
   /** A running machine's joboutputs plus console log may not grow past this. */
   readonly maxMachineOutputMb: number;
+  /** `machinefeatures_option_KEY` values: extra machinefeatures files (key: KEY). */
+  readonly machinefeaturesOptions?: Readonly<Record<string, string>>;
+  /** Vac 3's machine network (`network = vac`): see core/src/libvirt/network-xml.ts. */
+  readonly forwardDev: string | undefined;
+  readonly fixNetworking: boolean;
+  readonly machineNetworkName: string;
+  readonly machineNetworkBridge: string;
+  readonly machineNetworkForward: "nat" | "none";
   /** Default `user_data_option_XXX` substitutions for every machinetype (key: XXX). */
   readonly userDataOptions: Readonly<Record<string, string>>;
   /** Default `user_data_file_XXX` substitutions (key: XXX, value: path). */
   readonly userDataFiles: Readonly<Record<string, string>>;
+  /** Longest download of a remote root_image (default 120). */
+  readonly fetchTimeoutSeconds?: number;
+  /** Largest remote root_image, MiB (default 16384). */
+  readonly fetchMaxMb?: number;
 }
 
 export interface Machinetype {
@@ -94,11 +112,25 @@ export interface Machinetype {
   readonly scratchDevice: string;
   readonly shutdownCommand: string | undefined;
   readonly logMachineoutputs: boolean;
-  /** libvirt networking: `user`, `network:NAME` or `bridge:NAME`. */
+  /** libvirt networking: `user`, `none`, `vac`, `network:NAME` or `bridge:NAME`. */
   readonly network: string;
+  /** vac3: MJF URLs in user_data are HTTP on 169.254.169.253; seed: the 9p export paths. */
+  readonly machineContract: "vac3" | "seed";
   /** Merged with the settings' defaults; the machinetype's own win. */
   readonly userDataOptions: Readonly<Record<string, string>>;
   readonly userDataFiles: Readonly<Record<string, string>>;
+  /**
+   * Why this machinetype cannot be started (a file it needs is missing or unreadable), or
+   * undefined. The factory loop leaves a disabled machinetype out of its decisions; the others
+   * keep running.
+   */
+  readonly disabled?: string | undefined;
+  /** Make a limited proxy for ##user_data_option_x509_proxy## (Vac 3, U289-300). */
+  readonly userDataProxy?: boolean;
+  /** ... in the old Globus style rather than RFC 3820. */
+  readonly legacyProxy?: boolean;
+  /** The `[vacuum_pipe PREFIX]` this machinetype came from; its files are under PREFIX's directory. */
+  readonly pipe?: string;
 }
 
 /** Where a value came from, for `vac config show` and error messages. */
@@ -113,4 +145,6 @@ export interface VacConfig {
   readonly machinetypes: readonly Machinetype[];
   /** Keyed `settings.option` or `machinetype NAME.option` (canonical option names). */
   readonly sources: ReadonlyMap<string, ValueSource>;
+  /** The `[vacuum_pipe PREFIX]` sections, read or not: vacd keeps their documents fetched. */
+  readonly vacuumPipes?: readonly VacuumPipe[];
 }

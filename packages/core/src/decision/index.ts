@@ -1,3 +1,4 @@
+export * from "./backoff-until.js";
 export * from "./load-check.js";
 export * from "./rank-machinetypes.js";
 export * from "./shutdown-message.js";

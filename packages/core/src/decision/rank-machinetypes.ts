@@ -1,6 +1,7 @@
 import type { Random } from "../clock.js";
 import type { Machinetype, Settings } from "../config/model.js";
 import type { MachinetypeStatus } from "../vacquery/messages.js";
+import { backoffUntil, inBackoff } from "./backoff-until.js";
 import { type LocalFacts, type Refusal, refuseToStart } from "./load-check.js";
 import { isAbortCode, shutdownCode } from "./shutdown-message.js";
 import { type Placement, placeInSuperslot, type RunningMachine } from "./superslots.js";
@@ -105,9 +106,8 @@ export function decideMachinetype(input: DecisionInput): Decision {
       excluded.push({ machinetype: m.name, reason: "zero_share" });
       continue;
     }
-    // D149-152: eligible when lastAbort < int(now) - backoff - (fizzle if any before fizzle).
-    const until = t.lastAbort + m.backoffSeconds + (t.beforeFizzle > 0 ? m.fizzleSeconds : 0);
-    if (until >= Math.floor(now)) {
+    const until = backoffUntil(t, m);
+    if (inBackoff(until, now)) {
       excluded.push({ machinetype: m.name, reason: "backoff", until });
       continue;
     }

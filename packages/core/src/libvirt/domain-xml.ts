@@ -12,7 +12,13 @@ export type NetworkChoice =
   | { readonly kind: "user" }
   | { readonly kind: "none" }
   | { readonly kind: "network"; readonly name: string }
-  | { readonly kind: "bridge"; readonly name: string };
+  | { readonly kind: "bridge"; readonly name: string }
+  /**
+   * Vac 3's machine network (network-xml.ts): the slot's lease address is passed to
+   * `clean-traffic` (CORRECTIONS §21), so no guest can take another slot's address; the filter
+   * is left out only when libvirt has no `clean-traffic` (vacd logs that loudly).
+   */
+  | { readonly kind: "vac"; readonly network: string; readonly ip: string; readonly cleanTraffic: boolean };
 
 const NETWORK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 
@@ -119,6 +125,16 @@ function filesystem(dir: string, tag: string, readonly: boolean): XmlElement {
 
 function networkInterface(mac: string, network: NetworkChoice): XmlElement | undefined {
   if (network.kind === "none") return undefined;
+  if (network.kind === "vac")
+    return el(
+      "interface",
+      { type: "network" },
+      el("mac", { address: mac }),
+      el("source", { network: network.network }),
+      el("model", { type: "virtio" }),
+      network.cleanTraffic &&
+        el("filterref", { filter: "clean-traffic" }, el("parameter", { name: "IP", value: network.ip })),
+    );
   const source =
     network.kind === "network"
       ? el("source", { network: network.name })
@@ -187,6 +203,9 @@ export function renderDomainXml(spec: DomainSpec): string {
       el("target", { type: "serial", port: 0 }),
     ),
     el("memballoon", { model: "none" }),
+    // A guest that panics signals it and ends at once (on_crash destroy), rather than hanging
+    // until its deadline (CORRECTIONS §1).
+    el("panic", { model: "isa" }),
   );
   const domain = el(
     "domain",
@@ -199,7 +218,8 @@ export function renderDomainXml(spec: DomainSpec): string {
     el("features", {}, el("acpi"), el("apic")),
     spec.domainType === "kvm" && el("cpu", { mode: "host-passthrough" }),
     el("on_poweroff", {}, "destroy"),
-    el("on_reboot", {}, "restart"),
+    // A reboot ends the machine, as in Vac (S1921-1923): its outcome is then recorded.
+    el("on_reboot", {}, "destroy"),
     el("on_crash", {}, "destroy"),
     devices,
   );

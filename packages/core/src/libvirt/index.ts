@@ -1,3 +1,5 @@
 export * from "./domain-xml.js";
+export * from "./lifecycle-event.js";
+export * from "./network-xml.js";
 export * from "./virsh-output.js";
 export * from "./xml-writer.js";

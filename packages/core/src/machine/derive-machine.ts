@@ -18,7 +18,11 @@ export interface MachineSnapshot {
   readonly started: number | undefined;
   readonly heartbeatTime: number | undefined;
   readonly heartbeatCpuSeconds: number | undefined;
-  /** From machinefeatures/shutdowntime. */
+  /**
+   * The factory's own record of when the machine must be gone (the `shutdowntime` file at the top
+   * of its directory, which no machine is given), else machinefeatures/shutdowntime for a machine
+   * made before that record existed.
+   */
   readonly shutdownTime: number | undefined;
   /** joboutputs/shutdown_message, cleaned, and when it was written. */
   readonly shutdownMessage: string | undefined;
@@ -27,8 +31,37 @@ export interface MachineSnapshot {
   readonly heartbeatFileTime: number | undefined;
   /** Why the factory destroyed it, if it did (written before destroying). */
   readonly destroyReason: string | undefined;
+  /** When that reason was written: the destroy's time. */
+  readonly destroyTime?: number | undefined;
+  /** When the factory asked the machine to shut down (ACPI), if it did. */
+  readonly shutdownRequested?: number | undefined;
+  /** The destroy was for the factory's own reasons (a paused domain), not a verdict on the machine. */
+  readonly destroyFactoryFault?: boolean;
   /** The recorded outcome: present once, and then the machine is finished. */
-  readonly finished: { readonly time: number; readonly message: string } | undefined;
+  readonly finished: FinishedRecord | undefined;
+}
+
+export interface FinishedRecord {
+  readonly time: number;
+  readonly message: string;
+  /**
+   * The factory's failure, not the machinetype's (a failed start, a domain lost without the guest
+   * stopping, a paused domain): kept on disk, never published as the machinetype's outcome.
+   */
+  readonly factoryFault?: boolean;
+}
+
+/**
+ * How a stopped domain stopped, when the hypervisor said so as it happened (libvirt's lifecycle
+ * event): `guest` for a guest that shut down, powered off, rebooted or crashed (the machine's own
+ * end), `lost` for a domain that ended without its guest stopping (destroyed by someone else,
+ * failed, migrated or saved away). Without it the machine's files decide, as in Vac.
+ */
+export interface StopEvidence {
+  readonly how: "guest" | "lost";
+  /** The hypervisor's words, e.g. `Stopped Destroyed`. */
+  readonly detail: string;
+  readonly time: number;
 }
 
 export type HypervisorView = "running" | "paused" | "stopped";
@@ -38,12 +71,28 @@ export interface MachineRules {
   readonly heartbeatFile: string | undefined;
   readonly heartbeatSeconds: number;
   readonly cycleSeconds: number;
+  /**
+   * When vacd started: heartbeat-file kills wait fizzle_seconds after it too, so machines adopted
+   * after a restart are not killed for a heartbeat nobody was watching (Vac D892, D309).
+   */
+  readonly daemonStarted?: number;
+  /**
+   * Seconds between asking a running VM to shut down (ACPI) at its deadline and destroying it;
+   * 0 destroys at once (process machines, whose destroy is already TERM, then KILL).
+   */
+  readonly gracefulStopSeconds?: number;
 }
 
 export type MachineAction =
   | { readonly kind: "none" }
-  | { readonly kind: "destroy"; readonly reason: string }
-  | { readonly kind: "record"; readonly time: number; readonly message: string }
+  | { readonly kind: "destroy"; readonly reason: string; readonly factoryFault: boolean }
+  | { readonly kind: "shutdown"; readonly reason: string }
+  | {
+      readonly kind: "record";
+      readonly time: number;
+      readonly message: string;
+      readonly factoryFault: boolean;
+    }
   | { readonly kind: "failed_start"; readonly message: string };
 
 export interface DerivedMachine {
@@ -53,15 +102,47 @@ export interface DerivedMachine {
   readonly beforeFizzle: boolean;
 }
 
-/** The outcome of a machine that stopped: its own message, else why we destroyed it, else a fizzle note. */
+/**
+ * The outcome of a machine that stopped by itself, as Vac published it (S3070-3086): its own
+ * message when it has a code; else, after a life shorter than fizzle_seconds, the fizzle Vac
+ * meant to publish, `300 Vac detects fizzle after N seconds` (Vac 3.1 itself never sent it: it
+ * stats the builtin `dir`, S3079), so that Vac peers back off too; else its own text (kept, as
+ * Vac kept it), or a note that it said nothing.
+ */
 export function outcomeMessage(s: MachineSnapshot, stoppedAt: number, fizzleSeconds: number): string {
   if (s.shutdownMessage && shutdownCode(s.shutdownMessage) !== undefined) return s.shutdownMessage;
   if (s.destroyReason) return s.destroyReason;
-  const lived = Math.round(stoppedAt - (s.started ?? s.created));
-  // No code: an abort when it was short-lived. Reported with a 700 code so every factory of the
-  // space, which sees only the message, backs off just as the original rule says.
-  if (lived < fizzleSeconds) return `700 Fizzled after ${lived}s without a shutdown message`;
-  return `200 Ended after ${lived}s without a shutdown message`;
+  const lived = Math.max(0, Math.round(stoppedAt - (s.started ?? s.created)));
+  const text = s.shutdownMessage;
+  if (lived < fizzleSeconds) return `300 Vac detects fizzle after ${lived} seconds${text ? `: ${text}` : ""}`;
+  return text ?? `200 Ended after ${lived}s without a shutdown message`;
+}
+
+const PAUSED = "500 Machine was paused: destroyed by the factory";
+const SHUTDOWNTIME = "100 Shutdown as requested by the factory: shutdowntime reached";
+export const FAILED_START = "500 Failed to start";
+
+/** The destroy's time is the end of a machine the factory destroyed, not its last heartbeat. */
+function stoppedAt(
+  s: MachineSnapshot & { started: number },
+  now: number,
+  stop: StopEvidence | undefined,
+): number {
+  const time = s.destroyReason
+    ? (stop?.time ?? s.destroyTime ?? now)
+    : stop
+      ? stop.time
+      : (s.shutdownMessageTime ?? s.heartbeatTime ?? now);
+  return Math.max(Math.min(now, time), s.started);
+}
+
+/**
+ * When the factory next acts on a running machine's deadline: its shutdowntime, or once it has
+ * been asked to shut down, the end of the grace period.
+ */
+export function stopDeadline(s: MachineSnapshot, rules: Pick<MachineRules, "gracefulStopSeconds">) {
+  if (s.shutdownRequested !== undefined) return s.shutdownRequested + (rules.gracefulStopSeconds ?? 0);
+  return s.shutdownTime;
 }
 
 export function deriveMachine(
@@ -69,6 +150,7 @@ export function deriveMachine(
   hv: HypervisorView,
   rules: MachineRules,
   now: number,
+  stop?: StopEvidence,
 ): DerivedMachine {
   if (s.finished) return { state: "shutdown", action: { kind: "none" }, beforeFizzle: false };
   if (s.started === undefined) {
@@ -76,46 +158,51 @@ export function deriveMachine(
     if (hv === "running") return { state: "starting", action: { kind: "none" }, beforeFizzle: true };
     const stale = now - s.created > Math.max(2 * rules.cycleSeconds, 60);
     return stale
-      ? {
-          state: "starting",
-          action: { kind: "failed_start", message: "500 Failed to start" },
-          beforeFizzle: false,
-        }
+      ? { state: "starting", action: { kind: "failed_start", message: FAILED_START }, beforeFizzle: false }
       : { state: "starting", action: { kind: "none" }, beforeFizzle: true };
   }
   if (hv === "stopped") {
-    const time = Math.min(now, s.shutdownMessageTime ?? s.heartbeatTime ?? now);
-    const at = Math.max(time, s.started);
+    const at = stoppedAt({ ...s, started: s.started }, now, stop);
+    // Only evidence blames the factory: a domain that ended without its guest stopping, when the
+    // machine had not said why it was ending. A machine that wrote a coded message keeps it.
+    const lost = stop?.how === "lost" && !s.destroyReason && shutdownCode(s.shutdownMessage) === undefined;
+    const message = lost
+      ? `500 Machine lost: the domain ended without the guest stopping (${stop.detail})`
+      : outcomeMessage(s, at, rules.fizzleSeconds);
+    const factoryFault = lost || (s.destroyReason !== undefined && s.destroyFactoryFault === true);
     return {
       state: "shutdown",
-      action: { kind: "record", time: at, message: outcomeMessage(s, at, rules.fizzleSeconds) },
+      action: { kind: "record", time: at, message, factoryFault },
       beforeFizzle: false,
     };
   }
   const beforeFizzle = now - s.started < rules.fizzleSeconds;
   if (hv === "paused")
-    return { state: "paused", action: { kind: "destroy", reason: "700 Machine was paused" }, beforeFizzle };
-  if (s.shutdownTime !== undefined && now >= s.shutdownTime) {
-    return {
-      state: "running",
-      action: { kind: "destroy", reason: "100 Shutdown as requested by the factory: shutdowntime reached" },
-      beforeFizzle,
-    };
+    return { state: "paused", action: { kind: "destroy", reason: PAUSED, factoryFault: true }, beforeFizzle };
+  const deadline = stopDeadline(s, rules);
+  if (deadline !== undefined && now >= deadline) {
+    // At its shutdowntime a VM is first asked to shut down, and destroyed only after the grace.
+    const ask = (rules.gracefulStopSeconds ?? 0) > 0 && s.shutdownRequested === undefined;
+    const action: MachineAction = ask
+      ? { kind: "shutdown", reason: SHUTDOWNTIME }
+      : { kind: "destroy", reason: s.destroyReason ?? SHUTDOWNTIME, factoryFault: false };
+    return { state: "running", action, beforeFizzle };
   }
-  if (rules.heartbeatFile && now - s.started > rules.fizzleSeconds) {
+  // Vac checks the heartbeat file only when fizzle_seconds is above 0, once fizzle_seconds have
+  // passed since the machine started and since vacd started (D303-309).
+  const watched =
+    rules.heartbeatFile !== undefined &&
+    rules.fizzleSeconds > 0 &&
+    now - s.started > rules.fizzleSeconds &&
+    now - (rules.daemonStarted ?? Number.NEGATIVE_INFINITY) > rules.fizzleSeconds;
+  if (watched) {
     if (s.heartbeatFileTime === undefined) {
-      return {
-        state: "running",
-        action: { kind: "destroy", reason: "700 Heartbeat file not created" },
-        beforeFizzle,
-      };
+      const reason = "700 Heartbeat file not created";
+      return { state: "running", action: { kind: "destroy", reason, factoryFault: false }, beforeFizzle };
     }
     if (rules.heartbeatSeconds > 0 && now - s.heartbeatFileTime > rules.heartbeatSeconds) {
-      return {
-        state: "running",
-        action: { kind: "destroy", reason: "700 Heartbeat file not updated" },
-        beforeFizzle,
-      };
+      const reason = "700 Heartbeat file not updated";
+      return { state: "running", action: { kind: "destroy", reason, factoryFault: false }, beforeFizzle };
     }
   }
   return { state: "running", action: { kind: "none" }, beforeFizzle };

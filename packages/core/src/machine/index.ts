@@ -1,5 +1,6 @@
 export * from "./context-files.js";
 export * from "./derive-machine.js";
 export * from "./mjf.js";
+export * from "./mjf-urls.js";
 export * from "./names.js";
 export * from "./user-data.js";

@@ -1,6 +1,9 @@
 /**
  * HEPiX Machine/Job Features: the small key files a machine reads from /etc/machinefeatures and
- * /etc/jobfeatures. One value per file, newline-terminated.
+ * /etc/jobfeatures. One value per file, newline-terminated. The keys are those Vac wrote
+ * (S1431-1531), its deprecated ones included since old images still read them, plus `job_id`
+ * and `grace_secs`/`grace_secs_job` from the HEPiX list. Vac did not know `max_swap_bytes` or
+ * `scratch_limit_bytes` (S1531); neither do we.
  */
 export interface MjfFacts {
   readonly factory: string;
@@ -8,40 +11,59 @@ export interface MjfFacts {
   readonly uuid: string;
   readonly machinetype: string;
   readonly processors: number;
-  readonly hs06PerProcessor: number;
+  /** hs06_per_processor when the site set it: without it Vac wrote no hs06 files (S1437, S1506). */
+  readonly hs06PerProcessor: number | undefined;
   readonly memoryMb: number;
   readonly created: number;
   readonly shutdownTime: number;
   readonly shutdownCommand: string | undefined;
+  /** The site's `machinefeatures_option_KEY` files (S388-394, S1464-1469); vac's own files win. */
+  readonly extra?: Readonly<Record<string, string>>;
+  /** Seconds between the factory's request to stop and the kill, when the factory gives one. */
+  readonly graceSeconds?: number;
 }
 
 export function renderMachineFeatures(f: MjfFacts): Record<string, string> {
   const files: Record<string, string> = {
-    hs06: `${f.hs06PerProcessor * f.processors}\n`,
     total_cpu: `${f.processors}\n`,
     phys_cores: `${f.processors}\n`,
     log_cores: `${f.processors}\n`,
-    jobslots: `${f.processors}\n`,
+    // The machine is the only job slot on itself (S1452).
+    jobslots: "1\n",
     shutdowntime: `${Math.floor(f.shutdownTime)}\n`,
     vac_factory: `${f.factory}\n`,
     vac_space: `${f.space}\n`,
     vac_uuid: `${f.uuid}\n`,
     vac_vmtype: `${f.machinetype}\n`,
   };
+  if (f.hs06PerProcessor !== undefined) files.hs06 = `${f.hs06PerProcessor * f.processors}\n`;
   if (f.shutdownCommand) files.shutdown_command = `${f.shutdownCommand}\n`;
+  if (f.graceSeconds !== undefined) files.grace_secs = `${f.graceSeconds}\n`;
+  for (const [key, value] of Object.entries(f.extra ?? {})) files[key] ??= `${value}\n`;
   return files;
 }
 
 export function renderJobFeatures(f: MjfFacts): Record<string, string> {
-  const wall = Math.max(0, Math.floor(f.shutdownTime - f.created));
-  return {
+  // Whole seconds from the start's second to the shutdown, as Vac: shutdowntime - int(now) (S1455),
+  // so a 3600 s limit is 3600 whatever fraction of a second the start fell on.
+  const wall = Math.max(0, Math.floor(f.shutdownTime) - Math.floor(f.created));
+  const bytes = f.memoryMb * 1024 * 1024;
+  const files: Record<string, string> = {
+    job_id: `${f.uuid}\n`,
     allocated_cpu: `${f.processors}\n`,
+    allocated_CPU: `${f.processors}\n`,
     wall_limit_secs: `${wall}\n`,
+    wall_limit_secs_lrms: `${wall}\n`,
     cpu_limit_secs: `${wall * f.processors}\n`,
-    max_rss_bytes: `${f.memoryMb * 1024 * 1024}\n`,
+    cpu_limit_secs_lrms: `${wall * f.processors}\n`,
+    max_rss_bytes: `${bytes}\n`,
+    // Deprecated, in units of 1000^2 bytes as old jobfeatures wanted (S1515).
+    mem_limit_MB: `${Math.floor(bytes / 1_000_000)}\n`,
     jobstart_secs: `${Math.floor(f.created)}\n`,
     shutdowntime_job: `${Math.floor(f.shutdownTime)}\n`,
-    hs06_job: `${f.hs06PerProcessor * f.processors}\n`,
-    cpufactor_lrms: `${f.hs06PerProcessor}\n`,
+    cpufactor_lrms: `${f.hs06PerProcessor ?? 1}\n`,
   };
+  if (f.hs06PerProcessor !== undefined) files.hs06_job = `${f.hs06PerProcessor * f.processors}\n`;
+  if (f.graceSeconds !== undefined) files.grace_secs_job = `${f.graceSeconds}\n`;
+  return files;
 }

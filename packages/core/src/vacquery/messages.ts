@@ -136,6 +136,8 @@ export interface FactoryStatus extends ReplyEnvelope {
   /** [ext] Datagrams the responder dropped since it started, and by reason (`bad_hmac=3 replay=1`). */
   readonly datagramsDropped?: number | null;
   readonly dropsByReason?: string | null;
+  /** [ext] Why the hypervisor could not be read this cycle (nothing is started or destroyed), or absent. */
+  readonly hypervisorError?: string | null;
 }
 
 export type Reply = MachinetypeStatus | MachineStatus | FactoryStatus;

@@ -152,6 +152,7 @@ export const MESSAGE_FIELDS: Readonly<Record<MessageType, readonly FieldSpec[]>>
     f("census_max_age_seconds", "real", { nullable: true, omitNull: true }),
     f("datagrams_dropped", "count", { nullable: true, omitNull: true }),
     f("drops_by_reason", "text", { nullable: true, omitNull: true, maxBytes: 600 }),
+    f("hypervisor_error", "text", { nullable: true, omitNull: true, maxBytes: 600 }),
   ],
 };
 

@@ -4,6 +4,8 @@ import type { Argv } from "yargs";
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** Results go to a terminal (tables may be cut to fit); false or absent: a pipe or file. */
+  readonly tty?: boolean;
 }
 
 export interface GlobalArgs {

@@ -24,18 +24,26 @@ export function configAsRows(config: VacConfig): ConfigRow[] {
   const rows: ConfigRow[] = [];
   const from = (key: string) => {
     const s = config.sources.get(key);
-    return s ? `${s.file}:${s.line}` : "(default)";
+    // Values from a Vacuum Pipe's document name its URL, with no line.
+    return s ? (s.line > 0 ? `${s.file}:${s.line}` : s.file) : "(default)";
   };
   const settings = config.settings as unknown as Record<string, unknown>;
   for (const d of OPTION_DEFINITIONS.filter((o) => o.section === "settings")) {
     const value =
       d.name === "factories"
         ? config.settings.factories.map((f) => `${f.name}:${f.port}`)
-        : settings[camel(d.name)];
+        : d.name === "factory_addresses"
+          ? config.settings.factories.filter((f) => f.host !== f.name).map((f) => `${f.name}=${f.host}`)
+          : settings[camel(d.name)];
     rows.push({ section: "settings", option: d.name, value: show(value), from: from(`settings.${d.name}`) });
+  }
+  for (const [k, v] of Object.entries(config.settings.machinefeaturesOptions ?? {})) {
+    rows.push({ section: "settings", option: `machinefeatures_option_${k}`, value: v, from: "" });
   }
   for (const m of config.machinetypes) {
     const values = m as unknown as Record<string, unknown>;
+    if (m.disabled !== undefined)
+      rows.push({ section: `machinetype ${m.name}`, option: "disabled", value: m.disabled, from: "" });
     for (const d of OPTION_DEFINITIONS.filter((o) => o.section === "machinetype")) {
       rows.push({
         section: `machinetype ${m.name}`,
@@ -50,6 +58,12 @@ export function configAsRows(config: VacConfig): ConfigRow[] {
     for (const [k, v] of Object.entries(m.userDataFiles)) {
       rows.push({ section: `machinetype ${m.name}`, option: `user_data_file_${k}`, value: v, from: "" });
     }
+  }
+  for (const p of config.vacuumPipes ?? []) {
+    const section = `vacuum_pipe ${p.prefix}`;
+    const from = `${p.file}:${p.line}`;
+    rows.push({ section, option: "vacuum_pipe_url", value: p.url, from });
+    rows.push({ section, option: "target_share", value: String(p.targetShare), from });
   }
   return rows;
 }

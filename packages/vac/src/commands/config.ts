@@ -35,6 +35,7 @@ export const configCommand: VacCommand = {
         renderTable(
           [{ header: "Section" }, { header: "Option" }, { header: "Value", max: 40 }, { header: "From" }],
           rows.map((r) => [r.section, r.option, r.value, r.from]),
+          { cut: io.tty === true },
         ),
       );
     return EXIT.ok;

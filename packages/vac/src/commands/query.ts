@@ -15,10 +15,11 @@ import {
 } from "@vac/core";
 import { loadConfigFromDisk, loadSpaceKeyring, type PollAuth, type PollResult, pollSpace } from "@vac/vacd";
 import type { Argv } from "yargs";
-import { formatFactories, formatMachines, formatMachinetypes } from "../format/index.js";
+import { backoffsOf, formatFactories, formatMachines, formatMachinetypes } from "../format/index.js";
+import { portNumber, seconds } from "./check-args.js";
 import type { GlobalArgs, Io, VacCommand } from "./command.js";
 
-interface QueryArgs extends GlobalArgs {
+export interface QueryArgs extends GlobalArgs {
   readonly factory?: readonly string[];
   readonly space?: string;
   readonly timeout?: number;
@@ -27,7 +28,7 @@ interface QueryArgs extends GlobalArgs {
   readonly name?: string;
 }
 
-const options = (y: Argv) =>
+export const options = (y: Argv) =>
   y
     .positional("factory", {
       type: "string",
@@ -36,15 +37,22 @@ const options = (y: Argv) =>
     })
     .option("space", { type: "string", describe: "space name (default: vac_space from the configuration)" })
     .option("timeout", {
-      type: "number",
+      // A string, so that a bad value is refused as typed (yargs' number would be NaN).
+      type: "string",
       describe: "seconds to wait for replies (default: udp_timeout_seconds)",
+      coerce: seconds("--timeout"),
     })
-    .option("port", { type: "number", describe: "VacQuery UDP port of factories named without one" })
+    .option("port", {
+      type: "string",
+      describe: "VacQuery UDP port of factories named without one",
+      coerce: portNumber("--port"),
+    })
     .option("json", { type: "boolean", default: false, describe: "print the replies as a JSON array" });
 
-async function poll(args: QueryArgs, queryType: Query["messageType"]) {
+export async function poll(args: QueryArgs, queryType: Query["messageType"]) {
   const disk = await loadConfigFromDisk({ root: args.root });
-  const settings = disk.config?.settings;
+  // A factory whose configuration has an error is still a factory to ask (vacd runs on).
+  const settings = (disk.config ?? disk.fallback)?.settings;
   const space = args.space ?? settings?.vacSpace;
   if (!space) {
     throw new VacError("VAC_ERR_USAGE", {
@@ -70,13 +78,15 @@ async function poll(args: QueryArgs, queryType: Query["messageType"]) {
     timeoutSeconds: timeout,
     daemonVersion: "vac",
     now: () => Date.now() / 1000,
+    connectPerFactory: true,
   });
   if (result.answered.length === 0) {
+    const why = whyUnanswered(result);
     throw new VacError("VAC_ERR_NO_FACTORY_ANSWERED", {
       space,
       timeout,
       port,
-      factories: factories.map((f) => `${f.name}:${f.port}`).join(" "),
+      factories: factories.map((f) => `${f.name}:${f.port}${why.get(f.name.toLowerCase()) ?? ""}`).join(" "),
     });
   }
   return { result, settings, config: disk.config };
@@ -100,8 +110,28 @@ async function keyIfReadable(
   }
 }
 
-function printSilent(io: Io, silent: readonly string[]): void {
+export function printSilent(io: Io, silent: readonly string[]): void {
   if (silent.length > 0) io.err(`no reply from: ${silent.join(" ")}`);
+}
+
+/** Why each factory that did not answer did not, as ` (unreachable)`, by factory name. */
+function whyUnanswered(result: PollResult): Map<string, string> {
+  const why = new Map<string, string>();
+  for (const name of result.unreachable ?? []) why.set(name, " (unreachable)");
+  for (const w of result.wrongSpace ?? []) why.set(w.factory, ` (answered for space ${w.space})`);
+  return why;
+}
+
+/** The factories that gave no usable answer, and why, on stderr. */
+function printUnanswered(io: Io, result: PollResult): void {
+  const why = whyUnanswered(result);
+  printSilent(
+    io,
+    result.silent.filter((n) => !why.has(n)),
+  );
+  for (const name of result.unreachable ?? [])
+    io.err(`unreachable (nothing listens on its VacQuery port): ${name}`);
+  for (const w of result.wrongSpace ?? []) io.err(`${w.factory} answered for space ${w.space}, not this one`);
 }
 
 /** The replies chosen, as they came on the wire. */
@@ -119,7 +149,7 @@ function listCommand<T extends Reply>(
   describe: string,
   queryType: Query["messageType"],
   replyType: T["messageType"],
-  format: (replies: readonly T[], now: number) => string,
+  format: (replies: readonly T[], now: number, options: { cut: boolean }) => string,
 ): VacCommand {
   return {
     command,
@@ -129,8 +159,8 @@ function listCommand<T extends Reply>(
       const { result } = await poll(args as unknown as QueryArgs, queryType);
       const replies = only<T>(result.replies, replyType);
       if ((args as unknown as QueryArgs).json) io.out(JSON.stringify(wireOf(result, replies), null, 2));
-      else io.out(format(replies, Date.now() / 1000));
-      printSilent(io, result.silent);
+      else io.out(format(replies, Date.now() / 1000, { cut: io.tty === true }));
+      printUnanswered(io, result);
       return 0;
     },
   };
@@ -154,8 +184,14 @@ async function machinetypes(args: QueryArgs, io: Io, name?: string): Promise<num
   }
   const shares = new Map((config?.machinetypes ?? []).map((m) => [m.name, m.targetShare]));
   if (args.json) io.out(JSON.stringify(wireOf(result, replies), null, 2));
-  else io.out(formatMachinetypes(replies, shares, Date.now() / 1000));
-  printSilent(io, result.silent);
+  else {
+    const now = Date.now() / 1000;
+    const rules = new Map((config?.machinetypes ?? []).map((m) => [m.name, m]));
+    io.out(
+      formatMachinetypes(replies, shares, now, backoffsOf(replies, rules, now), { cut: io.tty === true }),
+    );
+  }
+  printUnanswered(io, result);
   return 0;
 }
 

@@ -1,10 +1,14 @@
 import type { FactoryStatus } from "@vac/core";
-import { clockTime, fixed, renderTable } from "./table.js";
+import { clockTime, fixed, renderTable, type TableOptions } from "./table.js";
 
 const gib = (kb: number) => `${(kb / 1024 / 1024).toFixed(1)}G`;
 
 /** `vac factories`: one line per factory, what it runs against what it could. */
-export function formatFactories(replies: readonly FactoryStatus[], now: number): string {
+export function formatFactories(
+  replies: readonly FactoryStatus[],
+  now: number,
+  options: TableOptions = {},
+): string {
   const sorted = [...replies].sort((a, b) => a.factory.localeCompare(b.factory));
   const rows = sorted.map((f) => [
     f.factory,
@@ -14,8 +18,8 @@ export function formatFactories(replies: readonly FactoryStatus[], now: number):
     // A Vac 3.1 factory sends no mem_avail_kb: its free memory is total - used.
     gib(f.memAvailKb ?? Math.max(0, f.memTotalKb - f.memUsedKb)),
     gib(f.daemonDiskAvailKb),
-    clockTime(f.factoryHeartbeatTime, now),
-    f.configError ? "config error" : "",
+    // A factory with a problem is marked; the problem is told in full under the table.
+    clockTime(f.factoryHeartbeatTime, now) + (f.configError || f.hypervisorError ? " !" : ""),
   ]);
   const table = renderTable(
     [
@@ -26,12 +30,21 @@ export function formatFactories(replies: readonly FactoryStatus[], now: number):
       { header: "MemFree", right: true },
       { header: "Disk", right: true },
       { header: "Heartbeat" },
-      { header: "Note", max: 12 },
     ],
     rows,
+    options,
   );
   const machines = sorted.reduce((s, f) => s + f.runningMachines, 0);
   const max = sorted.reduce((s, f) => s + f.maxMachines, 0);
   const procs = sorted.reduce((s, f) => s + f.runningProcessors, 0);
-  return `${table}\nTotal: ${sorted.length} factory(ies), ${machines}/${max} machines, ${procs} processor(s) in use`;
+  // In 80 columns a note column has no room for what went wrong: it gets a line of its own.
+  const problems = sorted.flatMap((f) => [
+    ...(f.configError ? [`! ${f.factory}: configuration error: ${f.configError.split("\n")[0]}`] : []),
+    ...(f.hypervisorError ? [`! ${f.factory}: hypervisor unavailable: ${f.hypervisorError}`] : []),
+  ]);
+  return [
+    table,
+    `Total: ${sorted.length} factory(ies), ${machines}/${max} machines, ${procs} processor(s) in use`,
+    ...problems,
+  ].join("\n");
 }

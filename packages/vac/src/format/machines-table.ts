@@ -1,12 +1,16 @@
 import type { MachineStatus, VacState } from "@vac/core";
-import { renderTable } from "./table.js";
+import { renderTable, type TableOptions } from "./table.js";
 
 /**
  * `vac machines`: one line per slot, like qstat, with Vac's state names (`Running`, `Shut down`)
  * whichever kind of factory sent them. Running machines show hours running and CPU
  * efficiency; starting ones minutes since creation; finished ones their shutdown message.
  */
-export function formatMachines(replies: readonly MachineStatus[], now: number): string {
+export function formatMachines(
+  replies: readonly MachineStatus[],
+  now: number,
+  options: TableOptions = {},
+): string {
   const sorted = [...replies].sort((a, b) => a.machine.localeCompare(b.machine));
   const rows = sorted.map((m) => {
     let age = "";
@@ -27,17 +31,21 @@ export function formatMachines(replies: readonly MachineStatus[], now: number): 
       { header: "Message", max: 22 },
     ],
     rows,
+    options,
   );
   const count = (state: VacState) => sorted.filter((m) => m.state === state);
   const running = count("Running");
-  const processors = running.reduce((sum, m) => sum + m.numProcessors, 0);
+  const starting = count("Starting");
+  // As machinetype_status counts them (and `vac machinetypes` shows): starting ones hold processors.
+  const processors = [...running, ...starting].reduce((sum, m) => sum + m.numProcessors, 0);
   const factories = new Set(sorted.map((m) => m.factory)).size;
+  const busy =
+    `Running or starting: ${running.length + starting.length} machine(s) on ${processors} ` +
+    `processor(s) (${running.length} running, ${starting.length} starting)`;
   const total =
-    `Total: ${sorted.length} slot(s) on ${factories} factory(ies): ${running.length} running ` +
-    `(${processors} processor(s)), ${count("Starting").length} starting, ` +
-    `${count("Shut down").length} shut down` +
+    `Total: ${sorted.length} slot(s) on ${factories} factory(ies), ${count("Shut down").length} shut down` +
     (count("Paused").length + count("Zombie").length > 0
       ? `, ${count("Paused").length} paused, ${count("Zombie").length} zombie`
       : "");
-  return `${table}\n${total}`;
+  return `${table}\n${total}\n${busy}`;
 }

@@ -1,5 +1,5 @@
-import type { MachinetypeStatus } from "@vac/core";
-import { clockTime, renderTable } from "./table.js";
+import { type BackoffRules, backoffUntil, foldCensus, inBackoff, type MachinetypeStatus } from "@vac/core";
+import { clockTime, renderTable, type TableOptions } from "./table.js";
 
 export interface MachinetypeRow {
   readonly machinetype: string;
@@ -34,13 +34,36 @@ export function summariseMachinetypes(replies: readonly MachinetypeStatus[]): Ma
 }
 
 /**
+ * The machinetypes in backoff and when each backoff ends, from the census with the decision's
+ * own rule (`backoffUntil`), for the machinetypes whose rules this host's configuration gives.
+ */
+export function backoffsOf(
+  replies: readonly MachinetypeStatus[],
+  rules: ReadonlyMap<string, BackoffRules>,
+  now: number,
+): Map<string, number> {
+  const backoffs = new Map<string, number>();
+  for (const [name, t] of foldCensus(replies)) {
+    const r = rules.get(name);
+    if (!r) continue;
+    const until = backoffUntil(t, r);
+    if (inBackoff(until, now)) backoffs.set(name, until);
+  }
+  return backoffs;
+}
+
+/**
  * `vac machinetypes`: per machinetype, what runs across the space against its target share
- * (when this host's configuration is readable), and the latest outcome.
+ * (when this host's configuration is readable), and the latest outcome. "Machines" counts the
+ * running and starting ones, as `vac machines` does in its total; "Young" those not yet past
+ * `fizzle_seconds` (Vac's num_before_fizzle). Machinetypes in backoff are listed under the table.
  */
 export function formatMachinetypes(
   replies: readonly MachinetypeStatus[],
   shares: ReadonlyMap<string, number>,
   now: number,
+  backoffs: ReadonlyMap<string, number> = new Map(),
+  options: TableOptions = {},
 ): string {
   const rows = summariseMachinetypes(replies);
   const totalShare = [...shares.values()].reduce((a, b) => a + b, 0);
@@ -49,11 +72,11 @@ export function formatMachinetypes(
   const table = renderTable(
     [
       { header: "Machinetype", max: 16 },
-      { header: "Running", right: true },
+      { header: "Machines", right: true },
       { header: "Procs", right: true },
       { header: "Actual", right: true },
       { header: "Target", right: true },
-      { header: "Starting", right: true },
+      { header: "Young", right: true },
       { header: "Last outcome", max: 22 },
       { header: "At" },
     ],
@@ -67,7 +90,15 @@ export function formatMachinetypes(
       r.lastMessage ?? "",
       clockTime(r.lastTime, now),
     ]),
+    options,
   );
   const running = rows.reduce((s, r) => s + r.running, 0);
-  return `${table}\nTotal: ${rows.length} machinetype(s), ${running} machine(s) on ${totalProcs} processor(s)`;
+  const young = rows.reduce((s, r) => s + r.beforeFizzle, 0);
+  const total =
+    `Total: ${rows.length} machinetype(s)\n` +
+    `Running or starting: ${running} machine(s) on ${totalProcs} processor(s) (${young} young)`;
+  const inBackoff = [...backoffs]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, until]) => `In backoff: ${name} until ${clockTime(until, now)}`);
+  return [table, total, ...inBackoff].join("\n");
 }

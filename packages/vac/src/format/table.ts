@@ -15,8 +15,17 @@ function fit(cell: string, max: number | undefined): string {
   return cell.slice(0, Math.max(1, max - 1)) + "~";
 }
 
-export function renderTable(columns: readonly Column[], rows: readonly (readonly string[])[]): string {
-  const cells = rows.map((row) => columns.map((c, i) => fit(row[i] ?? "", c.max)));
+export interface TableOptions {
+  /** False (output to a pipe or file, read by programs): no cell is cut. */
+  readonly cut?: boolean;
+}
+
+export function renderTable(
+  columns: readonly Column[],
+  rows: readonly (readonly string[])[],
+  { cut = true }: TableOptions = {},
+): string {
+  const cells = rows.map((row) => columns.map((c, i) => fit(row[i] ?? "", cut ? c.max : undefined)));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => r[i]?.length ?? 0)));
   const line = (row: readonly string[]) =>
     row

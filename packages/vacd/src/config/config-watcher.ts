@@ -10,7 +10,9 @@
  *
  * Besides the watcher's events, a cheap look once a second at the files' sizes and times (and
  * the names in /etc/vac.d) catches what inotify cannot see, such as a change made on another
- * host of a shared /etc, or an event lost while the watcher was busy.
+ * host of a shared /etc, or an event lost while the watcher was busy. The same look covers the
+ * machinetypes' files (root_image, user_data...), so a machinetype whose file is deleted is
+ * disabled, and one whose file appears is enabled, within seconds.
  */
 import { readdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -81,7 +83,7 @@ export class ConfigWatcher {
     this.watcher.on("all", () => this.changed());
     this.watcher.on("error", () => this.changed());
     await new Promise<void>((resolve) => this.watcher?.once("ready", () => resolve()));
-    this.watchedFiles = [p.runConf, join(p.etcDir, "vac.conf"), ...first.files];
+    this.watchedFiles = [p.runConf, join(p.etcDir, "vac.conf"), ...first.files, ...first.machinetypeFiles];
     this.lastFingerprint = await this.fingerprint();
     const pollMs = this.options.pollMs ?? 1000;
     if (pollMs > 0)
@@ -166,7 +168,12 @@ export class ConfigWatcher {
           continue;
         }
         this.lastPaths = result.paths;
-        this.watchedFiles = [result.paths.runConf, join(result.paths.etcDir, "vac.conf"), ...result.files];
+        this.watchedFiles = [
+          result.paths.runConf,
+          join(result.paths.etcDir, "vac.conf"),
+          ...result.files,
+          ...result.machinetypeFiles,
+        ];
         this.apply(result);
         return result;
       }

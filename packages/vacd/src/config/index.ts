@@ -1,2 +1,3 @@
 export * from "./config-watcher.js";
 export * from "./load-config-from-disk.js";
+export * from "./log-config-result.js";

@@ -3,19 +3,23 @@
  * skipped; a file that exists but cannot be read is a problem (and so no configuration).
  */
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { availableParallelism, hostname } from "node:os";
+import { join } from "node:path";
 import {
+  CONFIG_ERRORS_REASON,
   type ConfigFileText,
   type ConfigProblem,
   configFileOrder,
   configProblem,
   type LoadConfigResult,
   loadConfig,
+  type VacConfig,
   type VacPaths,
   vacPaths,
 } from "@vac/core";
+import { readPipeCache } from "../sources/pipe-cache.js";
 
 export interface DiskConfigOptions {
   readonly root: string;
@@ -27,8 +31,32 @@ export interface DiskConfigResult extends LoadConfigResult {
   readonly paths: VacPaths;
   /** The files that were read, in order. */
   readonly files: readonly string[];
-  /** Changes when any file's name or content does: tells a real change from a spurious event. */
+  /**
+   * Changes when any file's name or content does, or a machinetype's file comes or goes: tells a
+   * real change from a spurious event.
+   */
   readonly digest: string;
+  /** The machinetypes' files (root_image, user_data...) looked for: watched for coming and going. */
+  readonly machinetypeFiles: readonly string[];
+}
+
+/** The fallback configuration when the files cannot all be read, or have errors. */
+function fallbackOf(result: LoadConfigResult, unreadable: boolean): { fallback?: VacConfig } {
+  if (result.fallback) return { fallback: result.fallback };
+  if (!unreadable || !result.config) return {};
+  const machinetypes = result.config.machinetypes.map((m) => ({ ...m, disabled: CONFIG_ERRORS_REASON }));
+  return { fallback: { ...result.config, machinetypes } };
+}
+
+/** A regular file this process can read: anything else would fail when a machine starts. */
+function readableFile(path: string): boolean {
+  try {
+    if (!statSync(path).isFile()) return false;
+    accessSync(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function readDropIns(dir: string, problems: ConfigProblem[]): Promise<string[]> {
@@ -46,7 +74,8 @@ async function readDropIns(dir: string, problems: ConfigProblem[]): Promise<stri
 export async function loadConfigFromDisk(options: DiskConfigOptions): Promise<DiskConfigResult> {
   const paths = vacPaths(options.root);
   const readProblems: ConfigProblem[] = [];
-  const order = configFileOrder(paths, await readDropIns(paths.confDir, readProblems));
+  const vacConfExists = existsSync(join(paths.etcDir, "vac.conf"));
+  const order = configFileOrder(paths, await readDropIns(paths.confDir, readProblems), vacConfExists);
   const files: ConfigFileText[] = [];
   for (const path of order) {
     try {
@@ -60,21 +89,35 @@ export async function loadConfigFromDisk(options: DiskConfigOptions): Promise<Di
       }
     }
   }
+  const checked = new Map<string, boolean>();
+  const pipeTexts = new Map<string, string | undefined>();
   const result = loadConfig({
     files,
     paths,
     hostname: options.hostname ?? hostname(),
     hostProcessors: availableParallelism(),
-    fileExists: existsSync,
+    fileExists: (path) => {
+      const found = readableFile(path);
+      checked.set(path, found);
+      return found;
+    },
+    pipeDocument: (prefix) => {
+      if (!pipeTexts.has(prefix)) pipeTexts.set(prefix, readPipeCache(paths, prefix));
+      return pipeTexts.get(prefix);
+    },
   });
   const problems = [...readProblems, ...result.problems];
   const hash = createHash("sha256");
   for (const f of files) hash.update(`${f.path}\0${f.text}\0`);
+  for (const [path, found] of checked) hash.update(`${path}\0${found}\0`);
+  for (const [prefix, text] of pipeTexts) hash.update(`pipe ${prefix}\0${text ?? ""}\0`);
   return {
     digest: hash.digest("hex"),
     config: readProblems.length > 0 ? undefined : result.config,
     problems,
+    ...fallbackOf(result, readProblems.length > 0),
     paths,
     files: files.map((f) => f.path),
+    machinetypeFiles: [...checked.keys()],
   };
 }

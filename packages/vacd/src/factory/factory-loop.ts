@@ -13,6 +13,7 @@ import {
   type Decision,
   decideMachinetype,
   deriveMachine,
+  FAILED_START,
   foldCensus,
   type HypervisorView,
   type LocalFacts,
@@ -30,11 +31,15 @@ import {
   type VacConfig,
   type VacPaths,
 } from "@vac/core";
+import type { AccountingWriter } from "../accounting/accounting-writer.js";
 import type { HostFacts } from "../host/host-facts.js";
-import type { Hypervisor } from "../hypervisor/hypervisor.js";
+import type { Hypervisor, StoppedListener } from "../hypervisor/hypervisor.js";
 import type { Logger } from "../log.js";
+import type { RemoteSources } from "../sources/remote-sources.js";
+import { clearFactoryError, writeFactoryError } from "../state/factory-files.js";
 import type { StateStore } from "../state/state-store.js";
 import { nextCycleDelayMs, refillDelayMs } from "./backoff-timing.js";
+import { earliestDeadline, LifecycleWatch } from "./lifecycle-watch.js";
 import { derivationRules, MachineActions } from "./machine-actions.js";
 import { prepareMachine } from "./prepare-machine.js";
 import { buildResponderView, factorySlots, type SlotState } from "./status-view.js";
@@ -52,7 +57,7 @@ export interface FactoryDeps {
   hypervisorFor(mt: Machinetype): Hypervisor;
   allHypervisors(): Hypervisor[];
   /** Registers a call for when any machine stops by itself (the hypervisors' events). */
-  onMachineStopped(listener: (name: string) => void): void;
+  onMachineStopped(listener: StoppedListener): void;
   /** The space's census; `fresh` asks for a new poll rather than the recent view (a probe). */
   pollMachinetypes(
     config: VacConfig,
@@ -61,7 +66,17 @@ export interface FactoryDeps {
   publish(view: ResponderView): void;
   responderHeartbeat(): number;
   hostFacts(): Promise<HostFacts>;
+  /** Fetches remote root_images and user_data; without it only local files can be used. */
+  readonly sources?: RemoteSources;
+  /** Writes finished machines' accounting records once each (SPEC §6); absent, none are written. */
+  readonly accounting?: Pick<AccountingWriter, "account">;
 }
+
+/** A wake-up this long after a deadline finds the machine past it (clocks in whole seconds). */
+const DEADLINE_SLACK_MS = 50;
+
+/** Errors of a machinetype's own sources when preparing a machine: not the factory's fault. */
+const MACHINETYPE_SOURCE_ERRORS: ReadonlySet<string> = new Set(["VAC_ERR_SOURCE_FETCH", "VAC_ERR_PROXY"]);
 
 /** Slot names watched for zombies even when total_machines is smaller. */
 const ZOMBIE_SCAN_SLOTS = 256;
@@ -91,11 +106,21 @@ export class FactoryLoop {
   private recentStarts: RecentStart[] = [];
   /** When this factory last started a probe of each machinetype. */
   private readonly lastProbeAt = new Map<string, number>();
+  private readonly watch: LifecycleWatch;
+  /** The earliest deadline of a running machine, seen by the last cycle: the loop wakes then. */
+  private deadline: number | undefined;
 
   constructor(private readonly d: FactoryDeps) {
-    this.actions = new MachineActions(d);
-    d.onMachineStopped((name) => {
-      if (isOurSlot(d.config().settings.factoryName, name)) this.soon(refillDelayMs(d.random));
+    this.watch = new LifecycleWatch(d.logger, d.clock.now());
+    this.actions = new MachineActions(d, {
+      daemonStarted: this.watch.daemonStarted,
+      stopEvidence: (slot, since) => this.watch.stopEvidence(slot, since),
+      startFailed: (slot, reason) => this.watch.startFailed(slot, reason, d.clock.now()),
+    });
+    d.onMachineStopped((name, stop) => {
+      if (!isOurSlot(d.config().settings.factoryName, name)) return;
+      if (stop) this.watch.stopped(name, stop, d.clock.now());
+      this.soon(refillDelayMs(d.random));
     });
   }
 
@@ -152,6 +177,12 @@ export class FactoryLoop {
         this.again = false;
         this.soon(refillDelayMs(this.d.random));
       } else this.soon(nextCycleDelayMs(config.settings.cycleSeconds, this.d.random));
+      // Limits are kept on time, not on cycles: wake at the earliest machine's deadline, and at
+      // the end of the factory's own start backoff.
+      const now = this.d.clock.now();
+      const backoffEnd = this.watch.backoff.blockedUntil(now);
+      for (const at of [this.deadline, backoffEnd])
+        if (at !== undefined) this.soon(Math.max(0, (at - now) * 1000) + DEADLINE_SLACK_MS);
     }
   }
 
@@ -186,9 +217,13 @@ export class FactoryLoop {
     // The hypervisors' view; if one cannot answer, nothing is destroyed or started this cycle.
     const domains = await this.readHypervisors(names, dirs);
     if (!domains) {
+      this.watch.hypervisorUnavailable();
+      // Deadlines still stand: the loop looks again at the earliest, when it may act.
+      this.deadline = earliestDeadline([...current.values()], (m) => this.graceFor(config, m));
       await this.publishWithoutHypervisor(config, slotNames, current, snapshots);
       return;
     }
+    this.watch.hypervisorAnswered();
     const configured = new Set(slotNames);
     const slots: SlotState[] = [];
     for (const slot of names) {
@@ -215,9 +250,17 @@ export class FactoryLoop {
     }
     // What this cycle recorded must be in what the space hears now, before anything is started:
     // an abort recorded a moment ago is exactly what stops the next start of that machinetype.
+    for (const x of slots)
+      if (x.machine && !x.machine.finished && x.derived?.state === "running") this.watch.running(x.machine);
+    this.watch.prune(new Set(snapshots.map((m) => m.dir)));
+    this.deadline = earliestDeadline(
+      slots.map((x) => x.machine),
+      (m) => this.graceFor(config, m),
+    );
     const updated = new Map(slots.flatMap((x) => (x.machine ? [[x.machine.dir, x.machine] as const] : [])));
     const latest = snapshots.map((m) => updated.get(m.dir) ?? m);
     await this.publish(config, slots, latest);
+    await this.d.accounting?.account(config, latest);
     await store.removeOldMachines(latest, config.settings.machinesDirDays, clock.now()).then((removed) => {
       if (removed.length > 0) logger.info({ event: "machine_dirs_removed", removed });
     });
@@ -232,12 +275,16 @@ export class FactoryLoop {
     await this.maybeStart(config, slots, startable, latest);
   }
 
+  /** Why the last cycle could not read a hypervisor, for factory_status; null when it could. */
+  private hypervisorError: string | null = null;
+
   /** Every hypervisor's domains by name, or undefined (logged) when one cannot be read. */
   private async readHypervisors(
     names: readonly string[],
     dirs: ReadonlyMap<string, string>,
   ): Promise<Map<string, { state: HypervisorView; cpu: number }> | undefined> {
     const domains = new Map<string, { state: HypervisorView; cpu: number }>();
+    this.hypervisorError = null;
     for (const h of this.d.allHypervisors()) {
       try {
         await h.check();
@@ -257,6 +304,7 @@ export class FactoryLoop {
           },
           "starting and destroying nothing until the hypervisor answers",
         );
+        this.hypervisorError = `${h.description}: ${e instanceof Error ? e.message : String(e)}`;
         return undefined;
       }
     }
@@ -303,6 +351,7 @@ export class FactoryLoop {
         responderHeartbeat: this.d.responderHeartbeat(),
         version: this.d.version,
         configError: this.d.configError(),
+        hypervisorError: this.hypervisorError,
       }),
     );
   }
@@ -340,6 +389,7 @@ export class FactoryLoop {
     const busy = slots.filter((s) => s.machine && !s.machine.finished);
     const free = slots.find((s) => startable.has(s.slot) && (!s.machine || s.machine.finished));
     if (!free) return "done";
+    if (this.startBackedOff()) return "done";
     const host = await this.d.hostFacts();
     const now = this.d.clock.now();
     const local: LocalFacts = {
@@ -356,7 +406,9 @@ export class FactoryLoop {
       processors: s.machine?.processors ?? 0,
       shutdownTime: s.machine?.shutdownTime ?? Number.POSITIVE_INFINITY,
     }));
-    let decision = await this.decide(config, local, running);
+    // Machinetypes whose remote source just failed (with no cached copy) sit out a while.
+    const usable = this.d.sources?.usableConfig(config) ?? config;
+    let decision = await this.decide(usable, local, running);
     // A machinetype just out of backoff gets one or two probes, not one per factory: factories
     // whose cycles met at that moment would all read the same census, so a probe is started
     // only after a random pause and a fresh poll, by which time another's probe is visible;
@@ -369,7 +421,7 @@ export class FactoryLoop {
         return "done";
       }
       await new Promise<void>((resolve) => this.d.clock.setTimer(this.d.random() * 1000, resolve));
-      decision = await this.decide(config, local, running, true);
+      decision = await this.decide(usable, local, running, true);
     }
     const chosen = decision.chosen;
     const mt = chosen && config.machinetypes.find((m) => m.name === chosen.machinetype);
@@ -413,7 +465,8 @@ export class FactoryLoop {
     const poll = await this.d.pollMachinetypes(config, fresh);
     const decision = decideMachinetype({
       settings: config.settings,
-      machinetypes: config.machinetypes,
+      // A machinetype whose files are missing is disabled alone; the others are still decided on.
+      machinetypes: config.machinetypes.filter((m) => m.disabled === undefined),
       census: poll.replies,
       local,
       running,
@@ -438,6 +491,19 @@ export class FactoryLoop {
     return { ...decision, probe: recent, censusMaxAgeSeconds: poll.maxAgeSeconds ?? 0 };
   }
 
+  private graceFor(config: VacConfig, m: MachineSnapshot): number {
+    const mt = config.machinetypes.find((x) => x.name === m.machinetype);
+    return derivationRules(config, mt).gracefulStopSeconds;
+  }
+
+  /** The factory's own start backoff, after starts that failed here (start-backoff.ts). */
+  private startBackedOff(): boolean {
+    const until = this.watch.backoff.blockedUntil(this.d.clock.now());
+    if (until === undefined) return false;
+    this.d.logger.debug({ event: "start_skipped", reason: "factory_start_backoff", until });
+    return true;
+  }
+
   private async startMachine(
     config: VacConfig,
     mt: Machinetype,
@@ -447,31 +513,43 @@ export class FactoryLoop {
     shutdownTime: number,
   ): Promise<MachineSnapshot | undefined> {
     const { store, clock } = this.d;
-    const launch = await prepareMachine(
-      { store, clock, logger: this.d.logger, version: this.d.version, uuid: randomUUID() },
-      { config, machinetype: mt, slot, slotIndex, processors, shutdownTime },
-    );
-    const log = this.d.logger.child({ machine: slot, machinetype: mt.name, uuid: launch.uuid });
+    this.watch.forget(slot, clock.now());
+    const uuid = randomUUID();
+    const log = this.d.logger.child({ machine: slot, machinetype: mt.name, uuid });
+    let launch: Awaited<ReturnType<typeof prepareMachine>> | undefined;
     try {
+      launch = await prepareMachine(
+        { store, clock, logger: this.d.logger, version: this.d.version, uuid, sources: this.d.sources },
+        { config, machinetype: mt, slot, slotIndex, processors, shutdownTime },
+      );
+      this.watch.startedHere(launch.dir);
       await this.d.hypervisorFor(mt).start(launch);
       await store.markStarted(launch.dir, clock.now());
       log.info({ event: "machine_started" });
+      this.watch.startSucceeded();
+      await clearFactoryError(this.d.paths.stateDir).catch(() => undefined);
       return await store.machine(launch.dir, mt.heartbeatFile);
     } catch (e) {
-      log.error({
-        event: "machine_start_failed",
-        code: (e as { code?: string }).code,
-        err: e instanceof Error ? e.message : String(e),
-      });
-      // Clean up at once rather than a cycle later: whatever was made for it goes, the outcome
-      // is recorded (it counts as an abort, so a machinetype that cannot start backs off), and
-      // the slot is free again.
+      const err = e instanceof Error ? e.message : String(e);
+      log.error({ event: "machine_start_failed", code: (e as { code?: string }).code, err });
+      // For check-vacd, as Vac's factory-error (D472).
+      await writeFactoryError(this.d.paths.stateDir, err).catch(() => undefined);
+      // Clean up at once rather than a cycle later: whatever was made for it goes, and the slot
+      // is free again. The failure is this factory's, not the machinetype's (Vac never counted a
+      // failed creation as an abort): it is recorded as such, never published as the
+      // machinetype's outcome, and this factory alone backs off from starting.
+      // A remote source or proxy that failed is the machinetype's own trouble, seen before
+      // anything was made: the sources make that machinetype sit out (remote-sources.ts), and
+      // this factory goes on starting the others.
+      if (!launch && MACHINETYPE_SOURCE_ERRORS.has((e as { code?: string }).code ?? "")) return undefined;
+      this.watch.startFailed(slot, err.slice(0, 200), clock.now());
+      if (!launch) return undefined;
       await this.d
         .hypervisorFor(mt)
         .destroy(slot, launch.dir)
         .catch(() => undefined);
       const made = await store.machine(launch.dir, mt.heartbeatFile);
-      if (made) await store.recordFinished(made, clock.now(), "500 Failed to start");
+      if (made) await store.recordFinished(made, clock.now(), FAILED_START, true);
       return undefined;
     }
   }

@@ -10,10 +10,13 @@ import {
   type HypervisorView,
   type MachineSnapshot,
   type Machinetype,
+  type StopEvidence,
+  shutdownCode,
   type VacConfig,
 } from "@vac/core";
 import { machineOutputUsage } from "../state/output-size.js";
 import type { FactoryDeps } from "./factory-loop.js";
+import { GRACEFUL_STOP_SECONDS } from "./graceful-stop.js";
 import type { SlotState } from "./status-view.js";
 
 /** As derive-machine's rule: a machine created this long ago and not started failed to start. */
@@ -21,17 +24,35 @@ function staleStartSeconds(config: VacConfig): number {
   return Math.max(2 * config.settings.cycleSeconds, 60);
 }
 
-export function derivationRules(config: VacConfig, mt: Machinetype | undefined) {
+export { GRACEFUL_STOP_SECONDS } from "./graceful-stop.js";
+
+export function derivationRules(config: VacConfig, mt: Machinetype | undefined, daemonStarted?: number) {
   return {
     fizzleSeconds: mt?.fizzleSeconds ?? 600,
     heartbeatFile: mt?.heartbeatFile,
     heartbeatSeconds: mt?.heartbeatSeconds ?? 0,
     cycleSeconds: config.settings.cycleSeconds,
+    daemonStarted,
+    // A process machine's destroy is its graceful stop already (TERM, then KILL).
+    gracefulStopSeconds: mt?.machineModel === "process" ? 0 : GRACEFUL_STOP_SECONDS,
   };
 }
 
+/** What the loop knows that one machine's care needs, and what it wants to hear back. */
+export interface LifecycleHooks {
+  /** When this vacd started (heartbeat-file kills wait fizzle_seconds after it). */
+  readonly daemonStarted: number;
+  /** How the slot's domain stopped, if the hypervisor said so since `since`. */
+  stopEvidence(slot: string, since: number): StopEvidence | undefined;
+  /** A start that never completed was found: the factory backs itself off. */
+  startFailed(slot: string, reason: string): void;
+}
+
 export class MachineActions {
-  constructor(private readonly d: FactoryDeps) {}
+  constructor(
+    private readonly d: FactoryDeps,
+    private readonly hooks: LifecycleHooks,
+  ) {}
 
   /** Acts on one machine as its derived state asks; returns its slot's state afterwards. */
   async lookAfter(
@@ -41,7 +62,7 @@ export class MachineActions {
   ): Promise<SlotState> {
     const now = this.d.clock.now();
     const mt = config.machinetypes.find((m) => m.name === found.machinetype);
-    const rules = derivationRules(config, mt);
+    const rules = derivationRules(config, mt, this.hooks.daemonStarted);
     let machine = found;
     const log = this.d.logger.child({
       machine: machine.slot,
@@ -69,14 +90,22 @@ export class MachineActions {
       // shutdown message and stopped in between must be judged by what it left, read now.
       machine = await this.d.store.reread(machine, mt?.heartbeatFile);
     }
-    let derived = deriveMachine(machine, dom?.state ?? "stopped", rules, now);
+    const stop =
+      machine.started !== undefined && (dom === undefined || dom.state === "stopped")
+        ? this.hooks.stopEvidence(machine.slot, machine.started)
+        : undefined;
+    let derived = deriveMachine(machine, dom?.state ?? "stopped", rules, now, stop);
     if (derived.state === "running" && derived.action.kind === "none") {
       const usage = await machineOutputUsage(machine.dir);
       if (usage.tooMany || usage.bytes > config.settings.maxMachineOutputMb * 1024 * 1024) {
         log.warn({ event: "machine_output_over_limit", bytes: usage.bytes, entries: usage.entries });
         derived = {
           ...derived,
-          action: { kind: "destroy", reason: "700 Machine output over max_machine_output_mb" },
+          action: {
+            kind: "destroy",
+            reason: "700 Machine output over max_machine_output_mb",
+            factoryFault: false,
+          },
         };
       }
     }
@@ -117,37 +146,75 @@ export class MachineActions {
       if (limit !== undefined && (m.shutdownTime === undefined || limit < m.shutdownTime)) {
         await this.d.store.lowerShutdownTime(m, limit);
         log.info({ event: "shutdowntime_lowered", shutdowntime: limit });
+        return { ...m, shutdownTime: limit };
       }
       return m;
     }
-    if (a.kind === "destroy") {
+    if (a.kind === "shutdown" && mt && this.d.hypervisorFor(mt).shutdown) {
+      // Asked first; the loop wakes at the end of the grace period and destroys what still runs.
+      const time = this.d.clock.now();
+      await this.d.store.markShutdownRequested(m.dir, a.reason, time);
+      await this.d.hypervisorFor(mt).shutdown?.(m.slot);
+      log.info({
+        event: "machine_shutdown_requested",
+        reason: a.reason,
+        grace_seconds: GRACEFUL_STOP_SECONDS,
+      });
+      return { ...m, destroyReason: a.reason, shutdownRequested: time };
+    }
+    if (a.kind === "destroy" || a.kind === "shutdown") {
+      const factoryFault = a.kind === "destroy" && a.factoryFault;
       // The reason is worth recording, but not at the price of leaving the machine running.
       await this.d.store
-        .setDestroyReason(m.dir, a.reason)
+        .setDestroyReason(m.dir, a.reason, factoryFault)
         .catch((e: unknown) =>
           log.error({ event: "state_write_failed", err: e instanceof Error ? e.message : String(e) }),
         );
       await this.destroyWith(mt, m);
-      log.info({ event: "machine_destroyed", reason: a.reason });
-      return { ...m, destroyReason: a.reason };
+      log.info({ event: "machine_destroyed", reason: a.reason, factory_fault: factoryFault });
+      // Recorded at once, with the destroy's time: its end is now, not its last heartbeat nor the
+      // next cycle. A machine that said why it was ending (a coded message) keeps its word, as
+      // Vac's destroy wrote its reason only where the machine had written none (S1601).
+      const latest = await this.d.store.reread(m, mt?.heartbeatFile);
+      const own = shutdownCode(latest.shutdownMessage) !== undefined ? latest.shutdownMessage : undefined;
+      const ended = await this.record(
+        latest,
+        this.d.clock.now(),
+        own ?? a.reason,
+        own ? false : factoryFault,
+      );
+      return { ...latest, destroyReason: a.reason, finished: ended };
     }
     if (a.kind === "record" || a.kind === "failed_start") {
       const time = a.kind === "record" ? a.time : now;
-      if (await this.d.store.recordFinished(m, time, a.message)) {
-        const lived = m.started === undefined ? 0 : Math.round(time - m.started);
-        log.info({
-          event: "machine_ended",
-          outcome: a.message,
-          code: Number(a.message.slice(0, 3)) || null,
-          lived_seconds: lived,
-        });
-      }
+      // A start that never completed is the factory's failure, not the machinetype's.
+      const factoryFault = a.kind === "record" ? a.factoryFault : true;
+      if (a.kind === "failed_start") this.hooks.startFailed(m.slot, a.message);
+      const ended = await this.record(m, time, a.message, factoryFault);
       // A failure here is retried: a finished machine whose domain still runs is destroyed.
       await this.destroyWith(mt, m).catch((e: unknown) =>
         log.warn({ event: "destroy_failed", err: e instanceof Error ? e.message : String(e) }),
       );
-      return { ...m, finished: { time, message: a.message } };
+      return { ...m, finished: ended };
     }
     return m;
+  }
+
+  /** Records the outcome once (logging it the one time it is written); returns the record. */
+  private async record(m: MachineSnapshot, time: number, message: string, factoryFault: boolean) {
+    if (await this.d.store.recordFinished(m, time, message, factoryFault)) {
+      const lived = m.started === undefined ? 0 : Math.max(0, Math.round(time - m.started));
+      this.d.logger.info({
+        event: "machine_ended",
+        machine: m.slot,
+        machinetype: m.machinetype,
+        uuid: m.uuid,
+        outcome: message,
+        code: Number(message.slice(0, 3)) || null,
+        factory_fault: factoryFault,
+        lived_seconds: lived,
+      });
+    }
+    return { time, message, factoryFault };
   }
 }

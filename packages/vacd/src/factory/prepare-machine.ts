@@ -7,6 +7,8 @@ import { readFile } from "node:fs/promises";
 import {
   type Clock,
   type Machinetype,
+  machineDirName,
+  mjfUrls,
   renderJobFeatures,
   renderMachineFeatures,
   substituteUserData,
@@ -14,7 +16,10 @@ import {
 } from "@vac/core";
 import type { MachineLaunch } from "../hypervisor/hypervisor.js";
 import type { Logger } from "../log.js";
+import { readMachineSources } from "../sources/machine-sources.js";
+import type { RemoteSources } from "../sources/remote-sources.js";
 import type { StateStore } from "../state/state-store.js";
+import { graceSecondsFor } from "./graceful-stop.js";
 
 export interface PrepareContext {
   readonly store: StateStore;
@@ -22,6 +27,8 @@ export interface PrepareContext {
   readonly logger: Logger;
   readonly version: string;
   readonly uuid: string;
+  /** Remote root_image and user_data (main.ts makes it); local files are read without it. */
+  readonly sources?: RemoteSources;
 }
 
 export interface MachineRequest {
@@ -44,27 +51,37 @@ export async function prepareMachine(ctx: PrepareContext, r: MachineRequest): Pr
     uuid: ctx.uuid,
     machinetype: mt.name,
     processors: r.processors,
-    hs06PerProcessor: s.hs06PerProcessor ?? 1,
+    hs06PerProcessor: s.hs06PerProcessor,
     memoryMb: s.mbPerProcessor * r.processors,
     created,
     shutdownTime: r.shutdownTime,
     shutdownCommand: mt.shutdownCommand,
+    extra: s.machinefeaturesOptions,
+    graceSeconds: graceSecondsFor(mt.machineModel),
   };
   const files: Record<string, string> = {};
   for (const [k, path] of Object.entries(mt.userDataFiles)) files[k] = await readFile(path, "utf8");
-  const template = mt.userData ? await readFile(mt.userData, "utf8") : "";
-  const userData = substituteUserData(template, {
+  const src = await readMachineSources(
+    ctx.sources,
+    ctx.store.paths,
+    mt,
+    s,
+    { now: created, shutdownTime: r.shutdownTime },
+    log,
+  );
+  const userData = substituteUserData(src.template, {
     uuid: ctx.uuid,
     space: s.vacSpace,
     machinetype: mt.name,
     machineHostname: r.slot,
     managerVersion: ctx.version,
     managerHostname: s.factoryName,
-    machinefeaturesUrl: "file:///etc/machinefeatures",
-    jobfeaturesUrl: "file:///etc/jobfeatures",
-    joboutputsUrl: "file:///etc/machineoutputs",
+    ...mjfUrls(mt, ctx.store.machineDir(machineDirName(created, mt.name, r.slot))),
     options: mt.userDataOptions,
     files,
+    userDataUrl: src.userDataUrl,
+    rootImageUrl: src.rootImageUrl,
+    x509Proxy: src.x509Proxy,
   });
   if (userData.unknown.length > 0)
     log.warn({ event: "user_data_unknown_patterns", patterns: userData.unknown });
@@ -75,6 +92,7 @@ export async function prepareMachine(ctx: PrepareContext, r: MachineRequest): Pr
     slot: r.slot,
     uuid: ctx.uuid,
     processors: r.processors,
+    shutdownTime: r.shutdownTime,
     machinefeatures: renderMachineFeatures(facts),
     jobfeatures: renderJobFeatures(facts),
     userData: bytes,
@@ -84,7 +102,7 @@ export async function prepareMachine(ctx: PrepareContext, r: MachineRequest): Pr
     name: r.slot,
     uuid: ctx.uuid,
     slot: r.slotIndex,
-    machinetype: mt,
+    machinetype: src.rootImage === mt.rootImage ? mt : { ...mt, rootImage: src.rootImage },
     settings: s,
     dir,
     processors: r.processors,

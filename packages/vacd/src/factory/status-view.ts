@@ -42,6 +42,7 @@ export function buildResponderView(
     responderHeartbeat: number;
     version: string;
     configError: string | null;
+    hypervisorError?: string | null;
   },
 ): ResponderView {
   const s = config.settings;
@@ -55,8 +56,10 @@ export function buildResponderView(
     // Machines still starting count as running: a peer deciding now must not start another
     // machine of a type whose share this one has just taken (as Vac counted them).
     const running = mine;
+    // The factory's own failures (a failed start, a domain lost under its guest) are not the
+    // machinetype's outcome: publishing one would back the machinetype off space-wide.
     const last = finished
-      .filter((m) => m.machinetype === mt.name && m.finished)
+      .filter((m) => m.machinetype === mt.name && m.finished && !m.finished.factoryFault)
       .reduce<MachineSnapshot | undefined>(
         (a, b) => (!a || (b.finished?.time ?? 0) > (a.finished?.time ?? 0) ? b : a),
         undefined,
@@ -133,6 +136,7 @@ export function buildResponderView(
     memAvailKb: host.memAvailKb,
     swapTotalKb: host.swapTotalKb,
     configError: times.configError,
+    hypervisorError: times.hypervisorError ?? null,
   };
   return {
     // A Vac peer accepts a reply only from the lower-cased name in its list (S2745).

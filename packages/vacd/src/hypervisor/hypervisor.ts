@@ -28,6 +28,18 @@ export interface MachineLaunch {
 
 export type DomainState = "running" | "paused" | "shutoff" | "other";
 
+/**
+ * How a machine stopped, when the driver knows as it happens: `guest` when the guest ended by
+ * itself (shut down, powered off, rebooted, crashed; a process that exited), `lost` when the
+ * domain ended without that (destroyed by someone else, failed, saved or migrated away).
+ */
+export interface MachineStop {
+  readonly how: "guest" | "lost";
+  readonly detail: string;
+}
+
+export type StoppedListener = (name: string, stop?: MachineStop) => void;
+
 /** One machine as the hypervisor sees it. */
 export interface DomainInfo {
   readonly name: string;
@@ -49,13 +61,18 @@ export interface Hypervisor {
    * `dirs` maps a name to its machine directory when one is known.
    */
   list(names: readonly string[], dirs: ReadonlyMap<string, string>): Promise<DomainInfo[]>;
+  /**
+   * Optional: asks the machine to shut down (ACPI power button); resolves once asked. The loop
+   * destroys it if it has not stopped after the grace period.
+   */
+  shutdown?(name: string): Promise<void>;
   /** Stops the machine at once and removes what the driver made for it (overlay, ISO, keys). */
   destroy(name: string, dir: string | undefined): Promise<void>;
   /**
-   * Optional: calls `listener(name)` as soon as a machine stops by itself, so the loop can
-   * record its outcome and refill the slot without waiting for the next cycle.
+   * Optional: calls `listener(name, how)` as soon as a machine stops, so the loop can record its
+   * outcome (the factory's fault or the machine's: `how`) and refill the slot at once.
    */
-  onMachineStopped?(listener: (name: string) => void): void;
+  onMachineStopped?(listener: StoppedListener): void;
   /** Releases connections and watchers; machines keep running. */
   close?(): Promise<void>;
 }

@@ -11,7 +11,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type Machinetype, type Settings, type VacConfig, VacError } from "@vac/core";
 import { type CommandRunner, LocalRunner } from "./command-runner.js";
-import type { Hypervisor, MachineLaunch } from "./hypervisor.js";
+import type { Hypervisor, MachineLaunch, StoppedListener } from "./hypervisor.js";
 import { LibvirtHypervisor } from "./libvirt.js";
 import { ProcessHypervisor } from "./process.js";
 import { SshRunner } from "./ssh-runner.js";
@@ -23,7 +23,7 @@ export class Hypervisors {
   private readonly marker: string;
   /** The marker was found: once true it stays so, without looking at the disk each cycle. */
   private usedLibvirt = false;
-  private readonly stoppedListeners: ((name: string) => void)[] = [];
+  private readonly stoppedListeners: StoppedListener[] = [];
 
   constructor(stateDir: string) {
     this.marker = join(stateDir, "libvirt-used");
@@ -34,7 +34,7 @@ export class Hypervisors {
   }
 
   /** Calls `listener(name)` when a machine of any driver, present or future, stops by itself. */
-  onMachineStopped(listener: (name: string) => void): void {
+  onMachineStopped(listener: StoppedListener): void {
     this.stoppedListeners.push(listener);
     this.processes.onMachineStopped(listener);
     this.libvirt?.driver.onMachineStopped(listener);

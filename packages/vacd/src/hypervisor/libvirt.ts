@@ -13,13 +13,17 @@ import { mkdir, open, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type BootChoice,
+  classifyLifecycleEvent,
   contextIsoFiles,
   type DiskFile,
+  type NetworkChoice,
   parseDomstats,
   parseLifecycleEvent,
   parseNetwork,
   renderDomainXml,
+  slotIpAddress,
   slotMacAddress,
+  slotNetworkMac,
   VacError,
 } from "@vac/core";
 import { buildContextIso } from "../context/context-iso.js";
@@ -27,7 +31,7 @@ import { generateMachineKeyPair } from "../context/machine-key.js";
 import { writeFileAtomic } from "../state/atomic-write.js";
 import type { CommandResult, CommandRunner } from "./command-runner.js";
 import { commandLabel } from "./command-runner.js";
-import type { DomainInfo, Hypervisor, MachineLaunch } from "./hypervisor.js";
+import type { DomainInfo, Hypervisor, MachineLaunch, StoppedListener } from "./hypervisor.js";
 
 export interface LibvirtOptions {
   readonly uri: string;
@@ -64,7 +68,7 @@ const EVENT_WATCH_RETRY_MS = 5000;
 
 export class LibvirtHypervisor implements Hypervisor {
   readonly description: string;
-  private readonly stoppedListeners: ((name: string) => void)[] = [];
+  private readonly stoppedListeners: StoppedListener[] = [];
   private stopWatching: (() => void) | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -195,18 +199,35 @@ export class LibvirtHypervisor implements Hypervisor {
       vcpus: launch.processors,
       boot,
       rootDisk,
-      scratchDisk: { path: path(MACHINE_FILES.scratchDisk), device: mt.scratchDevice },
+      // The guest names virtio disks in order: without a root disk the empty disk is its first,
+      // /dev/vda, so it takes root_device (as Vac's cernvm3 disk did); scratch_device names the
+      // disk after a vm-raw root.
+      scratchDisk: {
+        path: path(MACHINE_FILES.scratchDisk),
+        device: rootDisk ? mt.scratchDevice : mt.rootDevice,
+      },
       contextIso: iso,
       machinefeatures: path("machinefeatures"),
       jobfeatures: path("jobfeatures"),
       joboutputs: path("joboutputs"),
       consoleLog: path(MACHINE_FILES.consoleLog),
-      mac: slotMacAddress(launch.name),
-      network: parseNetwork(mt.network),
+      mac: mt.network === "vac" ? slotNetworkMac(launch.slot) : slotMacAddress(launch.name),
+      network: mt.network === "vac" ? await this.vacNetwork(launch) : parseNetwork(mt.network),
     });
     await writeFile(path(MACHINE_FILES.domainXml), xml, { mode: 0o600 });
     const argv = ["virsh", "create", path(MACHINE_FILES.domainXml)];
     await this.must(argv, () => this.virsh(["create", path(MACHINE_FILES.domainXml)]));
+  }
+
+  /** `network = vac`: the slot's lease, filtered by `clean-traffic` when libvirt has it. */
+  private async vacNetwork(launch: MachineLaunch): Promise<NetworkChoice> {
+    const cleanTraffic = (await this.virsh(["nwfilter-dumpxml", "clean-traffic"])).code === 0;
+    return {
+      kind: "vac",
+      network: launch.settings.machineNetworkName,
+      ip: slotIpAddress(launch.slot),
+      cleanTraffic,
+    };
   }
 
   async list(names: readonly string[]): Promise<DomainInfo[]> {
@@ -214,6 +235,16 @@ export class LibvirtHypervisor implements Hypervisor {
     const r = await this.must(argv, () => this.virsh(["domstats", "--state", "--cpu-total", "--raw"]));
     const ours = new Set(names);
     return parseDomstats(r.stdout).filter((d) => ours.has(d.name));
+  }
+
+  async shutdown(name: string): Promise<void> {
+    const r = await this.virsh(["shutdown", "--mode", "acpi", name]);
+    if (r.code !== 0 && !NOT_THERE.test(r.stderr))
+      throw new VacError("VAC_ERR_HYPERVISOR_COMMAND", {
+        command: `virsh shutdown --mode acpi ${name}`,
+        status: r.code,
+        detail: r.stderr.trim().slice(0, 500),
+      });
   }
 
   async destroy(name: string, dir: string | undefined): Promise<void> {
@@ -230,12 +261,12 @@ export class LibvirtHypervisor implements Hypervisor {
   }
 
   /**
-   * Calls `listener(name)` when a domain stops, pauses or crashes, from `virsh event --loop`,
+   * Calls `listener(name, how)` when a domain stops, pauses or crashes, from `virsh event --loop`,
    * so an ended machine is recorded and its slot refilled at once rather than at the next
    * cycle. The watch is restarted when it ends (libvirtd restarted, SSH connection lost);
    * the cycle remains the safety net.
    */
-  onMachineStopped(listener: (name: string) => void): void {
+  onMachineStopped(listener: StoppedListener): void {
     this.stoppedListeners.push(listener);
     if (!this.stopWatching) this.watchEvents();
   }
@@ -259,7 +290,11 @@ export class LibvirtHypervisor implements Hypervisor {
       argv,
       (line) => {
         const name = parseLifecycleEvent(line);
-        if (name !== undefined) for (const l of this.stoppedListeners) l(name);
+        // How it stopped decides whose failure it was: the guest's own end or a domain lost under it.
+        const stop = classifyLifecycleEvent(line);
+        if (name !== undefined || stop !== undefined)
+          for (const l of this.stoppedListeners)
+            l(stop?.name ?? name ?? "", stop && { how: stop.how, detail: stop.detail });
       },
       () => {
         if (this.closed) return;

@@ -6,12 +6,17 @@
  * machines (the start time guards against a reused pid).
  */
 import { spawn } from "node:child_process";
-import { mkdir, open, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, open, readFile, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { writeFileAtomic } from "../state/atomic-write.js";
-import type { DomainInfo, Hypervisor, MachineLaunch } from "./hypervisor.js";
+import type { DomainInfo, Hypervisor, MachineLaunch, StoppedListener } from "./hypervisor.js";
 
 const CLOCK_TICKS = 100;
+
+/** `<state>/process-work/<machine dir name>`: beside machines/, not inside the machine's record. */
+export function processWorkDir(machineDir: string): string {
+  return join(dirname(dirname(machineDir)), "process-work", basename(machineDir));
+}
 
 interface ProcStat {
   readonly state: string;
@@ -55,13 +60,15 @@ async function alive(record: ProcessRecord): Promise<ProcStat | undefined> {
 
 export class ProcessHypervisor implements Hypervisor {
   readonly description = "process";
-  private readonly listeners: ((name: string) => void)[] = [];
+  private readonly listeners: StoppedListener[] = [];
 
   async check(): Promise<void> {}
 
   async start(launch: MachineLaunch): Promise<void> {
-    const work = join(launch.dir, "work");
-    await mkdir(work, { recursive: true });
+    // The working directory is outside the machine's record: what the machine writes there (or
+    // at ../) cannot touch the factory's files about it.
+    const work = processWorkDir(launch.dir);
+    await mkdir(work, { recursive: true, mode: 0o700 });
     const executable = join(launch.dir, "user_data");
     await writeFileAtomic(executable, launch.userData, 0o700);
     const log = await open(join(launch.dir, "console.log"), "a");
@@ -81,8 +88,10 @@ export class ProcessHypervisor implements Hypervisor {
         },
       });
       // Listen before anything is awaited: a short payload may be gone by the next tick.
-      child.once("exit", () => {
-        for (const l of this.listeners) l(launch.name);
+      // A process that exited, or died of a signal, ended by itself: the machine's own end.
+      child.once("exit", (code, signal) => {
+        const detail = signal ? `Crashed ${signal}` : `Exited ${code ?? 0}`;
+        for (const l of this.listeners) l(launch.name, { how: "guest", detail });
       });
       await new Promise<void>((resolve, reject) => {
         child.once("spawn", () => resolve());
@@ -122,7 +131,10 @@ export class ProcessHypervisor implements Hypervisor {
   /** Kills the whole process group: TERM, then KILL after a short grace. Idempotent. */
   async destroy(_name: string, dir: string | undefined): Promise<void> {
     const record = dir ? await readRecord(dir) : undefined;
-    if (!record || !(await alive(record))) return;
+    if (!record || !(await alive(record))) {
+      if (dir) await rm(processWorkDir(dir), { recursive: true, force: true });
+      return;
+    }
     const signal = (sig: NodeJS.Signals) => {
       try {
         process.kill(-record.pid, sig);
@@ -133,9 +145,10 @@ export class ProcessHypervisor implements Hypervisor {
     signal("SIGTERM");
     for (let i = 0; i < 20 && (await alive(record)); i++) await new Promise((r) => setTimeout(r, 100));
     signal("SIGKILL");
+    if (dir) await rm(processWorkDir(dir), { recursive: true, force: true });
   }
 
-  onMachineStopped(listener: (name: string) => void): void {
+  onMachineStopped(listener: StoppedListener): void {
     this.listeners.push(listener);
   }
 }

@@ -7,9 +7,13 @@
  *
  * A reply counts only as Vac's pollers counted it (S2740-2745): its `space` is ours and its
  * `factory` is exactly the lower-cased name in our list, whose cookie it echoes (CORRECTIONS §7).
+ *
+ * With `connectPerFactory` (the `vac` command) each factory gets its own connected socket, so an
+ * ICMP port unreachable comes back as ECONNREFUSED on that socket: the factory is reported
+ * unreachable at once instead of silent after the whole timeout.
  */
 import { randomBytes } from "node:crypto";
-import { createSocket } from "node:dgram";
+import { createSocket, type Socket } from "node:dgram";
 import {
   type DropReason,
   decodeMessage,
@@ -43,6 +47,8 @@ export interface PollOptions {
   readonly now: () => number;
   /** Re-send to silent factories this many times within the timeout. */
   readonly resends?: number;
+  /** One connected socket per factory, so that ICMP unreachable is seen (see above). */
+  readonly connectPerFactory?: boolean;
   readonly auth?: PollAuth;
 }
 
@@ -54,6 +60,10 @@ export interface PollResult {
   readonly silent: string[];
   readonly drops: Partial<Record<DropReason, number>>;
   readonly durationMs: number;
+  /** Factories whose host said nothing listens there (ICMP), or whose name did not resolve. */
+  readonly unreachable?: string[];
+  /** Replies that came for another space, by the factory they named. */
+  readonly wrongSpace?: { factory: string; space: string }[];
   /** What this poll cost on the wire: queries sent and replies received (census byte budget). */
   readonly bytesSent: number;
   readonly bytesReceived: number;
@@ -90,19 +100,23 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
   const want = new Map<string, number>();
   const drops: Partial<Record<DropReason, number>> = {};
   const socket = createSocket("udp4");
+  const unreachable = new Set<string>();
+  const wrongSpace = new Map<string, string>();
   const auth = options.auth;
   let bytesSent = 0;
   let bytesReceived = 0;
-  const incomplete = (name: string) => (got.get(name)?.size ?? -1) < (want.get(name) ?? 1);
+  const incomplete = (name: string) =>
+    !unreachable.has(name) && !wrongSpace.has(name) && (got.get(name)?.size ?? -1) < (want.get(name) ?? 1);
 
   await new Promise<void>((resolve) => socket.bind(0, () => resolve()));
+  const own = options.connectPerFactory ? await connectEach(options.factories) : new Map<string, Peer>();
   const timers: NodeJS.Timeout[] = [];
   try {
     await new Promise<void>((resolve) => {
       const drop = (reason: DropReason) => {
         drops[reason] = (drops[reason] ?? 0) + 1;
       };
-      socket.on("message", (msg) => {
+      const onMessage = (msg: Buffer) => {
         bytesReceived += msg.length;
         // With a key the MAC is checked before any JSON is parsed; replies that fail never count.
         const v = auth ? verifyDatagram(msg, auth.keyring) : undefined;
@@ -111,7 +125,13 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
         if (!d.ok) return drop(d.reason);
         const r = d.message;
         if (!("factory" in r) || !wanted.has(r.messageType)) return drop("unexpected");
-        if (r.space !== options.space) return drop("wrong_space");
+        if (r.space !== options.space) {
+          // It echoes our cookie: that factory did answer, for another space, and will not change.
+          if (cookies.get(r.factory) === r.cookie) wrongSpace.set(r.factory, r.space);
+          drop("wrong_space");
+          if (![...expected.keys()].some(incomplete)) resolve();
+          return;
+        }
         if (!expected.has(r.factory) || cookies.get(r.factory) !== r.cookie) return drop("bad_cookie");
         if (auth && v?.status === "ok") {
           const now = options.now();
@@ -125,7 +145,17 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
         items.set(itemKey(r), { reply: r, wire: d.wire });
         want.set(r.factory, r.messageType === "factory_status" ? 1 : announced(r));
         if (![...expected.keys()].some(incomplete)) resolve();
-      });
+      };
+      socket.on("message", onMessage);
+      for (const [name, peer] of own) {
+        peer.socket.on("message", onMessage);
+        peer.socket.on("error", () => {
+          // ECONNREFUSED: the host answered ICMP port unreachable, so no vacd listens there.
+          unreachable.add(name);
+          if (![...expected.keys()].some(incomplete)) resolve();
+        });
+        if (peer.error) unreachable.add(name);
+      }
       const send = (name: string, f: FactoryAddress) => {
         const query: Query = {
           messageType: options.queryType,
@@ -135,12 +165,16 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
           cookie: cookies.get(name) ?? "",
           timeSent: Math.floor(options.now()),
         };
+        const peer = own.get(f.name.toLowerCase());
+        if (peer?.error) return;
+        const done = () => {
+          // A name that does not resolve or an unreachable address is just a silent factory.
+        };
         const plain = encodeMessage(query);
         const bytes = auth ? signDatagram(plain, auth.keyring) : plain;
         bytesSent += bytes.length;
-        socket.send(bytes, f.port, f.host, () => {
-          // A name that does not resolve or an unreachable address is just a silent factory.
-        });
+        if (peer) peer.socket.send(bytes, done);
+        else socket.send(bytes, f.port, f.host, done);
       };
       for (const [name, f] of expected) send(name, f);
       const timeoutMs = options.timeoutSeconds * 1000;
@@ -156,11 +190,18 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
         );
       }
       timers.push(setTimeout(resolve, timeoutMs));
-      if (expected.size === 0) resolve();
+      if (![...expected.keys()].some(incomplete)) resolve();
     });
   } finally {
     for (const t of timers) clearTimeout(t);
     await new Promise<void>((r) => socket.close(() => r()));
+    for (const peer of own.values()) {
+      try {
+        peer.socket.close();
+      } catch {
+        // A socket whose connect failed may already be closed.
+      }
+    }
   }
   const received = [...got.values()].flatMap((m) => [...m.values()]);
   const answered = [...got.keys()];
@@ -168,10 +209,38 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
     replies: received.map((x) => x.reply),
     wire: received.map((x) => x.wire),
     answered,
-    silent: [...expected.keys()].filter((n) => !got.has(n)),
+    silent: [...expected.keys()].filter((n) => !got.has(n) && !unreachable.has(n)),
+    unreachable: [...unreachable],
+    wrongSpace: [...wrongSpace].map(([factory, space]) => ({ factory, space })),
     drops,
     durationMs: Date.now() - started,
     bytesSent,
     bytesReceived,
   };
+}
+
+interface Peer {
+  readonly socket: Socket;
+  /** The name did not resolve or the address cannot be connected to. */
+  readonly error?: string;
+}
+
+/** A socket connected to each factory; a factory that cannot be connected to is marked. */
+async function connectEach(factories: readonly FactoryAddress[]): Promise<Map<string, Peer>> {
+  const peers = await Promise.all(
+    factories.map(
+      (f) =>
+        new Promise<[string, Peer]>((resolve) => {
+          const socket = createSocket("udp4");
+          // A name that does not resolve comes to connect's callback, not as an error event.
+          socket.connect(f.port, f.host, (e?: Error) =>
+            resolve([
+              f.name.toLowerCase(),
+              e ? { socket, error: (e as { code?: string }).code ?? e.message } : { socket },
+            ]),
+          );
+        }),
+    ),
+  );
+  return new Map(peers);
 }

@@ -10,6 +10,7 @@ import { type FileHandle, lstat, mkdir, open, readdir, rm, stat, statfs } from "
 import { basename, join } from "node:path";
 import {
   cleanShutdownMessage,
+  FAILED_START,
   isInside,
   type MachineSnapshot,
   machineDirName,
@@ -20,6 +21,17 @@ import {
 import { writeFileAtomic } from "./atomic-write.js";
 
 const MAX_SMALL_FILE = 4096;
+
+/**
+ * The factory's record of a machine's deadline, at the top of its directory: a VM sees only
+ * machinefeatures/, jobfeatures/ and joboutputs/, and a process machine is not told where its
+ * record is, so rewriting machinefeatures/shutdowntime cannot lengthen its life.
+ */
+export const FACTORY_SHUTDOWNTIME = "shutdowntime";
+/** Made when the factory asked the machine to shut down (ACPI) at its deadline. */
+const SHUTDOWN_REQUESTED = "shutdown_requested";
+/** Present when the factory destroyed the machine for its own reasons (a paused domain). */
+const DESTROY_FACTORY_FAULT = "destroy_factory_fault";
 
 /**
  * The first 4 KiB of a regular file, or undefined. Machines write into joboutputs/, so a file
@@ -58,6 +70,8 @@ export interface NewMachine {
   readonly slot: string;
   readonly uuid: string;
   readonly processors: number;
+  /** The factory's own record of the machine's deadline, kept where no machine is pointed. */
+  readonly shutdownTime: number;
   readonly machinefeatures: Record<string, string>;
   readonly jobfeatures: Record<string, string>;
   readonly userData: Buffer;
@@ -130,11 +144,15 @@ export class StateStore {
       started,
       heartbeat,
       heartbeatTime,
+      recordedShutdowntime,
       shutdowntime,
       message,
       messageTime,
       hbFileTime,
       reason,
+      reasonTime,
+      shutdownRequested,
+      destroyFault,
       finished,
     ] = await Promise.all([
       readSmall(f("uuid")),
@@ -142,21 +160,35 @@ export class StateStore {
       readSmall(f("started")),
       readSmall(f("heartbeat")),
       mtime(f("heartbeat")),
+      readSmall(f(FACTORY_SHUTDOWNTIME)),
       readSmall(f("machinefeatures/shutdowntime")),
       readSmall(f("joboutputs/shutdown_message")),
       mtime(f("joboutputs/shutdown_message")),
       heartbeatFile ? mtime(f(`joboutputs/${heartbeatFile}`)) : Promise.resolve(undefined),
       readSmall(f("destroy_reason")),
+      mtime(f("destroy_reason")),
+      readSmall(f(SHUTDOWN_REQUESTED)),
+      mtime(f(DESTROY_FACTORY_FAULT)),
       readSmall(f("finished")),
     ]);
     let finishedRecord: MachineSnapshot["finished"];
     try {
       const j =
-        finished === undefined ? undefined : (JSON.parse(finished) as { time?: unknown; message?: unknown });
+        finished === undefined
+          ? undefined
+          : (JSON.parse(finished) as { time?: unknown; message?: unknown; factory_fault?: unknown });
       if (j && typeof j.time === "number" && typeof j.message === "string")
-        finishedRecord = { time: j.time, message: j.message };
+        // Records written before factory_fault existed: their failed starts were the factory's too.
+        finishedRecord =
+          j.factory_fault === true || j.message === FAILED_START
+            ? { time: j.time, message: j.message, factoryFault: true }
+            : { time: j.time, message: j.message };
     } catch {
-      finishedRecord = { time: parsed.created, message: "500 Unreadable finished record" };
+      finishedRecord = {
+        time: parsed.created,
+        message: "500 Unreadable finished record",
+        factoryFault: true,
+      };
     }
     const cleaned = message === undefined ? undefined : cleanShutdownMessage(message);
     return {
@@ -168,11 +200,15 @@ export class StateStore {
       started: num(started),
       heartbeatTime,
       heartbeatCpuSeconds: num(heartbeat),
-      shutdownTime: num(shutdowntime),
+      // A machine made before the factory kept its own record is held to what its MJF file says.
+      shutdownTime: num(recordedShutdowntime) ?? num(shutdowntime),
       shutdownMessage: cleaned || undefined,
       shutdownMessageTime: messageTime,
       heartbeatFileTime: hbFileTime,
       destroyReason: reason ? cleanShutdownMessage(reason) : undefined,
+      destroyTime: reason ? reasonTime : undefined,
+      shutdownRequested: num(shutdownRequested),
+      destroyFactoryFault: destroyFault !== undefined,
       finished: finishedRecord,
     };
   }
@@ -189,6 +225,7 @@ export class StateStore {
     for (const sub of ["machinefeatures", "jobfeatures", "joboutputs"]) await mkdir(join(dir, sub));
     await writeFileAtomic(join(dir, "uuid"), `${m.uuid}\n`);
     await writeFileAtomic(join(dir, "processors"), `${m.processors}\n`);
+    await writeFileAtomic(join(dir, FACTORY_SHUTDOWNTIME), `${Math.floor(m.shutdownTime)}\n`);
     for (const [name, text] of Object.entries(m.machinefeatures))
       await writeFileAtomic(join(dir, "machinefeatures", name), text);
     for (const [name, text] of Object.entries(m.jobfeatures))
@@ -214,22 +251,37 @@ export class StateStore {
     await writeFileAtomic(join(dir, "heartbeat"), `${cpuSeconds.toFixed(2)}\n`);
   }
 
-  async setDestroyReason(dir: string, reason: string): Promise<void> {
+  /** Written before destroying; `factoryFault` marks a destroy for the factory's own reasons. */
+  async setDestroyReason(dir: string, reason: string, factoryFault = false): Promise<void> {
+    if (factoryFault) await writeFileAtomic(join(dir, DESTROY_FACTORY_FAULT), "");
     await writeFileAtomic(join(dir, "destroy_reason"), `${reason}\n`);
   }
 
+  /** Notes when the machine was asked to shut down, and why. */
+  async markShutdownRequested(dir: string, reason: string, time: number): Promise<void> {
+    await writeFileAtomic(join(dir, "destroy_reason"), `${reason}\n`);
+    await writeFileAtomic(join(dir, SHUTDOWN_REQUESTED), `${time}\n`);
+  }
+
   /** Records the outcome once: a second call finds `finished` and does nothing. */
-  async recordFinished(snapshot: MachineSnapshot, time: number, message: string): Promise<boolean> {
+  async recordFinished(
+    snapshot: MachineSnapshot,
+    time: number,
+    message: string,
+    factoryFault = false,
+  ): Promise<boolean> {
     const path = join(snapshot.dir, "finished");
     if (await stat(path).catch(() => undefined)) return false;
-    await writeFileAtomic(path, `${JSON.stringify({ time, message })}\n`);
+    const record = factoryFault ? { time, message, factory_fault: true } : { time, message };
+    await writeFileAtomic(path, `${JSON.stringify(record)}\n`);
     await writeFileAtomic(join(this.paths.finishesDir, snapshot.machinetype), `${snapshot.dirName}\n`);
     return true;
   }
 
-  /** Lowers machinefeatures/shutdowntime and jobfeatures/shutdowntime_job, never raises them. */
+  /** Lowers the factory's record and the MJF shutdowntime files, never raises them. */
   async lowerShutdownTime(snapshot: MachineSnapshot, time: number): Promise<boolean> {
     if (snapshot.shutdownTime !== undefined && snapshot.shutdownTime <= time) return false;
+    await writeFileAtomic(join(snapshot.dir, FACTORY_SHUTDOWNTIME), `${Math.floor(time)}\n`);
     await writeFileAtomic(join(snapshot.dir, "machinefeatures/shutdowntime"), `${Math.floor(time)}\n`);
     await writeFileAtomic(join(snapshot.dir, "jobfeatures/shutdowntime_job"), `${Math.floor(time)}\n`);
     return true;

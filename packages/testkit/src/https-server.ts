@@ -1,0 +1,41 @@
+/**
+ * A real HTTPS server on 127.0.0.1 (port 0) for tests of remote sources: each request is
+ * recorded, and the test says how to answer it.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer } from "node:https";
+import type { AddressInfo } from "node:net";
+
+export interface TestHttpsServer {
+  readonly url: (path: string) => string;
+  readonly requests: IncomingMessage[];
+  /** Replaces how requests are answered. */
+  handle(handler: (req: IncomingMessage, res: ServerResponse) => void): void;
+  close(): Promise<void>;
+}
+
+export async function startHttpsServer(tls: { key: string; cert: string }): Promise<TestHttpsServer> {
+  let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => {
+    res.statusCode = 404;
+    res.end();
+  };
+  const requests: IncomingMessage[] = [];
+  const server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
+    requests.push(req);
+    handler(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: (path) => `https://127.0.0.1:${port}${path}`,
+    requests,
+    handle(h) {
+      handler = h;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

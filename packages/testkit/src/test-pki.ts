@@ -1,0 +1,121 @@
+/**
+ * A throw-away PKI made at test time with the openssl command: a CA, a server certificate for
+ * 127.0.0.1, and a user (end-entity) certificate like a machinetype's x509cert.pem. Nothing of
+ * it is kept in the repository.
+ */
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+export const OPENSSL = "/usr/bin/openssl";
+
+export function haveOpenssl(): boolean {
+  return existsSync(OPENSSL);
+}
+
+export interface TestPki {
+  readonly dir: string;
+  readonly caCert: string;
+  readonly caCertPath: string;
+  readonly serverKey: string;
+  readonly serverCert: string;
+  /** A user certificate signed by the CA and its unencrypted key. */
+  readonly userCertPath: string;
+  readonly userKeyPath: string;
+}
+
+export function openssl(args: readonly string[], cwd?: string): Promise<{ stdout: string; stderr: string }> {
+  return run(OPENSSL, [...args], { cwd, timeout: 30_000 });
+}
+
+/** Signs `name`.csr with the CA into `name`.pem, valid `days`, with the extension file given. */
+async function sign(dir: string, name: string, days: number, ext: string): Promise<void> {
+  await writeFile(join(dir, `${name}.ext`), ext);
+  await openssl(
+    [
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-days",
+      String(days),
+      "-sha256",
+      "-extfile",
+      `${name}.ext`,
+      "-out",
+      `${name}.pem`,
+    ],
+    dir,
+  );
+}
+
+export async function makeTestPki(dir: string, options: { userDays?: number } = {}): Promise<TestPki> {
+  await mkdir(dir, { recursive: true });
+  await openssl(
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.pem",
+      "-days",
+      "2",
+      "-subj",
+      "/DC=test/DC=vac/CN=Vac Test CA",
+      "-addext",
+      "basicConstraints=critical,CA:true",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
+    ],
+    dir,
+  );
+  for (const [name, subj] of [
+    ["server", "/CN=127.0.0.1"],
+    ["user", "/DC=test/DC=vac/O=Example/CN=lhcb pilot"],
+  ] as const) {
+    await openssl(
+      [
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        `${name}.key`,
+        "-out",
+        `${name}.csr`,
+        "-subj",
+        subj,
+      ],
+      dir,
+    );
+  }
+  await sign(dir, "server", 2, "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
+  await sign(
+    dir,
+    "user",
+    options.userDays ?? 2,
+    "basicConstraints=critical,CA:false\nkeyUsage=critical,digitalSignature,keyEncipherment\n",
+  );
+  return {
+    dir,
+    caCert: await readFile(join(dir, "ca.pem"), "utf8"),
+    caCertPath: join(dir, "ca.pem"),
+    serverKey: await readFile(join(dir, "server.key"), "utf8"),
+    serverCert: await readFile(join(dir, "server.pem"), "utf8"),
+    userCertPath: join(dir, "user.pem"),
+    userKeyPath: join(dir, "user.key"),
+  };
+}

@@ -1,0 +1,3 @@
+export * from "./accounting-writer.js";
+export * from "./apel-sync.js";
+export * from "./finished-job-from-disk.js";

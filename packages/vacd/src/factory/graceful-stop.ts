@@ -1,0 +1,16 @@
+/**
+ * How long a machine the factory ends has to stop cleanly before it is killed. A VM reaching
+ * its deadline is asked to shut down (ACPI) and destroyed if it still runs this long after; Vac
+ * destroyed at once (D296-298). A process machine gets SIGTERM, then SIGKILL two seconds later
+ * (process.ts). The machine is told in machinefeatures/grace_secs and jobfeatures/grace_secs_job
+ * (HEPiX MJF).
+ */
+import type { MachineModel } from "@vac/core";
+
+export const GRACEFUL_STOP_SECONDS = 30;
+export const PROCESS_GRACE_SECONDS = 2;
+
+/** Seconds between the request to stop and the kill, for machines of that model. */
+export function graceSecondsFor(model: MachineModel | undefined): number {
+  return model === "process" ? PROCESS_GRACE_SECONDS : GRACEFUL_STOP_SECONDS;
+}

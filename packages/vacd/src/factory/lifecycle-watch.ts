@@ -1,0 +1,118 @@
+/**
+ * What the loop remembers between cycles about machines' lives, beyond the disk: how each
+ * slot's domain last stopped (the hypervisor's lifecycle event, kept until a cycle reads it),
+ * the factory's own start backoff, which machines this vacd has seen running (so a running
+ * machine found after a restart is logged as adopted), whether the hypervisor was down, and the
+ * earliest deadline of a running machine, at which the loop wakes to enforce it.
+ */
+import { type MachineSnapshot, type StopEvidence, stopDeadline } from "@vac/core";
+import type { MachineStop } from "../hypervisor/hypervisor.js";
+import type { Logger } from "../log.js";
+import { StartBackoff } from "./start-backoff.js";
+
+export class LifecycleWatch {
+  private readonly stops = new Map<string, StopEvidence>();
+  /** Until when a `lost` event for a slot is its previous domain's cleanup, not the new machine's. */
+  private readonly quietUntil = new Map<string, number>();
+  private readonly seen = new Set<string>();
+  readonly backoff = new StartBackoff();
+  private hypervisorDown = false;
+
+  constructor(
+    private readonly logger: Logger,
+    readonly daemonStarted: number,
+  ) {}
+
+  /** A domain stopped: the guest's own end is kept over a later destroy of the same life. */
+  stopped(name: string, stop: MachineStop, now: number): void {
+    const old = this.stops.get(name);
+    if (old?.how === "guest" && stop.how === "lost" && now - old.time < 60) return;
+    if (stop.how === "lost" && now < (this.quietUntil.get(name) ?? 0)) return;
+    this.stops.set(name, { ...stop, time: now });
+  }
+
+  /** How the slot's domain stopped, if an event since `since` (the machine's start) said so. */
+  stopEvidence(slot: string, since: number): StopEvidence | undefined {
+    const e = this.stops.get(slot);
+    return e && e.time >= since - 1 ? e : undefined;
+  }
+
+  /**
+   * A new machine in the slot: what its predecessor's domain did no longer counts, nor does the
+   * event of its cleanup (`virsh destroy` of a finished domain) arriving a moment late.
+   */
+  forget(slot: string, now: number): void {
+    this.stops.delete(slot);
+    this.quietUntil.set(slot, now + 2);
+  }
+
+  /** Logs each running machine this vacd did not start the first time it sees it. */
+  running(m: MachineSnapshot): void {
+    if (this.seen.has(m.dir)) return;
+    this.seen.add(m.dir);
+    this.logger.info({
+      event: "machine_adopted",
+      machine: m.slot,
+      machinetype: m.machinetype,
+      uuid: m.uuid,
+      started: m.started ?? null,
+    });
+  }
+
+  /** A machine this vacd started: not adopted. */
+  startedHere(dir: string): void {
+    this.seen.add(dir);
+  }
+
+  /** Forgets machines no longer on disk, so the sets do not grow for ever. */
+  prune(present: ReadonlySet<string>): void {
+    for (const dir of this.seen) if (!present.has(dir)) this.seen.delete(dir);
+  }
+
+  hypervisorUnavailable(): void {
+    this.hypervisorDown = true;
+  }
+
+  hypervisorAnswered(): void {
+    if (!this.hypervisorDown) return;
+    this.hypervisorDown = false;
+    this.logger.info({ event: "hypervisor_recovered" }, "starting and destroying again");
+  }
+
+  /** The factory's own start failed: back off (logged with the growing delay). */
+  startFailed(slot: string, reason: string, now: number): void {
+    const b = this.backoff.failed(now);
+    this.logger.warn(
+      {
+        event: "factory_start_backoff",
+        machine: slot,
+        reason,
+        failures: b.failures,
+        delay_seconds: b.delaySeconds,
+        until: b.until,
+      },
+      "this factory starts nothing until then; the machinetype is not blamed",
+    );
+  }
+
+  startSucceeded(): void {
+    if (this.backoff.succeeded()) this.logger.info({ event: "factory_start_backoff_cleared" });
+  }
+}
+
+/**
+ * The earliest time the loop must act on a running machine's deadline (its shutdowntime, or the
+ * end of its grace after being asked to shut down), or undefined.
+ */
+export function earliestDeadline(
+  machines: readonly (MachineSnapshot | undefined)[],
+  graceFor: (m: MachineSnapshot) => number,
+): number | undefined {
+  let at: number | undefined;
+  for (const m of machines) {
+    if (!m || m.finished || m.started === undefined) continue;
+    const due = stopDeadline(m, { gracefulStopSeconds: graceFor(m) });
+    if (due !== undefined && (at === undefined || due < at)) at = due;
+  }
+  return at;
+}

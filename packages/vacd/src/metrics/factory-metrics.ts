@@ -1,0 +1,139 @@
+/**
+ * The factory's Prometheus metrics (prom-client), fed from what vacd already has: the view the
+ * loop publishes (machines by state and machinetype; creations and ends, seen as a machine's
+ * life appears or is first seen shut down), the census polls (latency, peers answering), the
+ * configuration watcher (reloads), and the responder's own counters, read at scrape time.
+ */
+import { type DropReason, type ResponderView, shutdownCode } from "@vac/core";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+export interface ResponderCounters {
+  readonly answeredCount: number;
+  dropCounts(): ReadonlyMap<DropReason, number>;
+}
+
+const lifeOf = (m: { machine: string; uuid: string | null; createdTime: number | null }) =>
+  `${m.machine} ${m.uuid ?? ""} ${m.createdTime ?? ""}`;
+
+export class FactoryMetrics {
+  readonly registry = new Registry();
+  private readonly machines: Gauge;
+  private readonly created: Counter;
+  private readonly ended: Counter;
+  private readonly poll: Histogram;
+  private readonly peers: Gauge;
+  private readonly reloadOk: Gauge;
+  private readonly reloadTime: Gauge;
+  /** Lives seen so far and those seen shut down; undefined before the first view. */
+  private lives: Set<string> | undefined;
+  private endedLives = new Set<string>();
+
+  constructor(responder: ResponderCounters) {
+    const registers = [this.registry];
+    this.machines = new Gauge({
+      name: "vac_machines",
+      help: "Machines of this factory by Vac state and machinetype",
+      labelNames: ["state", "machinetype"],
+      registers,
+    });
+    this.created = new Counter({
+      name: "vac_machines_created_total",
+      help: "Machines created since vacd started, by machinetype",
+      labelNames: ["machinetype"],
+      registers,
+    });
+    this.ended = new Counter({
+      name: "vac_machines_ended_total",
+      help: "Machines ended since vacd started, by machinetype and outcome code (shutdown_message; none when it left none)",
+      labelNames: ["machinetype", "code"],
+      registers,
+    });
+    this.poll = new Histogram({
+      name: "vac_census_poll_seconds",
+      help: "Time to poll the space for the census a start decision uses",
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 15, 30],
+      registers,
+    });
+    this.peers = new Gauge({
+      name: "vac_peers",
+      help: "Factories of the space in the last census poll, by whether they answered",
+      labelNames: ["answered"],
+      registers,
+    });
+    this.reloadOk = new Gauge({
+      name: "vac_config_last_reload_successful",
+      help: "1 when the last configuration read was applied, 0 when it was rejected",
+      registers,
+    });
+    this.reloadTime = new Gauge({
+      name: "vac_config_last_reload_timestamp_seconds",
+      help: "When the configuration was last read (Unix time)",
+      registers,
+    });
+    new Gauge({
+      name: "vac_vacquery_datagrams_answered_total",
+      help: "VacQuery queries the responder answered since vacd started",
+      registers,
+      collect() {
+        this.set(responder.answeredCount);
+      },
+    });
+    new Gauge({
+      name: "vac_vacquery_datagrams_dropped_total",
+      help: "Datagrams the responder dropped since vacd started, by reason",
+      labelNames: ["reason"],
+      registers,
+      collect() {
+        this.reset();
+        for (const [reason, n] of responder.dropCounts()) this.set({ reason }, n);
+      },
+    });
+    new Gauge({
+      name: "vac_vacquery_datagrams_received_total",
+      help: "Datagrams the responder received since vacd started (answered plus dropped)",
+      registers,
+      collect() {
+        let n = responder.answeredCount;
+        for (const d of responder.dropCounts().values()) n += d;
+        this.set(n);
+      },
+    });
+  }
+
+  /** Each view the factory publishes. */
+  observeView(view: ResponderView): void {
+    this.machines.reset();
+    for (const m of view.machines) {
+      if (m.machinetype) this.machines.inc({ state: m.state, machinetype: m.machinetype });
+    }
+    const now = new Set(view.machines.filter((m) => m.machinetype).map(lifeOf));
+    const first = this.lives === undefined;
+    const endedNow = new Set<string>();
+    for (const m of view.machines) {
+      if (!m.machinetype) continue;
+      const life = lifeOf(m);
+      if (!first && !this.lives?.has(life)) this.created.inc({ machinetype: m.machinetype });
+      if (m.state !== "Shut down") continue;
+      endedNow.add(life);
+      // Machines already ended when vacd started were counted by the vacd that saw them end.
+      if (!first && !this.endedLives.has(life))
+        this.ended.inc({
+          machinetype: m.machinetype,
+          code: String(shutdownCode(m.shutdownMessage) ?? "none"),
+        });
+    }
+    this.lives = now;
+    this.endedLives = endedNow;
+  }
+
+  observePoll(seconds: number, answered: number, silent: number): void {
+    this.poll.observe(seconds);
+    this.peers.set({ answered: "yes" }, answered);
+    this.peers.set({ answered: "no" }, silent);
+  }
+
+  observeConfigRead(applied: boolean, when: number): void {
+    this.reloadOk.set(applied ? 1 : 0);
+    this.reloadTime.set(when);
+  }
+}

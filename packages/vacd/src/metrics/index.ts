@@ -1,0 +1,2 @@
+export * from "./factory-metrics.js";
+export * from "./metrics-server.js";

@@ -1,0 +1,150 @@
+/**
+ * A factory loop over a real state directory with a fake hypervisor and a fake clock, for the
+ * lifecycle tests: the factory is its own whole space (it hears what it last published, as over
+ * UDP), every log line is kept parsed, and a second loop can be made over the same state, as a
+ * restarted vacd.
+ */
+import { join } from "node:path";
+import { loadConfig, type ResponderView, repliesFor, type VacConfig, vacPaths } from "@vac/core";
+import { FakeClock, FakeHypervisor, makeTempRoot, type TempRoot } from "@vac/testkit";
+import { createLogger, FactoryLoop, type Hypervisor, StateStore } from "../../src/index.js";
+
+export const SLOT = "wn01-00.example.com";
+
+export const BASE_CONF = `[settings]
+vac_space = loop.vac.test
+factory_name = wn01.example.com
+factories = wn01.example.com
+total_processors = 1
+total_machines = 1
+[machinetype vm]
+target_share = 1
+machine_model = kernel
+kernel = vmlinuz
+user_data = user_data
+fizzle_seconds = 60
+`;
+
+export interface LoopRig {
+  readonly root: TempRoot;
+  readonly clock: FakeClock;
+  readonly hv: FakeHypervisor;
+  loop: FactoryLoop;
+  readonly events: Record<string, unknown>[];
+  readonly views: ResponderView[];
+  readonly machinesDir: string;
+  /** Stops the loop and makes a new one over the same state: a restarted vacd. */
+  restart(): Promise<void>;
+}
+
+export async function loopRig(conf = BASE_CONF): Promise<LoopRig> {
+  const root = await makeTempRoot("vac-life-");
+  const paths = vacPaths(root.path);
+  const config = loadConfig({
+    files: [{ path: join(root.path, "etc/vac.conf"), text: conf }],
+    paths,
+    hostname: "wn01.example.com",
+    hostProcessors: 2,
+    fileExists: () => true,
+  }).config as VacConfig;
+  await root.write("var/lib/vac/machinetypes/vm/files/user_data", "#!/bin/sh\n");
+  const clock = new FakeClock();
+  const hv = new FakeHypervisor();
+  const events: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    level: "debug",
+    destination: { write: (line: string) => events.push(JSON.parse(line) as Record<string, unknown>) },
+  } as never);
+  const store = new StateStore(paths);
+  await store.init();
+  const views: ResponderView[] = [];
+  const make = () =>
+    new FactoryLoop({
+      paths,
+      clock,
+      random: () => 0.5,
+      logger,
+      store,
+      version: "test",
+      config: () => config,
+      configError: () => null,
+      hypervisorFor: () => hv as unknown as Hypervisor,
+      allHypervisors: () => [hv as unknown as Hypervisor],
+      onMachineStopped: (listener) => hv.onMachineStopped(listener),
+      pollMachinetypes: async () => {
+        const view = views.at(-1);
+        const query = {
+          messageType: "machinetypes_query",
+          vacqueryVersion: "1.0",
+          daemonVersion: "test",
+          space: "loop.vac.test",
+          cookie: "c",
+          timeSent: clock.now(),
+        } as const;
+        const replies = view ? repliesFor(view, query, clock.now(), "test") : [];
+        return { replies: replies.filter((x) => x.messageType === "machinetype_status"), silent: [] };
+      },
+      publish: (view) => views.push(view),
+      responderHeartbeat: () => clock.now(),
+      hostFacts: async () => ({
+        processors: 2,
+        loadAverages: [0, 0, 0],
+        memTotalKb: 1e7,
+        memAvailKb: 1e7,
+        swapTotalKb: 0,
+        swapFreeKb: 0,
+        rootDiskAvailKb: 1e8,
+        rootDiskAvailInodes: 1e6,
+        stateDiskAvailKb: 1e8,
+        stateDiskAvailInodes: 1e6,
+        kernelVersion: "6.1",
+        osIssue: "test",
+        bootTime: 0,
+      }),
+    });
+  const rig: LoopRig = {
+    root,
+    clock,
+    hv,
+    loop: make(),
+    events,
+    views,
+    machinesDir: paths.machinesDir,
+    restart: async () => {
+      await rig.loop.stop();
+      rig.loop = make();
+    },
+  };
+  return rig;
+}
+
+/** Lets the loop's cycle in progress (and any it scheduled at once) finish, in fake time. */
+export async function settle(r: LoopRig): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    r.clock.advance(0); // timers already due (a start, a refill at once)
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    while (r.loop.busy) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      r.clock.advance(0.01);
+    }
+  }
+}
+
+/** Moves fake time on in small steps, firing the loop's own timers and letting cycles finish. */
+export async function pass(r: LoopRig, seconds: number, step = 1): Promise<void> {
+  const end = r.clock.now() + seconds;
+  while (r.clock.now() < end - 1e-9) {
+    r.clock.advance(Math.min(step, end - r.clock.now()));
+    await settle(r);
+  }
+}
+
+export async function withLoopRig(conf: string, body: (r: LoopRig) => Promise<void>): Promise<void> {
+  const r = await loopRig(conf);
+  try {
+    await body(r);
+  } finally {
+    await r.loop.stop();
+    await r.root.remove();
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * user_data_proxy: the limited proxy made from a machinetype's certificate, checked by the real
+ * openssl (U327-427 for what Vac made).
+ */
+import assert from "node:assert/strict";
+import { X509Certificate } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { OID_LIMITED_PROXY_POLICY, type VacError } from "@vac/core";
+import {
+  haveOpenssl,
+  makeTempRoot,
+  makeTestPki,
+  openssl,
+  requireOrSkip,
+  type TempRoot,
+  type TestPki,
+} from "@vac/testkit";
+import { makeProxy } from "../src/sources/make-proxy.js";
+
+let root: TempRoot;
+let pki: TestPki;
+const available = haveOpenssl();
+const NOW = Math.floor(Date.now() / 1000);
+
+before(async () => {
+  root = await makeTempRoot();
+  if (available) pki = await makeTestPki(join(root.path, "pki"));
+});
+after(() => root.remove());
+
+async function proxyFile(name: string, legacy: boolean, shutdownTime = NOW + 3600) {
+  const proxy = await makeProxy({
+    machinetype: "lhcb-prod",
+    certPath: pki.userCertPath,
+    keyPath: pki.userKeyPath,
+    now: NOW,
+    shutdownTime,
+    legacy,
+  });
+  const path = join(root.path, name);
+  await writeFile(path, proxy.pem);
+  return { proxy, path };
+}
+
+test("an RFC 3820 limited proxy verifies with openssl -allow_proxy_certs and carries the limited policy", async (t) => {
+  if (!requireOrSkip(t, available, "openssl")) return;
+  const { proxy, path } = await proxyFile("proxy.pem", false);
+  const v = await openssl([
+    "verify",
+    "-allow_proxy_certs",
+    "-CAfile",
+    pki.caCertPath,
+    "-untrusted",
+    pki.userCertPath,
+    path,
+  ]);
+  assert.match(v.stdout, /: OK/);
+  const text = (await openssl(["x509", "-in", path, "-noout", "-text"])).stdout;
+  assert.match(text, /Proxy Certificate Information: critical/);
+  assert.ok(text.includes(`Policy Language: ${OID_LIMITED_PROXY_POLICY}`), text);
+  assert.match(text, /Subject: DC ?= ?test, DC ?= ?vac, O ?= ?Example, CN ?= ?lhcb pilot, CN ?= ?lhcb-prod/);
+  assert.match(text, /Public-Key: \(2048 bit\)/);
+  assert.match(text, /Digital Signature, Key Encipherment, Key Agreement/);
+  const cert = new X509Certificate(proxy.pem);
+  assert.equal(Date.parse(cert.validTo) / 1000, NOW + 3600, "ends with the machine");
+  assert.equal(proxy.shortened, false);
+  // The proxy, its own key, then the signer's certificate, as Vac wrote it (U424-427).
+  assert.deepEqual(
+    [...proxy.pem.matchAll(/-----BEGIN ([A-Z ]+)-----/g)].map((m) => m[1]),
+    ["CERTIFICATE", "RSA PRIVATE KEY", "CERTIFICATE"],
+  );
+});
+
+test("a legacy proxy has CN=limited proxy and no proxyCertInfo", async (t) => {
+  if (!requireOrSkip(t, available, "openssl")) return;
+  const { path } = await proxyFile("legacy.pem", true);
+  const text = (await openssl(["x509", "-in", path, "-noout", "-text"])).stdout;
+  assert.match(text, /Subject: .*CN ?= ?lhcb pilot, CN ?= ?limited proxy/);
+  assert.doesNotMatch(text, /Proxy Certificate Information/);
+});
+
+test("a proxy never outlives the certificate: one ending before the machine shortens the proxy", async (t) => {
+  if (!requireOrSkip(t, available, "openssl")) return;
+  const certEnd = Math.floor(
+    Date.parse(new X509Certificate(await readFile(pki.userCertPath)).validTo) / 1000,
+  );
+  const { proxy } = await proxyFile("short.pem", false, certEnd + 86400);
+  assert.equal(proxy.notAfter, certEnd);
+  assert.equal(proxy.shortened, true);
+});
+
+test("a missing or mismatched key is a VAC_ERR_PROXY naming the machinetype", async (t) => {
+  if (!requireOrSkip(t, available, "openssl")) return;
+  await assert.rejects(
+    makeProxy({
+      machinetype: "a",
+      certPath: pki.userCertPath,
+      keyPath: join(root.path, "nope.pem"),
+      now: NOW,
+      shutdownTime: NOW + 60,
+      legacy: false,
+    }),
+    (e: VacError) => e.code === "VAC_ERR_PROXY" && e.message.startsWith("machinetype a:"),
+  );
+  await assert.rejects(
+    makeProxy({
+      machinetype: "a",
+      certPath: pki.userCertPath,
+      keyPath: join(pki.dir, "server.key"),
+      now: NOW,
+      shutdownTime: NOW + 60,
+      legacy: false,
+    }),
+    (e: VacError) => e.code === "VAC_ERR_PROXY" && /does not belong/.test(e.message),
+  );
+});
+
+test("a machinetype certificate with an EC key signs its proxy with ECDSA, and openssl accepts it", async (t) => {
+  if (!requireOrSkip(t, available, "openssl")) return;
+  const dir = pki.dir;
+  await openssl(
+    [
+      "req",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      "ec.key",
+      "-out",
+      "ec.csr",
+      "-subj",
+      "/DC=test/DC=vac/CN=ec user",
+    ],
+    dir,
+  );
+  await openssl(
+    [
+      "x509",
+      "-req",
+      "-in",
+      "ec.csr",
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-days",
+      "1",
+      "-sha256",
+      "-out",
+      "ec.pem",
+    ],
+    dir,
+  );
+  const proxy = await makeProxy({
+    machinetype: "cms",
+    certPath: join(dir, "ec.pem"),
+    keyPath: join(dir, "ec.key"),
+    now: NOW,
+    shutdownTime: NOW + 600,
+    legacy: false,
+  });
+  const path = join(root.path, "ec-proxy.pem");
+  await writeFile(path, proxy.pem);
+  const v = await openssl([
+    "verify",
+    "-allow_proxy_certs",
+    "-CAfile",
+    pki.caCertPath,
+    "-untrusted",
+    join(dir, "ec.pem"),
+    path,
+  ]);
+  assert.match(v.stdout, /: OK/);
+  assert.match(
+    (await openssl(["x509", "-in", path, "-noout", "-text"])).stdout,
+    /Signature Algorithm: ecdsa-with-SHA256/,
+  );
+});

@@ -1,0 +1,99 @@
+/**
+ * The Prometheus endpoint of a real vacd, scraped over HTTP: machines by state and machinetype,
+ * ends by outcome code, census polls, VacQuery datagrams answered and dropped by reason, and the
+ * configuration's last read. Only GET /metrics is served.
+ */
+import assert from "node:assert/strict";
+import { createSocket } from "node:dgram";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { test } from "node:test";
+import { Space, waitFor } from "./support/space-harness.js";
+
+const PAYLOAD = `#!/bin/sh
+while [ ! -e "$JOBOUTPUTS/stop" ]; do sleep 0.2; done
+echo "200 Intended work completed ok" > "$JOBOUTPUTS/shutdown_message"
+`;
+
+/** The value of one sample (`name{labels}`), or undefined when absent. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+test("a real vacd's /metrics reports machines, outcomes, polls, datagrams and configuration reads", async (t) => {
+  const space = await Space.create({
+    factories: 1,
+    processorsPerFactory: 1,
+    firstAddress: 86,
+    machinetypes: [{ name: "alpha", share: 1, payload: PAYLOAD }],
+  });
+  t.after(() => space.stop());
+  const conf = join(space.root(0), "etc/vac.conf");
+  const text = await readFile(conf, "utf8");
+  await writeFile(conf, text.replace("[settings]\n", "[settings]\nmetrics_address = 127.0.0.86:0\n"));
+  await space.startFactory(0);
+
+  const port = await waitFor(
+    "vacd to log its metrics port",
+    async () => {
+      const log = await readFile(join(space.root(0), "vacd.log"), "utf8");
+      const m = /"event":"metrics_listening".*"port":(\d+)/.exec(log);
+      return m ? Number(m[1]) : undefined;
+    },
+    20_000,
+  );
+  const base = `http://127.0.0.86:${port}`;
+  const scrape = async () => {
+    const res = await fetch(`${base}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /^text\/plain/);
+    return res.text();
+  };
+
+  const running = await waitFor(
+    "alpha running in the metrics",
+    async () => {
+      const m = await scrape();
+      return sample(m, 'vac_machines{state="Running",machinetype="alpha"}') === 1 ? m : undefined;
+    },
+    30_000,
+  );
+  assert.equal(sample(running, "vac_config_last_reload_successful"), 1);
+  assert.ok((sample(running, "vac_config_last_reload_timestamp_seconds") ?? 0) > 1.7e9);
+  assert.ok((sample(running, "vac_census_poll_seconds_count") ?? 0) >= 1, "a census poll was timed");
+  assert.equal(sample(running, 'vac_peers{answered="yes"}'), 1, "the factory answers its own poll");
+  assert.ok((sample(running, 'vac_machines_created_total{machinetype="alpha"}') ?? 0) >= 1);
+
+  // A datagram that is not JSON is dropped and counted by reason; polls are answered.
+  const udp = createSocket("udp4");
+  await new Promise<void>((r) => udp.send(Buffer.from("not json"), space.port, "127.0.0.86", () => r()));
+  udp.close();
+  const dropped = await waitFor(
+    "the dropped datagram counted",
+    async () => {
+      const m = await scrape();
+      return (sample(m, 'vac_vacquery_datagrams_dropped_total{reason="not_json"}') ?? 0) >= 1 ? m : undefined;
+    },
+    10_000,
+  );
+  const answered = sample(dropped, "vac_vacquery_datagrams_answered_total") ?? 0;
+  assert.ok(answered >= 1, "the factory's own polls were answered");
+  assert.ok((sample(dropped, "vac_vacquery_datagrams_received_total") ?? 0) >= answered + 1);
+
+  const [machine] = await space.machinesOnDisk();
+  assert.ok(machine);
+  await writeFile(join(machine.dir, "joboutputs/stop"), "");
+  await waitFor(
+    "the end counted with its outcome code",
+    async () => {
+      const m = await scrape();
+      return sample(m, 'vac_machines_ended_total{machinetype="alpha",code="200"}') === 1 ? true : undefined;
+    },
+    30_000,
+  );
+
+  const other = await fetch(`${base}/`);
+  assert.equal(other.status, 404);
+  await other.text();
+});
