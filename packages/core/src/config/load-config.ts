@@ -15,7 +15,6 @@ import {
   targetShares,
 } from "./build-machinetype.js";
 import { type ConfigProblem, configProblem, hasErrors, sortConfigProblems } from "./config-problem.js";
-import type { OptionDefinition } from "./definitions.js";
 import { type ConfigFileText, mergeSections } from "./merge-sections.js";
 import type { FactoryAddress, MachineModel, Machinetype, Settings, VacConfig, ValueSource } from "./model.js";
 import { get, type SectionValues, type Typed, typeSection } from "./type-section.js";
@@ -208,5 +207,3 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
   const disabled = machinetypes.map((m) => ({ ...m, disabled: CONFIG_ERRORS_REASON }));
   return { config: undefined, problems: sorted, fallback: { ...config, machinetypes: disabled } };
 }
-
-export type { OptionDefinition };
