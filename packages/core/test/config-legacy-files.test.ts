@@ -115,7 +115,7 @@ test("a 2017-style configuration: target_share, continuation lines, user_data_op
     "atlas/files/atlas.user_data",
   ].map((f) => `${FILES}/${f}`);
   const r = loadTexts({ "/r/etc/vac.conf": VAC_2017 }, { hostname: "vac02.example.ac.uk", existing });
-  // Every option of 2017 is understood now: accounting_fqan (line 22) no longer warns.
+  // accounting_fqan (line 22) works now that accounting records are written: no problem at all.
   assert.deepEqual(
     r.problems.map((p) => [p.code, p.line]),
     [],
