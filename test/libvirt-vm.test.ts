@@ -324,9 +324,9 @@ test("a domain destroyed under vacd by someone else is the factory's fault, know
     assert.equal(record.factory_fault, true);
     const replies = (await f.vac(["machinetypes", "--json"]).then((r) => JSON.parse(r.stdout))) as {
       machinetype: string;
-      shutdownMessage: string | null;
+      shutdown_message: string | null;
     }[];
-    assert.equal(replies.find((r) => r.machinetype === "tiny")?.shutdownMessage, null);
+    assert.equal(replies.find((r) => r.machinetype === "tiny")?.shutdown_message, null);
   } finally {
     await f.stop();
   }

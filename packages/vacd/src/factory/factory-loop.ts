@@ -70,6 +70,20 @@ const DEADLINE_SLACK_MS = 50;
 /** Errors of a machinetype's own sources when preparing a machine: not the factory's fault. */
 const MACHINETYPE_SOURCE_ERRORS: ReadonlySet<string> = new Set(["VAC_ERR_SOURCE_FETCH", "VAC_ERR_PROXY"]);
 
+/**
+ * Whether a failure to prepare a machine is its machinetype's own: a remote source or proxy that
+ * failed, or one of the machinetype's files gone or unreadable (deleted between the config
+ * watcher's look and the start; the watcher disables the machinetype within a second). Anything
+ * else (a full disk, say) is the factory's.
+ */
+function machinetypeOwnFailure(e: unknown, mt: Machinetype): boolean {
+  const { code, path } = e as { code?: string; path?: string };
+  if (MACHINETYPE_SOURCE_ERRORS.has(code ?? "")) return true;
+  if (code !== "ENOENT" && code !== "EACCES" && code !== "EISDIR") return false;
+  const files = [mt.userData, mt.rootImage, mt.prolog, mt.epilog, mt.kernel, mt.initrd];
+  return path !== undefined && [...files, ...Object.values(mt.userDataFiles)].includes(path);
+}
+
 /** Slot names watched for zombies even when total_machines is smaller. */
 const ZOMBIE_SCAN_SLOTS = 256;
 
@@ -405,6 +419,12 @@ export class FactoryLoop {
       const derived = { state: "starting", action: { kind: "none" }, beforeFizzle: true } as const;
       slots[index] = { slot: free.slot, machine: started, derived, cpuSeconds: 0 };
       await this.publish(config, slots, snapshots);
+      // The next cycle may be a whole cycle_seconds away: the new machine's deadline must wake
+      // the loop by itself (a 20 s life in a 60 s cycle).
+      this.deadline = earliestDeadline(
+        slots.map((x) => x.machine),
+        (m) => this.graceFor(config, m),
+      );
     }
   }
 
@@ -494,10 +514,10 @@ export class FactoryLoop {
       // is free again. The failure is this factory's, not the machinetype's (Vac never counted a
       // failed creation as an abort): it is recorded as such, never published as the
       // machinetype's outcome, and this factory alone backs off from starting.
-      // A remote source or proxy that failed is the machinetype's own trouble, seen before
-      // anything was made: the sources make that machinetype sit out (remote-sources.ts), and
-      // this factory goes on starting the others.
-      if (!launch && MACHINETYPE_SOURCE_ERRORS.has((e as { code?: string }).code ?? "")) return undefined;
+      // A remote source, a proxy or a file of the machinetype that failed is its own trouble,
+      // seen before anything was made: the sources or the config watcher make that machinetype
+      // sit out, and this factory goes on starting the others.
+      if (!launch && machinetypeOwnFailure(e, mt)) return undefined;
       this.watch.startFailed(slot, err.slice(0, 200), clock.now());
       if (!launch) return undefined;
       await this.d
