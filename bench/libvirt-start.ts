@@ -7,19 +7,16 @@
  * Needs libvirtd running (scripts/libvirt-up.sh) and the guest (built on first use).
  */
 import { randomUUID } from "node:crypto";
-import { copyFile, mkdir } from "node:fs/promises";
-import { join } from "node:path";
-import { renderJobFeatures, renderMachineFeatures, slotName } from "@vac/core";
-import { makeTempRoot, tinyGuest } from "@vac/testkit";
+import { slotName } from "@vac/core";
+import { tinyGuest } from "@vac/testkit";
 import {
   type CommandResult,
   type CommandRunner,
   LibvirtHypervisor,
   LocalRunner,
-  loadConfigFromDisk,
   type RunOptions,
-  StateStore,
 } from "@vac/vacd";
+import { createMachineDir, tinyGuestFactory } from "./support/tiny-guest-factory.js";
 
 class TimingRunner implements CommandRunner {
   readonly description = "local";
@@ -52,40 +49,13 @@ if (!guest) {
   console.log("libvirt-start: SKIPPED, the tiny test guest could not be built here");
   process.exit(0);
 }
-const root = await makeTempRoot("vac-bench-lv-");
-// Paths in vac.conf are under the root: the guest goes in the machinetype's files directory.
-const files = join(root.path, "var/lib/vac/machinetypes/tiny/files");
-await mkdir(files, { recursive: true });
-await copyFile(guest.kernel, join(files, "vmlinuz"));
-await copyFile(guest.initrd, join(files, "initrd.gz"));
 const factory = `bench${Math.floor(Math.random() * 1e6)}.vac-test.example`;
-await root.write(
-  "etc/vac.conf",
-  [
-    "[settings]",
-    "vac_space = bench.vac.test",
-    `factory_name = ${factory}`,
-    `factories = ${factory}`,
-    "total_processors = 20",
-    "mb_per_processor = 128",
-    "disk_gb_per_processor = 1",
-    "domain_type = qemu",
-    "[machinetype tiny]",
-    "target_share = 1",
-    "machine_model = kernel",
-    "network = none",
-    "kernel = vmlinuz",
-    "initrd = initrd.gz",
-    `kernel_cmdline = ${guest.cmdline}`,
-    "",
-  ].join("\n"),
-);
-const { config, paths, problems } = await loadConfigFromDisk({ root: root.path, hostname: factory });
-if (!config) throw new Error(`bench configuration invalid: ${JSON.stringify(problems)}`);
-const mt = config.machinetypes[0];
-if (!mt) throw new Error("no machinetype");
-const store = new StateStore(paths);
-await store.init();
+const { root, config, mt, store } = await tinyGuestFactory(guest, {
+  rootPrefix: "vac-bench-lv-",
+  factory,
+  settings: ["total_processors = 20", "mb_per_processor = 128", "disk_gb_per_processor = 1"],
+  network: "none",
+});
 const local = new LocalRunner();
 const runner = new TimingRunner(local);
 const isoRunner = new TimingRunner(local);
@@ -128,31 +98,17 @@ try {
     const slot = slotName(factory, i);
     const uuid = randomUUID();
     const now = Date.now() / 1000;
-    const facts = {
-      factory,
-      space: "bench.vac.test",
-      uuid,
-      machinetype: mt.name,
-      processors: 1,
-      hs06PerProcessor: 1 as number | undefined,
-      memoryMb: 128,
-      created: now,
-      shutdownTime: now + 3600,
-      shutdownCommand: undefined,
-    };
     runner.take();
     isoRunner.take();
     const t = performance.now();
     const userData = Buffer.from("#!/bin/sh\nsleep 600\n");
-    const dir = await store.createMachine({
-      created: now,
+    const dir = await createMachineDir(store, {
+      factory,
       machinetype: mt.name,
       slot,
       uuid,
-      processors: 1,
-      shutdownTime: facts.shutdownTime,
-      machinefeatures: renderMachineFeatures(facts),
-      jobfeatures: renderJobFeatures(facts),
+      memoryMb: 128,
+      now,
       userData,
     });
     await lv.start({

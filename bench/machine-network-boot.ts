@@ -7,23 +7,22 @@
  * libvirtd; takes the host lock the machine network tests take.
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { copyFile, mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { METADATA_ADDRESS, MJF_ADDRESS, renderJobFeatures, renderMachineFeatures, slotName } from "@vac/core";
-import { hostLock, makeTempRoot, tinyGuest } from "@vac/testkit";
+import { METADATA_ADDRESS, MJF_ADDRESS, slotName } from "@vac/core";
+import { hostLock, tinyGuest } from "@vac/testkit";
 import {
   createLogger,
   LibvirtHypervisor,
   LocalRunner,
-  loadConfigFromDisk,
   MachineHttpServer,
   MachineNetwork,
   machineLookup,
   machineNetworkSpec,
   metadataHandler,
   mjfHandler,
-  StateStore,
 } from "@vac/vacd";
+import { createMachineDir, tinyGuestFactory } from "./support/tiny-guest-factory.js";
 
 const RUNS = 5;
 const guest = await tinyGuest();
@@ -33,41 +32,21 @@ if (!guest || process.getuid?.() !== 0) {
 }
 const lock = await hostLock("vac-test-machine-network");
 const tag = randomBytes(3).toString("hex");
-const root = await makeTempRoot("vac-bench-net-");
-const files = join(root.path, "var/lib/vac/machinetypes/tiny/files");
-await mkdir(files, { recursive: true });
-await copyFile(guest.kernel, join(files, "vmlinuz"));
-await copyFile(guest.initrd, join(files, "initrd.gz"));
 const factory = `bench${tag}.vac-test.example`;
-await root.write(
-  "etc/vac.conf",
-  [
-    "[settings]",
-    "vac_space = bench.vac.test",
-    `factory_name = ${factory}`,
-    `factories = ${factory}`,
+const { root, config, mt, store } = await tinyGuestFactory(guest, {
+  rootPrefix: "vac-bench-net-",
+  factory,
+  settings: [
     "total_processors = 1",
     "mb_per_processor = 256",
     "disk_gb_per_processor = 1",
-    "domain_type = qemu",
     `machine_network_name = vac-bench-${tag}`,
     `machine_network_bridge = vb${tag}`,
     "machine_network_forward = none",
-    "[machinetype tiny]",
-    "target_share = 1",
-    "machine_model = kernel",
-    "network = vac",
-    "kernel = vmlinuz",
-    "initrd = initrd.gz",
-    `kernel_cmdline = ${guest.cmdline} vac.net=dhcp`,
-    "",
-  ].join("\n"),
-);
-const { config, paths, problems } = await loadConfigFromDisk({ root: root.path, hostname: factory });
-const mt = config?.machinetypes[0];
-if (!config || !mt) throw new Error(`bench configuration invalid: ${JSON.stringify(problems)}`);
-const store = new StateStore(paths);
-await store.init();
+  ],
+  network: "vac",
+  cmdlineExtra: " vac.net=dhcp",
+});
 const local = new LocalRunner();
 const network = new MachineNetwork({ runner: local, uri: "qemu:///system", timeoutMs: 60_000 });
 const lv = new LibvirtHypervisor({
@@ -121,28 +100,14 @@ try {
     const slot = slotName(factory, 0);
     const uuid = randomUUID();
     const now = Date.now() / 1000 + i; // a new machine directory each run
-    const facts = {
-      factory,
-      space: "bench.vac.test",
-      uuid,
-      machinetype: mt.name,
-      processors: 1,
-      hs06PerProcessor: 1,
-      memoryMb: 256,
-      created: now,
-      shutdownTime: now + 3600,
-      shutdownCommand: undefined,
-    };
     const userData = Buffer.from(USER_DATA);
-    const dir = await store.createMachine({
-      created: now,
+    const dir = await createMachineDir(store, {
+      factory,
       machinetype: mt.name,
       slot,
       uuid,
-      processors: 1,
-      shutdownTime: facts.shutdownTime,
-      machinefeatures: renderMachineFeatures(facts),
-      jobfeatures: renderJobFeatures(facts),
+      memoryMb: 256,
+      now,
       userData,
     });
     const gotUserData = new Promise<number>((r) => {

@@ -69,6 +69,11 @@ test("npm run rpm builds a noarch RPM that installs and runs from a scratch root
     "/etc/vac.conf",
     "/etc/vac.d",
     "/var/lib/vac",
+    "/var/lib/vac/apel-archive",
+    "/var/lib/vac/apel-outgoing",
+    "/var/log/vacd-accounting",
+    "/usr/share/doc/vac/vac-ssmsend.cron",
+    "/usr/share/doc/vac/vac-ssmsend-prod.cfg",
     "/usr/lib/vac/packages/vacd/dist/src/main.js",
     "/usr/lib/vac/node_modules/ssh2/package.json",
   ])
@@ -80,7 +85,7 @@ test("npm run rpm builds a noarch RPM that installs and runs from a scratch root
     );
   const outside = files.filter(
     (f) =>
-      !/^\/(usr\/lib\/vac|usr\/share\/(man|doc)|etc\/vac|var\/lib\/vac|usr\/lib\/systemd|usr\/lib\/sysctl\.d)/.test(
+      !/^\/(usr\/lib\/vac|usr\/share\/(man|doc)|etc\/vac|var\/lib\/vac|var\/log\/vacd-accounting$|usr\/lib\/systemd|usr\/lib\/sysctl\.d)/.test(
         f,
       ),
   );

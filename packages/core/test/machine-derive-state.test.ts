@@ -14,32 +14,7 @@ import {
   slotName,
   substituteUserData,
 } from "../src/index.js";
-
-const NOW = 1_800_000_000;
-const base: MachineSnapshot = {
-  dirName: "x",
-  dir: "/x",
-  created: NOW - 1000,
-  machinetype: "a",
-  slot: "wn01-00.example.com",
-  uuid: "u",
-  processors: 1,
-  started: NOW - 990,
-  heartbeatTime: NOW - 30,
-  heartbeatCpuSeconds: 10,
-  shutdownTime: NOW + 1000,
-  shutdownMessage: undefined,
-  shutdownMessageTime: undefined,
-  heartbeatFileTime: undefined,
-  destroyReason: undefined,
-  finished: undefined,
-};
-const rules = {
-  fizzleSeconds: 600,
-  heartbeatFile: undefined as string | undefined,
-  heartbeatSeconds: 0,
-  cycleSeconds: 60,
-};
+import { base, NOW, rules } from "./machine-fixtures.js";
 
 type Row = [string, Partial<MachineSnapshot>, HypervisorView, Partial<typeof rules>, string, string, string?];
 

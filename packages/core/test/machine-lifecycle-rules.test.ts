@@ -15,32 +15,7 @@ import {
   renderMachineFeatures,
   type StopEvidence,
 } from "../src/index.js";
-
-const NOW = 1_800_000_000;
-const base: MachineSnapshot = {
-  dirName: "x",
-  dir: "/x",
-  created: NOW - 1000,
-  machinetype: "a",
-  slot: "wn01-00.example.com",
-  uuid: "u",
-  processors: 1,
-  started: NOW - 990,
-  heartbeatTime: NOW - 30,
-  heartbeatCpuSeconds: 10,
-  shutdownTime: NOW + 1000,
-  shutdownMessage: undefined,
-  shutdownMessageTime: undefined,
-  heartbeatFileTime: undefined,
-  destroyReason: undefined,
-  finished: undefined,
-};
-const rules: MachineRules = {
-  fizzleSeconds: 600,
-  heartbeatFile: undefined,
-  heartbeatSeconds: 0,
-  cycleSeconds: 60,
-};
+import { base, NOW, rules } from "./machine-fixtures.js";
 
 interface Row {
   readonly case: string;

@@ -7,152 +7,24 @@ import assert from "node:assert/strict";
 import { readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { loadConfig, type ResponderView, repliesFor, type VacConfig, vacPaths } from "@vac/core";
-import { FakeClock, FakeHypervisor, makeTempRoot, type TempRoot } from "@vac/testkit";
-import { createLogger, FactoryLoop, type Hypervisor, isOurSlot, StateStore } from "../src/index.js";
-
-const CONF = `[settings]
-vac_space = loop.vac.test
-factory_name = wn01.example.com
-factories = wn01.example.com
-total_processors = 1
-total_machines = 1
-[machinetype vm]
-target_share = 1
-machine_model = kernel
-kernel = vmlinuz
-user_data = user_data
-fizzle_seconds = 60
-`;
-
-interface Rig {
-  readonly root: TempRoot;
-  readonly clock: FakeClock;
-  readonly hv: FakeHypervisor;
-  readonly loop: FactoryLoop;
-  readonly events: Record<string, unknown>[];
-  readonly views: ResponderView[];
-  /** Replaces the configuration, as a reload would. */
-  reconfigure(text: string): void;
-}
-
-async function rig(): Promise<Rig> {
-  const root = await makeTempRoot("vac-loop-");
-  const paths = vacPaths(root.path);
-  const load = (text: string) =>
-    loadConfig({
-      files: [{ path: join(root.path, "etc/vac.conf"), text }],
-      paths,
-      hostname: "wn01.example.com",
-      hostProcessors: 2,
-      fileExists: () => true,
-    }).config as VacConfig;
-  let config = load(CONF);
-  await root.write("var/lib/vac/machinetypes/vm/files/user_data", "#!/bin/sh\n");
-  const clock = new FakeClock();
-  const hv = new FakeHypervisor();
-  const events: Record<string, unknown>[] = [];
-  const logger = createLogger({
-    level: "debug",
-    destination: { write: (line: string) => events.push(JSON.parse(line) as Record<string, unknown>) },
-  } as never);
-  const store = new StateStore(paths);
-  await store.init();
-  const views: ResponderView[] = [];
-  const loop = new FactoryLoop({
-    paths,
-    clock,
-    random: () => 0.5,
-    logger,
-    store,
-    version: "test",
-    config: () => config,
-    configError: () => null,
-    hypervisorFor: () => hv as unknown as Hypervisor,
-    allHypervisors: () => [hv as unknown as Hypervisor],
-    onMachineStopped: (listener) => hv.onMachineStopped(listener),
-    // The factory is its own whole space: it hears what it last published, as over UDP.
-    pollMachinetypes: async () => {
-      const view = views.at(-1);
-      const query = {
-        messageType: "machinetypes_query",
-        vacqueryVersion: "1.0",
-        daemonVersion: "test",
-        space: "loop.vac.test",
-        cookie: "c",
-        timeSent: clock.now(),
-      } as const;
-      const replies = view ? repliesFor(view, query, clock.now(), "test") : [];
-      return { replies: replies.filter((x) => x.messageType === "machinetype_status"), silent: [] };
-    },
-    publish: (view) => views.push(view),
-    responderHeartbeat: () => clock.now(),
-    hostFacts: async () => ({
-      processors: 2,
-      loadAverages: [0, 0, 0],
-      memTotalKb: 1e7,
-      memAvailKb: 1e7,
-      swapTotalKb: 0,
-      swapFreeKb: 0,
-      rootDiskAvailKb: 1e8,
-      rootDiskAvailInodes: 1e6,
-      stateDiskAvailKb: 1e8,
-      stateDiskAvailInodes: 1e6,
-      kernelVersion: "6.1",
-      osIssue: "test",
-      bootTime: 0,
-    }),
-  });
-  const reconfigure = (text: string) => {
-    config = load(text);
-  };
-  return { root, clock, hv, loop, events, views, reconfigure };
-}
-
-const SLOT = "wn01-00.example.com";
-
-/**
- * Moves the clock on (firing the loop's own timers), then runs one more cycle to the end,
- * letting fake time pass while the loop waits on it (a probe's random pause).
- */
-async function after(r: Rig, seconds: number): Promise<void> {
-  r.clock.advance(seconds);
-  const settle = async () => {
-    while (r.loop.busy) {
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      r.clock.advance(0.1);
-    }
-  };
-  await settle();
-  const cycle = r.loop.runCycle();
-  await settle();
-  await cycle;
-}
-
-async function withRig(body: (r: Rig) => Promise<void>): Promise<void> {
-  const r = await rig();
-  try {
-    await body(r);
-  } finally {
-    r.loop.stop();
-    await r.root.remove();
-  }
-}
+import { vacPaths } from "@vac/core";
+import { isOurSlot, StateStore } from "../src/index.js";
+import { BASE_CONF, cycleAfter, SLOT, withLoopRig } from "./support/loop-rig.js";
 
 test("a zombie, a domain with our slot's name and no machine directory, is destroyed before the slot is used", () =>
-  withRig(async (r) => {
+  withLoopRig(BASE_CONF, async (r) => {
     const { hv, loop, events } = r;
     hv.domains.set(SLOT, { name: SLOT, state: "running", cpuSeconds: 5 });
     await loop.runCycle();
     assert.ok(events.some((e) => e.event === "zombie_destroyed" && e.machine === SLOT));
     assert.ok(hv.calls.includes(`destroy ${SLOT}`));
     assert.deepEqual(hv.startsSoFar(), [], "the slot is not used in the cycle that found the zombie");
-    await after(r, 1);
+    await cycleAfter(r, 1);
     assert.deepEqual(hv.startsSoFar(), [`start ${SLOT}`], "but in the next, once it is seen gone");
   }));
 
 test("a paused machine is destroyed and its outcome recorded as the factory's fault", () =>
-  withRig(async (r) => {
+  withLoopRig(BASE_CONF, async (r) => {
     const { hv, loop, root } = r;
     await loop.runCycle();
     assert.deepEqual(hv.startsSoFar(), [`start ${SLOT}`]);
@@ -160,7 +32,7 @@ test("a paused machine is destroyed and its outcome recorded as the factory's fa
     assert.ok(domain);
     domain.state = "paused";
     // A cycle to destroy it and one to record it: the first comes cycle_seconds after the start.
-    await after(r, 60);
+    await cycleAfter(r, 60);
     assert.ok(hv.calls.includes(`destroy ${SLOT}`), hv.calls.join(", "));
     const dirs = await import("node:fs/promises").then((fs) =>
       fs.readdir(join(root.path, "var/lib/vac/machines")),
@@ -173,7 +45,7 @@ test("a paused machine is destroyed and its outcome recorded as the factory's fa
   }));
 
 test("with the hypervisor down nothing is started or destroyed, the reason is logged, and the space still hears from us", () =>
-  withRig(async (r) => {
+  withLoopRig(BASE_CONF, async (r) => {
     const { hv, loop, events, views } = r;
     await loop.runCycle();
     hv.down = Object.assign(new Error("hypervisor libvirt cannot be reached: socket"), {
@@ -182,7 +54,7 @@ test("with the hypervisor down nothing is started or destroyed, the reason is lo
     hv.powerOff(SLOT); // it may well have stopped: without the hypervisor we cannot know
     const before = hv.calls.length;
     const published = views.length;
-    await after(r, 120);
+    await cycleAfter(r, 120);
     assert.deepEqual(
       hv.calls.slice(before).filter((c) => c !== "check"),
       [],
@@ -199,7 +71,7 @@ test("with the hypervisor down nothing is started or destroyed, the reason is lo
       "factory_status says why (vac factories shows it)",
     );
     hv.down = undefined;
-    await after(r, 60);
+    await cycleAfter(r, 60);
     assert.equal(views.at(-1)?.status.hypervisorError, null, "and stops saying it once it answers");
     assert.ok(
       events.some((x) => x.event === "machine_ended"),
@@ -208,7 +80,7 @@ test("with the hypervisor down nothing is started or destroyed, the reason is lo
   }));
 
 test("a failed start is logged and its slot is used again on a later cycle", () =>
-  withRig(async (r) => {
+  withLoopRig(BASE_CONF, async (r) => {
     const { hv, loop, events } = r;
     hv.failNextStart = Object.assign(new Error("virsh create failed"), {
       code: "VAC_ERR_HYPERVISOR_COMMAND",
@@ -219,9 +91,9 @@ test("a failed start is logged and its slot is used again on a later cycle", () 
     assert.ok(hv.calls.includes(`destroy ${SLOT}`), "what was made for it is cleaned up at once");
     // It is the factory's failure, not the machinetype's: this factory alone backs off (30 s),
     // then starts again.
-    await after(r, 2);
+    await cycleAfter(r, 2);
     assert.equal(hv.startsSoFar().length, 1, "no new start during the backoff");
-    await after(r, 30);
+    await cycleAfter(r, 30);
     assert.equal(
       hv.domains.size,
       1,
@@ -230,7 +102,7 @@ test("a failed start is logged and its slot is used again on a later cycle", () 
   }));
 
 test("a finished machine whose domain still runs is destroyed, not left unwatched", () =>
-  withRig(async (r) => {
+  withLoopRig(BASE_CONF, async (r) => {
     const { hv, loop, events } = r;
     hv.failNextStart = new Error("virsh create timed out");
     // The start "failed", but the domain came up anyway (a timeout after libvirt acted).
@@ -246,21 +118,24 @@ test("a finished machine whose domain still runs is destroyed, not left unwatche
     await loop.runCycle();
     assert.ok(hv.domains.has(SLOT));
     delete (hv as { destroy?: unknown }).destroy; // destroy works again
-    await after(r, 1);
+    await cycleAfter(r, 1);
     assert.ok(events.some((e) => e.event === "finished_machine_still_running"));
     assert.equal(hv.domains.has(SLOT), false, hv.calls.join(", "));
   }));
 
 test("after total_machines is lowered, machines in the removed slots are still looked after and zombies there destroyed", () =>
-  withRig(async (r) => {
+  withLoopRig(BASE_CONF, async (r) => {
     const { hv, loop, events, root } = r;
     r.reconfigure(
-      CONF.replace("total_processors = 1\ntotal_machines = 1", "total_processors = 2\ntotal_machines = 2"),
+      BASE_CONF.replace(
+        "total_processors = 1\ntotal_machines = 1",
+        "total_processors = 2\ntotal_machines = 2",
+      ),
     );
     await loop.runCycle();
-    await after(r, 1);
+    await cycleAfter(r, 1);
     assert.equal(hv.domains.size, 2, hv.calls.join(", "));
-    r.reconfigure(CONF); // back to one slot
+    r.reconfigure(BASE_CONF); // back to one slot
     const slot1 = "wn01-01.example.com";
     const zombie = "wn01-07.example.com";
     hv.domains.set(zombie, { name: zombie, state: "running", cpuSeconds: 0 });
@@ -269,7 +144,7 @@ test("after total_machines is lowered, machines in the removed slots are still l
     // The machine in slot 01 is now past its shutdown time (the factory's record): it must
     // still be destroyed.
     await writeFile(join(root.path, "var/lib/vac/machines", dir1, "shutdowntime"), "1\n");
-    await after(r, 1);
+    await cycleAfter(r, 1);
     // Asked to shut down at its deadline (and, obeying, gone), or destroyed.
     assert.ok(
       hv.calls.includes(`shutdown ${slot1}`) || hv.calls.includes(`destroy ${slot1}`),
@@ -285,22 +160,22 @@ test("after total_machines is lowered, machines in the removed slots are still l
   }));
 
 test("a domain in a state libvirt cannot name is not taken for a stopped machine", () =>
-  withRig(async (r) => {
+  withLoopRig(BASE_CONF, async (r) => {
     const { hv, loop, events } = r;
     await loop.runCycle();
     const domain = hv.domains.get(SLOT);
     assert.ok(domain);
     domain.state = "other";
-    await after(r, 10);
+    await cycleAfter(r, 10);
     assert.equal(events.filter((e) => e.event === "machine_ended").length, 0);
     assert.ok(hv.domains.has(SLOT));
   }));
 
 test("a machine that writes its shutdown message and stops between the snapshot and the hypervisor's answer gets that outcome", () =>
-  withRig(async (r) => {
+  withLoopRig(BASE_CONF, async (r) => {
     const { hv, loop, root } = r;
     await loop.runCycle();
-    await after(r, 100);
+    await cycleAfter(r, 100);
     const [dirName] = await readdir(join(root.path, "var/lib/vac/machines"));
     const dir = join(root.path, "var/lib/vac/machines", dirName ?? "");
     const list = hv.list.bind(hv);
@@ -312,25 +187,25 @@ test("a machine that writes its shutdown message and stops between the snapshot 
       }
       return list(names);
     };
-    await after(r, 1);
+    await cycleAfter(r, 1);
     const finished = JSON.parse(await readFile(join(dir, "finished"), "utf8"));
     assert.equal(finished.message, "300 No more work");
   }));
 
 test("a running machine whose output grows past max_machine_output_mb is destroyed; a symlink to a big file does not count", () =>
-  withRig(async (r) => {
+  withLoopRig(BASE_CONF, async (r) => {
     const { hv, loop, root, events } = r;
-    r.reconfigure(CONF.replace("total_machines = 1", "total_machines = 1\nmax_machine_output_mb = 1"));
+    r.reconfigure(BASE_CONF.replace("total_machines = 1", "total_machines = 1\nmax_machine_output_mb = 1"));
     await loop.runCycle();
     const [dirName] = await readdir(join(root.path, "var/lib/vac/machines"));
     const dir = join(root.path, "var/lib/vac/machines", dirName ?? "");
     const big = await root.write("big", Buffer.alloc(3 * 1024 * 1024));
     await symlink(big, join(dir, "joboutputs/link-to-big"));
     await writeFile(join(dir, "joboutputs/small"), "x".repeat(1000));
-    await after(r, 10);
+    await cycleAfter(r, 10);
     assert.ok(hv.domains.has(SLOT), "under the limit: still running");
     await writeFile(join(dir, "joboutputs/log"), Buffer.alloc(2 * 1024 * 1024));
-    await after(r, 10);
+    await cycleAfter(r, 10);
     assert.ok(events.some((e) => e.event === "machine_output_over_limit"));
     assert.ok(hv.calls.includes(`destroy ${SLOT}`));
     assert.equal(
@@ -340,7 +215,7 @@ test("a running machine whose output grows past max_machine_output_mb is destroy
   }));
 
 test("two machines of one slot made in the same second: the slot's pointer says which is current", () =>
-  withRig(async (r) => {
+  withLoopRig(BASE_CONF, async (r) => {
     const { hv, loop, clock, root } = r;
     const store = new StateStore(vacPaths(root.path));
     const made = (machinetype: string) =>
@@ -380,7 +255,7 @@ test("events for domains that are not this factory's slots do not wake the loop"
 });
 
 test("superslots in the loop: one start a cycle, 1-processor machines complete their superslot, then an 8-processor one", () =>
-  withRig(async (r) => {
+  withLoopRig(BASE_CONF, async (r) => {
     for (const name of ["single", "octo"])
       await r.root.write(`var/lib/vac/machinetypes/${name}/files/user_data`, "#!/bin/sh\n");
     const machinetype = (name: string, processors: string) =>
@@ -394,7 +269,7 @@ test("superslots in the loop: one start a cycle, 1-processor machines complete t
     r.clock.advance(5);
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(r.hv.startsSoFar().length, 1, "no second start 5 s later");
-    for (let i = 0; i < 8; i++) await after(r, 60);
+    for (let i = 0; i < 8; i++) await cycleAfter(r, 60);
     const running = (r.views.at(-1)?.machines ?? []).filter((m) => m.machinetype !== null);
     const of = (name: string) => running.filter((m) => m.machinetype === name);
     // Both start at score 0 and single is first in the file; once one single runs, octo ranks
@@ -412,8 +287,8 @@ test("superslots in the loop: one start a cycle, 1-processor machines complete t
   }));
 
 test("a factory that may not start anything says why and does not poll the space", () =>
-  withRig(async (r) => {
-    r.reconfigure(`${CONF.replace("total_machines = 1", "total_machines = 1\ndraining = yes")}`);
+  withLoopRig(BASE_CONF, async (r) => {
+    r.reconfigure(`${BASE_CONF.replace("total_machines = 1", "total_machines = 1\ndraining = yes")}`);
     await r.loop.runCycle();
     const decision = r.events.find((e) => e.event === "decision");
     assert.deepEqual(decision?.refusal, { reason: "draining", detail: "draining is set" });

@@ -5,42 +5,22 @@
 import assert from "node:assert/strict";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { loadConfig, type VacError, vacPaths } from "@vac/core";
-import {
-  FakeClock,
-  haveOpenssl,
-  makeTempRoot,
-  makeTestPki,
-  requireOrSkip,
-  startHttpsServer,
-  type TempRoot,
-  type TestHttpsServer,
-} from "@vac/testkit";
+import { FakeClock, requireOrSkip } from "@vac/testkit";
 import { prepareMachine } from "../src/factory/prepare-machine.js";
 import { createLogger } from "../src/log.js";
 import { RemoteSources } from "../src/sources/remote-sources.js";
 import { StateStore } from "../src/state/state-store.js";
+import { eventLogger, useHttpsRig } from "./support/https-rig.js";
 
-let root: TempRoot;
-let server: TestHttpsServer;
-const available = haveOpenssl();
-const TEMPLATE =
-  "url=##user_data_url##\nimage=##user_data_root_image_url##\nid=##user_data_uuid##\nv=##user_data_vmlm_version##\nodd=##user_data_odd##\n##user_data_option_x509_proxy##";
-
-before(async () => {
-  root = await makeTempRoot();
-  if (!available) return;
-  const pki = await makeTestPki(join(root.path, "pki"));
-  await root.write("etc/grid-security/certificates/vactest.pem", pki.caCert);
+const rig = useHttpsRig("vactest.pem", async (root, pki) => {
   await root.write("var/lib/vac/machinetypes/lhcb/x509cert.pem", await readFile(pki.userCertPath));
   await root.write("var/lib/vac/machinetypes/lhcb/x509key.pem", await readFile(pki.userKeyPath));
-  server = await startHttpsServer({ key: pki.serverKey, cert: pki.serverCert });
 });
-after(async () => {
-  await server?.close();
-  await root.remove();
-});
+const { available } = rig;
+const TEMPLATE =
+  "url=##user_data_url##\nimage=##user_data_root_image_url##\nid=##user_data_uuid##\nv=##user_data_vmlm_version##\nodd=##user_data_odd##\n##user_data_option_x509_proxy##";
 
 function config(userData: string, rootImage: string) {
   const r = loadConfig({
@@ -50,7 +30,7 @@ function config(userData: string, rootImage: string) {
         text: `[settings]\nvac_space = vac01.example.com\nfactories = wn01.example.com\n[machinetype lhcb]\ntarget_share = 1\nmachine_model = cernvm3\nuser_data = ${userData}\nroot_image = ${rootImage}\nuser_data_proxy = yes\n`,
       },
     ],
-    paths: vacPaths(root.path),
+    paths: vacPaths(rig.root.path),
     hostname: "wn01.example.com",
     hostProcessors: 2,
     fileExists: () => false,
@@ -61,13 +41,13 @@ function config(userData: string, rootImage: string) {
 
 test("a machine from remote sources gets the cached image, both URLs, its uuid and a proxy; unknown patterns are removed and logged", async (t) => {
   if (!requireOrSkip(t, available, "openssl")) return;
-  server.handle((req, res) => res.end(req.url === "/ud" ? TEMPLATE : "ISO IMAGE"));
-  const c = config(server.url("/ud"), server.url("/cernvm.iso"));
-  const paths = vacPaths(root.path);
+  rig.server.handle((req, res) => res.end(req.url === "/ud" ? TEMPLATE : "ISO IMAGE"));
+  const c = config(rig.server.url("/ud"), rig.server.url("/cernvm.iso"));
+  const paths = vacPaths(rig.root.path);
   const store = new StateStore(paths);
   await store.init();
   const events: Record<string, unknown>[] = [];
-  const logger = createLogger({ destination: { write: (s: string) => void events.push(JSON.parse(s)) } });
+  const logger = eventLogger(events);
   const clock = new FakeClock(Math.floor(Date.now() / 1000));
   const sources = new RemoteSources({ paths, logger, userAgent: "vac test", now: () => clock.now() });
   const mt = c.machinetypes[0];
@@ -85,12 +65,12 @@ test("a machine from remote sources gets the cached image, both URLs, its uuid a
   );
   assert.equal(
     launch.machinetype.rootImage,
-    join(paths.stateDir, "imagecache", encodeURIComponent(server.url("/cernvm.iso"))),
+    join(paths.stateDir, "imagecache", encodeURIComponent(rig.server.url("/cernvm.iso"))),
   );
   const text = launch.userData.toString();
   assert.ok(
     text.startsWith(
-      `url=${server.url("/ud")}\nimage=${server.url("/cernvm.iso")}\nid=11111111-2222-4333-8444-555555555555\nv=0.1.0\nodd=\n`,
+      `url=${rig.server.url("/ud")}\nimage=${rig.server.url("/cernvm.iso")}\nid=11111111-2222-4333-8444-555555555555\nv=0.1.0\nodd=\n`,
     ),
     text,
   );
@@ -102,12 +82,12 @@ test("a machine from remote sources gets the cached image, both URLs, its uuid a
 
 test("a user_data URL that fails with no cached copy stops the start before a machine directory exists, and its machinetype sits out a while", async (t) => {
   if (!requireOrSkip(t, available, "openssl")) return;
-  server.handle((_req, res) => {
+  rig.server.handle((_req, res) => {
     res.statusCode = 503;
     res.end();
   });
-  const c = config(server.url("/never"), server.url("/cernvm.iso"));
-  const paths = vacPaths(root.path);
+  const c = config(rig.server.url("/never"), rig.server.url("/cernvm.iso"));
+  const paths = vacPaths(rig.root.path);
   const store = new StateStore(paths);
   const logger = createLogger({ level: "silent" });
   const clock = new FakeClock(Math.floor(Date.now() / 1000));

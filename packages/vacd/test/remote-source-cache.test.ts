@@ -5,52 +5,24 @@
 import assert from "node:assert/strict";
 import { readdir, readFile, utimes } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { type VacError, vacPaths } from "@vac/core";
-import {
-  haveOpenssl,
-  makeTempRoot,
-  makeTestPki,
-  requireOrSkip,
-  startHttpsServer,
-  type TempRoot,
-  type TestHttpsServer,
-  type TestPki,
-} from "@vac/testkit";
-import { createLogger } from "../src/log.js";
+import { makeTempRoot, requireOrSkip } from "@vac/testkit";
 import { sweepTemporaryFiles } from "../src/sources/remote-cache.js";
 import { RemoteSources } from "../src/sources/remote-sources.js";
+import { eventLogger, useHttpsRig } from "./support/https-rig.js";
 
-let root: TempRoot;
-let pki: TestPki;
-let server: TestHttpsServer;
-const available = haveOpenssl();
-
-before(async () => {
-  root = await makeTempRoot();
-  if (!available) return;
-  pki = await makeTestPki(join(root.path, "pki"));
-  await root.write("etc/grid-security/certificates/vactest.0", pki.caCert);
-  server = await startHttpsServer({ key: pki.serverKey, cert: pki.serverCert });
-});
-
-after(async () => {
-  await server?.close();
-  await root.remove();
-});
+const rig = useHttpsRig("vactest.0");
+const { available } = rig;
 
 function capture() {
   const events: Record<string, unknown>[] = [];
-  const logger = createLogger({
-    level: "debug",
-    destination: { write: (s: string) => void events.push(JSON.parse(s)) },
-  });
-  return { logger, events };
+  return { logger: eventLogger(events, "debug"), events };
 }
 
 function sources(logger = capture().logger, caDir?: string) {
   return new RemoteSources({
-    paths: vacPaths(root.path),
+    paths: vacPaths(rig.root.path),
     logger,
     userAgent: "vac test",
     now: () => Math.floor(Date.now() / 1000),
@@ -63,7 +35,7 @@ const LIMITS = { timeoutMs: 5000, maxBytes: 1024, waitMs: 5000 };
 test("a 200 is cached; the next use asks with If-None-Match and If-Modified-Since, and a 304 keeps the copy", async (t) => {
   if (!requireOrSkip(t, available, "openssl")) return;
   let body = "image one";
-  server.handle((req, res) => {
+  rig.server.handle((req, res) => {
     if (req.headers["if-none-match"] === '"v1"') {
       res.statusCode = 304;
       return res.end();
@@ -73,15 +45,15 @@ test("a 200 is cached; the next use asks with If-None-Match and If-Modified-Sinc
     res.end(body);
   });
   const s = sources();
-  const url = server.url("/images/a.iso");
+  const url = rig.server.url("/images/a.iso");
   const path = await s.cache.localCopy(url, LIMITS);
   assert.equal(await readFile(path, "utf8"), "image one");
-  assert.equal(path, join(root.path, "var/lib/vac/imagecache", encodeURIComponent(url)));
+  assert.equal(path, join(rig.root.path, "var/lib/vac/imagecache", encodeURIComponent(url)));
   body = "changed but not told";
   const again = await s.cache.localCopy(url, LIMITS);
   assert.equal(again, path);
   assert.equal(await readFile(path, "utf8"), "image one");
-  const last = server.requests.at(-1);
+  const last = rig.server.requests.at(-1);
   assert.equal(last?.headers["if-none-match"], '"v1"');
   assert.equal(last?.headers["if-modified-since"], "Tue, 01 Sep 2026 10:00:00 GMT");
   assert.equal(last?.headers["user-agent"], "vac test");
@@ -89,10 +61,10 @@ test("a 200 is cached; the next use asks with If-None-Match and If-Modified-Sinc
 
 test("a 404 or a server that is down leaves the cached copy in use and logs the failure", async (t) => {
   if (!requireOrSkip(t, available, "openssl")) return;
-  server.handle((_req, res) => res.end("kept copy"));
-  const url = server.url("/images/b.iso");
+  rig.server.handle((_req, res) => res.end("kept copy"));
+  const url = rig.server.url("/images/b.iso");
   await sources().cache.localCopy(url, LIMITS);
-  server.handle((_req, res) => {
+  rig.server.handle((_req, res) => {
     res.statusCode = 404;
     res.end("not here");
   });
@@ -110,11 +82,11 @@ test("a 404 or a server that is down leaves the cached copy in use and logs the 
 
 test("a 404 with no cached copy is an error naming the URL", async (t) => {
   if (!requireOrSkip(t, available, "openssl")) return;
-  server.handle((_req, res) => {
+  rig.server.handle((_req, res) => {
     res.statusCode = 404;
     res.end();
   });
-  const url = server.url("/missing.iso");
+  const url = rig.server.url("/missing.iso");
   await assert.rejects(
     sources().cache.localCopy(url, LIMITS),
     (e: VacError) =>
@@ -124,12 +96,12 @@ test("a 404 with no cached copy is an error naming the URL", async (t) => {
 
 test("a slow server: the download is cut at its timeout, and a caller stops waiting at its deadline", async (t) => {
   if (!requireOrSkip(t, available, "openssl")) return;
-  server.handle((_req, res) => {
+  rig.server.handle((_req, res) => {
     res.write("start");
     const timer = setTimeout(() => res.end("...end"), 1500);
     res.on("close", () => clearTimeout(timer));
   });
-  const url = server.url("/slow.iso");
+  const url = rig.server.url("/slow.iso");
   const started = Date.now();
   await assert.rejects(sources().cache.localCopy(url, { ...LIMITS, timeoutMs: 300 }), (e: VacError) =>
     /within 0\.3 s/.test(e.message),
@@ -146,7 +118,7 @@ test("a slow server: the download is cut at its timeout, and a caller stops wait
   const joined = Date.now();
   await assert.rejects(s.cache.localCopy(url, LIMITS), (e: VacError) => /within 0 s/.test(e.message));
   assert.ok(Date.now() - joined < 500, "a caller joining a download does not wait for it");
-  assert.equal(server.requests.filter((r) => r.url === "/slow.iso").length, 2, "one download, not two");
+  assert.equal(rig.server.requests.filter((r) => r.url === "/slow.iso").length, 2, "one download, not two");
   const path = s.cache.pathFor(url);
   for (let i = 0; i < 50 && !(await readFile(path, "utf8").catch(() => "")); i++)
     await new Promise((r) => setTimeout(r, 100));
@@ -155,17 +127,17 @@ test("a slow server: the download is cut at its timeout, and a caller stops wait
 
 test("an oversized body is refused, announced or not, and leaves no temporary file", async (t) => {
   if (!requireOrSkip(t, available, "openssl")) return;
-  server.handle((req, res) => {
+  rig.server.handle((req, res) => {
     if (req.url === "/announced.iso") res.setHeader("content-length", "5000");
     res.write("x".repeat(3000));
     res.end("x".repeat(2000));
   });
   for (const name of ["/announced.iso", "/chunked.iso"]) {
-    await assert.rejects(sources().cache.localCopy(server.url(name), LIMITS), (e: VacError) =>
+    await assert.rejects(sources().cache.localCopy(rig.server.url(name), LIMITS), (e: VacError) =>
       /limit of 1024/.test(e.message),
     );
   }
-  const left = await readdir(join(root.path, "var/lib/vac/imagecache"));
+  const left = await readdir(join(rig.root.path, "var/lib/vac/imagecache"));
   assert.deepEqual(
     left.filter((n) => n.startsWith(".tmp")),
     [],
@@ -174,8 +146,8 @@ test("an oversized body is refused, announced or not, and leaves no temporary fi
 
 test("the server's CA is trusted only from the grid CA directory, in addition to Node's roots", async (t) => {
   if (!requireOrSkip(t, available, "openssl")) return;
-  server.handle((_req, res) => res.end("ok"));
-  const url = server.url("/ca-check");
+  rig.server.handle((_req, res) => res.end("ok"));
+  const url = rig.server.url("/ca-check");
   const empty = await makeTempRoot();
   try {
     await assert.rejects(
@@ -194,7 +166,7 @@ test("the server's CA is trusted only from the grid CA directory, in addition to
 test("a redirect is followed, and a new version replaces the old copy whole", async (t) => {
   if (!requireOrSkip(t, available, "openssl")) return;
   let version = 1;
-  server.handle((req, res) => {
+  rig.server.handle((req, res) => {
     if (req.url === "/moved") {
       res.statusCode = 302;
       res.setHeader("location", "/real");
@@ -203,29 +175,32 @@ test("a redirect is followed, and a new version replaces the old copy whole", as
     res.end(`version ${version}`);
   });
   const s = sources();
-  const path = await s.cache.localCopy(server.url("/moved"), LIMITS);
+  const path = await s.cache.localCopy(rig.server.url("/moved"), LIMITS);
   assert.equal(await readFile(path, "utf8"), "version 1");
   version = 2;
-  assert.equal(await readFile(await s.cache.localCopy(server.url("/moved"), LIMITS), "utf8"), "version 2");
+  assert.equal(
+    await readFile(await s.cache.localCopy(rig.server.url("/moved"), LIMITS), "utf8"),
+    "version 2",
+  );
 });
 
 test("a redirect from https to plain http is refused", async (t) => {
   if (!requireOrSkip(t, available, "openssl")) return;
-  server.handle((_req, res) => {
+  rig.server.handle((_req, res) => {
     res.statusCode = 301;
     res.setHeader("location", "http://127.0.0.1:9/plain.iso");
     res.end();
   });
-  await assert.rejects(sources().cache.localCopy(server.url("/downgrade"), LIMITS), (e: VacError) =>
+  await assert.rejects(sources().cache.localCopy(rig.server.url("/downgrade"), LIMITS), (e: VacError) =>
     /redirected from https to http:/.test(e.message),
   );
 });
 
 test("temporary files an interrupted vacd left are swept once they are an hour old", async (t) => {
   if (!requireOrSkip(t, available, "openssl")) return;
-  const dir = join(root.path, "var/lib/vac/imagecache");
-  const old = await root.write("var/lib/vac/imagecache/.tmp-1-aaaaaa", "half an image");
-  await root.write("var/lib/vac/imagecache/.tmp-2-bbbbbb", "a download going on");
+  const dir = join(rig.root.path, "var/lib/vac/imagecache");
+  const old = await rig.root.write("var/lib/vac/imagecache/.tmp-1-aaaaaa", "half an image");
+  await rig.root.write("var/lib/vac/imagecache/.tmp-2-bbbbbb", "a download going on");
   await utimes(old, new Date(Date.now() - 7200_000), new Date(Date.now() - 7200_000));
   assert.equal(await sweepTemporaryFiles(dir), 1);
   const left = await readdir(dir);
@@ -235,9 +210,9 @@ test("temporary files an interrupted vacd left are swept once they are an hour o
 
 test("an image the original Vac cached (same name, mtime = Last-Modified, no record of ours) is revalidated with If-Modified-Since", async (t) => {
   if (!requireOrSkip(t, available, "openssl")) return;
-  const url = server.url("/from-vac.iso");
+  const url = rig.server.url("/from-vac.iso");
   const lastModified = new Date("2026-09-01T10:00:00Z");
-  server.handle((req, res) => {
+  rig.server.handle((req, res) => {
     if (req.headers["if-modified-since"] === lastModified.toUTCString()) {
       res.statusCode = 304;
       return res.end();
@@ -245,8 +220,8 @@ test("an image the original Vac cached (same name, mtime = Last-Modified, no rec
     res.end("downloaded again");
   });
   // urllib.quote(url, '') as Vac named it (U534): the same as encodeURIComponent for such a URL.
-  const path = await root.write(`var/lib/vac/imagecache/${encodeURIComponent(url)}`, "Vac's copy");
+  const path = await rig.root.write(`var/lib/vac/imagecache/${encodeURIComponent(url)}`, "Vac's copy");
   await utimes(path, lastModified, lastModified);
   assert.equal(await readFile(await sources().cache.localCopy(url, LIMITS), "utf8"), "Vac's copy");
-  assert.equal(server.requests.at(-1)?.headers["if-modified-since"], lastModified.toUTCString());
+  assert.equal(rig.server.requests.at(-1)?.headers["if-modified-since"], lastModified.toUTCString());
 });

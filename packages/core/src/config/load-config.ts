@@ -6,28 +6,18 @@
  * machinetype whose files are missing is `disabled` alone: the rest of the configuration stands.
  */
 
-import { join, resolve } from "node:path";
-import { MAX_NETWORK_SLOTS } from "../libvirt/network-xml.js";
-import { isInside, machinetypeFilesDir, underRoot, type VacPaths } from "../paths.js";
+import { underRoot, type VacPaths } from "../paths.js";
 import { applyVacuumPipes } from "../sources/apply-vacuum-pipes.js";
-import { isRemoteUrl } from "../sources/remote-url.js";
-import { type ConfigProblem, configProblem, hasErrors, sortConfigProblems } from "./config-problem.js";
-import { type ConfigValue, convertValue } from "./convert-value.js";
 import {
-  findOption,
-  OBSOLETE_OPTIONS,
-  type OptionDefinition,
-  optionNames,
-  type SectionKind,
-  USER_DATA_FILE,
-  USER_DATA_OPTION,
-} from "./definitions.js";
-import { didYouMean } from "./did-you-mean.js";
-import type { IniValue } from "./ini-parser.js";
-import { findLegacyOption } from "./legacy-options.js";
-import { MODEL_SYNONYMS, UNSUPPORTED_MODELS } from "./machine-model-values.js";
+  buildMachinetype,
+  checkMachineNetworkSlots,
+  superslotWarnings,
+  targetShares,
+} from "./build-machinetype.js";
+import { type ConfigProblem, configProblem, hasErrors, sortConfigProblems } from "./config-problem.js";
 import { type ConfigFileText, mergeSections } from "./merge-sections.js";
 import type { FactoryAddress, MachineModel, Machinetype, Settings, VacConfig, ValueSource } from "./model.js";
+import { get, type SectionValues, type Typed, typeSection } from "./type-section.js";
 
 export interface LoadConfigInput {
   /** In reading order (see `configFileOrder`). */
@@ -55,129 +45,6 @@ export interface LoadConfigResult {
 
 /** The reason every machinetype of a fallback configuration gives for not starting. */
 export const CONFIG_ERRORS_REASON = "the configuration has errors: nothing is started until they are fixed";
-
-function badValue(source: ValueSource, option: string, value: string, expected: string): ConfigProblem {
-  return configProblem("VAC_ERR_CONFIG_BAD_VALUE", { ...source, option, value, expected });
-}
-
-type Typed = Map<string, { value: ConfigValue; source: ValueSource }>;
-
-/** `machinefeatures_option_KEY` in [settings] (S388-394): KEY of a-z, 0-9 and _ only. */
-const MACHINEFEATURES_OPTION = /^machinefeatures_option_(.*)$/;
-
-interface SectionValues {
-  readonly typed: Typed;
-  readonly machinefeaturesOptions: Record<string, string>;
-  readonly userDataOptions: Record<string, string>;
-  readonly userDataFiles: Record<string, { value: string; source: ValueSource }>;
-  /** Why the machinetype cannot run, from its options alone (a container machine_model). */
-  readonly disabledBy: string[];
-}
-
-/** Types every option of one section, reporting unknown, obsolete and malformed ones. */
-function typeSection(
-  kind: SectionKind,
-  sectionName: string,
-  options: Map<string, IniValue>,
-  problems: ConfigProblem[],
-): SectionValues {
-  const typed: Typed = new Map();
-  const userDataOptions: Record<string, string> = {};
-  const userDataFiles: Record<string, { value: string; source: ValueSource }> = {};
-  const machinefeaturesOptions: Record<string, string> = {};
-  const disabledBy: string[] = [];
-  for (const [name, raw] of options) {
-    const source = { file: raw.file, line: raw.line };
-    const udo = USER_DATA_OPTION.exec(name);
-    const udf = USER_DATA_FILE.exec(name);
-    const mfo = kind === "settings" ? MACHINEFEATURES_OPTION.exec(name) : null;
-    if (mfo) {
-      // Vac refused a name with other characters (S391); an empty one would name the directory.
-      if (/^[a-z0-9_]+$/.test(mfo[1] ?? "")) machinefeaturesOptions[mfo[1] ?? ""] = raw.value;
-      else problems.push(badValue(source, name, raw.value, "an option name of a-z, 0-9 and _ only"));
-      continue;
-    }
-    if (!udo && !udf && /^user_data_(option|file)_/.test(name)) {
-      // Vac refused these names with other characters (S399-400, S727-729).
-      problems.push(badValue(source, name, raw.value, "an option name of a-z, 0-9 and _ only"));
-      continue;
-    }
-    if (udo?.[1]) {
-      userDataOptions[udo[1]] = raw.value;
-      continue;
-    }
-    if (udf?.[1]) {
-      userDataFiles[udf[1]] = { value: raw.value, source };
-      continue;
-    }
-    const def = findOption(kind, name);
-    if (!def) {
-      const legacy = findLegacyOption(kind, name);
-      if (legacy || OBSOLETE_OPTIONS.has(name)) {
-        const replacement = legacy?.replacement ?? "it has no meaning here";
-        problems.push(
-          configProblem(
-            "VAC_ERR_CONFIG_OBSOLETE_OPTION",
-            { ...source, option: name, replacement },
-            "warning",
-          ),
-        );
-      } else {
-        // Vac ignored options it did not know; a warning says so, with the likely spelling.
-        const suggestion = didYouMean(name, optionNames(kind));
-        problems.push(
-          configProblem(
-            "VAC_ERR_CONFIG_UNKNOWN_OPTION",
-            { ...source, option: name, section: sectionName, suggestion },
-            "warning",
-          ),
-        );
-      }
-      continue;
-    }
-    let text = raw.value;
-    if (def.name === "machine_model") {
-      const model = text.trim().toLowerCase();
-      text = MODEL_SYNONYMS[model] ?? text;
-      const unsupported = kind === "machinetype" && Object.hasOwn(UNSUPPORTED_MODELS, model);
-      if (unsupported) {
-        const note = UNSUPPORTED_MODELS[model] ?? "";
-        problems.push(
-          configProblem(
-            "VAC_ERR_CONFIG_NOT_SUPPORTED_YET",
-            { ...source, option: `${name} = ${model}`, note },
-            "warning",
-          ),
-        );
-        disabledBy.push(`machine_model ${model} is not supported (${raw.file}:${raw.line})`);
-        continue;
-      }
-    }
-    const converted = convertValue(text, def.type);
-    if (!converted.ok) {
-      problems.push(badValue(source, name, raw.value, converted.expected));
-      continue;
-    }
-    if (name !== def.name)
-      problems.push(
-        configProblem("VAC_ERR_CONFIG_OLD_NAME", { ...source, option: name, canonical: def.name }, "warning"),
-      );
-    if (def.support === "warn-unimplemented")
-      problems.push(
-        configProblem(
-          "VAC_ERR_CONFIG_NOT_SUPPORTED_YET",
-          { ...source, option: def.name, note: def.supportNote ?? "" },
-          "warning",
-        ),
-      );
-    typed.set(def.name, { value: converted.value, source });
-  }
-  return { typed, machinefeaturesOptions, userDataOptions, userDataFiles, disabledBy };
-}
-
-function get<T extends ConfigValue>(t: Typed, name: string): T | undefined {
-  return t.get(name)?.value as T | undefined;
-}
 
 function parseFactories(
   typed: Typed,
@@ -302,176 +169,6 @@ function pathSetting(input: LoadConfigInput, t: Typed, name: string): string | u
   return value === undefined ? undefined : underRoot(input.paths, value);
 }
 
-/**
- * A machinetype's file option: relative paths resolve under its files directory (for an option
- * of a legacy `[vmtype NAME]` section, under /var/lib/vac/vmtypes/NAME as Vac 0.x had it) and may
- * not leave it; absolute ones are taken under the root. A file that is not there disables the
- * machinetype (`disabled` collects the reasons), not the whole configuration: one machinetype's
- * trouble stays its own.
- */
-function machinetypeFile(
-  input: LoadConfigInput,
-  machinetype: string,
-  option: string,
-  value: string | undefined,
-  source: ValueSource | undefined,
-  problems: ConfigProblem[],
-  fromVmtype: boolean,
-  disabled: string[],
-): string | undefined {
-  if (value === undefined || !source) return undefined;
-  const dir = fromVmtype
-    ? join(input.paths.stateDir, "vmtypes", machinetype)
-    : machinetypeFilesDir(input.paths, machinetype);
-  let path: string;
-  if (value.startsWith("/")) path = underRoot(input.paths, value);
-  else {
-    path = resolve(dir, value);
-    if (!isInside(dir, path)) {
-      problems.push(configProblem("VAC_ERR_CONFIG_PATH_ESCAPES", { ...source, option, value, dir }));
-      return undefined;
-    }
-  }
-  if (!input.fileExists(path)) {
-    const problem = configProblem(
-      "VAC_ERR_CONFIG_FILE_MISSING",
-      { ...source, option, path, machinetype },
-      "warning",
-    );
-    problems.push(problem);
-    disabled.push(`${option} '${path}' is missing or unreadable (${source.file}:${source.line})`);
-  }
-  return path;
-}
-
-function buildMachinetype(
-  input: LoadConfigInput,
-  name: string,
-  fromVmtype: ReadonlySet<string>,
-  v: SectionValues,
-  /** [settings] user_data_file_XXX, resolved for each machinetype as Vac did (S397-402). */
-  commonFiles: SectionValues["userDataFiles"],
-  settings: Settings,
-  share: { value: number; source: ValueSource } | undefined,
-  problems: ConfigProblem[],
-  sources: Map<string, ValueSource>,
-  pipe?: string,
-): Machinetype {
-  const t = v.typed;
-  const disabled: string[] = [...v.disabledBy];
-  // A pipe's machinetypes keep their files under the pipe's directory (S404-560).
-  const filesOf = pipe ?? name;
-  const file = (option: string) =>
-    machinetypeFile(
-      input,
-      filesOf,
-      option,
-      get<string>(t, option),
-      t.get(option)?.source,
-      problems,
-      fromVmtype.has(option),
-      disabled,
-    );
-  // Vac 3 fetched root_image and user_data from http(s) URLs (S1535, U202): kept as URLs here.
-  const fileOrUrl = (option: string) => {
-    const value = get<string>(t, option);
-    return isRemoteUrl(value) ? value : file(option);
-  };
-  const userDataFiles: Record<string, string> = {};
-  for (const [k, f] of Object.entries({ ...commonFiles, ...v.userDataFiles })) {
-    const option = `user_data_file_${k}`;
-    const path = machinetypeFile(
-      input,
-      filesOf,
-      option,
-      f.value,
-      f.source,
-      problems,
-      fromVmtype.has(option),
-      disabled,
-    );
-    if (path) userDataFiles[k] = path;
-  }
-  const maxWallclock = get<number>(t, "max_wallclock_seconds") ?? 86400;
-  const minWallclock = get<number>(t, "min_wallclock_seconds") ?? maxWallclock;
-  const minProcessors = get<number>(t, "min_processors") ?? 1;
-  const maxProcessors = get<number>(t, "max_processors") ?? 1;
-  const check = (ok: boolean, option: string, expected: string) => {
-    const source = t.get(option)?.source;
-    if (!ok && source)
-      problems.push(
-        configProblem("VAC_ERR_CONFIG_BAD_VALUE", {
-          ...source,
-          option,
-          value: String(get(t, option)),
-          expected,
-        }),
-      );
-  };
-  check(
-    minWallclock <= maxWallclock,
-    "min_wallclock_seconds",
-    `at most max_wallclock_seconds (${maxWallclock})`,
-  );
-  check(minProcessors <= maxProcessors, "min_processors", `at most max_processors (${maxProcessors})`);
-  // target_share in the machinetype wins over a [targetshares] line (CORRECTIONS §9, S596-598).
-  if (share && !t.has("target_share")) sources.set(`machinetype ${name}.target_share`, share.source);
-  const machineModel = (get<string>(t, "machine_model") ?? settings.machineModel) as MachineModel;
-  const mt: Machinetype = {
-    name,
-    targetShare: get<number>(t, "target_share") ?? share?.value ?? 0,
-    // S717-722: the machinegroup defaults to the accounting FQAN, so machinetypes of one VO
-    // (say, two LHCb ones) share one group, then to the machinetype's name.
-    machinegroup: get<string>(t, "machinegroup") ?? get<string>(t, "accounting_fqan") ?? name,
-    machineModel,
-    rootImage: fileOrUrl("root_image"),
-    userData: fileOrUrl("user_data"),
-    prolog: file("prolog"),
-    epilog: file("epilog"),
-    kernel: file("kernel"),
-    initrd: file("initrd"),
-    kernelCmdline: get<string>(t, "kernel_cmdline"),
-    backoffSeconds: get<number>(t, "backoff_seconds") ?? 10,
-    fizzleSeconds: get<number>(t, "fizzle_seconds") ?? 600,
-    maxWallclockSeconds: maxWallclock,
-    minWallclockSeconds: minWallclock,
-    minProcessors,
-    maxProcessors,
-    heartbeatFile: get<string>(t, "heartbeat_file"),
-    heartbeatSeconds: get<number>(t, "heartbeat_seconds") ?? 0,
-    accountingFqan: get<string>(t, "accounting_fqan"),
-    rootDevice: get<string>(t, "root_device") ?? "vda",
-    scratchDevice: get<string>(t, "scratch_device") ?? "vdb",
-    shutdownCommand: get<string>(t, "shutdown_command"),
-    logMachineoutputs: get<boolean>(t, "log_machineoutputs") ?? false,
-    network: get<string>(t, "network") ?? "user",
-    machineContract: (get<string>(t, "machine_contract") ??
-      (get<string>(t, "network") === "vac" ? "vac3" : "seed")) as Machinetype["machineContract"],
-    userDataOptions: { ...settings.userDataOptions, ...v.userDataOptions },
-    userDataFiles,
-    disabled: disabled.length > 0 ? disabled.join("; ") : undefined,
-    userDataProxy: get<boolean>(t, "user_data_proxy") ?? false,
-    legacyProxy: get<boolean>(t, "legacy_proxy") ?? false,
-    ...(pipe ? { pipe } : {}),
-  };
-  if (
-    mt.heartbeatFile !== undefined &&
-    (!/^[A-Za-z0-9._-]+$/.test(mt.heartbeatFile) || /^\.\.?$/.test(mt.heartbeatFile))
-  ) {
-    const source = t.get("heartbeat_file")?.source;
-    if (source)
-      problems.push(
-        configProblem("VAC_ERR_CONFIG_BAD_VALUE", {
-          ...source,
-          option: "heartbeat_file",
-          value: mt.heartbeatFile,
-          expected: "a plain file name in joboutputs",
-        }),
-      );
-  }
-  return mt;
-}
-
 export function loadConfig(input: LoadConfigInput): LoadConfigResult {
   const problems: ConfigProblem[] = [];
   const merged = mergeSections(input.files, problems);
@@ -481,16 +178,7 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
   const settings = buildSettings(input, settingsValues, problems);
 
   const applied = applyVacuumPipes(merged, input, problems);
-  const shares = new Map<string, { value: number; source: ValueSource }>();
-  for (const [name, raw] of merged.targetShares) {
-    const source = { file: raw.file, line: raw.line };
-    const converted = convertValue(raw.value, { kind: "number", min: 0 });
-    if (!converted.ok) {
-      problems.push(badValue(source, name, raw.value, converted.expected));
-    } else if (!merged.machinetypes.has(name)) {
-      problems.push(configProblem("VAC_ERR_CONFIG_UNKNOWN_MACHINETYPE", { ...source, name }, "warning"));
-    } else shares.set(name, { value: converted.value as number, source });
-  }
+  const shares = targetShares(merged, problems);
 
   const machinetypes: Machinetype[] = [];
   for (const raw of merged.machinetypes.values()) {
@@ -524,49 +212,4 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
   if (!hasErrors(problems)) return { config, problems: sorted };
   const disabled = machinetypes.map((m) => ({ ...m, disabled: CONFIG_ERRORS_REASON }));
   return { config: undefined, problems: sorted, fallback: { ...config, machinetypes: disabled } };
-}
-
-/**
- * Vac fills an incomplete superslot only while its remaining life is at least the machinetype's
- * min_wallclock_seconds (D438-441), which defaults to max_wallclock_seconds (S694): with the
- * default a superslot is never refilled after its first second (CORRECTIONS §3). Vac's rule is
- * kept; a site that relies on the default is told.
- */
-function superslotWarnings(
-  settings: Settings,
-  machinetypes: readonly Machinetype[],
-  sources: ReadonlyMap<string, ValueSource>,
-  problems: ConfigProblem[],
-): void {
-  const per = settings.processorsPerSuperslot;
-  if (per <= 1) return;
-  for (const m of machinetypes) {
-    if (m.targetShare <= 0 || sources.has(`machinetype ${m.name}.min_wallclock_seconds`)) continue;
-    const at = sources.get("settings.processors_per_superslot");
-    problems.push(
-      configProblem("VAC_ERR_CONFIG_SUPERSLOT_NOT_REFILLED", { ...at, per, name: m.name }, "warning"),
-    );
-  }
-}
-
-export type { OptionDefinition };
-
-/** CORRECTIONS §20: with `network = vac`, every slot needs a lease in 169.254.169.0/24. */
-function checkMachineNetworkSlots(
-  settings: Settings,
-  machinetypes: readonly Machinetype[],
-  sources: ReadonlyMap<string, ValueSource>,
-  problems: ConfigProblem[],
-): void {
-  if (settings.totalMachines <= MAX_NETWORK_SLOTS || !machinetypes.some((m) => m.network === "vac")) return;
-  const source = sources.get("settings.total_machines") ??
-    sources.get("settings.total_processors") ?? { file: "", line: 0 };
-  problems.push(
-    configProblem("VAC_ERR_CONFIG_BAD_VALUE", {
-      ...source,
-      option: "total_machines",
-      value: String(settings.totalMachines),
-      expected: `at most ${MAX_NETWORK_SLOTS} slots while a machinetype has network = vac (169.254.169.253 and .254 are the servers' addresses)`,
-    }),
-  );
 }

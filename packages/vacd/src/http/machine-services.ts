@@ -118,8 +118,8 @@ export class MachineServices {
     } catch (e) {
       log.error({ event: "machine_network_not_ready", code: "VAC_ERR_MACHINE_NETWORK", error: String(e) });
     }
-    if (ready) ready = (await this.listen(this.metadata, METADATA_ADDRESS, log)) && ready;
-    if (ready) ready = (await this.listen(this.mjf, MJF_ADDRESS, log)) && ready;
+    if (ready) ready = await this.listen(this.metadata, METADATA_ADDRESS, log);
+    if (ready) ready = await this.listen(this.mjf, MJF_ADDRESS, log);
     this.isReady = ready && !this.closed;
     const counts = { metadata: this.metadata.counts.take(), mjf: this.mjf.counts.take() };
     if (Object.keys(counts.metadata).length + Object.keys(counts.mjf).length > 0)
@@ -145,14 +145,19 @@ export class MachineServices {
     }
   }
 
-  /** `h` for this machinetype, refusing to start a `network = vac` machine until `ready`. */
+  /**
+   * `h` for this machinetype, refusing to start a `network = vac` machine until `ready`; all
+   * else, the optional graceful `shutdown` included, goes to `h` unchanged.
+   */
   guard(h: Hypervisor, mt: Machinetype): Hypervisor {
     if (mt.network !== "vac") return h;
+    const shutdown = h.shutdown?.bind(h);
     return {
       description: h.description,
       check: () => h.check(),
       list: (names, dirs) => h.list(names, dirs),
       destroy: (name, dir) => h.destroy(name, dir),
+      ...(shutdown ? { shutdown } : {}),
       start: async (launch) => {
         if (!this.isReady)
           throw new VacError("VAC_ERR_MACHINE_NETWORK", {

@@ -33,20 +33,25 @@ export interface LoopRig {
   readonly events: Record<string, unknown>[];
   readonly views: ResponderView[];
   readonly machinesDir: string;
+  readonly stateDir: string;
   /** Stops the loop and makes a new one over the same state: a restarted vacd. */
   restart(): Promise<void>;
+  /** Replaces the configuration, as a reload would. */
+  reconfigure(text: string): void;
 }
 
 export async function loopRig(conf = BASE_CONF): Promise<LoopRig> {
   const root = await makeTempRoot("vac-life-");
   const paths = vacPaths(root.path);
-  const config = loadConfig({
-    files: [{ path: join(root.path, "etc/vac.conf"), text: conf }],
-    paths,
-    hostname: "wn01.example.com",
-    hostProcessors: 2,
-    fileExists: () => true,
-  }).config as VacConfig;
+  const load = (text: string) =>
+    loadConfig({
+      files: [{ path: join(root.path, "etc/vac.conf"), text }],
+      paths,
+      hostname: "wn01.example.com",
+      hostProcessors: 2,
+      fileExists: () => true,
+    }).config as VacConfig;
+  let config = load(conf);
   await root.write("var/lib/vac/machinetypes/vm/files/user_data", "#!/bin/sh\n");
   const clock = new FakeClock();
   const hv = new FakeHypervisor();
@@ -77,7 +82,7 @@ export async function loopRig(conf = BASE_CONF): Promise<LoopRig> {
           messageType: "machinetypes_query",
           vacqueryVersion: "1.0",
           daemonVersion: "test",
-          space: "loop.vac.test",
+          space: config.settings.vacSpace,
           cookie: "c",
           timeSent: clock.now(),
         } as const;
@@ -110,9 +115,13 @@ export async function loopRig(conf = BASE_CONF): Promise<LoopRig> {
     events,
     views,
     machinesDir: paths.machinesDir,
+    stateDir: paths.stateDir,
     restart: async () => {
       await rig.loop.stop();
       rig.loop = make();
+    },
+    reconfigure: (text) => {
+      config = load(text);
     },
   };
   return rig;
@@ -137,6 +146,24 @@ export async function pass(r: LoopRig, seconds: number, step = 1): Promise<void>
     r.clock.advance(Math.min(step, end - r.clock.now()));
     await settle(r);
   }
+}
+
+/**
+ * Moves the clock on (firing the loop's own timers), then runs one more cycle to the end,
+ * letting fake time pass while the loop waits on it (a probe's random pause).
+ */
+export async function cycleAfter(r: LoopRig, seconds: number): Promise<void> {
+  r.clock.advance(seconds);
+  const untilIdle = async () => {
+    while (r.loop.busy) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      r.clock.advance(0.1);
+    }
+  };
+  await untilIdle();
+  const cycle = r.loop.runCycle();
+  await untilIdle();
+  await cycle;
 }
 
 export async function withLoopRig(conf: string, body: (r: LoopRig) => Promise<void>): Promise<void> {

@@ -1,0 +1,252 @@
+/**
+ * One machinetype from its typed section: its files resolved (and checked to stay in its files
+ * directory), its defaults filled from [settings], its own value checks; and the warnings that
+ * need every machinetype and the settings together (superslots, machine network slots).
+ */
+import { join, resolve } from "node:path";
+import { MAX_NETWORK_SLOTS } from "../libvirt/network-xml.js";
+import { isInside, machinetypeFilesDir, underRoot, type VacPaths } from "../paths.js";
+import { isRemoteUrl } from "../sources/remote-url.js";
+import { type ConfigProblem, configProblem } from "./config-problem.js";
+import { convertValue } from "./convert-value.js";
+import type { MergedConfig } from "./merge-sections.js";
+import type { MachineModel, Machinetype, Settings, ValueSource } from "./model.js";
+import { badValue, get, type SectionValues } from "./type-section.js";
+
+/** What resolving a machinetype's files needs of loadConfig's input. */
+export interface MachinetypeFilesInput {
+  readonly paths: VacPaths;
+  /** Whether a file exists (injected so this stays pure). */
+  readonly fileExists: (path: string) => boolean;
+}
+
+/** The [targetshares] lines (CORRECTIONS §9): a number at least 0, for a machinetype that exists. */
+export function targetShares(
+  merged: MergedConfig,
+  problems: ConfigProblem[],
+): Map<string, { value: number; source: ValueSource }> {
+  const shares = new Map<string, { value: number; source: ValueSource }>();
+  for (const [name, raw] of merged.targetShares) {
+    const source = { file: raw.file, line: raw.line };
+    const converted = convertValue(raw.value, { kind: "number", min: 0 });
+    if (!converted.ok) {
+      problems.push(badValue(source, name, raw.value, converted.expected));
+    } else if (!merged.machinetypes.has(name)) {
+      problems.push(configProblem("VAC_ERR_CONFIG_UNKNOWN_MACHINETYPE", { ...source, name }, "warning"));
+    } else shares.set(name, { value: converted.value as number, source });
+  }
+  return shares;
+}
+
+/**
+ * A machinetype's file option: relative paths resolve under its files directory (for an option
+ * of a legacy `[vmtype NAME]` section, under /var/lib/vac/vmtypes/NAME as Vac 0.x had it) and may
+ * not leave it; absolute ones are taken under the root. A file that is not there disables the
+ * machinetype (`disabled` collects the reasons), not the whole configuration: one machinetype's
+ * trouble stays its own.
+ */
+function machinetypeFile(
+  input: MachinetypeFilesInput,
+  machinetype: string,
+  option: string,
+  value: string | undefined,
+  source: ValueSource | undefined,
+  problems: ConfigProblem[],
+  fromVmtype: boolean,
+  disabled: string[],
+): string | undefined {
+  if (value === undefined || !source) return undefined;
+  const dir = fromVmtype
+    ? join(input.paths.stateDir, "vmtypes", machinetype)
+    : machinetypeFilesDir(input.paths, machinetype);
+  let path: string;
+  if (value.startsWith("/")) path = underRoot(input.paths, value);
+  else {
+    path = resolve(dir, value);
+    if (!isInside(dir, path)) {
+      problems.push(configProblem("VAC_ERR_CONFIG_PATH_ESCAPES", { ...source, option, value, dir }));
+      return undefined;
+    }
+  }
+  if (!input.fileExists(path)) {
+    const problem = configProblem(
+      "VAC_ERR_CONFIG_FILE_MISSING",
+      { ...source, option, path, machinetype },
+      "warning",
+    );
+    problems.push(problem);
+    disabled.push(`${option} '${path}' is missing or unreadable (${source.file}:${source.line})`);
+  }
+  return path;
+}
+
+export function buildMachinetype(
+  input: MachinetypeFilesInput,
+  name: string,
+  fromVmtype: ReadonlySet<string>,
+  v: SectionValues,
+  /** [settings] user_data_file_XXX, resolved for each machinetype as Vac did (S397-402). */
+  commonFiles: SectionValues["userDataFiles"],
+  settings: Settings,
+  share: { value: number; source: ValueSource } | undefined,
+  problems: ConfigProblem[],
+  sources: Map<string, ValueSource>,
+  pipe?: string,
+): Machinetype {
+  const t = v.typed;
+  const disabled: string[] = [...v.disabledBy];
+  // A pipe's machinetypes keep their files under the pipe's directory (S404-560).
+  const filesOf = pipe ?? name;
+  const file = (option: string) =>
+    machinetypeFile(
+      input,
+      filesOf,
+      option,
+      get<string>(t, option),
+      t.get(option)?.source,
+      problems,
+      fromVmtype.has(option),
+      disabled,
+    );
+  // Vac 3 fetched root_image and user_data from http(s) URLs (S1535, U202): kept as URLs here.
+  const fileOrUrl = (option: string) => {
+    const value = get<string>(t, option);
+    return isRemoteUrl(value) ? value : file(option);
+  };
+  const userDataFiles: Record<string, string> = {};
+  for (const [k, f] of Object.entries({ ...commonFiles, ...v.userDataFiles })) {
+    const option = `user_data_file_${k}`;
+    const path = machinetypeFile(
+      input,
+      filesOf,
+      option,
+      f.value,
+      f.source,
+      problems,
+      fromVmtype.has(option),
+      disabled,
+    );
+    if (path) userDataFiles[k] = path;
+  }
+  const maxWallclock = get<number>(t, "max_wallclock_seconds") ?? 86400;
+  const minWallclock = get<number>(t, "min_wallclock_seconds") ?? maxWallclock;
+  const minProcessors = get<number>(t, "min_processors") ?? 1;
+  const maxProcessors = get<number>(t, "max_processors") ?? 1;
+  const check = (ok: boolean, option: string, expected: string) => {
+    const source = t.get(option)?.source;
+    if (!ok && source)
+      problems.push(
+        configProblem("VAC_ERR_CONFIG_BAD_VALUE", {
+          ...source,
+          option,
+          value: String(get(t, option)),
+          expected,
+        }),
+      );
+  };
+  check(
+    minWallclock <= maxWallclock,
+    "min_wallclock_seconds",
+    `at most max_wallclock_seconds (${maxWallclock})`,
+  );
+  check(minProcessors <= maxProcessors, "min_processors", `at most max_processors (${maxProcessors})`);
+  // target_share in the machinetype wins over a [targetshares] line (CORRECTIONS §9, S596-598).
+  if (share && !t.has("target_share")) sources.set(`machinetype ${name}.target_share`, share.source);
+  const machineModel = (get<string>(t, "machine_model") ?? settings.machineModel) as MachineModel;
+  const mt: Machinetype = {
+    name,
+    targetShare: get<number>(t, "target_share") ?? share?.value ?? 0,
+    // S717-722: the machinegroup defaults to the accounting FQAN, so machinetypes of one VO
+    // (say, two LHCb ones) share one group, then to the machinetype's name.
+    machinegroup: get<string>(t, "machinegroup") ?? get<string>(t, "accounting_fqan") ?? name,
+    machineModel,
+    rootImage: fileOrUrl("root_image"),
+    userData: fileOrUrl("user_data"),
+    prolog: file("prolog"),
+    epilog: file("epilog"),
+    kernel: file("kernel"),
+    initrd: file("initrd"),
+    kernelCmdline: get<string>(t, "kernel_cmdline"),
+    backoffSeconds: get<number>(t, "backoff_seconds") ?? 10,
+    fizzleSeconds: get<number>(t, "fizzle_seconds") ?? 600,
+    maxWallclockSeconds: maxWallclock,
+    minWallclockSeconds: minWallclock,
+    minProcessors,
+    maxProcessors,
+    heartbeatFile: get<string>(t, "heartbeat_file"),
+    heartbeatSeconds: get<number>(t, "heartbeat_seconds") ?? 0,
+    accountingFqan: get<string>(t, "accounting_fqan"),
+    rootDevice: get<string>(t, "root_device") ?? "vda",
+    scratchDevice: get<string>(t, "scratch_device") ?? "vdb",
+    shutdownCommand: get<string>(t, "shutdown_command"),
+    logMachineoutputs: get<boolean>(t, "log_machineoutputs") ?? false,
+    network: get<string>(t, "network") ?? "user",
+    machineContract: (get<string>(t, "machine_contract") ??
+      (get<string>(t, "network") === "vac" ? "vac3" : "seed")) as Machinetype["machineContract"],
+    userDataOptions: { ...settings.userDataOptions, ...v.userDataOptions },
+    userDataFiles,
+    disabled: disabled.length > 0 ? disabled.join("; ") : undefined,
+    userDataProxy: get<boolean>(t, "user_data_proxy") ?? false,
+    legacyProxy: get<boolean>(t, "legacy_proxy") ?? false,
+    ...(pipe ? { pipe } : {}),
+  };
+  if (
+    mt.heartbeatFile !== undefined &&
+    (!/^[A-Za-z0-9._-]+$/.test(mt.heartbeatFile) || /^\.\.?$/.test(mt.heartbeatFile))
+  ) {
+    const source = t.get("heartbeat_file")?.source;
+    if (source)
+      problems.push(
+        configProblem("VAC_ERR_CONFIG_BAD_VALUE", {
+          ...source,
+          option: "heartbeat_file",
+          value: mt.heartbeatFile,
+          expected: "a plain file name in joboutputs",
+        }),
+      );
+  }
+  return mt;
+}
+
+/**
+ * Vac fills an incomplete superslot only while its remaining life is at least the machinetype's
+ * min_wallclock_seconds (D438-441), which defaults to max_wallclock_seconds (S694): with the
+ * default a superslot is never refilled after its first second (CORRECTIONS §3). Vac's rule is
+ * kept; a site that relies on the default is told.
+ */
+export function superslotWarnings(
+  settings: Settings,
+  machinetypes: readonly Machinetype[],
+  sources: ReadonlyMap<string, ValueSource>,
+  problems: ConfigProblem[],
+): void {
+  const per = settings.processorsPerSuperslot;
+  if (per <= 1) return;
+  for (const m of machinetypes) {
+    if (m.targetShare <= 0 || sources.has(`machinetype ${m.name}.min_wallclock_seconds`)) continue;
+    const at = sources.get("settings.processors_per_superslot");
+    problems.push(
+      configProblem("VAC_ERR_CONFIG_SUPERSLOT_NOT_REFILLED", { ...at, per, name: m.name }, "warning"),
+    );
+  }
+}
+
+/** CORRECTIONS §20: with `network = vac`, every slot needs a lease in 169.254.169.0/24. */
+export function checkMachineNetworkSlots(
+  settings: Settings,
+  machinetypes: readonly Machinetype[],
+  sources: ReadonlyMap<string, ValueSource>,
+  problems: ConfigProblem[],
+): void {
+  if (settings.totalMachines <= MAX_NETWORK_SLOTS || !machinetypes.some((m) => m.network === "vac")) return;
+  const source = sources.get("settings.total_machines") ??
+    sources.get("settings.total_processors") ?? { file: "", line: 0 };
+  problems.push(
+    configProblem("VAC_ERR_CONFIG_BAD_VALUE", {
+      ...source,
+      option: "total_machines",
+      value: String(settings.totalMachines),
+      expected: `at most ${MAX_NETWORK_SLOTS} slots while a machinetype has network = vac (169.254.169.253 and .254 are the servers' addresses)`,
+    }),
+  );
+}
