@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
-import { readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { decodeMessage } from "@vac/core";
+import { decodeMessage, parseKeyring, verifyDatagram } from "@vac/core";
 import { Space, waitFor } from "./support/space-harness.js";
 
 /** Runs until the test writes `stop` into its joboutputs. */
@@ -94,4 +94,37 @@ test("vacd sends factory_status and machinetype_status each cycle and machine_st
   assert.equal(kinds("machine_status").filter((m) => m.uuid === ended.uuid).length, 1);
   const log = await readFile(join(space.root(0), "vacd.log"), "utf8");
   assert.match(log, /"event":"vacmon_bad_collector","entry":"nonsense"/);
+});
+
+test("with a space key, VacMon messages are signed with it, and still read as plain Vac JSON", async (t) => {
+  const KEY = "vacmon-e2e-key-0123456789";
+  const collector = createSocket("udp4");
+  const raw: Buffer[] = [];
+  collector.on("message", (msg) => raw.push(msg));
+  await new Promise<void>((r) => collector.bind(0, "127.0.0.87", () => r()));
+  t.after(() => new Promise<void>((r) => collector.close(() => r())));
+  const space = await Space.create({
+    factories: 1,
+    processorsPerFactory: 1,
+    firstAddress: 86,
+    machinetypes: [{ name: "alpha", share: 1, payload: PAYLOAD }],
+    extraSettings: [
+      "space_key_file = /etc/vac/space.key",
+      `vacmon_hostport = 127.0.0.87:${collector.address().port}`,
+    ],
+  });
+  t.after(() => space.stop());
+  const keyFile = join(space.root(0), "etc/vac/space.key");
+  await mkdir(join(space.root(0), "etc/vac"), { recursive: true });
+  await writeFile(keyFile, `${KEY}\n`, { mode: 0o600 });
+  await chmod(keyFile, 0o600);
+  await space.startFactory(0);
+  await waitFor("a factory_status", async () => (raw.length >= 2 ? true : undefined), 30_000);
+  const parsed = parseKeyring(KEY);
+  assert.ok(parsed.ok);
+  for (const m of raw) {
+    assert.equal(verifyDatagram(m, parsed.keyring).status, "ok", m.toString("utf8"));
+    const json = JSON.parse(m.toString("utf8")) as Record<string, unknown>;
+    assert.equal(json.cookie, "0", "otherwise the message Vac's collectors read");
+  }
 });

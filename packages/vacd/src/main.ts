@@ -8,7 +8,14 @@
  * vacd stops, and a restarted vacd adopts them from the state directory.
  */
 import { parseArgs } from "node:util";
-import { formatConfigProblem, hasErrors, repliesFor, type VacConfig } from "@vac/core";
+import {
+  encodeMessage,
+  formatConfigProblem,
+  hasErrors,
+  repliesFor,
+  signDatagram,
+  type VacConfig,
+} from "@vac/core";
 import { AccountingWriter } from "./accounting/accounting-writer.js";
 import { ConfigWatcher } from "./config/config-watcher.js";
 import { logConfigResult } from "./config/log-config-result.js";
@@ -185,7 +192,18 @@ export async function main(argv: readonly string[]): Promise<void> {
         }),
     );
   }
-  const vacmon = vacMonFor({ settings: () => config.settings, logger, now: realClock.now });
+  // With a space key, VacMon messages are signed like every other datagram of ours; collectors
+  // that do not know the key read them as plain Vac JSON (an unknown member is ignored).
+  const vacmon = vacMonFor({
+    settings: () => config.settings,
+    logger,
+    now: realClock.now,
+    toBytes: (message) => {
+      const bytes = encodeMessage(message);
+      const keyring = security.pollAuth?.keyring;
+      return keyring ? signDatagram(bytes, keyring) : bytes;
+    },
+  });
   const loop = new FactoryLoop({
     accounting: new AccountingWriter({ paths: first.paths, logger, now: realClock.now }),
     paths: first.paths,
