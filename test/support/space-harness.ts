@@ -236,9 +236,28 @@ export class Space {
         }
       }
     }
+    // A vacd killed between spawning a machine and writing its process.json leaves a process
+    // nothing records: find it by its user_data path under this space's directory.
+    await killProcessesUnder(this.dir.path);
     // VAC_KEEP_TEST_DIRS=1 keeps the factories' roots (and their vacd.log) for a post-mortem.
     if (process.env.VAC_KEEP_TEST_DIRS === "1") console.error(`# kept ${this.dir.path}`);
     else await rm(this.dir.path, { recursive: true, force: true });
+  }
+}
+
+/** SIGKILLs the process group of every process whose command line names a path under `dir`. */
+async function killProcessesUnder(dir: string): Promise<void> {
+  const pids = (await readdir("/proc").catch(() => [] as string[])).filter((n) => /^\d+$/.test(n));
+  for (const pid of pids) {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+    if (!cmdline.split("\0").some((arg) => arg.startsWith(`${dir}/`))) continue;
+    for (const target of [-Number(pid), Number(pid)]) {
+      try {
+        process.kill(target, "SIGKILL");
+      } catch {
+        // not a group leader, or already gone
+      }
+    }
   }
 }
 
