@@ -2,63 +2,11 @@
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { test } from "node:test";
-import type { FactoryAddress, MachineStatus, ResponderView } from "@vac/core";
+import type { FactoryAddress, MachineStatus } from "@vac/core";
 import { silentLogger } from "../src/log.js";
 import { pollSpace } from "../src/net/poller.js";
 import { Responder } from "../src/net/responder.js";
-
-const now = () => Date.now() / 1000;
-
-function view(factory: string, machinetypes: string[]): ResponderView {
-  return {
-    factory,
-    space: "s.example.com",
-    daemonVersion: "t",
-    machinetypes: machinetypes.map((machinetype) => ({
-      machinetype,
-      runningMachines: 1,
-      runningProcessors: 1,
-      runningHs06: 0,
-      numBeforeFizzle: 0,
-      shutdownMessage: null,
-      shutdownTime: null,
-      shutdownMachine: null,
-      maxWallclockSeconds: 100,
-      maxProcessors: 1,
-      fqan: null,
-      site: "example.com",
-    })),
-    machines: [],
-    status: {
-      runningMachines: 0,
-      runningProcessors: 0,
-      runningHs06: 0,
-      maxMachines: 1,
-      maxProcessors: 1,
-      maxHs06: 0,
-      rootDiskAvailKb: 1,
-      rootDiskAvailInodes: 1,
-      daemonDiskAvailKb: 1,
-      daemonDiskAvailInodes: 1,
-      memTotalKb: 1,
-      memUsedKb: 0,
-      swapUsedKb: 0,
-      swapFreeKb: 0,
-      loadAverage: 0,
-      kernelVersion: "k",
-      osIssue: "o",
-      bootTime: 1,
-      factoryHeartbeatTime: 1,
-      responderHeartbeatTime: 1,
-      mjfHeartbeatTime: 0,
-      metadataHeartbeatTime: 0,
-      site: "example.com",
-      memAvailKb: 1,
-      swapTotalKb: 0,
-      configError: null,
-    },
-  };
-}
+import { now, testView } from "./net-test-view.js";
 
 async function responders(n: number) {
   const rs: Responder[] = [];
@@ -67,7 +15,7 @@ async function responders(n: number) {
     const r = new Responder({ address: `127.0.0.${42 + i}`, port: 0, logger: silentLogger(), now });
     const port = await r.start();
     const name = `f${i}.example.com`;
-    r.setView(view(name, ["a", "b", "c"]));
+    r.setView(testView(name, ["a", "b", "c"]));
     rs.push(r);
     factories.push({ name, port, host: `127.0.0.${42 + i}` });
   }

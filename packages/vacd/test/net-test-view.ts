@@ -1,16 +1,27 @@
-/** A factory's published view for net tests: `n` machinetypes, a plain factory_status. */
+/**
+ * A factory's published view for net tests: `machinetypes` as a count (named mt0, mt1, ...) or
+ * as the names themselves, each with one running machine, and a plain factory_status.
+ */
 import type { ResponderView } from "@vac/core";
 
 export const SPACE = "s.example.com";
 export const now = () => Date.now() / 1000;
 
-export function testView(factory: string, machinetypes: number, space = SPACE): ResponderView {
+export function testView(
+  factory: string,
+  machinetypes: number | readonly string[],
+  space = SPACE,
+): ResponderView {
+  const names =
+    typeof machinetypes === "number"
+      ? Array.from({ length: machinetypes }, (_, i) => `mt${i}`)
+      : machinetypes;
   return {
     factory,
     space,
     daemonVersion: "t",
-    machinetypes: Array.from({ length: machinetypes }, (_, i) => ({
-      machinetype: `mt${i}`,
+    machinetypes: names.map((machinetype) => ({
+      machinetype,
       runningMachines: 1,
       runningProcessors: 1,
       runningHs06: 1,

@@ -3,94 +3,25 @@
  * from disk and the hypervisor, acts on what their derived state asks (destroy past shutdowntime
  * or heartbeat rules, record outcomes exactly once, clean up failed starts), publishes what this
  * factory holds to the responder, and starts a machine in a free slot when the space's census
- * says which. It never creates or destroys on incomplete information: if the disk or the
- * hypervisor cannot be read, the cycle stops there and says why.
+ * says which (machine-starter.ts). It never creates or destroys on incomplete information: if
+ * the disk or the hypervisor cannot be read, the cycle stops there and says why.
  */
-import { randomUUID } from "node:crypto";
-import type { ResponderView } from "@vac/core";
 import {
-  type Clock,
-  type Decision,
-  decideMachinetype,
   deriveMachine,
-  FAILED_START,
-  foldCensus,
   type HypervisorView,
-  type LocalFacts,
-  loadWithRecentStarts,
   type MachineSnapshot,
-  type Machinetype,
-  type MachinetypeStatus,
-  mayProbe,
-  type Random,
-  RECENT_START_SECONDS,
-  type RecentStart,
-  type RunningMachine,
-  refuseToStart,
   slotName,
   type VacConfig,
-  type VacPaths,
 } from "@vac/core";
-import type { AccountingWriter } from "../accounting/accounting-writer.js";
-import type { HostFacts } from "../host/host-facts.js";
-import type { Hypervisor, StoppedListener } from "../hypervisor/hypervisor.js";
-import type { Logger } from "../log.js";
-import type { RemoteSources } from "../sources/remote-sources.js";
-import { clearFactoryError, writeFactoryError } from "../state/factory-files.js";
-import type { StateStore } from "../state/state-store.js";
 import { nextCycleDelayMs, refillDelayMs } from "./backoff-timing.js";
+import type { FactoryDeps } from "./factory-deps.js";
 import { earliestDeadline, LifecycleWatch } from "./lifecycle-watch.js";
 import { derivationRules, MachineActions } from "./machine-actions.js";
-import { prepareMachine } from "./prepare-machine.js";
+import { MachineStarter } from "./machine-starter.js";
 import { buildResponderView, factorySlots, type SlotState } from "./status-view.js";
-
-export interface FactoryDeps {
-  readonly paths: VacPaths;
-  readonly clock: Clock;
-  readonly random: Random;
-  readonly logger: Logger;
-  readonly store: StateStore;
-  readonly version: string;
-  config(): VacConfig;
-  /** The configuration problem vacd is running despite, for factory_status. */
-  configError(): string | null;
-  hypervisorFor(mt: Machinetype): Hypervisor;
-  allHypervisors(): Hypervisor[];
-  /** Registers a call for when any machine stops by itself (the hypervisors' events). */
-  onMachineStopped(listener: StoppedListener): void;
-  /** The space's census; `fresh` asks for a new poll rather than the recent view (a probe). */
-  pollMachinetypes(
-    config: VacConfig,
-    fresh?: boolean,
-  ): Promise<{ replies: MachinetypeStatus[]; silent: string[]; ageSeconds?: number; maxAgeSeconds?: number }>;
-  publish(view: ResponderView): void;
-  responderHeartbeat(): number;
-  hostFacts(): Promise<HostFacts>;
-  /** Fetches remote root_images and user_data; without it only local files can be used. */
-  readonly sources?: RemoteSources;
-  /** Writes finished machines' accounting records once each (SPEC §6); absent, none are written. */
-  readonly accounting?: Pick<AccountingWriter, "account">;
-}
 
 /** A wake-up this long after a deadline finds the machine past it (clocks in whole seconds). */
 const DEADLINE_SLACK_MS = 50;
-
-/** Errors of a machinetype's own sources when preparing a machine: not the factory's fault. */
-const MACHINETYPE_SOURCE_ERRORS: ReadonlySet<string> = new Set(["VAC_ERR_SOURCE_FETCH", "VAC_ERR_PROXY"]);
-
-/**
- * Whether a failure to prepare a machine is its machinetype's own: a remote source or proxy that
- * failed, or one of the machinetype's files gone or unreadable (deleted between the config
- * watcher's look and the start; the watcher disables the machinetype within a second). Anything
- * else (a full disk, say) is the factory's.
- */
-function machinetypeOwnFailure(e: unknown, mt: Machinetype): boolean {
-  const { code, path } = e as { code?: string; path?: string };
-  if (MACHINETYPE_SOURCE_ERRORS.has(code ?? "")) return true;
-  if (code !== "ENOENT" && code !== "EACCES" && code !== "EISDIR") return false;
-  const files = [mt.userData, mt.rootImage, mt.prolog, mt.epilog, mt.kernel, mt.initrd];
-  return path !== undefined && [...files, ...Object.values(mt.userDataFiles)].includes(path);
-}
 
 /** Slot names watched for zombies even when total_machines is smaller. */
 const ZOMBIE_SCAN_SLOTS = 256;
@@ -116,10 +47,7 @@ export class FactoryLoop {
   private current: Promise<void> = Promise.resolve();
   private nextAt = 0;
   private readonly actions: MachineActions;
-  /** Machines started lately, as load the load average does not show yet. */
-  private recentStarts: RecentStart[] = [];
-  /** When this factory last started a probe of each machinetype. */
-  private readonly lastProbeAt = new Map<string, number>();
+  private readonly starter: MachineStarter;
   private readonly watch: LifecycleWatch;
   /** The earliest deadline of a running machine, seen by the last cycle: the loop wakes then. */
   private deadline: number | undefined;
@@ -131,6 +59,7 @@ export class FactoryLoop {
       stopEvidence: (slot, since) => this.watch.stopEvidence(slot, since),
       startFailed: (slot, reason) => this.watch.startFailed(slot, reason, d.clock.now()),
     });
+    this.starter = new MachineStarter(d, this.watch);
     d.onMachineStopped((name, stop) => {
       if (!isOurSlot(d.config().settings.factoryName, name)) return;
       if (stop) this.watch.stopped(name, stop, d.clock.now());
@@ -286,7 +215,20 @@ export class FactoryLoop {
         .filter((x) => configured.has(x.slot) && !(domains.has(x.slot) && (!x.machine || x.machine.finished)))
         .map((x) => x.slot),
     );
-    await this.maybeStart(config, slots, startable, latest);
+    await this.starter.maybeStart(config, slots, startable, {
+      stopping: () => this.stopped,
+      started: async (withNew) => {
+        // Tell the space at once: peers deciding now must count this machine (and, for a
+        // machinetype just out of backoff, see it as a probe still before fizzle_seconds).
+        await this.publish(config, withNew, latest);
+        // The next cycle may be a whole cycle_seconds away: the new machine's deadline must wake
+        // the loop by itself (a 20 s life in a 60 s cycle).
+        this.deadline = earliestDeadline(
+          withNew.map((x) => x.machine),
+          (m) => this.graceFor(config, m),
+        );
+      },
+    });
   }
 
   /** Why the last cycle could not read a hypervisor, for factory_status; null when it could. */
@@ -370,207 +312,8 @@ export class FactoryLoop {
     );
   }
 
-  /**
-   * Starts up to `max_starts_per_cycle` machines a cycle; the default 1 is Vac's rule (D389-415):
-   * the next cycle comes `cycle_seconds` later, as Vac slept 60 s between cycles (D880), so the
-   * load average of one start is seen before the next. With more, the load and free processors
-   * are checked again before each start, counting machines started in the last minute as load
-   * not yet shown (core/census/start-pacing.ts), and a probe after a backoff ends the cycle's
-   * starts and is made at most once per census freshness window (CORRECTIONS §12). A slot freed
-   * by a machine that stops still brings the next cycle forward (onMachineStopped).
-   */
-  private async maybeStart(
-    config: VacConfig,
-    slots: SlotState[],
-    startable: ReadonlySet<string>,
-    snapshots: readonly MachineSnapshot[],
-  ): Promise<void> {
-    const maxStarts = config.settings.maxStartsPerCycle;
-    for (let n = 0; n < maxStarts && !this.stopped; n++) {
-      const again = await this.startOne(config, slots, startable, snapshots);
-      if (again !== "again") return;
-    }
-  }
-
-  /** One start, as Vac's cycle made it; "again" when another may follow in this cycle. */
-  private async startOne(
-    config: VacConfig,
-    slots: SlotState[],
-    startable: ReadonlySet<string>,
-    snapshots: readonly MachineSnapshot[],
-  ): Promise<"again" | "done"> {
-    // Machines in slots beyond total_machines still use processors until they end.
-    const busy = slots.filter((s) => s.machine && !s.machine.finished);
-    const free = slots.find((s) => startable.has(s.slot) && (!s.machine || s.machine.finished));
-    if (!free) return "done";
-    if (this.startBackedOff()) return "done";
-    const host = await this.d.hostFacts();
-    const now = this.d.clock.now();
-    const local: LocalFacts = {
-      processorsInUse: busy.reduce((n, s) => n + (s.machine?.processors ?? 0), 0),
-      machinesInUse: busy.length,
-      loadAverages: loadWithRecentStarts(host.loadAverages, this.recentStarts, now),
-      hostProcessors: host.processors,
-      stateDiskFreeBytes: host.stateDiskAvailKb * 1024,
-    };
-    // The superslots are keyed by the machines' shutdown times (D368-371); one without a
-    // recorded time (Vac would have failed the cycle on it) holds its processors in a superslot
-    // that nothing joins.
-    const running = busy.map((s) => ({
-      processors: s.machine?.processors ?? 0,
-      shutdownTime: s.machine?.shutdownTime ?? Number.POSITIVE_INFINITY,
-    }));
-    // Machinetypes whose remote source just failed (with no cached copy) sit out a while.
-    const usable = this.d.sources?.usableConfig(config) ?? config;
-    let decision = await this.decide(usable, local, running);
-    // A machinetype just out of backoff gets one or two probes, not one per factory: factories
-    // whose cycles met at that moment would all read the same census, so a probe is started
-    // only after a random pause and a fresh poll, by which time another's probe is visible;
-    // and this factory probes a machinetype at most once per census freshness window.
-    const probing = decision.chosen && decision.probe;
-    if (probing) {
-      const name = decision.chosen?.machinetype ?? "";
-      if (!mayProbe(this.lastProbeAt.get(name), now, decision.censusMaxAgeSeconds)) {
-        this.d.logger.info({ event: "probe_deferred", machinetype: name });
-        return "done";
-      }
-      await new Promise<void>((resolve) => this.d.clock.setTimer(this.d.random() * 1000, resolve));
-      decision = await this.decide(usable, local, running, true);
-    }
-    const chosen = decision.chosen;
-    const mt = chosen && config.machinetypes.find((m) => m.name === chosen.machinetype);
-    if (!chosen || !mt || this.stopped) return "done";
-    const index = slots.indexOf(free);
-    const started = await this.startMachine(
-      config,
-      mt,
-      free.slot,
-      index,
-      chosen.processors,
-      chosen.shutdownTime,
-    );
-    // Tell the space at once: peers deciding now must count this machine (and, for a machinetype
-    // just out of backoff, see it as a probe still before fizzle_seconds).
-    if (!started) return "done";
-    const at = this.d.clock.now();
-    this.recentStarts = [
-      ...this.recentStarts.filter((s) => at - s.at < RECENT_START_SECONDS),
-      { at, processors: chosen.processors },
-    ];
-    if (decision.probe) this.lastProbeAt.set(mt.name, at);
-    const derived = { state: "starting", action: { kind: "none" }, beforeFizzle: true } as const;
-    slots[index] = { slot: free.slot, machine: started, derived, cpuSeconds: 0 };
-    await this.publish(config, slots, snapshots);
-    // The next cycle may be a whole cycle_seconds away: the new machine's deadline must wake
-    // the loop by itself (a 20 s life in a 60 s cycle).
-    this.deadline = earliestDeadline(
-      slots.map((x) => x.machine),
-      (m) => this.graceFor(config, m),
-    );
-    return decision.probe ? "done" : "again";
-  }
-
-  private async decide(
-    config: VacConfig,
-    local: LocalFacts,
-    running: readonly RunningMachine[],
-    fresh = false,
-  ): Promise<Decision & { probe: boolean; censusMaxAgeSeconds: number }> {
-    // As Vac, a factory that may not start anything does not poll the space (D395-415).
-    const refusal = refuseToStart(config.settings, local, this.d.clock.now());
-    if (refusal) {
-      this.d.logger.info({ event: "decision", chosen: null, refusal });
-      return { refusal, ranked: [], excluded: [], probe: false, censusMaxAgeSeconds: 0 };
-    }
-    const poll = await this.d.pollMachinetypes(config, fresh);
-    const decision = decideMachinetype({
-      settings: config.settings,
-      // A machinetype whose files are missing is disabled alone; the others are still decided on.
-      machinetypes: config.machinetypes.filter((m) => m.disabled === undefined),
-      census: poll.replies,
-      local,
-      running,
-      now: this.d.clock.now(),
-      random: this.d.random,
-    });
-    this.d.logger.info({
-      event: "decision",
-      chosen: decision.chosen ?? null,
-      refusal: decision.refusal ?? null,
-      unplaced: decision.unplaced ?? null,
-      ranked: decision.ranked.map((r) => r.machinetype),
-      excluded: decision.excluded,
-      silent: poll.silent,
-      census_age_seconds: poll.ageSeconds ?? 0,
-    });
-    const mt = config.machinetypes.find((m) => m.name === decision.chosen?.machinetype);
-    const lastAbort = mt ? (foldCensus(poll.replies).get(mt.name)?.lastAbort ?? 0) : 0;
-    // A probe: the first machines after a recent backoff, not any start of a type that once aborted.
-    const recent =
-      mt !== undefined && lastAbort > this.d.clock.now() - 2 * (mt.backoffSeconds + mt.fizzleSeconds);
-    return { ...decision, probe: recent, censusMaxAgeSeconds: poll.maxAgeSeconds ?? 0 };
-  }
-
   private graceFor(config: VacConfig, m: MachineSnapshot): number {
     const mt = config.machinetypes.find((x) => x.name === m.machinetype);
     return derivationRules(config, mt).gracefulStopSeconds;
-  }
-
-  /** The factory's own start backoff, after starts that failed here (start-backoff.ts). */
-  private startBackedOff(): boolean {
-    const until = this.watch.backoff.blockedUntil(this.d.clock.now());
-    if (until === undefined) return false;
-    this.d.logger.debug({ event: "start_skipped", reason: "factory_start_backoff", until });
-    return true;
-  }
-
-  private async startMachine(
-    config: VacConfig,
-    mt: Machinetype,
-    slot: string,
-    slotIndex: number,
-    processors: number,
-    shutdownTime: number,
-  ): Promise<MachineSnapshot | undefined> {
-    const { store, clock } = this.d;
-    this.watch.forget(slot, clock.now());
-    const uuid = randomUUID();
-    const log = this.d.logger.child({ machine: slot, machinetype: mt.name, uuid });
-    let launch: Awaited<ReturnType<typeof prepareMachine>> | undefined;
-    try {
-      launch = await prepareMachine(
-        { store, clock, logger: this.d.logger, version: this.d.version, uuid, sources: this.d.sources },
-        { config, machinetype: mt, slot, slotIndex, processors, shutdownTime },
-      );
-      this.watch.startedHere(launch.dir);
-      await this.d.hypervisorFor(mt).start(launch);
-      await store.markStarted(launch.dir, clock.now());
-      log.info({ event: "machine_started" });
-      this.watch.startSucceeded();
-      await clearFactoryError(this.d.paths.stateDir).catch(() => undefined);
-      return await store.machine(launch.dir, mt.heartbeatFile);
-    } catch (e) {
-      const err = e instanceof Error ? e.message : String(e);
-      log.error({ event: "machine_start_failed", code: (e as { code?: string }).code, err });
-      // For check-vacd, as Vac's factory-error (D472).
-      await writeFactoryError(this.d.paths.stateDir, err).catch(() => undefined);
-      // Clean up at once rather than a cycle later: whatever was made for it goes, and the slot
-      // is free again. The failure is this factory's, not the machinetype's (Vac never counted a
-      // failed creation as an abort): it is recorded as such, never published as the
-      // machinetype's outcome, and this factory alone backs off from starting.
-      // A remote source, a proxy or a file of the machinetype that failed is its own trouble,
-      // seen before anything was made: the sources or the config watcher make that machinetype
-      // sit out, and this factory goes on starting the others.
-      if (!launch && machinetypeOwnFailure(e, mt)) return undefined;
-      this.watch.startFailed(slot, err.slice(0, 200), clock.now());
-      if (!launch) return undefined;
-      await this.d
-        .hypervisorFor(mt)
-        .destroy(slot, launch.dir)
-        .catch(() => undefined);
-      const made = await store.machine(launch.dir, mt.heartbeatFile);
-      if (made) await store.recordFinished(made, clock.now(), FAILED_START, true);
-      return undefined;
-    }
   }
 }

@@ -1,3 +1,4 @@
 export * from "./backoff-timing.js";
+export * from "./factory-deps.js";
 export * from "./factory-loop.js";
 export * from "./status-view.js";

@@ -15,7 +15,7 @@ import {
   type VacConfig,
 } from "@vac/core";
 import { machineOutputUsage } from "../state/output-size.js";
-import type { FactoryDeps } from "./factory-loop.js";
+import type { FactoryDeps } from "./factory-deps.js";
 import { GRACEFUL_STOP_SECONDS } from "./graceful-stop.js";
 import type { SlotState } from "./status-view.js";
 
