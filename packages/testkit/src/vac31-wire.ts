@@ -6,11 +6,22 @@
  */
 
 import { createSocket, type Socket } from "node:dgram";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 const FIXTURES = new URL("../../fixtures/vac31-wire/", import.meta.url);
 
 export type Vac31Wire = Record<string, unknown>;
+
+/** The names of every golden datagram, e.g. `machine_status`, `machine_status_shutdown`. */
+export const VAC31_FIXTURES: readonly string[] = readdirSync(FIXTURES)
+  .filter((f) => f.endsWith(".json"))
+  .map((f) => f.slice(0, -".json".length))
+  .sort();
+
+/** A golden datagram's file as it is kept (indented), for comparing with the captured originals. */
+export function vac31FixtureFile(name: string): string {
+  return readFileSync(new URL(`${name}.json`, FIXTURES), "utf8");
+}
 
 /** One golden datagram as a fresh object, e.g. `vac31Wire("machine_status")`. */
 export function vac31Wire(name: string): Vac31Wire {
