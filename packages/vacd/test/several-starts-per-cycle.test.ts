@@ -5,11 +5,8 @@
  * load the load average does not show yet.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { test } from "node:test";
-import { loadConfig, type ResponderView, repliesFor, type VacConfig, vacPaths } from "@vac/core";
-import { FakeClock, FakeHypervisor, makeTempRoot } from "@vac/testkit";
-import { createLogger, FactoryLoop, type Hypervisor, StateStore } from "../src/index.js";
+import { loopRig } from "./support/loop-rig.js";
 
 const conf = (extra: string) => `[settings]
 vac_space = loop.vac.test
@@ -27,80 +24,17 @@ fizzle_seconds = 60
 `;
 
 async function oneCycle(extra: string, loadAverage: number) {
-  const root = await makeTempRoot("vac-starts-");
-  const paths = vacPaths(root.path);
-  const config = loadConfig({
-    files: [{ path: join(root.path, "etc/vac.conf"), text: conf(extra) }],
-    paths,
-    hostname: "wn01.example.com",
-    hostProcessors: 8,
-    fileExists: () => true,
-  }).config as VacConfig;
-  await root.write("var/lib/vac/machinetypes/vm/files/user_data", "#!/bin/sh\n");
-  const clock = new FakeClock();
-  const hv = new FakeHypervisor();
-  const events: Record<string, unknown>[] = [];
-  const logger = createLogger({
-    level: "info",
-    destination: { write: (line: string) => events.push(JSON.parse(line) as Record<string, unknown>) },
-  } as never);
-  const store = new StateStore(paths);
-  await store.init();
-  const views: ResponderView[] = [];
-  const loop = new FactoryLoop({
-    paths,
-    clock,
-    random: () => 0.5,
-    logger,
-    store,
-    version: "test",
-    config: () => config,
-    configError: () => null,
-    hypervisorFor: () => hv as unknown as Hypervisor,
-    allHypervisors: () => [hv as unknown as Hypervisor],
-    onMachineStopped: () => {},
-    pollMachinetypes: async () => {
-      const view = views.at(-1);
-      const query = {
-        messageType: "machinetypes_query",
-        vacqueryVersion: "1.0",
-        daemonVersion: "test",
-        space: "loop.vac.test",
-        cookie: "c",
-        timeSent: clock.now(),
-      } as const;
-      const replies = view ? repliesFor(view, query, clock.now(), "test") : [];
-      return {
-        replies: replies.filter((x) => x.messageType === "machinetype_status"),
-        silent: [],
-        ageSeconds: 2,
-        maxAgeSeconds: 33,
-      };
-    },
-    publish: (view) => views.push(view),
-    responderHeartbeat: () => clock.now(),
-    hostFacts: async () => ({
-      processors: 8,
-      loadAverages: [loadAverage, loadAverage, loadAverage],
-      memTotalKb: 1e7,
-      memAvailKb: 1e7,
-      swapTotalKb: 0,
-      swapFreeKb: 0,
-      rootDiskAvailKb: 1e8,
-      rootDiskAvailInodes: 1e6,
-      stateDiskAvailKb: 1e8,
-      stateDiskAvailInodes: 1e6,
-      kernelVersion: "6.1",
-      osIssue: "test",
-      bootTime: 0,
-    }),
+  const r = await loopRig(conf(extra), {
+    processors: 8,
+    loadAverage,
+    census: { ageSeconds: 2, maxAgeSeconds: 33 },
   });
   try {
-    await loop.runCycle();
-    return { starts: hv.startsSoFar().length, events };
+    await r.loop.runCycle();
+    return { starts: r.hv.startsSoFar().length, events: r.events };
   } finally {
-    await loop.stop();
-    await root.remove();
+    await r.loop.stop();
+    await r.root.remove();
   }
 }
 

@@ -40,18 +40,29 @@ export interface LoopRig {
   reconfigure(text: string): void;
 }
 
-export async function loopRig(conf = BASE_CONF): Promise<LoopRig> {
+/** What the rig's host and census report, where a test needs other than an idle 2-processor host. */
+export interface LoopRigHost {
+  readonly processors?: number;
+  /** All three load averages. */
+  readonly loadAverage?: number;
+  /** The census's age and freshness bound, as the census reports them with each poll. */
+  readonly census?: { readonly ageSeconds: number; readonly maxAgeSeconds: number };
+}
+
+export async function loopRig(conf = BASE_CONF, host: LoopRigHost = {}): Promise<LoopRig> {
+  const processors = host.processors ?? 2;
+  const load = host.loadAverage ?? 0;
   const root = await makeTempRoot("vac-life-");
   const paths = vacPaths(root.path);
-  const load = (text: string) =>
+  const parse = (text: string) =>
     loadConfig({
       files: [{ path: join(root.path, "etc/vac.conf"), text }],
       paths,
       hostname: "wn01.example.com",
-      hostProcessors: 2,
+      hostProcessors: processors,
       fileExists: () => true,
     }).config as VacConfig;
-  let config = load(conf);
+  let config = parse(conf);
   await root.write("var/lib/vac/machinetypes/vm/files/user_data", "#!/bin/sh\n");
   const clock = new FakeClock();
   const hv = new FakeHypervisor();
@@ -87,13 +98,17 @@ export async function loopRig(conf = BASE_CONF): Promise<LoopRig> {
           timeSent: clock.now(),
         } as const;
         const replies = view ? repliesFor(view, query, clock.now(), "test") : [];
-        return { replies: replies.filter((x) => x.messageType === "machinetype_status"), silent: [] };
+        return {
+          replies: replies.filter((x) => x.messageType === "machinetype_status"),
+          silent: [],
+          ...host.census,
+        };
       },
       publish: (view) => views.push(view),
       responderHeartbeat: () => clock.now(),
       hostFacts: async () => ({
-        processors: 2,
-        loadAverages: [0, 0, 0],
+        processors,
+        loadAverages: [load, load, load],
         memTotalKb: 1e7,
         memAvailKb: 1e7,
         swapTotalKb: 0,
@@ -121,7 +136,7 @@ export async function loopRig(conf = BASE_CONF): Promise<LoopRig> {
       rig.loop = make();
     },
     reconfigure: (text) => {
-      config = load(text);
+      config = parse(text);
     },
   };
   return rig;
