@@ -162,7 +162,7 @@ export class FactoryLoop {
     if (!domains) {
       this.watch.hypervisorUnavailable();
       // Deadlines still stand: the loop looks again at the earliest, when it may act.
-      this.deadline = earliestDeadline([...current.values()], (m) => this.graceFor(config, m));
+      this.refreshDeadline(config, [...current.values()]);
       await this.publishWithoutHypervisor(config, slotNames, current, snapshots);
       return;
     }
@@ -196,9 +196,9 @@ export class FactoryLoop {
     for (const x of slots)
       if (x.machine && !x.machine.finished && x.derived?.state === "running") this.watch.running(x.machine);
     this.watch.prune(new Set(snapshots.map((m) => m.dir)));
-    this.deadline = earliestDeadline(
+    this.refreshDeadline(
+      config,
       slots.map((x) => x.machine),
-      (m) => this.graceFor(config, m),
     );
     const updated = new Map(slots.flatMap((x) => (x.machine ? [[x.machine.dir, x.machine] as const] : [])));
     const latest = snapshots.map((m) => updated.get(m.dir) ?? m);
@@ -223,9 +223,9 @@ export class FactoryLoop {
         await this.publish(config, withNew, latest);
         // The next cycle may be a whole cycle_seconds away: the new machine's deadline must wake
         // the loop by itself (a 20 s life in a 60 s cycle).
-        this.deadline = earliestDeadline(
+        this.refreshDeadline(
+          config,
           withNew.map((x) => x.machine),
-          (m) => this.graceFor(config, m),
         );
       },
     });
@@ -310,6 +310,11 @@ export class FactoryLoop {
         hypervisorError: this.hypervisorError,
       }),
     );
+  }
+
+  /** The earliest deadline (with its grace) of these machines: the loop wakes then. */
+  private refreshDeadline(config: VacConfig, machines: readonly (MachineSnapshot | undefined)[]): void {
+    this.deadline = earliestDeadline(machines, (m) => this.graceFor(config, m));
   }
 
   private graceFor(config: VacConfig, m: MachineSnapshot): number {

@@ -2,8 +2,8 @@
  * What the loop remembers between cycles about machines' lives, beyond the disk: how each
  * slot's domain last stopped (the hypervisor's lifecycle event, kept until a cycle reads it),
  * the factory's own start backoff, which machines this vacd has seen running (so a running
- * machine found after a restart is logged as adopted), whether the hypervisor was down, and the
- * earliest deadline of a running machine, at which the loop wakes to enforce it.
+ * machine found after a restart is logged as adopted), and whether the hypervisor was down.
+ * `earliestDeadline` tells the loop when to wake next to enforce a machine's deadline.
  */
 import { type MachineSnapshot, type StopEvidence, stopDeadline } from "@vac/core";
 import type { MachineStop } from "../hypervisor/hypervisor.js";
