@@ -63,6 +63,11 @@ test("the older method selector alone names the query, and wins over message_typ
     assert.equal(decoded({ ...base, method, message_type: "factory_query" }).messageType, type);
   }
   assert.equal(reason({ ...base, method: "status" }), "unknown_type", "the seed-era method is not answered");
+  // Vac tests machines, then machinetypes, then factories, each by either field (D607-625).
+  assert.equal(
+    decoded({ ...base, method: "factories", message_type: "machines_query" }).messageType,
+    "machines_query",
+  );
 });
 
 test("Vac 3.1's replies are read under Vac's names: states, disk and memory fields, float counts", () => {

@@ -6,7 +6,7 @@
  * datagram's exact bytes with those 64 digits replaced by 64 `0` characters. Because the field
  * is last and of fixed length, a receiver finds it at a fixed offset from the end and checks
  * the MAC before it parses any JSON; a reader that knows nothing of it (Vac 3.1) just sees an
- * unknown field. It costs 78 bytes, well within what Vac's 1,024-byte query limit leaves.
+ * unknown field. It costs 76 bytes (HMAC_FIELD_BYTES), well within what Vac's 1,024-byte query limit leaves.
  *
  * A keyring holds several keys: the first signs, every one verifies, so a site rotates keys
  * by adding the new key second everywhere, then moving it first, then removing the old one.

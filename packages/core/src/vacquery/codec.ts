@@ -78,10 +78,19 @@ function valid(kind: FieldKind, v: unknown): boolean {
   }
 }
 
-/** The kind of message: `method` first, as Vac's responder tested it, then `message_type`. */
+/** The order Vac's responder tests the query kinds in (D607-625). */
+const VAC_QUERY_ORDER = ["machines_query", "machinetypes_query", "factory_query"] as const;
+
+/**
+ * The kind of message. Queries as Vac's responder tells them: each kind in its order, matched by
+ * either `method` or `message_type` (so a datagram naming two kinds is the first of them).
+ */
 function messageTypeOf(wire: Record<string, unknown>): MessageType | undefined {
   const { method, message_type: type } = wire;
-  if (typeof method === "string" && Object.hasOwn(METHOD_QUERY, method)) return METHOD_QUERY[method];
+  const byMethod =
+    typeof method === "string" && Object.hasOwn(METHOD_QUERY, method) ? METHOD_QUERY[method] : undefined;
+  const query = VAC_QUERY_ORDER.find((kind) => kind === byMethod || kind === type);
+  if (query) return query;
   if (typeof type === "string" && Object.hasOwn(MESSAGE_FIELDS, type)) return type as MessageType;
   return undefined;
 }
