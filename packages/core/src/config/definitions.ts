@@ -208,7 +208,7 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "overload_per_processor",
     { kind: "number", min: 0, minExclusive: true },
     "1.25",
-    "Start nothing while the 1-minute load average exceeds this times the processors in use (when more than 4) or times all processors.",
+    "Start nothing while the largest of the 1, 5 and 15-minute load averages exceeds this times the processors in use (when more than 4) or times all the host's processors, as Vac did.",
     { aliases: ["overload_per_cpu"] },
   ),
   s(
@@ -291,8 +291,8 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "machines_dir_days",
     { kind: "number", min: 0, minExclusive: true },
     "3",
-    "Finished machines' directories are removed after this long.",
-    { unit: "days", ext: true },
+    "Finished machines' directories are removed after this long. Vac 3.1 set it per machinetype (S677-682); here it is one setting for the factory.",
+    { unit: "days" },
   ),
   s(
     "max_machine_output_mb",
