@@ -96,7 +96,7 @@ function messageTypeOf(wire: Record<string, unknown>): MessageType | undefined {
 }
 
 function readField(field: FieldSpec, wire: Record<string, unknown>): { ok: boolean; value?: unknown } {
-  const name = [field.wire, ...field.aliases].find((n) => Object.hasOwn(wire, n));
+  const name = field.names.find((n) => Object.hasOwn(wire, n));
   if (name === undefined) return field.required ? { ok: false } : { ok: true, value: field.absent };
   const v = wire[name];
   if (v === null) return field.nullable ? { ok: true, value: null } : { ok: false };

@@ -9,8 +9,6 @@ export const VACQUERY_VERSION = "VacQuery 01.03";
 export const MAX_QUERY_BYTES = 1024;
 /** A Vac querier reads at most 10,240 bytes of a reply (S2731, S2822, S2910). */
 export const MAX_REPLY_BYTES = 10_240;
-/** No datagram larger than this is read or sent. */
-export const MAX_DATAGRAM_BYTES = MAX_REPLY_BYTES;
 
 /** A machine's state inside this factory (derived from its files and the hypervisor). */
 export type MachineState = "starting" | "running" | "shutdown" | "paused" | "zombie";

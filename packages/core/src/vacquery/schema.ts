@@ -31,6 +31,8 @@ export interface FieldSpec {
   readonly absent: unknown;
   /** Older names written beside this field, and read when it is missing. */
   readonly aliases: readonly string[];
+  /** `wire` then `aliases`: the names a reader looks for, in that order. */
+  readonly names: readonly string[];
   /** Written only when not null (Vac adds `fqan` only when it is set). */
   readonly omitNull: boolean;
   /** The most bytes the value may take on the wire when we write it (JSON-escaped, with quotes). */
@@ -54,6 +56,7 @@ const f = (wire: string, kind: FieldKind, o: Options = {}): FieldSpec => ({
   nullable: o.nullable ?? false,
   absent: o.absent ?? (o.nullable ? null : kind === "text" || kind === "name" ? "" : 0),
   aliases: o.aliases ?? [],
+  names: [wire, ...(o.aliases ?? [])],
   omitNull: o.omitNull ?? false,
   maxBytes: o.maxBytes ?? 200,
 });
