@@ -113,6 +113,13 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
   const timers: NodeJS.Timeout[] = [];
   try {
     await new Promise<void>((resolve) => {
+      // The factories still owed a reply: kept as a set so that each reply costs one look, not
+      // a walk over every factory of the space (1,000 of them, each answering several times).
+      const pending = new Set(expected.keys());
+      const settle = (name: string) => {
+        if (!incomplete(name)) pending.delete(name);
+        if (pending.size === 0) resolve();
+      };
       const drop = (reason: DropReason) => {
         drops[reason] = (drops[reason] ?? 0) + 1;
       };
@@ -129,7 +136,7 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
           // It echoes our cookie: that factory did answer, for another space, and will not change.
           if (cookies.get(r.factory) === r.cookie) wrongSpace.set(r.factory, r.space);
           drop("wrong_space");
-          if (![...expected.keys()].some(incomplete)) resolve();
+          settle(r.factory);
           return;
         }
         if (!expected.has(r.factory) || cookies.get(r.factory) !== r.cookie) return drop("bad_cookie");
@@ -144,7 +151,7 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
         got.set(r.factory, items);
         items.set(itemKey(r), { reply: r, wire: d.wire });
         want.set(r.factory, r.messageType === "factory_status" ? 1 : announced(r));
-        if (![...expected.keys()].some(incomplete)) resolve();
+        settle(r.factory);
       };
       socket.on("message", onMessage);
       for (const [name, peer] of own) {
@@ -152,7 +159,7 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
         peer.socket.on("error", () => {
           // ECONNREFUSED: the host answered ICMP port unreachable, so no vacd listens there.
           unreachable.add(name);
-          if (![...expected.keys()].some(incomplete)) resolve();
+          settle(name);
         });
         if (peer.error) unreachable.add(name);
       }
@@ -190,7 +197,8 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
         );
       }
       timers.push(setTimeout(resolve, timeoutMs));
-      if (![...expected.keys()].some(incomplete)) resolve();
+      for (const name of expected.keys()) settle(name);
+      if (pending.size === 0) resolve(); // nothing to ask, or nobody left to wait for
     });
   } finally {
     for (const t of timers) clearTimeout(t);
