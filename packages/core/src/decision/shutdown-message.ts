@@ -26,11 +26,20 @@ export function cleanShutdownMessage(raw: string): string {
  */
 export function shutdownCode(message: string | null | undefined): number | undefined {
   if (typeof message !== "string") return undefined;
+  // Nearly every message starts with three ASCII digits: read those without the general rules,
+  // which a decision would otherwise apply to every machinetype of every factory in the space.
+  if (isAsciiDigit(message, 0) && isAsciiDigit(message, 1) && isAsciiDigit(message, 2))
+    return Number(message.slice(0, 3));
   const ascii = Array.from(message).slice(0, 3).map(pythonDecimalChar).join("");
   const m = /^[ \t\n\v\f\r]*([+-]?)[ \t\n\v\f\r]*(\d+)[ \t\n\v\f\r]*$/.exec(ascii);
   if (!m?.[2]) return undefined;
   const n = Number(m[2]);
   return m[1] === "-" ? -n : n;
+}
+
+function isAsciiDigit(s: string, at: number): boolean {
+  const c = s.charCodeAt(at);
+  return c >= 0x30 && c <= 0x39;
 }
 
 /** Python 2.7's Unicode whitespace (Unicode 5.2: bidi B, S, WS or category Zs). */
