@@ -1,8 +1,8 @@
 /** The responder's reply templates give byte for byte what encoding each reply would. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { encodeMessage, type Query, repliesFor } from "@vac/core";
-import { ReplyTemplates, withCookie } from "../src/net/reply-templates.js";
+import { encodeMessage, type Query, repliesFor, signDatagram } from "@vac/core";
+import { ReplyTemplates } from "../src/net/reply-templates.js";
 import { testView } from "./net-test-view.js";
 
 test("a reply spliced from its template equals the reply encoded directly, for every query type", () => {
@@ -16,11 +16,36 @@ test("a reply spliced from its template equals the reply encoded directly, for e
         .get(view, messageType, 1700000000, (c) =>
           repliesFor(view, { ...query, cookie: c }, 1700000000.5, "VacQuery 01.03"),
         )
-        .map((t) => withCookie(t, cookie));
+        .map((t) => t.reply(Buffer.from(cookie, "latin1"), undefined));
       assert.deepEqual(
         spliced.map((b) => b.toString()),
         direct.map((b) => b.toString()),
       );
     }
+  }
+});
+
+test("a signed reply from its template is the reply encoded and signed whole, even when a machine wrote the marker", () => {
+  const keyring = { keys: [Buffer.from("a-space-key-0123456789abcdef")] };
+  const base = testView("f0.example.com", 2);
+  const view = {
+    ...base,
+    machinetypes: base.machinetypes.map((m) => ({ ...m, shutdownMessage: '300 cookie-marker-0f1e2d3c"}' })),
+  };
+  const templates = new ReplyTemplates();
+  const cookie = "cd".repeat(16);
+  const query = { messageType: "machinetypes_query", cookie, space: view.space } as unknown as Query;
+  const direct = repliesFor(view, query, 1700000000.5, "VacQuery 01.03").map((r) =>
+    signDatagram(encodeMessage(r), keyring),
+  );
+  const built = templates.get(view, "machinetypes_query", 1700000000, (c) =>
+    repliesFor(view, { ...query, cookie: c }, 1700000000.5, "VacQuery 01.03"),
+  );
+  for (let round = 0; round < 2; round++) {
+    const spliced = built.map((t) => t.reply(Buffer.from(cookie, "latin1"), keyring));
+    assert.deepEqual(
+      spliced.map((b) => b.toString()),
+      direct.map((b) => b.toString()),
+    );
   }
 });

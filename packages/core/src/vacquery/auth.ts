@@ -11,7 +11,8 @@
  * A keyring holds several keys: the first signs, every one verifies, so a site rotates keys
  * by adding the new key second everywhere, then moving it first, then removing the old one.
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
+import { HmacSha256, type Sha256 } from "./sha256.js";
 
 const PREFIX = Buffer.from(', "hmac": "');
 const SUFFIX = Buffer.from('"}');
@@ -46,20 +47,75 @@ export function parseKeyring(text: string): KeyringParse {
   return { ok: true, keyring: { keys } };
 }
 
-/** HMAC-SHA256 of `parts` as one message: the datagram is fed in parts, no blanked copy is made. */
-function mac(key: Buffer, parts: readonly Uint8Array[]): Buffer {
-  const h = createHmac("sha256", key);
-  for (const p of parts) h.update(p);
-  return h.digest();
+/** Each key's HMAC with its pads hashed, made once per key (a keyring lives until a reload). */
+const hmacs = new WeakMap<Buffer, HmacSha256>();
+
+function hmacOf(key: Buffer): HmacSha256 {
+  let h = hmacs.get(key);
+  if (!h) {
+    h = new HmacSha256(key);
+    hmacs.set(key, h);
+  }
+  return h;
 }
 
-const ZEROS = Buffer.alloc(64, "0");
+const ZEROS = Buffer.alloc(HEX_LENGTH, "0");
+/** Each byte's two lower-case hex digits, as the ASCII codes written into a datagram. */
+const HEX_DIGITS = Buffer.from(
+  Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0")).join(""),
+);
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Signs datagrams that all begin with the same `head`, hashing the head once: a responder's
+ * replies in one second differ only by the cookie at their end (schema.ts).
+ */
+export class HeadSigner {
+  private readonly hmac: HmacSha256;
+  private readonly afterHead: Sha256;
+
+  constructor(
+    keyring: Keyring,
+    private readonly head: Uint8Array = EMPTY,
+  ) {
+    this.hmac = hmacOf(keyring.keys[0] as Buffer);
+    this.afterHead = this.hmac.start().update(head).copy();
+  }
+
+  /** `head`, `middle` then `last` (together a JSON object, so `last` ends in `}`), signed. */
+  sign(middle: Uint8Array, last: Uint8Array): Buffer {
+    const head = this.head;
+    const lastBody = last.length - 1;
+    const at = head.length + middle.length + lastBody + PREFIX.length;
+    const out = Buffer.allocUnsafe(at + HEX_LENGTH + SUFFIX.length);
+    out.set(head, 0);
+    out.set(middle, head.length);
+    out.set(last.subarray(0, lastBody), head.length + middle.length);
+    out.set(PREFIX, at - PREFIX.length);
+    // The MAC is over the datagram with the digits as zeros: hash those, then write the digits.
+    out.set(ZEROS, at);
+    out.set(SUFFIX, at + HEX_LENGTH);
+    this.hmac.resume(this.afterHead).update(out.subarray(head.length));
+    this.hmac.finishInto(MAC);
+    writeHex(MAC, out, at);
+    return out;
+  }
+}
+
+const MAC = new Uint8Array(32);
+
+/** The 32 bytes of `mac` as 64 lower-case hex digits into `out` at `at`. */
+function writeHex(mac: Uint8Array, out: Uint8Array, at: number): void {
+  for (let i = 0; i < 32; i++) {
+    const byte = mac[i] as number;
+    out[at + 2 * i] = HEX_DIGITS[2 * byte] as number;
+    out[at + 2 * i + 1] = HEX_DIGITS[2 * byte + 1] as number;
+  }
+}
 
 /** `datagram` (a JSON object ending in `}`) with the `hmac` member added, signed by the first key. */
 export function signDatagram(datagram: Buffer, keyring: Keyring): Buffer {
-  const body = datagram.subarray(0, datagram.length - 1);
-  const digest = mac(keyring.keys[0] as Buffer, [body, PREFIX, ZEROS, SUFFIX]).toString("hex");
-  return Buffer.concat([body, PREFIX, Buffer.from(digest, "latin1"), SUFFIX]);
+  return new HeadSigner(keyring).sign(EMPTY, datagram);
 }
 
 export type Verified =
@@ -69,25 +125,32 @@ export type Verified =
   /** `mac` (hex) identifies these exact bytes, for the replay cache. */
   | { readonly status: "ok"; readonly mac: string };
 
+const UNSIGNED: Verified = { status: "unsigned" };
+const BAD: Verified = { status: "bad" };
+/** The hex digits of the MAC a datagram should carry, computed to compare with those it does. */
+const EXPECTED = Buffer.alloc(HEX_LENGTH);
+
+function bytesAt(bytes: Uint8Array, at: number, pattern: Uint8Array): boolean {
+  for (let i = 0; i < pattern.length; i++) if (bytes[at + i] !== pattern[i]) return false;
+  return true;
+}
+
 /** Checks the MAC under every key of the ring, before anything parses the datagram. */
 export function verifyDatagram(datagram: Uint8Array, keyring: Keyring): Verified {
-  const bytes = Buffer.from(datagram.buffer, datagram.byteOffset, datagram.length);
-  const at = bytes.length - SUFFIX.length - HEX_LENGTH - PREFIX.length;
-  if (
-    at < 1 ||
-    !bytes.subarray(at, at + PREFIX.length).equals(PREFIX) ||
-    !bytes.subarray(bytes.length - SUFFIX.length).equals(SUFFIX)
-  )
-    return { status: "unsigned" };
-  const hexAt = at + PREFIX.length;
-  const given = bytes.subarray(hexAt, hexAt + HEX_LENGTH).toString("latin1");
-  if (!/^[0-9a-f]{64}$/.test(given)) return { status: "bad" };
-  const parts = [bytes.subarray(0, hexAt), ZEROS, bytes.subarray(hexAt + HEX_LENGTH)];
-  const want = Buffer.from(given, "hex");
+  const hexAt = datagram.length - SUFFIX.length - HEX_LENGTH;
+  const at = hexAt - PREFIX.length;
+  if (at < 1 || !bytesAt(datagram, at, PREFIX) || !bytesAt(datagram, hexAt + HEX_LENGTH, SUFFIX))
+    return UNSIGNED;
+  const given = datagram.subarray(hexAt, hexAt + HEX_LENGTH);
   for (const key of keyring.keys) {
-    if (timingSafeEqual(mac(key, parts), want)) return { status: "ok", mac: given };
+    const hmac = hmacOf(key);
+    hmac.start().update(datagram.subarray(0, hexAt)).update(ZEROS).update(SUFFIX);
+    hmac.finishInto(MAC);
+    // Compared as the digits written: upper-case digits or any other byte simply do not match.
+    writeHex(MAC, EXPECTED, 0);
+    if (timingSafeEqual(EXPECTED, given)) return { status: "ok", mac: EXPECTED.toString("latin1") };
   }
-  return { status: "bad" };
+  return BAD;
 }
 
 /**

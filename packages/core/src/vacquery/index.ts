@@ -6,3 +6,4 @@ export * from "./py-json.js";
 export * from "./replay-cache.js";
 export * from "./responder-view.js";
 export * from "./schema.js";
+export * from "./sha256.js";

@@ -65,14 +65,21 @@ const need = { required: true } as const;
 const orNull = { nullable: true } as const;
 const needOrNull = { required: true, nullable: true } as const;
 
-/** What every message carries; Vac's queries lack `daemon_version` and `time_sent`. */
+/** What every message carries besides its cookie; Vac's queries lack `daemon_version` and `time_sent`. */
 const ENVELOPE = [
   f("vacquery_version", "version", { absent: "VacQuery 01.03", maxBytes: 40 }),
   f("daemon_version", "text", { aliases: ["vac_version"], maxBytes: 100 }),
   f("space", "name", { ...need, maxBytes: 260 }),
-  f("cookie", "cookie", { ...need, maxBytes: 130 }),
   f("time_sent", "time", orNull),
 ];
+/**
+ * Every message ends with its cookie (the order of members means nothing to a JSON reader, Vac's
+ * included). A responder's replies in one second differ only by the cookie they echo, so with it
+ * last their common head is encoded once (vacd's reply-templates.ts) and hashed once for signing
+ * (auth.ts `HeadSigner`).
+ */
+const COOKIE = f("cookie", "cookie", { ...need, maxBytes: 130 });
+const QUERY = [...ENVELOPE, COOKIE];
 const REPLY = [...ENVELOPE, f("factory", "name", { ...need, maxBytes: 260 })];
 const SITE = f("site", "text", orNull);
 const FQAN = f("fqan", "text", { nullable: true, omitNull: true });
@@ -80,9 +87,9 @@ const FQAN = f("fqan", "text", { nullable: true, omitNull: true });
 const SHUTDOWN_MESSAGE_BYTES = 512;
 
 export const MESSAGE_FIELDS: Readonly<Record<MessageType, readonly FieldSpec[]>> = {
-  machinetypes_query: ENVELOPE,
-  machines_query: ENVELOPE,
-  factory_query: ENVELOPE,
+  machinetypes_query: QUERY,
+  machines_query: QUERY,
+  factory_query: QUERY,
   machinetype_status: [
     ...REPLY,
     f("num_machinetypes", "count", need),
@@ -99,6 +106,7 @@ export const MESSAGE_FIELDS: Readonly<Record<MessageType, readonly FieldSpec[]>>
     f("bytes_per_processor", "count", orNull),
     FQAN,
     SITE,
+    COOKIE,
   ],
   machine_status: [
     ...REPLY,
@@ -120,6 +128,7 @@ export const MESSAGE_FIELDS: Readonly<Record<MessageType, readonly FieldSpec[]>>
     f("num_processors", "count", { aliases: ["num_cpus"], absent: 1 }),
     FQAN,
     SITE,
+    COOKIE,
   ],
   factory_status: [
     ...REPLY,
@@ -156,6 +165,7 @@ export const MESSAGE_FIELDS: Readonly<Record<MessageType, readonly FieldSpec[]>>
     f("datagrams_dropped", "count", { nullable: true, omitNull: true }),
     f("drops_by_reason", "text", { nullable: true, omitNull: true, maxBytes: 600 }),
     f("hypervisor_error", "text", { nullable: true, omitNull: true, maxBytes: 600 }),
+    COOKIE,
   ],
 };
 

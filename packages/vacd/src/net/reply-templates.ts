@@ -2,18 +2,44 @@
  * The encoded replies to each kind of query, kept for the second they are valid in: a reply
  * differs between queriers only by the echoed cookie, so the responder writes each reply's
  * JSON once a second (per view) and splices each query's cookie in, instead of encoding some
- * fifty fields per datagram. This is what lets it keep up with a flood.
+ * fifty fields per datagram. With a space key, the HMAC of each reply's head (everything before
+ * the cookie, which every message ends with: core's schema.ts) is likewise computed once, and
+ * each reply hashes only its cookie and `hmac` member. This is what lets it keep up with a flood.
  *
- * The cookie is written as a marker that no real value can precede: the envelope (message_type,
- * vacquery_version, daemon_version, space, cookie) comes before any field a machine writes, so
- * the first occurrence of the marker is the cookie. A query's cookie is 16-128 hex digits
- * (codec.ts), safe to splice into a JSON string as it is.
+ * The cookie is written as a marker that no real value can follow: the cookie is the last
+ * member, so the last occurrence of the marker is the cookie, whatever a machine wrote in the
+ * fields before it. A query's cookie is 16-128 hex digits (codec.ts), safe to splice into a
+ * JSON string as it is.
  */
-import { encodeMessage, type Query, type Reply, type ResponderView } from "@vac/core";
+import {
+  encodeMessage,
+  HeadSigner,
+  type Keyring,
+  type Query,
+  type Reply,
+  type ResponderView,
+} from "@vac/core";
 
 const MARKER = "cookie-marker-0f1e2d3c";
 
-export type Template = readonly [Buffer, Buffer];
+export class Template {
+  private signer: { keyring: Keyring; signer: HeadSigner } | undefined;
+
+  constructor(
+    /** The reply's bytes before the cookie. */
+    readonly head: Buffer,
+    /** And after it. */
+    readonly tail: Buffer,
+  ) {}
+
+  /** The reply with `cookie` in place, signed by the keyring's first key when there is one. */
+  reply(cookie: Buffer, keyring: Keyring | undefined): Buffer {
+    if (!keyring) return Buffer.concat([this.head, cookie, this.tail]);
+    if (this.signer?.keyring !== keyring)
+      this.signer = { keyring, signer: new HeadSigner(keyring, this.head) };
+    return this.signer.signer.sign(cookie, this.tail);
+  }
+}
 
 export class ReplyTemplates {
   private view: ResponderView | undefined;
@@ -36,17 +62,12 @@ export class ReplyTemplates {
     if (!t) {
       t = build(MARKER).map((reply) => {
         const bytes = encodeMessage(reply);
-        const at = bytes.indexOf(MARKER);
+        const at = bytes.lastIndexOf(MARKER);
         if (at < 0) throw new Error("reply template without its cookie");
-        return [bytes.subarray(0, at), bytes.subarray(at + MARKER.length)] as const;
+        return new Template(bytes.subarray(0, at), bytes.subarray(at + MARKER.length));
       });
       this.byType.set(type, t);
     }
     return t;
   }
-}
-
-/** A template's reply with `cookie` in place. */
-export function withCookie(template: Template, cookie: string): Buffer {
-  return Buffer.concat([template[0], Buffer.from(cookie, "latin1"), template[1]]);
 }

@@ -19,7 +19,6 @@ import {
   ReplayCache,
   type ResponderView,
   repliesFor,
-  signDatagram,
   VACQUERY_VERSION,
   VacError,
   verifyDatagram,
@@ -28,7 +27,7 @@ import {
 import type { Logger } from "../log.js";
 import { DropCounters } from "./drop-counters.js";
 import { type RateLimits, ReplyLimiter } from "./reply-limiter.js";
-import { ReplyTemplates, withCookie } from "./reply-templates.js";
+import { ReplyTemplates } from "./reply-templates.js";
 import type { SourcePolicy } from "./source-policy.js";
 
 /** Asked of the kernel for the receive buffer, as Vac did; the kernel may give less (rmem_max). */
@@ -215,9 +214,10 @@ export class Responder {
         return repliesFor(withExtras, { ...(query as Query), cookie }, now, VACQUERY_VERSION);
       },
     );
+    const cookie = Buffer.from(query.cookie, "latin1");
+    const signer = keyring === "unusable" ? undefined : keyring;
     for (const template of templates) {
-      let bytes = withCookie(template, query.cookie);
-      if (keyring !== undefined && keyring !== "unusable") bytes = signDatagram(bytes, keyring);
+      const bytes = template.reply(cookie, signer);
       if (limited && !this.limiter.allowReply(peer.address, false, bytes.length)) {
         this.drops.throttled(peer.address, "amplification", now);
         this.drop("rate_limit", peer, "3x amplification limit");
