@@ -128,7 +128,11 @@ for (let i = 0; i < ROUNDS; i++) {
   runs.plain.push(await responderRun("plain"));
   runs.authenticated.push(await responderRun("authenticated"));
 }
-const med = (xs: readonly Run[], k: keyof Run) => percentile(xs.map((x) => x[k]), 50);
+const med = (xs: readonly Run[], k: keyof Run) =>
+  percentile(
+    xs.map((x) => x[k]),
+    50,
+  );
 const list = (xs: readonly Run[], k: keyof Run) => xs.map((x) => x[k].toFixed(0)).join(", ");
 const signedReply = signDatagram(replyBytes, keyring);
 console.log(
