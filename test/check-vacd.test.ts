@@ -200,6 +200,24 @@ test("check-vacd's judgement: heartbeats, silence, configuration, disk, recent e
     /vacd reports/,
     "one error is not reported twice",
   );
+  assert.doesNotMatch(
+    judge(seen({ configErrors: ["x:1: bad\nvalue"], status: status({ configError: "x:1: bad\nvalue" }) }))
+      .line,
+    /vacd reports/,
+    "nor one of several lines",
+  );
+  // What vacd reports beyond the files, a space key it cannot use, is not lost among them.
+  const key = "space_key_file /etc/vac/space.key: mode 644 lets every user read or write it";
+  const both = judge(seen({ configErrors: ["a"], status: status({ configError: `${key}\na` }) }));
+  assert.equal(both.code, 2);
+  assert.match(
+    both.line,
+    /^VACD CRITICAL - vacd reports a configuration error: space_key_file \/etc\/vac\/space.key: mode 644 lets every user read or write it; Configuration error: a \(/,
+  );
+  assert.match(
+    judge(seen({ status: status({ configError: key }) })).line,
+    /^VACD CRITICAL - vacd reports a configuration error: space_key_file/,
+  );
   // Disk: WARNING, then CRITICAL.
   assert.equal(judge(seen({ diskFreePercent: 8 })).code, 1);
   assert.match(judge(seen({ diskFreePercent: 8 })).line, /^VACD WARNING - Only 8.0% free/);

@@ -2,14 +2,28 @@
  * A space with a space key and a dead peer: real `vacd` processes sign their census polls and
  * replies, fill their slots without waiting on the dead peer, publish the census's freshness and
  * their drop counts in `factory_status`, log the census age of each decision, and give an
- * unsigned query nothing; `vac` signs with the key it can read.
+ * unsigned query nothing; `vac` signs with the key it can read. A factory whose key file is
+ * unusable starts nothing but shows why to `vac` and check-vacd on the host, and a `vac` that
+ * cannot use the key says so once, and links the silence to it.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { pollSpace } from "@vac/vacd";
-import { Space, waitFor } from "./support/space-harness.js";
+import { Space, VAC, waitFor } from "./support/space-harness.js";
+
+const CHECK = join(VAC, "../check-vacd.js");
+
+/** Runs a program to its end and keeps what it said, whatever its exit status. */
+function runNode(script: string, args: readonly string[]) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, [script, ...args], { timeout: 40_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
 
 const PAYLOAD = `#!/bin/sh
 while [ ! -e "$JOBOUTPUTS/stop" ]; do sleep 0.2; done
@@ -117,4 +131,46 @@ test("a key file others can read is refused: vacd stays up, starts nothing and s
   const log = await lines();
   assert.ok(!log.some((l) => l.event === "machine_started"), "nothing is started");
   assert.match(String(log.find((l) => l.event === "space_key_unusable")?.err), /mode 644/);
+
+  // vac refuses the same file, asks unsigned, and says so once; vacd answers this host's
+  // factory_query with the problem in config_error.
+  const root = space.root(0);
+  const factories = await runNode(VAC, ["factories", "--json", "--root", root]);
+  assert.equal(factories.code, 0, factories.stderr);
+  const [status] = JSON.parse(factories.stdout) as { config_error: string | null }[];
+  assert.match(
+    String(status?.config_error),
+    /^space_key_file \S+\/etc\/vac\/space\.key: mode 644 lets every user/,
+  );
+  const hints = factories.stderr.split("\n").filter((l) => l.includes("space_key_file"));
+  assert.equal(hints.length, 1, factories.stderr);
+  assert.match(
+    hints[0] as string,
+    /^vac: cannot use space_key_file \S+space\.key: mode 644 lets every user read or write it \(chmod 600 or 640\); queries are sent unsigned, and factories with this key answer them only with allow_unauthenticated_queries = yes$/,
+  );
+  // Everything else stays dropped: the silence is linked to the key.
+  const machines = await runNode(VAC, ["machines", "--timeout", "1", "--root", root]);
+  assert.equal(machines.code, 69);
+  assert.equal(machines.stderr.split("\n").filter((l) => l.startsWith("vac: cannot use")).length, 1);
+  assert.match(
+    machines.stderr,
+    /answered within 1s \(asked: \S+\); the queries went unsigned, as space_key_file could not be used/,
+  );
+  const check = await runNode(CHECK, [
+    "--root",
+    root,
+    "--tries",
+    "2",
+    "--timeout",
+    "1",
+    "--disk-warning",
+    "0",
+    "--disk-critical",
+    "0",
+  ]);
+  assert.equal(check.code, 2, check.stdout);
+  assert.match(
+    check.stdout,
+    /^VACD CRITICAL - vacd reports a configuration error: space_key_file \S+: mode 644/,
+  );
 });

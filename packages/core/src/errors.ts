@@ -149,10 +149,10 @@ export const ERROR_CATALOG = {
   },
   VAC_ERR_NO_FACTORY_ANSWERED: {
     title: "No factory answered",
-    message: "no factory of space {space} answered within {timeout}s (asked: {factories})",
+    message: "no factory of space {space} answered within {timeout}s (asked: {factories}){unsigned}",
     exitCode: EXIT.unavailable,
     action:
-      "Check that vacd is running on the factories (`systemctl status vacd`) and that UDP port {port} is open between them.",
+      "Check that vacd is running on the factories (`systemctl status vacd`) and that UDP port {port} is open between them. When the message says the queries went unsigned, `vac` could not use `space_key_file` (the line before says why): factories with a space key answer unsigned queries only with `allow_unauthenticated_queries = yes`, so run `vac` as root or give your group read access to the key (mode 640).",
   },
   VAC_ERR_NET_BIND: {
     title: "Cannot bind the VacQuery port",
@@ -166,7 +166,7 @@ export const ERROR_CATALOG = {
     message: "space_key_file {file}: {detail}",
     exitCode: EXIT.config,
     action:
-      "Write one key of at least 16 characters a line (the first signs, all verify), owned by root with mode 600 or 640. Until then vacd answers no query and starts nothing.",
+      "Write one key of at least 16 characters a line (the first signs, all verify), owned by root with mode 600 or 640, then `systemctl reload vacd`. Until then vacd starts nothing, drops every datagram as `bad_hmac` but an unsigned `factory_query` from 127.0.0.1 or ::1, and shows this message in that reply's `config_error`, so `vac factories .` and check-vacd on the factory show it. A `vac` that cannot use the key says so and sends its queries unsigned.",
   },
   VAC_ERR_STATE_UNREADABLE: {
     title: "State directory cannot be read",

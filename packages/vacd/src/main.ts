@@ -213,9 +213,13 @@ export async function main(argv: readonly string[]): Promise<void> {
     store,
     version: VERSION,
     config: () => config,
+    // A key vacd cannot use stops everything, so it comes first (VAC_ERR_SPACE_KEY's message
+    // names the file and why); a configuration error follows on its own line.
     configError: () => {
       const e = watcher.problems.find((p) => p.severity === "error");
-      return e ? formatConfigProblem(e).slice(0, 1000) : null;
+      const lines = [security.keyError?.message, e ? formatConfigProblem(e) : undefined];
+      const text = lines.filter((l) => l !== undefined).join("\n");
+      return text ? text.slice(0, 1000) : null;
     },
     hypervisorFor: (mt) => machineServices.guard(hypervisors.for(mt, config.settings), mt),
     allHypervisors: () => hypervisors.all(config),

@@ -2,13 +2,15 @@
  * With a space key, over real UDP: signed queries are answered with signed replies; forged,
  * replayed, stale, wrong-space, wrong-key and unsigned datagrams are each dropped and counted;
  * replies that fail verification never reach the poller's results; keys rotate without a flag day.
+ * With an unusable key only this host's unsigned factory_query is answered, so an admin sees why.
  */
 import assert from "node:assert/strict";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
+  decodeMessage,
   encodeMessage,
   type Keyring,
   type Query,
@@ -19,6 +21,7 @@ import {
 import { silentLogger } from "../src/log.js";
 import { pollSpace } from "../src/net/poller.js";
 import { Responder, type ResponderSecurity } from "../src/net/responder.js";
+import { ownAddresses } from "../src/net/source-policy.js";
 import { loadSpaceKeyring } from "../src/net/space-key.js";
 import { RawPeer } from "./net-raw-peer.js";
 import { now, SPACE, testView } from "./net-test-view.js";
@@ -218,4 +221,46 @@ test("a key file others can read is refused; a private one loads", async () => {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test("with an unusable key only this host's unsigned factory_query is answered, unsigned; the rest is bad_hmac", async () => {
+  // The policy exempts everyone: an exempt source that is not this host still gets nothing.
+  const { r, port, factory } = await responder("127.0.0.68", security("unusable"));
+  const local = await RawPeer.bind("127.0.0.1");
+  const elsewhere = await RawPeer.bind("127.0.0.3");
+  try {
+    await local.send(encodeMessage(query({ messageType: "factory_query" })), port, factory.host);
+    const [reply] = await local.waitFor(1);
+    assert.ok(reply, "factory_status to 127.0.0.1");
+    assert.equal(verifyDatagram(reply, ring(K1)).status, "unsigned", "nothing to sign with");
+    const decoded = decodeMessage(reply);
+    assert.ok(decoded.ok && decoded.message.messageType === "factory_status");
+
+    await local.send(encodeMessage(query({ cookie: "cd".repeat(32) })), port, factory.host);
+    const signed = encodeMessage(query({ messageType: "factory_query", cookie: "ef".repeat(32) }));
+    await local.send(signDatagram(signed, ring(K1)), port, factory.host);
+    const stranger = encodeMessage(query({ messageType: "factory_query", cookie: "12".repeat(32) }));
+    await elsewhere.send(stranger, port, factory.host);
+    await new Promise((res) => setTimeout(res, 300));
+    assert.equal(local.received.length, 1, "no machinetypes_query, no signed query");
+    assert.equal(elsewhere.received.length, 0, "exempt, but not this host");
+    assert.equal(Object.fromEntries(r.dropCounts()).bad_hmac, 3);
+
+    // This host's own addresses count, not only the loopback (vac asks its factory by name).
+    r.setSecurity(security("unusable", { ownAddresses: new Set(["127.0.0.3"]) }));
+    await elsewhere.send(stranger, port, factory.host);
+    assert.equal((await elsewhere.waitFor(1)).length, 1);
+  } finally {
+    local.close();
+    elsewhere.close();
+    await r.close();
+  }
+});
+
+test("this host's own addresses: the loopback pair and every interface address", () => {
+  const own = ownAddresses();
+  for (const a of ["127.0.0.1", "::1"]) assert.ok(own.has(a), a);
+  for (const list of Object.values(networkInterfaces()))
+    for (const a of list ?? []) assert.ok(own.has(a.address), a.address);
+  assert.ok(!own.has("127.0.0.3"), "another loopback address is not this host's");
 });

@@ -54,6 +54,20 @@ export interface Verdict {
 const ago = (seconds: number) =>
   seconds >= 7200 ? `${(seconds / 3600).toFixed(2)} hours` : `${Math.round(seconds)} s`;
 
+/**
+ * What vacd's config_error says beyond the errors found in the files: its lines less each
+ * known error's run of lines (vacd keeps 1,000 characters, one problem after another).
+ */
+function notIn(reported: string, known: readonly string[]): string {
+  const lines = reported.split("\n");
+  for (const k of known) {
+    const run = k.slice(0, 1000).split("\n");
+    const at = lines.findIndex((_, i) => run.every((l, j) => lines[i + j] === l));
+    if (at >= 0) lines.splice(at, run.length);
+  }
+  return lines.join("\n").trim();
+}
+
 /** The plugin's judgement: the worst finding decides the code; the line names it first. */
 export function judge(o: Observations): Verdict {
   const critical: string[] = [];
@@ -76,9 +90,10 @@ export function judge(o: Observations): Verdict {
     );
   else if (responderBeat !== undefined && o.now - responderBeat > o.maxAge)
     critical.push(`No vacd responder heartbeat in ${ago(o.now - responderBeat)}`);
-  // The files' own errors say more (all of them, with file and line) than vacd's first one.
-  if (s?.configError && o.configErrors.length === 0)
-    critical.push(`vacd reports a configuration error: ${s.configError}`);
+  // The files' own errors say more (all of them, with file and line) than vacd's first one, but
+  // not all it reports is in the files: a space key it cannot use, for one.
+  const reported = s?.configError ? notIn(s.configError, o.configErrors) : "";
+  if (reported) critical.push(`vacd reports a configuration error: ${reported}`);
   if (o.configErrors.length > 0)
     critical.push(
       `Configuration error: ${o.configErrors[0]}${o.configErrors.length > 1 ? ` (and ${o.configErrors.length - 1} more)` : ""}`,

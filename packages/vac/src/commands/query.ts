@@ -9,15 +9,15 @@ import {
   type MachineStatus,
   type MachinetypeStatus,
   type Query,
-  ReplayCache,
   type Reply,
   VacError,
 } from "@vac/core";
-import { loadConfigFromDisk, loadSpaceKeyring, type PollAuth, type PollResult, pollSpace } from "@vac/vacd";
+import { loadConfigFromDisk, type PollResult, pollSpace } from "@vac/vacd";
 import type { Argv } from "yargs";
 import { backoffsOf, formatFactories, formatMachines, formatMachinetypes } from "../format/index.js";
 import { portNumber, seconds } from "./check-args.js";
 import type { GlobalArgs, Io, VacCommand } from "./command.js";
+import { keyForQueries } from "./query-key.js";
 
 export interface QueryArgs extends GlobalArgs {
   readonly factory?: readonly string[];
@@ -49,7 +49,8 @@ export const options = (y: Argv) =>
     })
     .option("json", { type: "boolean", default: false, describe: "print the replies as a JSON array" });
 
-export async function poll(args: QueryArgs, queryType: Query["messageType"]) {
+/** Polls the space; says once on `io` when the space key cannot be used (the queries go unsigned). */
+export async function poll(args: QueryArgs, queryType: Query["messageType"], io: Io) {
   const disk = await loadConfigFromDisk({ root: args.root });
   // A factory whose configuration has an error is still a factory to ask (vacd runs on).
   const settings = (disk.config ?? disk.fallback)?.settings;
@@ -70,8 +71,11 @@ export async function poll(args: QueryArgs, queryType: Query["messageType"]) {
   if (factories.length === 0)
     throw new VacError("VAC_ERR_USAGE", { detail: "no factories: name some, or configure factories" });
   const timeout = args.timeout ?? settings?.udpTimeoutSeconds ?? 10;
+  const key = await keyForQueries(settings);
+  if (key.hint) io.err(key.hint);
+  const unsigned = key.hint !== undefined;
   const result = await pollSpace({
-    auth: await keyIfReadable(settings),
+    auth: key.auth,
     factories,
     space,
     queryType,
@@ -87,31 +91,18 @@ export async function poll(args: QueryArgs, queryType: Query["messageType"]) {
       timeout,
       port,
       factories: factories.map((f) => `${f.name}:${f.port}${why.get(f.name.toLowerCase()) ?? ""}`).join(" "),
+      unsigned: unsigned ? UNSIGNED_NOTE : "",
     });
   }
-  return { result, settings, config: disk.config };
+  return { result, settings, config: disk.config, unsigned };
 }
 
-/**
- * With `space_key_file`, `vac` signs its queries (and checks the replies) when it can read the
- * key, as root can; otherwise it asks unsigned, which a factory answers only if
- * `allow_unauthenticated_queries` is set.
- */
-async function keyIfReadable(
-  settings: { spaceKeyFile: string | undefined; spaceKeyMaxSkewSeconds: number } | undefined,
-): Promise<PollAuth | undefined> {
-  if (!settings?.spaceKeyFile) return undefined;
-  try {
-    const keyring = await loadSpaceKeyring(settings.spaceKeyFile);
-    const skewSeconds = settings.spaceKeyMaxSkewSeconds;
-    return { keyring, skewSeconds, replay: new ReplayCache(skewSeconds) };
-  } catch {
-    return undefined;
-  }
-}
+/** After the factories that did not answer, when `vac` could not sign (the hint said why). */
+const UNSIGNED_NOTE = "; the queries went unsigned, as space_key_file could not be used (see above)";
 
-export function printSilent(io: Io, silent: readonly string[]): void {
-  if (silent.length > 0) io.err(`no reply from: ${silent.join(" ")}`);
+/** `unsigned`: the queries went unsigned for want of the key, a likely reason for the silence. */
+export function printSilent(io: Io, silent: readonly string[], unsigned = false): void {
+  if (silent.length > 0) io.err(`no reply from: ${silent.join(" ")}${unsigned ? UNSIGNED_NOTE : ""}`);
 }
 
 /** Why each factory that did not answer did not, as ` (unreachable)`, by factory name. */
@@ -123,11 +114,12 @@ function whyUnanswered(result: PollResult): Map<string, string> {
 }
 
 /** The factories that gave no usable answer, and why, on stderr. */
-function printUnanswered(io: Io, result: PollResult): void {
+function printUnanswered(io: Io, result: PollResult, unsigned: boolean): void {
   const why = whyUnanswered(result);
   printSilent(
     io,
     result.silent.filter((n) => !why.has(n)),
+    unsigned,
   );
   for (const name of result.unreachable ?? [])
     io.err(`unreachable (nothing listens on its VacQuery port): ${name}`);
@@ -156,11 +148,11 @@ function listCommand<T extends Reply>(
     describe,
     builder: options,
     async run(args, io) {
-      const { result } = await poll(args as unknown as QueryArgs, queryType);
+      const { result, unsigned } = await poll(args as unknown as QueryArgs, queryType, io);
       const replies = only<T>(result.replies, replyType);
       if ((args as unknown as QueryArgs).json) io.out(JSON.stringify(wireOf(result, replies), null, 2));
       else io.out(format(replies, Date.now() / 1000, { cut: io.tty === true }));
-      printUnanswered(io, result);
+      printUnanswered(io, result, unsigned);
       return 0;
     },
   };
@@ -175,7 +167,7 @@ export const machinesCommand = listCommand<MachineStatus>(
 );
 
 async function machinetypes(args: QueryArgs, io: Io, name?: string): Promise<number> {
-  const { result, config } = await poll(args, "machinetypes_query");
+  const { result, config, unsigned } = await poll(args, "machinetypes_query", io);
   let replies = only<MachinetypeStatus>(result.replies, "machinetype_status");
   if (name !== undefined) {
     replies = replies.filter((r) => r.machinetype === name);
@@ -191,7 +183,7 @@ async function machinetypes(args: QueryArgs, io: Io, name?: string): Promise<num
       formatMachinetypes(replies, shares, now, backoffsOf(replies, rules, now), { cut: io.tty === true }),
     );
   }
-  printUnanswered(io, result);
+  printUnanswered(io, result, unsigned);
   return 0;
 }
 

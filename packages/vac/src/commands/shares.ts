@@ -63,13 +63,13 @@ export const sharesCommand: VacCommand = {
     }),
   async run(args, io) {
     const a = args as unknown as SharesArgs;
-    const { result, config } = await poll(a, "machinetypes_query");
+    const { result, config, unsigned } = await poll(a, "machinetypes_query", io);
     const replies = result.replies.filter(
       (r): r is MachinetypeStatus => r.messageType === "machinetype_status",
     );
     const report = shareReport(config?.machinetypes ?? [], replies, a.processors ? "processors" : "hs06");
     io.out(a.json ? JSON.stringify(report, null, 2) : formatShares(report));
-    printSilent(io, result.silent);
+    printSilent(io, result.silent, unsigned);
     return 0;
   },
 };

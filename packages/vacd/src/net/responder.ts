@@ -34,8 +34,14 @@ import type { SourcePolicy } from "./source-policy.js";
 export const RECV_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export interface ResponderSecurity {
-  /** The space keyring; `"unusable"` when `space_key_file` is set but cannot be used. */
+  /**
+   * The space keyring; `"unusable"` when `space_key_file` is set but cannot be used: then only
+   * an unsigned factory_query from one of `ownAddresses` is answered (unsigned), so that `vac`
+   * on the factory shows the problem (config_error); everything else is dropped as bad_hmac.
+   */
   readonly keyring: Keyring | "unusable" | undefined;
+  /** This host's addresses (source-policy.ts `ownAddresses`); absent, 127.0.0.1 and ::1. */
+  readonly ownAddresses?: ReadonlySet<string>;
   readonly skewSeconds: number;
   /** With a key, answer unsigned queries too (held to the limits below). */
   readonly allowUnauthenticated: boolean;
@@ -54,6 +60,10 @@ export interface ResponderOptions {
   /** Query rates other than the defaults (benchmarks). */
   readonly rateLimits?: RateLimits;
 }
+
+/** With no key, verifyDatagram tells a signed datagram ("bad") from an unsigned one. */
+const NO_KEYS: Keyring = { keys: [] };
+const LOOPBACK: ReadonlySet<string> = new Set(["127.0.0.1", "::1"]);
 
 const NOBODY_EXEMPT: ResponderSecurity = {
   keyring: undefined,
@@ -180,8 +190,15 @@ export class Responder {
       return this.drop("rate_limit", peer, admitted);
     }
     let signed: string | undefined;
-    if (keyring !== undefined) {
-      const v = keyring === "unusable" ? { status: "bad" as const } : verifyDatagram(msg, keyring);
+    if (keyring === "unusable") {
+      // Nothing can be verified, so nothing is answered, except what lets the admin see why:
+      // an unsigned factory_query from `vac` on this host gets factory_status, whose
+      // config_error names the key file and its problem. The reply stays on this host.
+      const own = this.security.ownAddresses ?? LOOPBACK;
+      if (!own.has(peer.address) || verifyDatagram(msg, NO_KEYS).status !== "unsigned")
+        return this.drop("bad_hmac", peer, "the space key is unusable");
+    } else if (keyring !== undefined) {
+      const v = verifyDatagram(msg, keyring);
       if (v.status === "bad") return this.drop("bad_hmac", peer, "MAC does not verify");
       if (v.status === "unsigned" && !this.security.allowUnauthenticated)
         return this.drop("unauthenticated", peer, "no hmac and allow_unauthenticated_queries is off");
@@ -193,6 +210,8 @@ export class Responder {
     if (!view) return this.drop("unexpected", peer, "no state yet");
     const query = decoded.message;
     if (!query.messageType.endsWith("_query")) return this.drop("unexpected", peer, query.messageType);
+    if (keyring === "unusable" && query.messageType !== "factory_query")
+      return this.drop("bad_hmac", peer, "the space key is unusable: only factory_query from this host");
     if (query.space !== view.space) return this.drop("wrong_space", peer, query.space);
     if (signed !== undefined) {
       if (!withinTimeWindow(query.timeSent, now, this.security.skewSeconds))
@@ -200,8 +219,8 @@ export class Responder {
       if (!this.replay.firstSeen(signed, now)) return this.drop("replay", peer, signed.slice(0, 16));
     }
     // Unauthenticated strangers are held to the amplification limit; a signed query is from
-    // a key holder, whatever its source.
-    const limited = signed === undefined && !exempt;
+    // a key holder, whatever its source. With an unusable key only this host got this far.
+    const limited = signed === undefined && !exempt && keyring !== "unusable";
     const templates = this.templates.get(
       view,
       query.messageType as Query["messageType"],

@@ -7,6 +7,7 @@
  */
 import { lookup } from "node:dns/promises";
 import { BlockList, isIP } from "node:net";
+import { networkInterfaces } from "node:os";
 import type { FactoryAddress } from "@vac/core";
 
 export interface SourcePolicy {
@@ -109,4 +110,15 @@ export async function buildSourcePolicy(
     },
     problems,
   };
+}
+
+/**
+ * This host's own addresses: 127.0.0.1, ::1 and every address of its interfaces. `vac` on a
+ * factory asking the factory by name sends from its public address, not the loopback. A reply
+ * to one of these stays on this host, so it is safe to send even when nothing can be verified.
+ */
+export function ownAddresses(): Set<string> {
+  const own = new Set(["127.0.0.1", "::1"]);
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) own.add(a.address);
+  return own;
 }

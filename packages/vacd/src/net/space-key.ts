@@ -13,7 +13,8 @@ export async function loadSpaceKeyring(path: string): Promise<Keyring> {
     mode = (await stat(path)).mode;
     text = await readFile(path, "utf8");
   } catch (e) {
-    throw new VacError("VAC_ERR_SPACE_KEY", { file: path, detail: (e as Error).message });
+    // The cause keeps the errno (EACCES, ENOENT) for `vac`'s hint.
+    throw new VacError("VAC_ERR_SPACE_KEY", { file: path, detail: (e as Error).message }, { cause: e });
   }
   if ((mode & 0o007) !== 0) {
     throw new VacError("VAC_ERR_SPACE_KEY", {

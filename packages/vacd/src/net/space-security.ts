@@ -1,20 +1,24 @@
 /**
  * Turns the configuration into what the responder and the census need to be safe on a hostile
  * network: the keyring (refused when others can read it), the sources that get full answers,
+ * this host's own addresses (answered when the key is unusable, so an admin can see why),
  * and the replay cache the census's polls share. Re-run at every configuration reload.
  */
 import { ReplayCache, type VacConfig } from "@vac/core";
 import type { Logger } from "../log.js";
 import type { PollAuth } from "./poller.js";
 import type { ResponderSecurity } from "./responder.js";
-import { buildSourcePolicy } from "./source-policy.js";
+import { buildSourcePolicy, ownAddresses } from "./source-policy.js";
 import { loadSpaceKeyring } from "./space-key.js";
 
 export interface SpaceSecurity {
   readonly responder: ResponderSecurity;
   /** Undefined without a key; with an unusable key the census must not poll. */
   readonly pollAuth: PollAuth | undefined;
-  /** The key file is set but cannot be used: nothing is answered or started. */
+  /**
+   * The key file is set but cannot be used: nothing is started, and nothing answered but a
+   * factory_query from this host, whose config_error says why (responder.ts).
+   */
   readonly keyError: Error | undefined;
 }
 
@@ -40,7 +44,13 @@ export async function loadSpaceSecurity(config: VacConfig, logger: Logger): Prom
   }
   const skewSeconds = s.spaceKeyMaxSkewSeconds;
   return {
-    responder: { keyring, skewSeconds, allowUnauthenticated: s.allowUnauthenticatedQueries, policy },
+    responder: {
+      keyring,
+      skewSeconds,
+      allowUnauthenticated: s.allowUnauthenticatedQueries,
+      policy,
+      ownAddresses: ownAddresses(),
+    },
     pollAuth:
       keyring !== undefined && keyring !== "unusable"
         ? { keyring, skewSeconds, replay: new ReplayCache(skewSeconds) }
