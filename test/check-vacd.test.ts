@@ -171,6 +171,11 @@ test("check-vacd's judgement: heartbeats, silence, configuration, disk, recent e
     judge(seen({ status: undefined, tries: 1 })).line,
     /No reply from the vacd responder in 1 try \|/,
   );
+  // Silence from a keyed factory the plugin could not sign for: the reason is on the line.
+  assert.match(
+    judge(seen({ status: undefined, tries: 2, keyProblem: "cannot read space_key_file /k (EACCES)" })).line,
+    /No reply from the vacd responder in 2 tries \(asked unsigned: cannot read space_key_file \/k \(EACCES\)\)/,
+  );
   assert.match(
     judge(seen()).line,
     /^VACD OK - Factory \+ responder ok \(2\/4 machines 2\/4 processors\) \| /,

@@ -81,6 +81,22 @@ test("a keyed space fills its slots past a dead peer, and unsigned queries get n
   });
   assert.equal(unsigned.replies.length, 0, "no reply to an unsigned query");
 
+  // check-vacd signs with the key it can read, so a keyed factory answers it.
+  const check = await runNode(CHECK, [
+    "--root",
+    space.root(0),
+    "--tries",
+    "2",
+    "--timeout",
+    "1",
+    "--disk-warning",
+    "0",
+    "--disk-critical",
+    "0",
+  ]);
+  assert.equal(check.code, 0, check.stdout);
+  assert.match(check.stdout, /^VACD OK - Factory \+ responder ok/);
+
   const log = (await readFile(join(space.root(0), "vacd.log"), "utf8"))
     .split("\n")
     .filter((l) => l.startsWith("{"))

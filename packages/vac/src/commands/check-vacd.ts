@@ -11,6 +11,7 @@ import { statfs } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { type FactoryStatus, formatConfigProblem, hasErrors } from "@vac/core";
 import { loadConfigFromDisk, pollSpace, readFactoryFiles } from "@vac/vacd";
+import { keyForQueries } from "./query-key.js";
 
 export const NAGIOS = { ok: 0, warning: 1, critical: 2, unknown: 3 } as const;
 const LABEL = ["OK", "WARNING", "CRITICAL", "UNKNOWN"] as const;
@@ -42,6 +43,8 @@ export interface Observations {
     readonly error: { readonly message: string; readonly time: number } | undefined;
   };
   readonly diskFreePercent: number | undefined;
+  /** Set when `space_key_file` is set but this user cannot use it: the query went unsigned. */
+  readonly keyProblem?: string;
   readonly diskWarning: number;
   readonly diskCritical: number;
 }
@@ -85,7 +88,7 @@ export function judge(o: Observations): Verdict {
   if (!s)
     critical.push(
       o.tries > 0
-        ? `No reply from the vacd responder in ${o.tries} ${o.tries === 1 ? "try" : "tries"}`
+        ? `No reply from the vacd responder in ${o.tries} ${o.tries === 1 ? "try" : "tries"}${o.keyProblem ? ` (asked unsigned: ${o.keyProblem})` : ""}`
         : "vacd responder not asked: no usable configuration",
     );
   else if (responderBeat !== undefined && o.now - responderBeat > o.maxAge)
@@ -201,6 +204,9 @@ export async function checkVacd(argv: readonly string[], out: (line: string) => 
   let status: FactoryStatus | undefined;
   let rttSeconds: number | undefined;
   let tried = 0;
+  // Signed when the key can be read: a keyed factory answers nothing else (mode 640 and the
+  // NRPE user in the key file's group, docs/check-vacd.8).
+  const key = await keyForQueries(settings);
   if (settings) {
     // The responder listens on udp_bind_address; a wildcard is reached on the loopback.
     const bind = settings.udpBindAddress;
@@ -214,6 +220,7 @@ export async function checkVacd(argv: readonly string[], out: (line: string) => 
         timeoutSeconds: args.timeout,
         daemonVersion: "check-vacd",
         now: () => Date.now() / 1000,
+        auth: key.auth,
       });
       status = r.replies.find((x): x is FactoryStatus => x.messageType === "factory_status");
       if (status) rttSeconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -237,6 +244,7 @@ export async function checkVacd(argv: readonly string[], out: (line: string) => 
     rttSeconds,
     files,
     diskFreePercent,
+    keyProblem: key.hint?.replace(/^vac: /, ""),
     diskWarning: args.diskWarning,
     diskCritical: args.diskCritical,
   });
