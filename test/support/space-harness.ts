@@ -237,7 +237,8 @@ export class Space {
       }
     }
     // A vacd killed between spawning a machine and writing its process.json leaves a process
-    // nothing records: find it by its user_data path under this space's directory.
+    // nothing records. The next vacd would stop it (process-orphans.ts), but a test's last vacd
+    // has no next one: find it by its user_data path under this space's directory.
     await killProcessesUnder(this.dir.path);
     // VAC_KEEP_TEST_DIRS=1 keeps the factories' roots (and their vacd.log) for a post-mortem.
     if (process.env.VAC_KEEP_TEST_DIRS === "1") console.error(`# kept ${this.dir.path}`);

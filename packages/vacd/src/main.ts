@@ -24,6 +24,7 @@ import { readHostFacts } from "./host/host-facts.js";
 import { MachineServices } from "./http/machine-services.js";
 import { LocalRunner } from "./hypervisor/command-runner.js";
 import { Hypervisors } from "./hypervisor/hypervisors.js";
+import { pauseAfterSpawnMs } from "./hypervisor/process.js";
 import { createLogger } from "./log.js";
 import { FactoryMetrics } from "./metrics/factory-metrics.js";
 import { MetricsServer } from "./metrics/metrics-server.js";
@@ -159,7 +160,12 @@ export async function main(argv: readonly string[]): Promise<void> {
   const refreshPipes = () => void pipes.refresh(config.vacuumPipes ?? []);
   const pipeTimer = setInterval(refreshPipes, 60_000);
   refreshPipes();
-  const hypervisors = new Hypervisors(first.paths.stateDir);
+  const hypervisors = new Hypervisors({
+    stateDir: first.paths.stateDir,
+    machinesDir: first.paths.machinesDir,
+    logger,
+    pauseAfterSpawnMs: pauseAfterSpawnMs(process.env.VAC_TEST_PAUSE_AFTER_SPAWN),
+  });
   // network = vac: the machine network and its metadata and MJF servers, up before any machine.
   const machineServices = new MachineServices({
     config: () => config,

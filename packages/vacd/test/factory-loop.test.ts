@@ -295,3 +295,40 @@ test("a factory that may not start anything says why and does not poll the space
     assert.equal(decision?.silent, undefined, "no poll: no factory could have been silent");
     assert.deepEqual(r.hv.startsSoFar(), []);
   }));
+
+test("orphans are looked for at the first cycle, then at most every 30 s, even with the hypervisor down; a sweep that fails stops nothing else", () =>
+  withLoopRig(BASE_CONF, async (r) => {
+    let sweeps = 0;
+    let fail = false;
+    Object.assign(r.hv, {
+      sweepOrphans: async () => {
+        sweeps++;
+        if (fail) throw new Error("no /proc");
+        return { marked: 2, killed: 0, unknown: 0 };
+      },
+    });
+    await r.loop.runCycle();
+    assert.equal(sweeps, 1);
+    assert.deepEqual(
+      r.events.filter((e) => e.event === "orphan_sweep").map((e) => [e.marked, e.killed]),
+      [[2, 0]],
+      "the first sweep is logged whatever it found",
+    );
+    await cycleAfter(r, 10);
+    assert.equal(sweeps, 1, "not again within 30 s");
+    fail = true;
+    r.hv.down = new Error("libvirtd gone");
+    await cycleAfter(r, 25);
+    r.hv.down = undefined;
+    assert.equal(sweeps, 2, "30 s on, even though the hypervisor does not answer");
+    assert.ok(r.events.some((e) => e.event === "orphan_sweep_failed" && e.err === "no /proc"));
+    assert.equal(
+      r.events.filter((e) => e.event === "orphan_sweep").length,
+      1,
+      "a sweep that found none is quiet",
+    );
+    fail = false;
+    await cycleAfter(r, 31);
+    assert.equal(sweeps, 3);
+    assert.deepEqual(r.hv.startsSoFar(), [`start ${SLOT}`], "the cycles went on around the sweeps");
+  }));

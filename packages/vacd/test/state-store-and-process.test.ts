@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import { type Machinetype, vacPaths } from "@vac/core";
 import { makeTempRoot } from "@vac/testkit";
 import { ProcessHypervisor, processWorkDir } from "../src/hypervisor/process.js";
+import { silentLogger } from "../src/log.js";
 import { StateStore } from "../src/state/state-store.js";
 
 const run = promisify(execFile);
@@ -31,6 +32,10 @@ async function storeWithMachine(userData = "#!/bin/sh\nexit 0\n") {
     userData: Buffer.from(userData),
   });
   return { root, store, dir };
+}
+
+function driver(store: StateStore) {
+  return new ProcessHypervisor({ machinesDir: store.paths.machinesDir, logger: silentLogger() });
 }
 
 function launch(dir: string, userData: string) {
@@ -136,8 +141,8 @@ test("a machine directory name from elsewhere cannot leave machines/", async () 
 
 test("a process machine reads its MJF, leaves a shutdown message, logs to its console, and stops", async () => {
   const payload = `#!/bin/sh\necho "shutdowntime is $(cat "$MACHINEFEATURES/shutdowntime")"\necho "300 No more work" > "$JOBOUTPUTS/shutdown_message"\n`;
-  const { root, dir } = await storeWithMachine(payload);
-  const hv = new ProcessHypervisor();
+  const { root, store, dir } = await storeWithMachine(payload);
+  const hv = driver(store);
   const stopped: string[] = [];
   hv.onMachineStopped((n) => stopped.push(n));
   try {
@@ -154,10 +159,10 @@ test("a process machine reads its MJF, leaves a shutdown message, logs to its co
 
 test("destroy kills the whole process group, even a payload that ignores SIGTERM and its children; a new driver adopts running machines; the working directory is outside the machine's record and goes with it", async () => {
   const payload = `#!/bin/sh\ntrap '' TERM\nsleep 300 &\necho $! > "$JOBOUTPUTS/child.pid"\npwd > "$JOBOUTPUTS/cwd"\nwhile true; do sleep 1; done\n`;
-  const { root, dir } = await storeWithMachine(payload);
+  const { root, store, dir } = await storeWithMachine(payload);
   const dirs = new Map([["wn01-00.example.com", dir]]);
   try {
-    await new ProcessHypervisor().start(launch(dir, payload));
+    await driver(store).start(launch(dir, payload));
     // The shell creates the file before it writes the line: wait for the whole line.
     const written = async () =>
       (await readFile(join(dir, "joboutputs/cwd"), "utf8").catch(() => "")).endsWith("\n");
@@ -165,7 +170,7 @@ test("destroy kills the whole process group, even a payload that ignores SIGTERM
     const cwd = (await readFile(join(dir, "joboutputs/cwd"), "utf8")).trim();
     assert.equal(cwd, processWorkDir(dir));
     assert.ok(!cwd.startsWith(`${dir}/`), "a process machine does not work inside its own record");
-    const adopted = new ProcessHypervisor();
+    const adopted = driver(store);
     const [running] = await adopted.list(["wn01-00.example.com"], dirs);
     assert.equal(running?.state, "running");
     const child = Number(await readFile(join(dir, "joboutputs/child.pid"), "utf8"));

@@ -23,6 +23,12 @@ import { buildResponderView, factorySlots, type SlotState } from "./status-view.
 /** A wake-up this long after a deadline finds the machine past it (clocks in whole seconds). */
 const DEADLINE_SLACK_MS = 50;
 
+/**
+ * How often the hypervisors look for orphans (machine processes no record names): at the first
+ * cycle, then at most this often, as a look through /proc is not free on a busy host.
+ */
+const ORPHAN_SWEEP_SECONDS = 30;
+
 /** Slot names watched for zombies even when total_machines is smaller. */
 const ZOMBIE_SCAN_SLOTS = 256;
 
@@ -51,6 +57,7 @@ export class FactoryLoop {
   private readonly watch: LifecycleWatch;
   /** The earliest deadline of a running machine, seen by the last cycle: the loop wakes then. */
   private deadline: number | undefined;
+  private lastOrphanSweep: number | undefined;
 
   constructor(private readonly d: FactoryDeps) {
     this.watch = new LifecycleWatch(d.logger, d.clock.now());
@@ -135,6 +142,7 @@ export class FactoryLoop {
     this.lastHeartbeat = clock.now();
     const heartbeatFile = (name: string) => config.machinetypes.find((m) => m.name === name)?.heartbeatFile;
     const snapshots = await store.snapshot(heartbeatFile);
+    await this.sweepOrphans();
     const slotNames = factorySlots(config);
     // A slot's machine is the one slots/<slot> names (written when it was made); creation
     // times have whole seconds, so two machines of one slot can share one. Failing a pointer,
@@ -229,6 +237,32 @@ export class FactoryLoop {
         );
       },
     });
+  }
+
+  /**
+   * Orphans are found from the machines' own records and /proc, not from the hypervisor's list,
+   * so this runs even while libvirt does not answer. The first sweep (at start, when a vacd that
+   * was killed may have left one) is logged whatever it found.
+   */
+  private async sweepOrphans(): Promise<void> {
+    const now = this.d.clock.now();
+    const first = this.lastOrphanSweep === undefined;
+    if (!first && now - (this.lastOrphanSweep ?? 0) < ORPHAN_SWEEP_SECONDS) return;
+    this.lastOrphanSweep = now;
+    for (const h of this.d.allHypervisors()) {
+      if (!h.sweepOrphans) continue;
+      try {
+        const r = await h.sweepOrphans();
+        if (first || r.killed > 0)
+          this.d.logger.info({ event: "orphan_sweep", hypervisor: h.description, ...r });
+      } catch (e) {
+        this.d.logger.warn({
+          event: "orphan_sweep_failed",
+          hypervisor: h.description,
+          err: e instanceof Error ? e.message : String(e),
+        });
+      }
+    }
   }
 
   /** Why the last cycle could not read a hypervisor, for factory_status; null when it could. */

@@ -73,6 +73,12 @@ export interface Hypervisor {
    * outcome (the factory's fault or the machine's: `how`) and refill the slot at once.
    */
   onMachineStopped?(listener: StoppedListener): void;
+  /**
+   * Optional: stops what this driver started that no record of a live machine names any more (a
+   * process machine spawned by a vacd killed before it recorded the pid, or what a machine left
+   * running after it ended), and says what it found.
+   */
+  sweepOrphans?(): Promise<{ readonly marked: number; readonly killed: number; readonly unknown: number }>;
   /** Releases connections and watchers; machines keep running. */
   close?(): Promise<void>;
 }

@@ -13,11 +13,16 @@ import { type Machinetype, type Settings, type VacConfig, VacError } from "@vac/
 import { type CommandRunner, LocalRunner } from "./command-runner.js";
 import type { Hypervisor, MachineLaunch, StoppedListener } from "./hypervisor.js";
 import { LibvirtHypervisor } from "./libvirt.js";
-import { ProcessHypervisor } from "./process.js";
+import { ProcessHypervisor, type ProcessOptions } from "./process.js";
 import { SshRunner } from "./ssh-runner.js";
 
+export interface HypervisorsOptions extends ProcessOptions {
+  /** Where the marker of libvirt use is kept. */
+  readonly stateDir: string;
+}
+
 export class Hypervisors {
-  readonly processes = new ProcessHypervisor();
+  readonly processes: ProcessHypervisor;
   private readonly local = new LocalRunner();
   private libvirt: { key: string; driver: LibvirtHypervisor } | undefined;
   private readonly marker: string;
@@ -25,8 +30,9 @@ export class Hypervisors {
   private usedLibvirt = false;
   private readonly stoppedListeners: StoppedListener[] = [];
 
-  constructor(stateDir: string) {
-    this.marker = join(stateDir, "libvirt-used");
+  constructor(o: HypervisorsOptions) {
+    this.processes = new ProcessHypervisor(o);
+    this.marker = join(o.stateDir, "libvirt-used");
   }
 
   for(mt: Machinetype, settings: Settings): Hypervisor {

@@ -1,39 +1,29 @@
 /**
  * The `process` machine model: user_data, after substitutions, runs as an executable in its own
- * process group and working directory, with MACHINEFEATURES, JOBFEATURES and JOBOUTPUTS pointing
- * at the machine's directories and its output going to the machine's console log. The pid and
- * the process's start time are kept in the machine directory, so a restarted vacd adopts running
- * machines (the start time guards against a reused pid).
+ * session and process group and working directory, with MACHINEFEATURES, JOBFEATURES and
+ * JOBOUTPUTS pointing at the machine's directories and its output going to the machine's console
+ * log. The pid and the process's start time are kept in the machine directory, so a restarted
+ * vacd adopts running machines (the start time guards against a reused pid). Every machine
+ * process also carries `VAC_MACHINE_DIR`, so that one spawned by a vacd killed before it could
+ * write that record is still found and stopped (process-orphans.ts).
  */
 import { spawn } from "node:child_process";
-import { mkdir, open, readFile, rm } from "node:fs/promises";
+import { lstat, mkdir, open, readFile, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import type { Logger } from "../log.js";
 import { writeFileAtomic } from "../state/atomic-write.js";
 import type { DomainInfo, Hypervisor, MachineLaunch, StoppedListener } from "./hypervisor.js";
-
-const CLOCK_TICKS = 100;
+import { readProcStat, sameLiveProcess } from "./proc-files.js";
+import {
+  MACHINE_DIR_VARIABLE,
+  type MachineVerdict,
+  type SweepResult,
+  sweepOrphans,
+} from "./process-orphans.js";
 
 /** `<state>/process-work/<machine dir name>`: beside machines/, not inside the machine's record. */
 export function processWorkDir(machineDir: string): string {
   return join(dirname(dirname(machineDir)), "process-work", basename(machineDir));
-}
-
-interface ProcStat {
-  readonly state: string;
-  readonly startTicks: string;
-  readonly cpuSeconds: number;
-}
-
-async function procStat(pid: number): Promise<ProcStat | undefined> {
-  try {
-    const text = await readFile(`/proc/${pid}/stat`, "utf8");
-    // The command name may hold spaces and parentheses: fields start after the last ')'.
-    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i] ?? 0), 0);
-    return { state: fields[0] ?? "?", startTicks: fields[19] ?? "", cpuSeconds: ticks / CLOCK_TICKS };
-  } catch {
-    return undefined;
-  }
 }
 
 interface ProcessRecord {
@@ -41,26 +31,57 @@ interface ProcessRecord {
   readonly startTicks: string;
 }
 
-async function readRecord(dir: string): Promise<ProcessRecord | undefined> {
+/** The record, `null` when there is none (or not a valid one), undefined when it cannot be read. */
+async function readRecord(dir: string): Promise<ProcessRecord | null | undefined> {
+  let text: string;
   try {
-    const j = JSON.parse(await readFile(join(dir, "process.json"), "utf8")) as Partial<ProcessRecord>;
-    return typeof j.pid === "number" && j.pid > 1 && typeof j.startTicks === "string"
+    text = await readFile(join(dir, "process.json"), "utf8");
+  } catch (e) {
+    return (e as { code?: string }).code === "ENOENT" ? null : undefined;
+  }
+  try {
+    const j = JSON.parse(text) as Partial<ProcessRecord>;
+    return typeof j.pid === "number" &&
+      Number.isInteger(j.pid) &&
+      j.pid > 1 &&
+      typeof j.startTicks === "string"
       ? { pid: j.pid, startTicks: j.startTicks }
-      : undefined;
+      : null;
   } catch {
-    return undefined;
+    return null;
   }
 }
 
 /** The process of that record, if it is still the same one and not a zombie. */
-async function alive(record: ProcessRecord): Promise<ProcStat | undefined> {
-  const s = await procStat(record.pid);
-  return s && s.startTicks === record.startTicks && s.state !== "Z" && s.state !== "X" ? s : undefined;
+function alive(record: ProcessRecord) {
+  return sameLiveProcess(record.pid, record.startTicks);
+}
+
+export interface ProcessOptions {
+  /** This factory's `machines/`: only processes naming a directory directly in it are its own. */
+  readonly machinesDir: string;
+  readonly logger: Logger;
+  /**
+   * Tests only (`VAC_TEST_PAUSE_AFTER_SPAWN`): wait this long between spawning a machine and
+   * recording its pid, so that a test can kill vacd at that worst moment.
+   */
+  readonly pauseAfterSpawnMs?: number;
+}
+
+/** `VAC_TEST_PAUSE_AFTER_SPAWN`'s milliseconds, 0 (no pause) for anything but 1 to 3,600,000. */
+export function pauseAfterSpawnMs(value: string | undefined): number {
+  const ms = value !== undefined && /^\d{1,7}$/.test(value) ? Number(value) : 0;
+  return ms <= 3_600_000 ? ms : 0;
 }
 
 export class ProcessHypervisor implements Hypervisor {
   readonly description = "process";
   private readonly listeners: StoppedListener[] = [];
+  /** Machines between their spawn and their record: the orphan sweep leaves them alone. */
+  private readonly starting = new Set<string>();
+  private readonly warned = new Set<string>();
+
+  constructor(private readonly o: ProcessOptions) {}
 
   async check(): Promise<void> {}
 
@@ -72,12 +93,15 @@ export class ProcessHypervisor implements Hypervisor {
     const executable = join(launch.dir, "user_data");
     await writeFileAtomic(executable, launch.userData, 0o700);
     const log = await open(join(launch.dir, "console.log"), "a");
+    this.starting.add(launch.dir);
     try {
       const child = spawn(executable, [], {
         cwd: work,
         detached: true,
         stdio: ["ignore", log.fd, log.fd],
         env: {
+          // First, so that a bounded read of the environment finds it (process-orphans.ts).
+          [MACHINE_DIR_VARIABLE]: launch.dir,
           PATH: "/usr/local/bin:/usr/bin:/bin",
           HOME: work,
           MACHINEFEATURES: join(launch.dir, "machinefeatures"),
@@ -98,8 +122,17 @@ export class ProcessHypervisor implements Hypervisor {
         child.once("error", reject);
       });
       const pid = child.pid ?? 0;
+      if (this.o.pauseAfterSpawnMs) {
+        this.o.logger.warn({
+          event: "test_pause_after_spawn",
+          machine: launch.name,
+          pid,
+          ms: this.o.pauseAfterSpawnMs,
+        });
+        await new Promise((r) => setTimeout(r, this.o.pauseAfterSpawnMs));
+      }
       try {
-        const stat = await procStat(pid);
+        const stat = await readProcStat(pid);
         await writeFileAtomic(
           join(launch.dir, "process.json"),
           JSON.stringify({ pid, startTicks: stat?.startTicks ?? "" }),
@@ -113,6 +146,7 @@ export class ProcessHypervisor implements Hypervisor {
       }
       child.unref();
     } finally {
+      this.starting.delete(launch.dir);
       await log.close();
     }
   }
@@ -150,5 +184,29 @@ export class ProcessHypervisor implements Hypervisor {
 
   onMachineStopped(listener: StoppedListener): void {
     this.listeners.push(listener);
+  }
+
+  /** Stops machine processes of this factory that no live record names (process-orphans.ts). */
+  sweepOrphans(): Promise<SweepResult> {
+    return sweepOrphans({
+      machinesDir: this.o.machinesDir,
+      logger: this.o.logger,
+      starting: this.starting,
+      warned: this.warned,
+      verdict: (dir) => this.verdict(dir),
+    });
+  }
+
+  /**
+   * A machine directory that is there, whose record is missing or names a process that ended,
+   * has no machine running: whatever names it is an orphan. A directory that is gone (an
+   * unmounted state disk?) or unreadable proves nothing.
+   */
+  private async verdict(dir: string): Promise<MachineVerdict> {
+    const st = await lstat(dir).catch(() => undefined);
+    if (!st?.isDirectory()) return "unknown";
+    const record = await readRecord(dir);
+    if (record === undefined) return "unknown";
+    return record && (await alive(record)) ? "recorded" : "unrecorded";
   }
 }
