@@ -6,8 +6,9 @@
  *
  * The cookie is written as a marker that no real value can precede: the envelope (message_type,
  * vacquery_version, daemon_version, space, cookie) comes before any field a machine writes, so
- * the first occurrence of the marker is the cookie. A query's cookie is 16-128 hex digits
- * (codec.ts), safe to splice into a JSON string as it is.
+ * the first occurrence of the marker is the cookie. A query's cookie is 16-128 lower-case hex
+ * digits (codec.ts), safe to splice into a JSON string as it is; every cookie Vac 3.1 and its
+ * `vac` command send is 64 of them (docs/protocol.md, "What a cookie may be").
  */
 import { encodeMessage, type Query, type Reply, type ResponderView } from "@vac/core";
 
