@@ -9,6 +9,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { makeTempRoot } from "@vac/testkit";
+import { cpuinfoText } from "@vac/vacd";
 import { sleep } from "./support/net-bench.js";
 
 const VACD = join(import.meta.dirname, "../../packages/vacd/bin/vacd.js");
@@ -38,6 +39,9 @@ await writeFile(
     "",
   ].join("\n"),
 );
+// As many processors as slots, whatever this host has (more would be refused, S231-245).
+await mkdir(join(root.path, "proc"), { recursive: true });
+await writeFile(join(root.path, "proc/cpuinfo"), cpuinfoText(SLOTS));
 const files = join(root.path, "var/lib/vac/machinetypes/work/files");
 await mkdir(files, { recursive: true });
 await writeFile(join(files, "user_data"), "#!/bin/sh\nsleep 600\n");

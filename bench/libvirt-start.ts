@@ -55,6 +55,7 @@ const { root, config, mt, store } = await tinyGuestFactory(guest, {
   factory,
   settings: ["total_processors = 20", "mb_per_processor = 128", "disk_gb_per_processor = 1"],
   network: "none",
+  hostProcessors: 20,
 });
 const local = new LocalRunner();
 const runner = new TimingRunner(local);

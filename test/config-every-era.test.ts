@@ -9,6 +9,7 @@ import { execFile } from "node:child_process";
 import { test } from "node:test";
 import { promisify } from "node:util";
 import { makeTempRoot, type TempRoot } from "@vac/testkit";
+import { cpuinfoText } from "@vac/vacd";
 import { VAC } from "./support/space-harness.js";
 
 const run = promisify(execFile);
@@ -165,6 +166,8 @@ test("a 2015 (Vac 0.19) vac.conf loads: the _cpu names, scratch_gb = 0 as the de
   const root = await makeTempRoot();
   try {
     await root.write("etc/vac.conf", VAC_2015);
+    // Vac refused a cpu_total above the host's processors (S231-238): this file's host had 8.
+    await root.write("proc/cpuinfo", cpuinfoText(8));
     await root.write("var/lib/vac/vmtypes/example/cernvm3.iso", "iso");
     await root.write("var/lib/vac/vmtypes/example/user_data", "ud");
     const { values: v, stderr } = await show(root, "wn02.example.com");
@@ -242,6 +245,7 @@ test("a 2017 (Vac 3.1) vac.conf loads: float options as Vac's float(), machinefe
   const root = await makeTempRoot();
   try {
     await root.write("etc/vac.conf", VAC_2017);
+    await root.write("proc/cpuinfo", cpuinfoText(16)); // total_processors = 16 (S239-245)
     await root.write("var/lib/vac/machinetypes/example/files/cernvm3.iso", "iso");
     await root.write("var/lib/vac/machinetypes/example/files/user_data", "ud");
     const { values: v, stderr } = await show(root, "wn01.example.com");
@@ -276,6 +280,7 @@ test("vac config show works on an admin host that is not one of the factories", 
   const root = await makeTempRoot();
   try {
     await root.write("etc/vac.conf", VAC_2017);
+    await root.write("proc/cpuinfo", cpuinfoText(16));
     const { values: v, stderr } = await show(root, "admin.example.com");
     assert.equal(v.get("settings.factories"), "wn01.example.com:995");
     assert.match(
@@ -287,6 +292,26 @@ test("vac config show works on an admin host that is not one of the factories", 
       v.get("machinetype example.disabled") ?? "",
       /root_image .*cernvm3\.iso' is missing or unreadable/,
     );
+  } finally {
+    await root.remove();
+  }
+});
+
+test("total_processors above the host's processors is refused, as Vac 3.1 refused it (S239-245)", async () => {
+  const root = await makeTempRoot();
+  try {
+    await root.write("etc/vac.conf", VAC_2017);
+    await root.write("proc/cpuinfo", cpuinfoText(4));
+    await root.write("var/lib/vac/machinetypes/example/files/cernvm3.iso", "iso");
+    await root.write("var/lib/vac/machinetypes/example/files/user_data", "ud");
+    const c = await check(root, "wn01.example.com");
+    assert.equal(c.code, 78, c.stdout);
+    assert.match(
+      c.stdout,
+      /vac\.conf:8: error VAC_ERR_CONFIG_TOO_MANY_PROCESSORS: total_processors = 16 is more than the 4 processors of this host/,
+    );
+    await root.write("proc/cpuinfo", cpuinfoText(16));
+    assert.equal((await check(root, "wn01.example.com")).code, 0, "as many as the host has is fine");
   } finally {
     await root.remove();
   }

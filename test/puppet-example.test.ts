@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
 import { makeTempRoot, requireOrSkip } from "@vac/testkit";
+import { cpuinfoText } from "@vac/vacd";
 
 const run = promisify(execFile);
 const repo = new URL("../..", import.meta.url).pathname;
@@ -57,6 +58,7 @@ test("the Puppet example parses, and pushes a configuration vac config check acc
   const root = join(dir.path, "root");
   await dir.write("root/etc/vac.d/stale.conf", "[settings]\nnot_managed = 1\n");
   await dir.write("root/bin/true", "#!/bin/sh\n");
+  await dir.write("root/proc/cpuinfo", cpuinfoText(8)); // the declaration's total_processors
 
   const good = await apply(dir.path, declaration(root, "process"));
   assert.equal(good.code, 2, good.output);

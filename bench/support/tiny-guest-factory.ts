@@ -13,7 +13,7 @@ import {
   type VacPaths,
 } from "@vac/core";
 import { makeTempRoot, type TempRoot, type TinyGuest } from "@vac/testkit";
-import { loadConfigFromDisk, StateStore } from "@vac/vacd";
+import { cpuinfoText, loadConfigFromDisk, StateStore } from "@vac/vacd";
 
 export const SPACE = "bench.vac.test";
 
@@ -34,6 +34,8 @@ export interface TinyGuestFactoryOptions {
   readonly network: string;
   /** Appended to the guest's kernel command line. */
   readonly cmdlineExtra?: string;
+  /** The processors the root's host has (its proc/cpuinfo); unset: this host's. */
+  readonly hostProcessors?: number;
 }
 
 export async function tinyGuestFactory(
@@ -65,6 +67,7 @@ export async function tinyGuestFactory(
       "",
     ].join("\n"),
   );
+  if (o.hostProcessors !== undefined) await root.write("proc/cpuinfo", cpuinfoText(o.hostProcessors));
   const { config, paths, problems } = await loadConfigFromDisk({ root: root.path, hostname: o.factory });
   const mt = config?.machinetypes[0];
   if (!config || !mt) throw new Error(`bench configuration invalid: ${JSON.stringify(problems)}`);

@@ -9,6 +9,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { makeTempRoot, type TempRoot } from "@vac/testkit";
+import { cpuinfoText } from "@vac/vacd";
 
 const run = promisify(execFile);
 const repo = new URL("../../..", import.meta.url).pathname;
@@ -132,6 +133,10 @@ export class Space {
     }
     await mkdir(join(this.root(i), "etc"), { recursive: true });
     await writeFile(join(this.root(i), "etc/vac.conf"), conf.join("\n"));
+    // The factories share this host: each root says how many processors its own host has, or a
+    // total_processors above this host's count would be refused as Vac refused it (S231-245).
+    await mkdir(join(this.root(i), "proc"), { recursive: true });
+    await writeFile(join(this.root(i), "proc/cpuinfo"), cpuinfoText(s.processorsPerFactory));
   }
 
   /** Starts factory i's vacd (again); its log goes to `<root>/vacd.log`. */

@@ -59,6 +59,22 @@ export const ERROR_CATALOG = {
     exitCode: EXIT.config,
     action: "Give a value of the type vac.conf(5) names for the option.",
   },
+  VAC_ERR_CONFIG_VALUE_IGNORED: {
+    title: "Value the original Vac never read, ignored (warning)",
+    message:
+      "{file}:{line}: {option} = '{value}' is ignored and its default used: expected {expected} (Vac 3.1 accepted any value here, {vac})",
+    exitCode: EXIT.config,
+    action:
+      "Give a value vac.conf(5) allows, or remove the option. The configuration loads meanwhile, since a file Vac 3.1 accepted must load unchanged.",
+  },
+  VAC_ERR_CONFIG_TOO_MANY_PROCESSORS: {
+    title: "total_processors greater than this host's processors",
+    message:
+      "{file}:{line}: {option} = {value} is more than the {processors} processors of this host (the processor lines of /proc/cpuinfo): refused, as Vac 3.1 refused it (S231-245)",
+    exitCode: EXIT.config,
+    action:
+      "Set total_processors to at most the count `grep -c ^processor /proc/cpuinfo` gives, or remove it to use every processor.",
+  },
   VAC_ERR_CONFIG_BAD_NAME: {
     title: "Machinetype name not allowed",
     message: "{file}:{line}: machinetype name '{name}' must be lowercase letters, digits and hyphens",

@@ -141,9 +141,31 @@ const CASES: readonly Case[] = [
     line: 4,
   },
   {
+    // Vac 3.1 only looked whether domain_type was there (S228-229): any value loaded.
     name: "domain_type unknown",
     text: `${HEAD}domain_type = xen\n${MT}`,
-    code: "VAC_ERR_CONFIG_BAD_VALUE",
+    code: "VAC_ERR_CONFIG_VALUE_IGNORED",
+    line: 4,
+    warning: true,
+  },
+  {
+    name: "total_machines not a number",
+    text: `${HEAD}total_machines = lots\n${MT}`,
+    code: "VAC_ERR_CONFIG_VALUE_IGNORED",
+    line: 4,
+    warning: true,
+  },
+  {
+    // Vac 3.1 refused it (S239-245); the test host has 8 processors.
+    name: "total_processors above the host's processors",
+    text: `${HEAD}total_processors = 9\n${MT}`,
+    code: "VAC_ERR_CONFIG_TOO_MANY_PROCESSORS",
+    line: 4,
+  },
+  {
+    name: "cpu_total above the host's processors",
+    text: `${HEAD}cpu_total = 64\n${MT}`,
+    code: "VAC_ERR_CONFIG_TOO_MANY_PROCESSORS",
     line: 4,
   },
   {
@@ -213,10 +235,12 @@ const CASES: readonly Case[] = [
     line: 6,
   },
   {
+    // Vac 3.1 only looked whether it was there (S675-676).
     name: "log_machineoutputs not a boolean",
     text: `${HEAD}${MT}log_machineoutputs = sometimes\n`,
-    code: "VAC_ERR_CONFIG_BAD_VALUE",
+    code: "VAC_ERR_CONFIG_VALUE_IGNORED",
     line: 6,
+    warning: true,
   },
   {
     name: "heartbeat_file with a slash",

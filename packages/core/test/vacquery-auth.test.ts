@@ -86,6 +86,24 @@ test("time_sent must be within the skew either way, and present", () => {
   assert.ok(!withinTimeWindow(0, 1000, 30), "time_sent 0 is not a time");
 });
 
+test("a signed datagram whose time_sent has a fraction is checked against the window as it is", () => {
+  // Another implementation may write time.time(): the reader keeps the fraction (codec.ts).
+  const sent = 1796000417.25;
+  const text = encodeMessage(query)
+    .toString()
+    .replace(/"time_sent": \d+/, `"time_sent": ${sent}`);
+  const signed = signDatagram(Buffer.from(text), ring(OLD));
+  assert.equal(verifyDatagram(signed, ring(OLD)).status, "ok");
+  const d = decodeMessage(signed);
+  assert.ok(d.ok, "read");
+  const timeSent = (d.message as Query).timeSent;
+  assert.equal(timeSent, sent);
+  assert.ok(withinTimeWindow(timeSent, sent + 30, 30));
+  assert.ok(withinTimeWindow(timeSent, sent - 30, 30));
+  assert.ok(!withinTimeWindow(timeSent, sent + 30.1, 30), "stale by a tenth of a second");
+  assert.ok(!withinTimeWindow(timeSent, sent - 30.1, 30), "from the future by a tenth");
+});
+
 test("the replay cache refuses a MAC seen within the window, forgets it after, and stays capped", () => {
   const c = new ReplayCache(30, 3);
   assert.ok(c.firstSeen("a", 100));

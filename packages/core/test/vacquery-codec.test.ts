@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import fc from "fast-check";
@@ -49,6 +50,20 @@ test("Vac 3.1's queries, without daemon_version or time_sent, are read; vac_vers
   assert.equal(q.daemonVersion, "Vac 03.01.00 vac-command");
   assert.equal(decoded(fixture("machines_query")).messageType, "machines_query");
   assert.equal(decoded(fixture("factory_query")).messageType, "factory_query");
+});
+
+test("time_sent may carry a fraction, in queries and replies: no Vac receiver reads it; we write it whole", () => {
+  // Vac's responder (D598-628), pollers (S2740-2752, S2831-2849, S2918-2923) and vac command
+  // never look at time_sent, so a sender that writes time.time() must not be cut off.
+  const q = decoded({ ...fixture("machinetypes_query"), time_sent: 1796000417.25 }) as Query;
+  assert.equal(q.timeSent, 1796000417.25);
+  for (const name of ["machinetype_status", "machine_status", "factory_status", "factory_query"])
+    assert.equal(reason({ ...fixture(name), time_sent: 1796000417.999 }), "ok", name);
+  for (const bad of [-0.5, "1796000417.25", 1e11, true])
+    assert.equal(reason({ ...fixture("machines_query"), time_sent: bad }), "bad_field", JSON.stringify(bad));
+  assert.match(encodeMessage({ ...q, timeSent: 1796000417.75 }).toString(), /"time_sent": 1796000417[,}]/);
+  // Every other time is still whole seconds, as Vac wrote them and its `vac` command reads them.
+  assert.equal(reason({ ...fixture("machine_status"), heartbeat_time: 1796000417.25 }), "bad_field");
 });
 
 test("the older method selector alone names the query, and wins over message_type as at D604-621", () => {
@@ -327,6 +342,28 @@ test("property: decode never throws on arbitrary bytes or JSON", () => {
       return typeof d.ok === "boolean";
     }),
   );
+});
+
+/** Vac 3.1's cookie, as its vacd polls and its `vac` command make it (S2675-2676, S2714, S2805, S2893). */
+const vacCookie = (salt: string, factory: string) =>
+  createHash("sha256")
+    .update(salt + factory)
+    .digest("hex");
+
+test("a query's cookie is 16-128 lower-case hex digits: every cookie Vac 3.1 or its vac command sends is one", () => {
+  const query = fixture("machinetypes_query");
+  for (let i = 0; i < 50; i++) {
+    const salt = randomBytes(32).toString("base64"); // base64.b64encode(os.urandom(32)), S2675
+    for (const factory of ["wn01.example.com", "vac31.example.org", `f${i}.a-b.example`]) {
+      const cookie = vacCookie(salt, factory);
+      assert.equal(decoded({ ...query, cookie }).cookie, cookie);
+    }
+  }
+  assert.equal(decoded({ ...query, cookie: vacqueryCookie("s", "a") }).cookie, vacqueryCookie("s", "a"));
+  // The responder splices the cookie into prebuilt replies (vacd/src/net/reply-templates.ts):
+  // nothing but lower-case hex may get there.
+  for (const cookie of ["AB".repeat(32), "ab".repeat(7), "ab".repeat(65), 'ab"}'.repeat(8), 42, "0"])
+    assert.equal(reason({ ...query, cookie }), "bad_field", JSON.stringify(cookie));
 });
 
 test("cookies differ per factory and salt", () => {

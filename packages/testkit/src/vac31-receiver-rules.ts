@@ -4,6 +4,9 @@
  * pollers' tests of a reply, and what their callers then read from it (a missing key or a wrong
  * type there raises in Python and loses the reply, or the whole command). Tests run our own
  * datagrams through these tables: a rule that fails means a Vac peer would not see us.
+ *
+ * No receiver of Vac 3.1 reads `time_sent` (it appears only where replies are written, S2954,
+ * S3097, S3199): no rule names it.
  */
 import { createHash } from "node:crypto";
 

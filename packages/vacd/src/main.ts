@@ -44,7 +44,8 @@ export const VERSION = "0.1.0";
 const USAGE = `usage: vacd [--root DIR] [--log-level LEVEL] [--help] [--version]
 
 Runs the Vac factory daemon in the foreground, logging JSON lines to stdout.
-  --root DIR         resolve /etc, /var/lib/vac and /var/run under DIR (default /)
+  --root DIR         resolve /etc, /var/lib/vac, /var/run and (if there) proc/cpuinfo
+                     under DIR (default /)
   --log-level LEVEL  trace, debug, info (default), warn, error
   -h, --help         print this and exit
   --version          print the version and exit`;

@@ -255,36 +255,40 @@ test("events for domains that are not this factory's slots do not wake the loop"
 });
 
 test("superslots in the loop: one start a cycle, 1-processor machines complete their superslot, then an 8-processor one", () =>
-  withLoopRig(BASE_CONF, async (r) => {
-    for (const name of ["single", "octo"])
-      await r.root.write(`var/lib/vac/machinetypes/${name}/files/user_data`, "#!/bin/sh\n");
-    const machinetype = (name: string, processors: string) =>
-      `[machinetype ${name}]\ntarget_share = 1\nmachine_model = kernel\nkernel = vmlinuz\nuser_data = user_data\nmin_wallclock_seconds = 600\n${processors}\n`;
-    r.reconfigure(
-      `[settings]\nvac_space = loop.vac.test\nfactory_name = wn01.example.com\nfactories = wn01.example.com\ntotal_processors = 16\ntotal_machines = 16\nprocessors_per_superslot = 8\n${machinetype("single", "max_processors = 1")}${machinetype("octo", "min_processors = 8\nmax_processors = 8")}`,
-    );
-    await r.loop.runCycle();
-    assert.equal(r.hv.startsSoFar().length, 1, "one machine in the first cycle");
-    // As Vac slept between cycles, the next start waits for the next cycle, not a moment.
-    r.clock.advance(5);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.equal(r.hv.startsSoFar().length, 1, "no second start 5 s later");
-    for (let i = 0; i < 8; i++) await cycleAfter(r, 60);
-    const running = (r.views.at(-1)?.machines ?? []).filter((m) => m.machinetype !== null);
-    const of = (name: string) => running.filter((m) => m.machinetype === name);
-    // Both start at score 0 and single is first in the file; once one single runs, octo ranks
-    // first but the 7 processors its superslot lacks are filled first, by singles (D423-449).
-    assert.deepEqual(
-      of("single").map((m) => m.numProcessors),
-      [1, 1, 1, 1, 1, 1, 1, 1],
-    );
-    assert.equal(new Set(of("single").map((m) => m.shutdownTime)).size, 1, "the singles share one end");
-    assert.deepEqual(
-      of("octo").map((m) => m.numProcessors),
-      [8],
-      "then the 8-processor machinetype gets a superslot of its own",
-    );
-  }));
+  withLoopRig(
+    BASE_CONF,
+    async (r) => {
+      for (const name of ["single", "octo"])
+        await r.root.write(`var/lib/vac/machinetypes/${name}/files/user_data`, "#!/bin/sh\n");
+      const machinetype = (name: string, processors: string) =>
+        `[machinetype ${name}]\ntarget_share = 1\nmachine_model = kernel\nkernel = vmlinuz\nuser_data = user_data\nmin_wallclock_seconds = 600\n${processors}\n`;
+      r.reconfigure(
+        `[settings]\nvac_space = loop.vac.test\nfactory_name = wn01.example.com\nfactories = wn01.example.com\ntotal_processors = 16\ntotal_machines = 16\nprocessors_per_superslot = 8\n${machinetype("single", "max_processors = 1")}${machinetype("octo", "min_processors = 8\nmax_processors = 8")}`,
+      );
+      await r.loop.runCycle();
+      assert.equal(r.hv.startsSoFar().length, 1, "one machine in the first cycle");
+      // As Vac slept between cycles, the next start waits for the next cycle, not a moment.
+      r.clock.advance(5);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(r.hv.startsSoFar().length, 1, "no second start 5 s later");
+      for (let i = 0; i < 8; i++) await cycleAfter(r, 60);
+      const running = (r.views.at(-1)?.machines ?? []).filter((m) => m.machinetype !== null);
+      const of = (name: string) => running.filter((m) => m.machinetype === name);
+      // Both start at score 0 and single is first in the file; once one single runs, octo ranks
+      // first but the 7 processors its superslot lacks are filled first, by singles (D423-449).
+      assert.deepEqual(
+        of("single").map((m) => m.numProcessors),
+        [1, 1, 1, 1, 1, 1, 1, 1],
+      );
+      assert.equal(new Set(of("single").map((m) => m.shutdownTime)).size, 1, "the singles share one end");
+      assert.deepEqual(
+        of("octo").map((m) => m.numProcessors),
+        [8],
+        "then the 8-processor machinetype gets a superslot of its own",
+      );
+    },
+    { processors: 16 },
+  ));
 
 test("a factory that may not start anything says why and does not poll the space", () =>
   withLoopRig(BASE_CONF, async (r) => {

@@ -141,6 +141,37 @@ test("a replayed, a stale and a wrong-space signed query are each dropped", asyn
   }
 });
 
+test("a query whose time_sent has a fraction is answered, signed within the window or unsigned; stale is stale", async () => {
+  const sec = security(ring(K1), { allowUnauthenticated: true });
+  const { r, port, factory } = await responder("127.0.0.68", sec, 1);
+  const peer = await RawPeer.bind("127.0.0.1");
+  // As a sender writing Python's time.time() would: no Vac receiver reads time_sent (codec.ts).
+  const withTime = (cookie: string, timeSent: number) =>
+    Buffer.from(
+      encodeMessage(query({ cookie }))
+        .toString()
+        .replace(/"time_sent": \d+/, `"time_sent": ${timeSent}`),
+    );
+  try {
+    const t = Math.floor(now());
+    await peer.send(signDatagram(withTime("a1".repeat(32), t + 0.25), ring(K1)), port, factory.host);
+    const [signed] = await peer.waitFor(1);
+    assert.ok(signed && verifyDatagram(signed, ring(K1)).status === "ok");
+    assert.match(signed.toString(), /"cookie": "(a1){32}"/);
+    await peer.send(withTime("b2".repeat(32), t + 0.5), port, factory.host);
+    const [, unsigned] = await peer.waitFor(2);
+    assert.match(unsigned?.toString() ?? "", /"cookie": "(b2){32}"/);
+    assert.match(unsigned?.toString() ?? "", /"time_sent": \d+,/, "ours is written whole");
+    await peer.send(signDatagram(withTime("c3".repeat(32), t - 30.5), ring(K1)), port, factory.host);
+    await new Promise((res) => setTimeout(res, 300));
+    assert.equal(peer.received.length, 2, "the stale one is not answered");
+    assert.equal(Object.fromEntries(r.dropCounts()).stale, 1);
+  } finally {
+    peer.close();
+    await r.close();
+  }
+});
+
 test("a keyed poller ignores replies that are unsigned or signed with another key", async () => {
   const plain = await responder("127.0.0.63", security(undefined));
   // Verifies our queries (it holds K1 too) but signs with K2, which the poller does not hold.

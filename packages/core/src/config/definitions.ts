@@ -42,6 +42,12 @@ export interface OptionDefinition {
   readonly support?: "warn-unimplemented";
   /** Why the option does nothing yet, or what is used instead. */
   readonly supportNote?: string;
+  /**
+   * Vac 3.1 never read this option's value, only whether it was there (the source line given
+   * here), so a file with any value loaded. A value of the wrong type is therefore not an error:
+   * it is ignored with a warning naming file:line, and the default stands (CORRECTIONS §5).
+   */
+  readonly vacAcceptedAnyValue?: string;
 }
 
 const s = (
@@ -169,13 +175,14 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "total_machines",
     { kind: "integer", min: 0 },
     "total_processors",
-    "How many machines (slots) this factory may run at once.",
+    "How many machines (slots) this factory may run at once. Vac 3.1 ignored it (a slot per host processor).",
+    { vacAcceptedAnyValue: "S250-251" },
   ),
   s(
     "total_processors",
     { kind: "integer", min: 1 },
     "the host's processors",
-    "How many processors machines may use in all.",
+    "How many processors machines may use in all. More than the host has (the processor lines of /proc/cpuinfo, as Vac counted them) is an error, as in Vac.",
     { aliases: ["cpu_total"] },
   ),
   s("mb_per_processor", { kind: "integer", min: 1 }, "2048", "Memory given to a machine per processor.", {
@@ -215,7 +222,8 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "domain_type",
     { kind: "enum", values: ["kvm", "qemu"] },
     "kvm",
-    "libvirt domain type: kvm, or qemu for software emulation.",
+    "libvirt domain type: kvm, or qemu for software emulation. Vac 3.1 ignored the option (its domains were always kvm).",
+    { vacAcceptedAnyValue: "S228-229" },
   ),
   s("libvirt_uri", { kind: "string" }, "qemu:///system", "Where virsh connects.", { ext: true }),
   s(
@@ -465,6 +473,7 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
       support: "warn-unimplemented",
       supportNote:
         "Vac 3.1 ignored it too (S676); outputs stay in the machine's directory for machines_dir_days",
+      vacAcceptedAnyValue: "S675-676",
     },
   ),
   m(

@@ -25,6 +25,7 @@ export interface LoadConfigInput {
   readonly paths: VacPaths;
   /** This host's name: the default factory_name. */
   readonly hostname: string;
+  /** The host's processors as Vac counted them (the processor lines of /proc/cpuinfo, S820-838). */
   readonly hostProcessors: number;
   /** Whether a file exists (injected so this stays pure). */
   readonly fileExists: (path: string) => boolean;
@@ -105,7 +106,7 @@ function buildSettings(input: LoadConfigInput, v: SectionValues, problems: Confi
   const vacSpace = get<string>(t, "vac_space") ?? "";
   const factoryName = get<string>(t, "factory_name") ?? input.hostname.toLowerCase();
   const udpPort = get<number>(t, "udp_port") ?? 995;
-  const totalProcessors = get<number>(t, "total_processors") ?? input.hostProcessors;
+  const totalProcessors = checkedTotalProcessors(t, input.hostProcessors, problems);
   const userDataFiles: Record<string, string> = {};
   for (const [k, f] of Object.entries(v.userDataFiles)) userDataFiles[k] = underRoot(input.paths, f.value);
   return {
@@ -162,6 +163,27 @@ function buildSettings(input: LoadConfigInput, v: SectionValues, problems: Confi
     fetchTimeoutSeconds: get<number>(t, "fetch_timeout_seconds") ?? 120,
     fetchMaxMb: get<number>(t, "fetch_max_mb") ?? 16384,
   };
+}
+
+/**
+ * total_processors, or every processor of the host when unset. More than the host has was an
+ * error in Vac 3.1, which then started nothing until the file was fixed (S231-245, D171-175):
+ * so it is here. The fallback configuration uses the host's count meanwhile.
+ */
+function checkedTotalProcessors(t: Typed, hostProcessors: number, problems: ConfigProblem[]): number {
+  const entry = t.get("total_processors");
+  if (entry === undefined) return hostProcessors;
+  const value = entry.value as number;
+  if (value <= hostProcessors) return value;
+  problems.push(
+    configProblem("VAC_ERR_CONFIG_TOO_MANY_PROCESSORS", {
+      ...entry.source,
+      option: "total_processors",
+      value,
+      processors: hostProcessors,
+    }),
+  );
+  return hostProcessors;
 }
 
 function pathSetting(input: LoadConfigInput, t: Typed, name: string): string | undefined {

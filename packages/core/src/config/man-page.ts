@@ -30,7 +30,11 @@ function option(d: OptionDefinition): string[] {
     d.support === "warn-unimplemented"
       ? ` Not supported yet, and accepted with a warning: ${d.supportNote ?? ""}.`
       : "";
-  return [".TP", `.B ${roff(d.name)}`, roff(`${d.description} (${facts.join("; ")}.)${support}`)];
+  const anyValue =
+    d.vacAcceptedAnyValue === undefined
+      ? ""
+      : ` A value it does not take is ignored, with a warning, and the default used: Vac 3.1 accepted any value here (${d.vacAcceptedAnyValue}).`;
+  return [".TP", `.B ${roff(d.name)}`, roff(`${d.description} (${facts.join("; ")}.)${support}${anyValue}`)];
 }
 
 function section(kind: SectionKind): string[] {

@@ -124,7 +124,21 @@ export function typeSection(
     }
     const converted = convertValue(text, def.type);
     if (!converted.ok) {
-      problems.push(badValue(source, name, raw.value, converted.expected));
+      problems.push(
+        def.vacAcceptedAnyValue === undefined
+          ? badValue(source, name, raw.value, converted.expected)
+          : configProblem(
+              "VAC_ERR_CONFIG_VALUE_IGNORED",
+              {
+                ...source,
+                option: name,
+                value: raw.value,
+                expected: converted.expected,
+                vac: def.vacAcceptedAnyValue,
+              },
+              "warning",
+            ),
+      );
       continue;
     }
     if (name !== def.name)

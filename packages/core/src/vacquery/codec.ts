@@ -75,6 +75,8 @@ function valid(kind: FieldKind, v: unknown): boolean {
       return typeof v === "number" && Number.isFinite(v) && v >= 0 && v <= MAX_REAL;
     case "time":
       return typeof v === "number" && Number.isInteger(v) && v >= 0 && v < 1e11;
+    case "instant":
+      return typeof v === "number" && Number.isFinite(v) && v >= 0 && v < 1e11;
   }
 }
 
@@ -143,6 +145,7 @@ function writeValue(field: FieldSpec, v: unknown): string {
       return pyFloat(Number(v));
     case "count":
     case "time":
+    case "instant":
       return String(Math.max(0, Math.floor(Number(v) || 0)));
     default:
       return pyString(String(v), field.maxBytes);

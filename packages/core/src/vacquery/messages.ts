@@ -30,7 +30,10 @@ interface Envelope {
   readonly daemonVersion: string;
   readonly space: string;
   readonly cookie: string;
-  /** Absent in Vac's queries (null then); integer Unix seconds in replies. */
+  /**
+   * Absent in Vac's queries (null then); Unix seconds, written whole, read with any fraction the
+   * sender gave (no Vac receiver reads it).
+   */
   readonly timeSent: number | null;
 }
 

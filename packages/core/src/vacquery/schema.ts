@@ -15,9 +15,19 @@ import type { MessageType } from "./messages.js";
 
 /**
  * name: DNS-ish names; text: free text, bounded; count: integer >= 0; real: finite >= 0, written
- * as a Python float (`30.0`); time: integer Unix seconds; state: Vac's machine state spelling.
+ * as a Python float (`30.0`); time: integer Unix seconds; instant: Unix seconds that may have a
+ * fraction when read, written whole; state: Vac's machine state spelling.
  */
-export type FieldKind = "name" | "text" | "count" | "real" | "time" | "state" | "version" | "cookie";
+export type FieldKind =
+  | "name"
+  | "text"
+  | "count"
+  | "real"
+  | "time"
+  | "instant"
+  | "state"
+  | "version"
+  | "cookie";
 
 export interface FieldSpec {
   readonly wire: string;
@@ -65,12 +75,17 @@ const need = { required: true } as const;
 const orNull = { nullable: true } as const;
 const needOrNull = { required: true, nullable: true } as const;
 
-/** What every message carries besides its cookie; Vac's queries lack `daemon_version` and `time_sent`. */
+/**
+ * What every message carries besides its cookie; Vac's queries lack `daemon_version` and `time_sent`. No receiver of
+ * Vac 3.1 reads `time_sent` (D598-628, S2740-2752, S2831-2849, S2918-2923, nor the `vac`
+ * command), so a sender's fraction of a second is read rather than the datagram dropped; only
+ * the space key's time window looks at it, and compares it as it is.
+ */
 const ENVELOPE = [
   f("vacquery_version", "version", { absent: "VacQuery 01.03", maxBytes: 40 }),
   f("daemon_version", "text", { aliases: ["vac_version"], maxBytes: 100 }),
   f("space", "name", { ...need, maxBytes: 260 }),
-  f("time_sent", "time", orNull),
+  f("time_sent", "instant", orNull),
 ];
 /**
  * Every message ends with its cookie (the order of members means nothing to a JSON reader, Vac's

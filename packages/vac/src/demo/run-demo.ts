@@ -11,7 +11,7 @@ import { existsSync, openSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { foldCensus, type MachinetypeStatus, VacError, vacPaths } from "@vac/core";
-import { loadConfigFromDisk, pollSpace } from "@vac/vacd";
+import { cpuinfoText, loadConfigFromDisk, pollSpace } from "@vac/vacd";
 import type { Io } from "../commands/command.js";
 import { summariseMachinetypes } from "../format/machinetypes-table.js";
 import { renderTable } from "../format/table.js";
@@ -74,6 +74,10 @@ async function prepare(dir: string): Promise<DemoSpaceOptions> {
     const root = join(dir, `factory${i + 1}`);
     await mkdir(join(root, "etc"), { recursive: true });
     await writeFile(join(root, "etc/vac.conf"), demoVacConf(options, i));
+    // The demo's factories share this host: each says it has the processors it is given, or
+    // more than this host has would be refused as Vac refused it (S231-245).
+    await mkdir(join(root, "proc"), { recursive: true });
+    await writeFile(join(root, "proc/cpuinfo"), cpuinfoText(options.processorsPerFactory));
     for (const e of options.experiments) {
       const files = join(root, "var/lib/vac/machinetypes", e.name, "files");
       await mkdir(files, { recursive: true });

@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
-import { availableParallelism, hostname } from "node:os";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import {
   CONFIG_ERRORS_REASON,
@@ -19,6 +19,7 @@ import {
   type VacPaths,
   vacPaths,
 } from "@vac/core";
+import { countHostProcessors } from "../host/processor-count.js";
 import { readPipeCache } from "../sources/pipe-cache.js";
 
 export interface DiskConfigOptions {
@@ -95,7 +96,7 @@ export async function loadConfigFromDisk(options: DiskConfigOptions): Promise<Di
     files,
     paths,
     hostname: options.hostname ?? hostname(),
-    hostProcessors: availableParallelism(),
+    hostProcessors: await countHostProcessors(paths.root),
     fileExists: (path) => {
       const found = readableFile(path);
       checked.set(path, found);

@@ -1,1 +1,2 @@
 export * from "./host-facts.js";
+export * from "./processor-count.js";

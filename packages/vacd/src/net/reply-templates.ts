@@ -9,7 +9,8 @@
  * The cookie is written as a marker that no real value can follow: the cookie is the last
  * member, so the last occurrence of the marker is the cookie, whatever a machine wrote in the
  * fields before it. A query's cookie is 16-128 hex digits (codec.ts), safe to splice into a
- * JSON string as it is.
+ * JSON string as it is; every cookie Vac 3.1 and its `vac` command send is 64 lower-case hex
+ * digits (docs/protocol.md, "What a cookie may be").
  */
 import {
   encodeMessage,

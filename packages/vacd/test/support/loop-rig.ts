@@ -181,8 +181,12 @@ export async function cycleAfter(r: LoopRig, seconds: number): Promise<void> {
   await cycle;
 }
 
-export async function withLoopRig(conf: string, body: (r: LoopRig) => Promise<void>): Promise<void> {
-  const r = await loopRig(conf);
+export async function withLoopRig(
+  conf: string,
+  body: (r: LoopRig) => Promise<void>,
+  host: LoopRigHost = {},
+): Promise<void> {
+  const r = await loopRig(conf, host);
   try {
     await body(r);
   } finally {
