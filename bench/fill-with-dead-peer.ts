@@ -1,6 +1,6 @@
 /**
  * Time to fill an empty 32-slot factory when one factory of the space is dead (goal < 10 s): a
- * real `vacd` with `process` machines and `max_starts_per_cycle = 32`, from its start to its
+ * real `vacd` with `process` machines and the default `max_starts_per_cycle`, from its start to its
  * 32nd `machine_started`. Vac started one machine a 60 s cycle and each start waited the whole
  * poll on the dead peer (10.3 s measured), so its figure is 32 x 70 s; the ratio is printed
  * against that.
@@ -29,7 +29,6 @@ await writeFile(
     "udp_bind_address = 127.0.0.188",
     `total_processors = ${SLOTS}`,
     `total_machines = ${SLOTS}`,
-    `max_starts_per_cycle = ${SLOTS}`,
     // The shared machine's load average is not what is measured.
     "overload_per_processor = 1000",
     "[machinetype work]",

@@ -153,7 +153,7 @@ test("rule: factory-wide refusals, in Vac's order (D395-411), then ours (total_m
       "all total_machines in use",
       { local: local({ processorsInUse: 4, machinesInUse: 8 }) },
       undefined,
-      "no_free_processors",
+      "no_free_slots",
     ],
     ["999 MB free", { local: local({ stateDiskFreeBytes: 999e6 }) }, undefined, "low_disk"],
   ];

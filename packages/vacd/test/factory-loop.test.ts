@@ -254,17 +254,42 @@ test("events for domains that are not this factory's slots do not wake the loop"
   assert.equal(isOurSlot("wn01.example.com", "someones-vm"), false);
 });
 
-test("superslots in the loop: one start a cycle, 1-processor machines complete their superslot, then an 8-processor one", () =>
+const superslotConf = (extra: string) => {
+  const machinetype = (name: string, processors: string) =>
+    `[machinetype ${name}]\ntarget_share = 1\nmachine_model = kernel\nkernel = vmlinuz\nuser_data = user_data\nmin_wallclock_seconds = 600\n${processors}\n`;
+  return `[settings]\nvac_space = loop.vac.test\nfactory_name = wn01.example.com\nfactories = wn01.example.com\ntotal_processors = 16\ntotal_machines = 16\nprocessors_per_superslot = 8\n${extra}${machinetype("single", "max_processors = 1")}${machinetype("octo", "min_processors = 8\nmax_processors = 8")}`;
+};
+
+test("superslots in the loop: by default one cycle starts 8 singles in a superslot, then an 8-processor machine", () =>
   withLoopRig(
     BASE_CONF,
     async (r) => {
       for (const name of ["single", "octo"])
         await r.root.write(`var/lib/vac/machinetypes/${name}/files/user_data`, "#!/bin/sh\n");
-      const machinetype = (name: string, processors: string) =>
-        `[machinetype ${name}]\ntarget_share = 1\nmachine_model = kernel\nkernel = vmlinuz\nuser_data = user_data\nmin_wallclock_seconds = 600\n${processors}\n`;
-      r.reconfigure(
-        `[settings]\nvac_space = loop.vac.test\nfactory_name = wn01.example.com\nfactories = wn01.example.com\ntotal_processors = 16\ntotal_machines = 16\nprocessors_per_superslot = 8\n${machinetype("single", "max_processors = 1")}${machinetype("octo", "min_processors = 8\nmax_processors = 8")}`,
+      r.reconfigure(superslotConf(""));
+      await r.loop.runCycle();
+      const started = r.hv.startsSoFar();
+      assert.equal(started.length, 9, "every free processor filled in one cycle");
+      const running = (r.views.at(-1)?.machines ?? []).filter((m) => m.machinetype !== null);
+      assert.deepEqual(
+        running.filter((m) => m.machinetype === "single").map((m) => m.numProcessors),
+        [1, 1, 1, 1, 1, 1, 1, 1],
       );
+      assert.deepEqual(
+        running.filter((m) => m.machinetype === "octo").map((m) => m.numProcessors),
+        [8],
+      );
+    },
+    { processors: 16 },
+  ));
+
+test("superslots in the loop, max_starts_per_cycle = 1: one start a cycle, 1-processor machines complete their superslot, then an 8-processor one", () =>
+  withLoopRig(
+    BASE_CONF,
+    async (r) => {
+      for (const name of ["single", "octo"])
+        await r.root.write(`var/lib/vac/machinetypes/${name}/files/user_data`, "#!/bin/sh\n");
+      r.reconfigure(superslotConf("max_starts_per_cycle = 1\n"));
       await r.loop.runCycle();
       assert.equal(r.hv.startsSoFar().length, 1, "one machine in the first cycle");
       // As Vac slept between cycles, the next start waits for the next cycle, not a moment.

@@ -159,9 +159,9 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
   ),
   s(
     "max_starts_per_cycle",
-    { kind: "integer", min: 1 },
-    "1",
-    "The most machines started in one cycle. 1 is Vac's rule: the load of each start shows before the next. With more, load and free processors are checked before each start (machines started in the last minute count as load), and a probe after a backoff ends the cycle's starts.",
+    { kind: "integer", min: 0 },
+    "0",
+    "The most machines started in one cycle; 0 sets no limit but the free processors, the load and the backoffs. Before each start the load and free processors are checked again (machines started in the last minute count as load), and a probe after a backoff ends the cycle's starts. 1 is Vac's rule, one start a cycle: an empty factory then fills one slot each cycle_seconds.",
     { ext: true },
   ),
   s(

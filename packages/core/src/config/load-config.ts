@@ -122,7 +122,7 @@ function buildSettings(input: LoadConfigInput, v: SectionValues, problems: Confi
     adminNetworks: get<string[]>(t, "admin_networks") ?? [],
     censusSeconds: get<number>(t, "census_seconds") ?? 15,
     censusBytesPerSecond: get<number>(t, "census_bytes_per_second") ?? 200000,
-    maxStartsPerCycle: get<number>(t, "max_starts_per_cycle") ?? 1,
+    maxStartsPerCycle: get<number>(t, "max_starts_per_cycle") ?? 0,
     totalMachines: get<number>(t, "total_machines") ?? totalProcessors,
     totalProcessors,
     mbPerProcessor: get<number>(t, "mb_per_processor") ?? 2048,

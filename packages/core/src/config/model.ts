@@ -36,7 +36,7 @@ export interface Settings {
   readonly adminNetworks: readonly string[];
   readonly censusSeconds: number;
   readonly censusBytesPerSecond: number;
-  /** The most machines started in one cycle (1, Vac's rule, by default). */
+  /** The most machines started in one cycle; 0 (the default) for no limit but the checks, 1 for Vac's rule. */
   readonly maxStartsPerCycle: number;
   readonly totalMachines: number;
   readonly totalProcessors: number;

@@ -20,6 +20,7 @@ export type RefusalReason =
   | "after_shutdown_time"
   | "overloaded"
   | "no_free_processors"
+  | "no_free_slots"
   | "low_disk";
 
 export interface Refusal {
@@ -69,7 +70,7 @@ export function refuseToStart(settings: Settings, local: LocalFacts, now: number
   }
   if (local.machinesInUse >= settings.totalMachines) {
     return {
-      reason: "no_free_processors",
+      reason: "no_free_slots",
       detail: `${local.machinesInUse} of ${settings.totalMachines} machines (total_machines) in use`,
     };
   }

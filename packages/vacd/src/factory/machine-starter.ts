@@ -64,13 +64,14 @@ export class MachineStarter {
   ) {}
 
   /**
-   * Starts up to `max_starts_per_cycle` machines a cycle; the default 1 is Vac's rule (D389-415):
-   * the next cycle comes `cycle_seconds` later, as Vac slept 60 s between cycles (D880), so the
-   * load average of one start is seen before the next. With more, the load and free processors
-   * are checked again before each start, counting machines started in the last minute as load
-   * not yet shown (core/census/start-pacing.ts), and a probe after a backoff ends the cycle's
-   * starts and is made at most once per census freshness window (CORRECTIONS §12). A slot freed
-   * by a machine that stops still brings the next cycle forward (onMachineStopped).
+   * Starts machines in free slots, up to `max_starts_per_cycle` (0, the default: as many as the
+   * checks allow). The census is fresh without waiting on anyone, so several starts a cycle are
+   * safe (CORRECTIONS §12): the load and free processors are checked again before each start,
+   * counting machines started in the last minute as load not yet shown
+   * (core/census/start-pacing.ts), and a probe after a backoff ends the cycle's starts and is
+   * made at most once per census freshness window. 1 is Vac's rule (D389-415): the next cycle
+   * comes `cycle_seconds` later, as Vac slept 60 s between cycles (D880). A slot freed by a
+   * machine that stops brings the next cycle forward (onMachineStopped).
    */
   async maybeStart(
     config: VacConfig,
@@ -78,7 +79,8 @@ export class MachineStarter {
     startable: ReadonlySet<string>,
     hooks: StarterHooks,
   ): Promise<void> {
-    const maxStarts = config.settings.maxStartsPerCycle;
+    // Without a limit, the free slots bound the starts: each start fills one.
+    const maxStarts = config.settings.maxStartsPerCycle || slots.length;
     for (let n = 0; n < maxStarts && !hooks.stopping(); n++) {
       const again = await this.startOne(config, slots, startable, hooks);
       if (again !== "again") return;
