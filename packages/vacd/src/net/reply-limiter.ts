@@ -8,7 +8,8 @@
  * - Every source, exempt or not, has a per-source rate of queries (a token bucket), since a
  *   source address can be spoofed; strangers share one more global bucket, so a flood of
  *   strangers cannot use up what the space's factories need: factories are served first.
- * - State is per source in a map capped at `MAX_SOURCES` (least recently seen out first), so
+ * - State is per source in a map capped at `MAX_SOURCES` (least recently seen out first, to the
+ *   second), so
  *   random spoofed sources cannot grow memory; a source that falls out starts again with no
  *   credit, which never raises the ratio above the limit.
  * Pure arithmetic on `now` (seconds) passed by the caller.
@@ -29,6 +30,8 @@ export const STRANGER_RATE: Bucket = { rate: 2, burst: 10 };
 export const STRANGERS_RATE: Bucket = { rate: 200, burst: 400 };
 
 interface SourceState {
+  /** When it was last moved to the end of the map (the most recently seen end). */
+  movedAt: number;
   tokens: number;
   refilledAt: number;
   windowStart: number;
@@ -102,15 +105,18 @@ export class ReplyLimiter {
   private state(source: string, exempt: boolean, now: number): SourceState {
     let s = this.sources.get(source);
     if (s) {
-      // Most recently seen last: the first entry is the one to evict.
+      // Most recently seen last, so the first entry is the one to evict; moved at most once a
+      // second, as a move for every datagram of a busy source costs more than the rest of it.
+      if (now - s.movedAt < 1) return s;
       this.sources.delete(source);
+      s.movedAt = now;
     } else {
       if (this.sources.size >= MAX_SOURCES) {
         const oldest = this.sources.keys().next().value;
         if (oldest !== undefined) this.sources.delete(oldest);
       }
       const burst = (exempt ? this.rates.exempt : this.rates.stranger).burst;
-      s = { tokens: burst, refilledAt: now, windowStart: now, bytesIn: 0, bytesOut: 0 };
+      s = { movedAt: now, tokens: burst, refilledAt: now, windowStart: now, bytesIn: 0, bytesOut: 0 };
     }
     this.sources.set(source, s);
     return s;
