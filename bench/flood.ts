@@ -7,7 +7,8 @@
  * the flood's rate. The baseline is the same factory's queries with no flood. The share is
  * given twice: per datagram (one query every 50 ms, never re-sent), and per census poll
  * (pollSpace, which re-sends to a silent factory within its 3 s wait, as vacd polls).
- * vacd's memory is steadier with `node --max-semi-space-size=2`: run it both ways.
+ * `npm run bench` runs it with vacd's node flags (the first line of packages/vacd/bin/vacd.js:
+ * 1 MB semi-spaces); run it without them to see what they are for.
  */
 import { createSocket } from "node:dgram";
 import { encodeMessage, type Keyring, ReplayCache, signDatagram, verifyDatagram } from "@vac/core";
