@@ -4,48 +4,15 @@
  * error counts only while recent; and the judgement itself, table by table.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { readFile, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import type { FactoryStatus } from "@vac/core";
 import { judge, type Observations } from "@vac/vac";
+import { runCheckVacd } from "./support/check-vacd-run.js";
 import { Space, waitFor } from "./support/space-harness.js";
 
-const repo = new URL("../..", import.meta.url).pathname;
-const CHECK = join(repo, "packages/vac/bin/check-vacd.js");
-
-interface Result {
-  readonly code: number;
-  readonly line: string;
-}
-
-function check(root: string, ...args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [
-        CHECK,
-        ...args,
-        "--root",
-        root,
-        "--tries",
-        "2",
-        "--timeout",
-        "1",
-        "--disk-warning",
-        "0",
-        "--disk-critical",
-        "0",
-      ],
-      { timeout: 30_000 },
-      (error, stdout) => {
-        const code = error ? Number((error as { code?: number }).code ?? -1) : 0;
-        resolve({ code, line: String(stdout).trim() });
-      },
-    );
-  });
-}
+const check = runCheckVacd;
 
 test("check-vacd is OK with a running vacd, CRITICAL once it is stopped or killed or its configuration has errors, OK again after", async (t) => {
   const space = await Space.create({

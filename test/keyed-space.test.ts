@@ -12,9 +12,8 @@ import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { pollSpace } from "@vac/vacd";
+import { runCheckVacd } from "./support/check-vacd-run.js";
 import { Space, VAC, waitFor } from "./support/space-harness.js";
-
-const CHECK = join(VAC, "../check-vacd.js");
 
 /** Runs a program to its end and keeps what it said, whatever its exit status. */
 function runNode(script: string, args: readonly string[]) {
@@ -82,20 +81,9 @@ test("a keyed space fills its slots past a dead peer, and unsigned queries get n
   assert.equal(unsigned.replies.length, 0, "no reply to an unsigned query");
 
   // check-vacd signs with the key it can read, so a keyed factory answers it.
-  const check = await runNode(CHECK, [
-    "--root",
-    space.root(0),
-    "--tries",
-    "2",
-    "--timeout",
-    "1",
-    "--disk-warning",
-    "0",
-    "--disk-critical",
-    "0",
-  ]);
-  assert.equal(check.code, 0, check.stdout);
-  assert.match(check.stdout, /^VACD OK - Factory \+ responder ok/);
+  const check = await runCheckVacd(space.root(0));
+  assert.equal(check.code, 0, check.line);
+  assert.match(check.line, /^VACD OK - Factory \+ responder ok/);
 
   const log = (await readFile(join(space.root(0), "vacd.log"), "utf8"))
     .split("\n")
@@ -172,21 +160,10 @@ test("a key file others can read is refused: vacd stays up, starts nothing and s
     machines.stderr,
     /answered within 1s \(asked: \S+\); the queries went unsigned, as space_key_file could not be used/,
   );
-  const check = await runNode(CHECK, [
-    "--root",
-    root,
-    "--tries",
-    "2",
-    "--timeout",
-    "1",
-    "--disk-warning",
-    "0",
-    "--disk-critical",
-    "0",
-  ]);
-  assert.equal(check.code, 2, check.stdout);
+  const check = await runCheckVacd(root);
+  assert.equal(check.code, 2, check.line);
   assert.match(
-    check.stdout,
+    check.line,
     /^VACD CRITICAL - vacd reports a configuration error: space_key_file \S+: mode 644/,
   );
 });
