@@ -182,11 +182,12 @@ export class Sha256 {
     return this;
   }
 
-  update(data: Uint8Array): this {
-    const n = data.length;
+  /** Hashes `data` from `start` to `end` (all of it by default): no view to make for a part. */
+  update(data: Uint8Array, start = 0, end = data.length): this {
+    const n = end;
     const p = this.pending;
-    let at = 0;
-    this.length += n;
+    let at = start;
+    this.length += end - start;
     if (this.used > 0) {
       while (this.used < 64 && at < n) p[this.used++] = data[at++] as number;
       if (this.used < 64) return this;
