@@ -151,6 +151,14 @@ export const ERROR_CATALOG = {
     action:
       "Set min_wallclock_seconds in the machinetype to the shortest life worth starting a machine for (as Vac sites did), or set processors_per_superslot = 1.",
   },
+  VAC_ERR_CONFIG_NETWORK_NOT_LOCAL: {
+    title: "network = vac with hypervisor_ssh",
+    message:
+      "{file}:{line}: [machinetype {machinetype}] network = vac cannot work with hypervisor_ssh = {target} ({at}): the machine network and its metadata (169.254.169.254) and MJF (169.254.169.253) servers must be on the host vacd runs on, and vacd runs its machines on another",
+    exitCode: EXIT.config,
+    action:
+      "Give the machinetype another network (user, network:NAME or bridge:NAME, with the seed-era contract), or run vacd on the hypervisor itself and remove hypervisor_ssh.",
+  },
   VAC_ERR_CONFIG_INVALID: {
     title: "Configuration rejected",
     message: "the configuration has {count} problem(s):\n{problems}",

@@ -235,6 +235,33 @@ test("a slot count the machine network cannot address is refused with a clear me
   assert.ok(fine.config, "without network = vac, any slot count");
 });
 
+test("network = vac with hypervisor_ssh is refused at load, at each machinetype's network line and the ssh line", () => {
+  const r = loadTexts({
+    "/r/etc/vac.conf": CONFIG,
+    "/r/etc/vac.d/hypervisor.conf": "[settings]\nhypervisor_ssh = root@hv1.example.com\n",
+  });
+  assert.equal(r.config, undefined, "a configuration that cannot start its machines is not used");
+  const refused = r.problems.filter((p) => p.code === "VAC_ERR_CONFIG_NETWORK_NOT_LOCAL");
+  assert.deepEqual(
+    refused.map((p) => [p.severity, p.file, p.line]),
+    [
+      ["error", "/r/etc/vac.conf", 7],
+      ["error", "/r/etc/vac.conf", 13],
+    ],
+  );
+  assert.match(
+    refused[0]?.message ?? "",
+    /^\/r\/etc\/vac\.conf:7: \[machinetype vm3\] network = vac cannot work with hypervisor_ssh = root@hv1\.example\.com \(\/r\/etc\/vac\.d\/hypervisor\.conf:2\): the machine network and its metadata \(169\.254\.169\.254\) and MJF \(169\.254\.169\.253\) servers must be on the host vacd runs on/,
+  );
+  assert.match(refused[1]?.message ?? "", /\[machinetype both\]/);
+  const withoutVac = loadTexts({
+    "/r/etc/vac.conf": CONFIG.replaceAll("network = vac\n", "network = user\n"),
+    "/r/etc/vac.d/hypervisor.conf": "[settings]\nhypervisor_ssh = root@hv1.example.com\n",
+  });
+  assert.deepEqual(withoutVac.problems, [], "hypervisor_ssh with other networks loads");
+  assert.ok(withoutVac.config);
+});
+
 test("the MJF URLs in user_data: HTTP for the Vac 3 contract, plain paths for seed-era VMs and process machines", () => {
   assert.deepEqual(mjfUrls({ machineModel: "vm-raw", machineContract: "vac3" }, "/m"), {
     machinefeaturesUrl: "http://169.254.169.253/machinefeatures",

@@ -230,7 +230,7 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "hypervisor_ssh",
     { kind: "string" },
     undefined,
-    "user@host[:port]: run virsh on that host over SSH instead of locally.",
+    "user@host[:port]: run virsh on that host over SSH instead of locally. Not with network = vac, which needs the machines on this host (refused at load).",
     { ext: true },
   ),
   s("hypervisor_ssh_key", { kind: "path" }, undefined, "Private key for hypervisor_ssh.", { ext: true }),
@@ -484,7 +484,7 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
       expected: "user, none, vac, network:NAME or bridge:NAME",
     },
     "user",
-    "libvirt networking: user (QEMU user-mode), none, vac (Vac 3's machine network 169.254.0.0/16 with the metadata and MJF servers, which Vac 3 images need), network:NAME (a libvirt network) or bridge:NAME (a host bridge).",
+    "libvirt networking: user (QEMU user-mode), none, vac (Vac 3's machine network 169.254.0.0/16 with the metadata and MJF servers, which Vac 3 images need), network:NAME (a libvirt network) or bridge:NAME (a host bridge). vac cannot be used with hypervisor_ssh (refused at load).",
     { ext: true },
   ),
   m(
