@@ -289,6 +289,13 @@ export const ERROR_CATALOG = {
     exitCode: EXIT.config,
     action: "Lower total_machines/total_processors to at most 253, or give the machinetypes another network.",
   },
+  VAC_ERR_MACHINE_HOSTS: {
+    title: "Machines' names not written to /etc/hosts",
+    message: "{file}: {detail}",
+    exitCode: EXIT.ioError,
+    action:
+      "vacd tries again at each check of the machine network, and the machines run meanwhile (only lookups of their names on the factory need these lines). vacd replaces the file (a new file in its directory, renamed over it): it must be a regular file, not a symbolic link or a bind mount, in a directory vacd may write (the shipped unit leaves /etc writable for this: not ProtectSystem=full). Or set machine_network_hosts = no and keep the lines yourself.",
+  },
   VAC_ERR_MACHINE_NETWORK: {
     title: "Machine network not right",
     message: "machine network {network}: {detail}",

@@ -194,13 +194,14 @@ test("network = vac chooses the Vac 3 contract unless machine_contract says seed
       s?.machineNetworkForward,
       s?.forwardDev,
       s?.fixNetworking,
+      s?.machineNetworkHosts,
     ],
-    ["vac_169.254.0.0", "vacbr0", "nat", undefined, true],
+    ["vac_169.254.0.0", "vacbr0", "nat", undefined, true, true],
   );
   const t = loadTexts({
     "/r/etc/vac.conf": CONFIG.replace(
       "factories = .",
-      "factories = .\nforward_dev = eth1\nfix_networking = no\nmachine_network_name = vac-test\nmachine_network_bridge = vactest0\nmachine_network_forward = none",
+      "factories = .\nforward_dev = eth1\nfix_networking = no\nmachine_network_name = vac-test\nmachine_network_bridge = vactest0\nmachine_network_forward = none\nmachine_network_hosts = no",
     ),
   });
   assert.deepEqual(t.problems, []);
@@ -212,8 +213,9 @@ test("network = vac chooses the Vac 3 contract unless machine_contract says seed
       u?.machineNetworkForward,
       u?.forwardDev,
       u?.fixNetworking,
+      u?.machineNetworkHosts,
     ],
-    ["vac-test", "vactest0", "none", "eth1", false],
+    ["vac-test", "vactest0", "none", "eth1", false, false],
   );
 });
 

@@ -346,6 +346,13 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "nat: machines reach the world through NAT, as in Vac; none: an isolated network with no forwarding (tests).",
     { ext: true },
   ),
+  s(
+    "machine_network_hosts",
+    { kind: "boolean" },
+    "yes",
+    "With network = vac, keep a line per slot in /etc/hosts (169.254.169.N, the machine's short name and FQDN, ending with the mark # added by Vac), as Vac did; lines without the mark are never touched, and marked lines of slots that are gone are removed. Vac had no such option and always wrote them; no leaves the file alone (marked lines already there stay).",
+    { ext: true },
+  ),
 
   m(
     "target_share",

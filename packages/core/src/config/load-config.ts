@@ -154,6 +154,7 @@ function buildSettings(input: LoadConfigInput, v: SectionValues, problems: Confi
     machineNetworkBridge: get<string>(t, "machine_network_bridge") ?? "vacbr0",
     machineNetworkForward: (get<string>(t, "machine_network_forward") ??
       "nat") as Settings["machineNetworkForward"],
+    machineNetworkHosts: get<boolean>(t, "machine_network_hosts") ?? true,
     userDataOptions: v.userDataOptions,
     userDataFiles,
     fetchTimeoutSeconds: get<number>(t, "fetch_timeout_seconds") ?? 120,
