@@ -60,9 +60,16 @@ test("systemd-analyze verify accepts vacd.service", async (t) => {
     "KillMode=process",
     "ExecStart=/usr/sbin/vacd",
     "StandardOutput=journal",
+    // /etc writable: /etc/hosts is replaced by a rename in /etc (machine-hosts.ts).
+    "ProtectSystem=yes",
   ])
     assert.match(shipped, new RegExp(`^${line.replace(/[$/]/g, "\\$&")}$`, "m"), `unit lacks ${line}`);
   assert.match(shipped, /^After=.*libvirtd\.service/m);
+  assert.doesNotMatch(
+    shipped,
+    /^ReadWritePaths=.*\/etc\/hosts/m,
+    "a bind-mounted /etc/hosts cannot be renamed over",
+  );
 });
 
 test("vacd sends READY=1 from its own pid to NOTIFY_SOCKET once its responder is bound", async (t) => {

@@ -151,6 +151,14 @@ export const ERROR_CATALOG = {
     action:
       "Set min_wallclock_seconds in the machinetype to the shortest life worth starting a machine for (as Vac sites did), or set processors_per_superslot = 1.",
   },
+  VAC_ERR_CONFIG_NETWORK_NOT_LOCAL: {
+    title: "network = vac with hypervisor_ssh",
+    message:
+      "{file}:{line}: [machinetype {machinetype}] network = vac cannot work with hypervisor_ssh = {target} ({at}): the machine network and its metadata (169.254.169.254) and MJF (169.254.169.253) servers must be on the host vacd runs on, and vacd runs its machines on another",
+    exitCode: EXIT.config,
+    action:
+      "Give the machinetype another network (user, network:NAME or bridge:NAME, with the seed-era contract), or run vacd on the hypervisor itself and remove hypervisor_ssh.",
+  },
   VAC_ERR_CONFIG_INVALID: {
     title: "Configuration rejected",
     message: "the configuration has {count} problem(s):\n{problems}",
@@ -280,6 +288,13 @@ export const ERROR_CATALOG = {
       "{slots} slots: Vac's machine network 169.254.169.0/24 leases at most {max} slots, 0 to 252 (.253 and .254 are the MJF and metadata servers)",
     exitCode: EXIT.config,
     action: "Lower total_machines/total_processors to at most 253, or give the machinetypes another network.",
+  },
+  VAC_ERR_MACHINE_HOSTS: {
+    title: "Machines' names not written to /etc/hosts",
+    message: "{file}: {detail}",
+    exitCode: EXIT.ioError,
+    action:
+      "vacd tries again at each check of the machine network, and the machines run meanwhile (only lookups of their names on the factory need these lines). vacd replaces the file (a new file in its directory, renamed over it): it must be a regular file, not a symbolic link or a bind mount, in a directory vacd may write (the shipped unit leaves /etc writable for this: not ProtectSystem=full). Or set machine_network_hosts = no and keep the lines yourself.",
   },
   VAC_ERR_MACHINE_NETWORK: {
     title: "Machine network not right",

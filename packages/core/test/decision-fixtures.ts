@@ -44,6 +44,7 @@ export const settings = (over: Partial<Settings> = {}): Settings => ({
   machineNetworkName: "vac_169.254.0.0",
   machineNetworkBridge: "vacbr0",
   machineNetworkForward: "nat",
+  machineNetworkHosts: true,
   userDataOptions: {},
   userDataFiles: {},
   ...over,

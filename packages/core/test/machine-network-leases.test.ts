@@ -194,13 +194,14 @@ test("network = vac chooses the Vac 3 contract unless machine_contract says seed
       s?.machineNetworkForward,
       s?.forwardDev,
       s?.fixNetworking,
+      s?.machineNetworkHosts,
     ],
-    ["vac_169.254.0.0", "vacbr0", "nat", undefined, true],
+    ["vac_169.254.0.0", "vacbr0", "nat", undefined, true, true],
   );
   const t = loadTexts({
     "/r/etc/vac.conf": CONFIG.replace(
       "factories = .",
-      "factories = .\nforward_dev = eth1\nfix_networking = no\nmachine_network_name = vac-test\nmachine_network_bridge = vactest0\nmachine_network_forward = none",
+      "factories = .\nforward_dev = eth1\nfix_networking = no\nmachine_network_name = vac-test\nmachine_network_bridge = vactest0\nmachine_network_forward = none\nmachine_network_hosts = no",
     ),
   });
   assert.deepEqual(t.problems, []);
@@ -212,8 +213,9 @@ test("network = vac chooses the Vac 3 contract unless machine_contract says seed
       u?.machineNetworkForward,
       u?.forwardDev,
       u?.fixNetworking,
+      u?.machineNetworkHosts,
     ],
-    ["vac-test", "vactest0", "none", "eth1", false],
+    ["vac-test", "vactest0", "none", "eth1", false, false],
   );
 });
 
@@ -233,6 +235,33 @@ test("a slot count the machine network cannot address is refused with a clear me
       .replace("factories = .", "factories = .\ntotal_machines = 254"),
   });
   assert.ok(fine.config, "without network = vac, any slot count");
+});
+
+test("network = vac with hypervisor_ssh is refused at load, at each machinetype's network line and the ssh line", () => {
+  const r = loadTexts({
+    "/r/etc/vac.conf": CONFIG,
+    "/r/etc/vac.d/hypervisor.conf": "[settings]\nhypervisor_ssh = root@hv1.example.com\n",
+  });
+  assert.equal(r.config, undefined, "a configuration that cannot start its machines is not used");
+  const refused = r.problems.filter((p) => p.code === "VAC_ERR_CONFIG_NETWORK_NOT_LOCAL");
+  assert.deepEqual(
+    refused.map((p) => [p.severity, p.file, p.line]),
+    [
+      ["error", "/r/etc/vac.conf", 7],
+      ["error", "/r/etc/vac.conf", 13],
+    ],
+  );
+  assert.match(
+    refused[0]?.message ?? "",
+    /^\/r\/etc\/vac\.conf:7: \[machinetype vm3\] network = vac cannot work with hypervisor_ssh = root@hv1\.example\.com \(\/r\/etc\/vac\.d\/hypervisor\.conf:2\): the machine network and its metadata \(169\.254\.169\.254\) and MJF \(169\.254\.169\.253\) servers must be on the host vacd runs on/,
+  );
+  assert.match(refused[1]?.message ?? "", /\[machinetype both\]/);
+  const withoutVac = loadTexts({
+    "/r/etc/vac.conf": CONFIG.replaceAll("network = vac\n", "network = user\n"),
+    "/r/etc/vac.d/hypervisor.conf": "[settings]\nhypervisor_ssh = root@hv1.example.com\n",
+  });
+  assert.deepEqual(withoutVac.problems, [], "hypervisor_ssh with other networks loads");
+  assert.ok(withoutVac.config);
 });
 
 test("the MJF URLs in user_data: HTTP for the Vac 3 contract, plain paths for seed-era VMs and process machines", () => {

@@ -14,6 +14,7 @@ import {
   hasErrors,
   repliesFor,
   signDatagram,
+  underRoot,
   type VacConfig,
 } from "@vac/core";
 import { AccountingWriter } from "./accounting/accounting-writer.js";
@@ -173,6 +174,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     store,
     logger,
     runner: new LocalRunner(),
+    hostsFile: underRoot(first.paths, "/etc/hosts"),
+    configValid: () => config !== first.fallback,
   });
   await machineServices.check();
   const machineServicesTimer = setInterval(

@@ -1,10 +1,10 @@
 /**
  * One machinetype from its typed section: its files resolved (and checked to stay in its files
  * directory), its defaults filled from [settings], its own value checks; and the warnings that
- * need every machinetype and the settings together (superslots, machine network slots).
+ * need every machinetype and the settings together (superslots; the machine network's are in
+ * machine-network-checks.ts).
  */
 import { join, resolve } from "node:path";
-import { MAX_NETWORK_SLOTS } from "../libvirt/network-xml.js";
 import { isInside, machinetypeFilesDir, underRoot, type VacPaths } from "../paths.js";
 import { isRemoteUrl } from "../sources/remote-url.js";
 import { type ConfigProblem, configProblem } from "./config-problem.js";
@@ -229,24 +229,4 @@ export function superslotWarnings(
       configProblem("VAC_ERR_CONFIG_SUPERSLOT_NOT_REFILLED", { ...at, per, name: m.name }, "warning"),
     );
   }
-}
-
-/** CORRECTIONS §20: with `network = vac`, every slot needs a lease in 169.254.169.0/24. */
-export function checkMachineNetworkSlots(
-  settings: Settings,
-  machinetypes: readonly Machinetype[],
-  sources: ReadonlyMap<string, ValueSource>,
-  problems: ConfigProblem[],
-): void {
-  if (settings.totalMachines <= MAX_NETWORK_SLOTS || !machinetypes.some((m) => m.network === "vac")) return;
-  const source = sources.get("settings.total_machines") ??
-    sources.get("settings.total_processors") ?? { file: "", line: 0 };
-  problems.push(
-    configProblem("VAC_ERR_CONFIG_BAD_VALUE", {
-      ...source,
-      option: "total_machines",
-      value: String(settings.totalMachines),
-      expected: `at most ${MAX_NETWORK_SLOTS} slots while a machinetype has network = vac (169.254.169.253 and .254 are the servers' addresses)`,
-    }),
-  );
 }

@@ -9,6 +9,11 @@ const FALSE = new Set(["0", "no", "false", "off"]);
 const HOSTNAME =
   /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
+/** Whether `name` is a DNS-style host name: labels of 1-63 letters, digits and hyphens, 253 in all. */
+export function isHostname(name: string): boolean {
+  return HOSTNAME.test(name);
+}
+
 function describe(type: OptionType): string {
   switch (type.kind) {
     case "integer":

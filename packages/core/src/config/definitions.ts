@@ -230,7 +230,7 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "hypervisor_ssh",
     { kind: "string" },
     undefined,
-    "user@host[:port]: run virsh on that host over SSH instead of locally.",
+    "user@host[:port]: run virsh on that host over SSH instead of locally. Not with network = vac, which needs the machines on this host (refused at load).",
     { ext: true },
   ),
   s("hypervisor_ssh_key", { kind: "path" }, undefined, "Private key for hypervisor_ssh.", { ext: true }),
@@ -344,6 +344,13 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     { kind: "enum", values: ["nat", "none"] },
     "nat",
     "nat: machines reach the world through NAT, as in Vac; none: an isolated network with no forwarding (tests).",
+    { ext: true },
+  ),
+  s(
+    "machine_network_hosts",
+    { kind: "boolean" },
+    "yes",
+    "With network = vac, keep a line per slot in /etc/hosts (169.254.169.N, the machine's short name and FQDN, ending with the mark # added by Vac), as Vac did; lines without the mark are never touched, and marked lines of slots that are gone are removed. Vac had no such option and always wrote them; no leaves the file alone (marked lines already there stay).",
     { ext: true },
   ),
 
@@ -484,7 +491,7 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
       expected: "user, none, vac, network:NAME or bridge:NAME",
     },
     "user",
-    "libvirt networking: user (QEMU user-mode), none, vac (Vac 3's machine network 169.254.0.0/16 with the metadata and MJF servers, which Vac 3 images need), network:NAME (a libvirt network) or bridge:NAME (a host bridge).",
+    "libvirt networking: user (QEMU user-mode), none, vac (Vac 3's machine network 169.254.0.0/16 with the metadata and MJF servers, which Vac 3 images need), network:NAME (a libvirt network) or bridge:NAME (a host bridge). vac cannot be used with hypervisor_ssh (refused at load).",
     { ext: true },
   ),
   m(

@@ -8,13 +8,9 @@
 
 import { underRoot, type VacPaths } from "../paths.js";
 import { applyVacuumPipes } from "../sources/apply-vacuum-pipes.js";
-import {
-  buildMachinetype,
-  checkMachineNetworkSlots,
-  superslotWarnings,
-  targetShares,
-} from "./build-machinetype.js";
+import { buildMachinetype, superslotWarnings, targetShares } from "./build-machinetype.js";
 import { type ConfigProblem, configProblem, hasErrors, sortConfigProblems } from "./config-problem.js";
+import { checkMachineNetworkLocal, checkMachineNetworkSlots } from "./machine-network-checks.js";
 import { type ConfigFileText, mergeSections } from "./merge-sections.js";
 import type { FactoryAddress, MachineModel, Machinetype, Settings, VacConfig, ValueSource } from "./model.js";
 import { get, type SectionValues, type Typed, typeSection } from "./type-section.js";
@@ -158,6 +154,7 @@ function buildSettings(input: LoadConfigInput, v: SectionValues, problems: Confi
     machineNetworkBridge: get<string>(t, "machine_network_bridge") ?? "vacbr0",
     machineNetworkForward: (get<string>(t, "machine_network_forward") ??
       "nat") as Settings["machineNetworkForward"],
+    machineNetworkHosts: get<boolean>(t, "machine_network_hosts") ?? true,
     userDataOptions: v.userDataOptions,
     userDataFiles,
     fetchTimeoutSeconds: get<number>(t, "fetch_timeout_seconds") ?? 120,
@@ -223,6 +220,7 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
   }
   superslotWarnings(settings, machinetypes, sources, problems);
   checkMachineNetworkSlots(settings, machinetypes, sources, problems);
+  checkMachineNetworkLocal(settings, machinetypes, sources, problems);
   if (machinetypes.every((m) => m.targetShare === 0)) {
     problems.push(configProblem("VAC_ERR_CONFIG_NO_SHARES", {}, "warning"));
   }

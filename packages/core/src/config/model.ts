@@ -75,6 +75,8 @@ export interface Settings {
   readonly machineNetworkName: string;
   readonly machineNetworkBridge: string;
   readonly machineNetworkForward: "nat" | "none";
+  /** Write the slots' names into /etc/hosts (lines marked `# added by Vac`), as Vac did. */
+  readonly machineNetworkHosts: boolean;
   /** Default `user_data_option_XXX` substitutions for every machinetype (key: XXX). */
   readonly userDataOptions: Readonly<Record<string, string>>;
   /** Default `user_data_file_XXX` substitutions (key: XXX, value: path). */

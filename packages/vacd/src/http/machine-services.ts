@@ -5,6 +5,9 @@
  * server on 169.254.169.253:80, bound only to those addresses (they exist only once the network
  * is up, so a failed bind is retried at the next check). Until all three are up, `ready` is
  * false and vacd starts no `network = vac` machine. Request counts are logged at each check.
+ * Each check also keeps the slots' lines in /etc/hosts (machine-hosts.ts), as Vac wrote them
+ * when it defined the network: a convenience for the factory's own lookups, so a failure there
+ * is logged and stops nothing.
  */
 import {
   type Machinetype,
@@ -16,6 +19,7 @@ import {
 } from "@vac/core";
 import type { CommandRunner } from "../hypervisor/command-runner.js";
 import type { Hypervisor } from "../hypervisor/hypervisor.js";
+import { updateMachineHosts } from "../hypervisor/machine-hosts.js";
 import { MachineNetwork, machineNetworkSpec } from "../hypervisor/machine-network.js";
 import type { Logger } from "../log.js";
 import type { StateStore } from "../state/state-store.js";
@@ -31,6 +35,13 @@ export interface MachineServicesOptions {
   readonly runner: CommandRunner;
   /** 80 in production. */
   readonly port?: number;
+  /** `/etc/hosts` under vacd's root; undefined: never written. */
+  readonly hostsFile?: string;
+  /**
+   * False while vacd runs on the fallback of a configuration with errors: its factory name and
+   * slot count may be defaults standing in for values in error, so /etc/hosts is not rewritten.
+   */
+  readonly configValid?: () => boolean;
 }
 
 export function usesMachineNetwork(config: VacConfig): boolean {
@@ -43,6 +54,8 @@ export class MachineServices {
   private isReady = false;
   private checking: Promise<void> | undefined;
   private closed = false;
+  /** The last /etc/hosts problem logged, so that one is logged once, not at every check. */
+  private hostsProblem: string | undefined;
 
   constructor(private readonly o: MachineServicesOptions) {
     const settings = () => o.config().settings;
@@ -95,6 +108,7 @@ export class MachineServices {
       );
       return;
     }
+    await this.writeHosts(s, log);
     const network = new MachineNetwork({
       runner: this.o.runner,
       uri: s.libvirtUri,
@@ -124,6 +138,25 @@ export class MachineServices {
     const counts = { metadata: this.metadata.counts.take(), mjf: this.mjf.counts.take() };
     if (Object.keys(counts.metadata).length + Object.keys(counts.mjf).length > 0)
       log.info({ event: "machine_http_requests", ...counts });
+  }
+
+  private async writeHosts(s: Settings, log: Logger): Promise<void> {
+    const file = this.o.hostsFile;
+    if (file === undefined || !s.machineNetworkHosts || !(this.o.configValid?.() ?? true)) return;
+    let problem: { event: string; [field: string]: unknown } | undefined;
+    try {
+      const r = await updateMachineHosts(file, machineNetworkSpec(s).machineNames);
+      if (r.absent) problem = { event: "machine_hosts_absent", detail: "no such file: none is made" };
+      else if (r.changed)
+        log.info({ event: "machine_hosts_written", file, linesBefore: r.before, lines: r.after });
+    } catch (e) {
+      problem = { event: "machine_hosts_failed", code: (e as { code?: string }).code, error: String(e) };
+    }
+    // A problem is logged when it appears or changes, not at every check.
+    const key = problem && JSON.stringify(problem);
+    if (problem && key !== this.hostsProblem)
+      log[problem.event === "machine_hosts_failed" ? "error" : "warn"]({ ...problem, file });
+    this.hostsProblem = key;
   }
 
   private async listen(server: MachineHttpServer, address: string, log: Logger): Promise<boolean> {
