@@ -242,3 +242,13 @@ export function vac31Broken(
     .filter((r) => !r.passes(d as Record<string, unknown>, ctx))
     .map((r) => `${r.rule} (${r.source})`);
 }
+
+/** The rules a receiver of Vac 3.1 applies to each message_type. */
+export const VAC31_RULES: Readonly<Record<string, readonly Vac31Rule[]>> = {
+  factory_query: VAC31_QUERY_RULES,
+  machines_query: VAC31_QUERY_RULES,
+  machinetypes_query: VAC31_QUERY_RULES,
+  factory_status: VAC31_FACTORY_STATUS_RULES,
+  machinetype_status: VAC31_MACHINETYPE_STATUS_RULES,
+  machine_status: VAC31_MACHINE_STATUS_RULES,
+};
