@@ -5,14 +5,10 @@
  * and 3.1 (2017, S134-S740 is its readConf).
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { test } from "node:test";
-import { promisify } from "node:util";
 import { makeTempRoot, type TempRoot } from "@vac/testkit";
 import { cpuinfoText } from "@vac/vacd";
-import { VAC } from "./support/space-harness.js";
-
-const run = promisify(execFile);
+import { runVac } from "./support/vac-command.js";
 
 interface Row {
   readonly section: string;
@@ -21,29 +17,19 @@ interface Row {
   readonly from: string;
 }
 
-async function vac(root: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [VAC, ...args, "--root", root]);
-    return { code: 0, ...r };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
-
 /** `vac config show --json` as a map `section.option` -> value. */
 async function show(
   root: TempRoot,
   factory: string,
 ): Promise<{ values: Map<string, string>; stderr: string }> {
-  const r = await vac(root.path, ["config", "show", "--json", "--factory-name", factory]);
+  const r = await runVac(root.path, ["config", "show", "--json", "--factory-name", factory]);
   assert.equal(r.code, 0, r.stderr);
   const rows = JSON.parse(r.stdout) as Row[];
   return { values: new Map(rows.map((x) => [`${x.section}.${x.option}`, x.value])), stderr: r.stderr };
 }
 
 async function check(root: TempRoot, factory: string): Promise<{ code: number; stdout: string }> {
-  const r = await vac(root.path, ["config", "check", "--factory-name", factory]);
+  const r = await runVac(root.path, ["config", "check", "--factory-name", factory]);
   return { code: r.code, stdout: r.stdout };
 }
 

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { pollSpace } from "@vac/vacd";
 import { runCheckVacd } from "./support/check-vacd-run.js";
-import { Space, VAC, waitFor } from "./support/space-harness.js";
+import { PAYLOAD_UNTIL_STOP, Space, VAC, waitFor } from "./support/space-harness.js";
 
 /** Runs a program to its end and keeps what it said, whatever its exit status. */
 function runNode(script: string, args: readonly string[]) {
@@ -24,17 +24,12 @@ function runNode(script: string, args: readonly string[]) {
   });
 }
 
-const PAYLOAD = `#!/bin/sh
-while [ ! -e "$JOBOUTPUTS/stop" ]; do sleep 0.2; done
-echo "200 Intended work completed ok" > "$JOBOUTPUTS/shutdown_message"
-`;
-
 test("a keyed space fills its slots past a dead peer, and unsigned queries get nothing", async (t) => {
   const space = await Space.create({
     factories: 2,
     processorsPerFactory: 3,
     firstAddress: 151,
-    machinetypes: [{ name: "alpha", share: 1, payload: PAYLOAD }],
+    machinetypes: [{ name: "alpha", share: 1, payload: PAYLOAD_UNTIL_STOP }],
     // Nothing listens at the dead peer's address: before the census every start waited on it.
     otherFactories: [{ name: "dead.e2e.vac.test", address: "127.0.0.159" }],
     extraSettings: ["space_key_file = /etc/vac/space.key", "census_seconds = 3"],
@@ -106,7 +101,7 @@ test("a key file others can read is refused: vacd stays up, starts nothing and s
     factories: 1,
     processorsPerFactory: 2,
     firstAddress: 161,
-    machinetypes: [{ name: "alpha", share: 1, payload: PAYLOAD }],
+    machinetypes: [{ name: "alpha", share: 1, payload: PAYLOAD_UNTIL_STOP }],
     extraSettings: ["space_key_file = /etc/vac/space.key"],
   });
   t.after(() => space.stop());

@@ -136,15 +136,7 @@ test("a Vac 3 image's path: DHCP lease, user-data from 169.254.169.254, MJF and 
     assert.ok(served.some((e) => e.server === "mjf" && e.method === "PUT" && e.status === 201));
     assert.ok(events.some((e) => e.event === "machine_http_listening" && e.address === "169.254.169.254"));
 
-    await f.waitFor("a decision excluding tiny for backoff", 20_000, async () =>
-      (await f.events()).find(
-        (e) =>
-          e.event === "decision" &&
-          (e.excluded as { machinetype: string; reason: string }[]).some(
-            (x) => x.machinetype === "tiny" && x.reason === "backoff",
-          ),
-      ),
-    );
+    await f.waitForBackoff("tiny", 20_000);
     assert.equal((await f.machineDirs()).length, 1, "no second machine during backoff");
     const domain = await readFile(join(finished.dir, "domain.xml"), "utf8");
     assert.match(domain, /<parameter name="IP" value="169.254.169.0"\/>/);

@@ -8,12 +8,7 @@ import { createSocket } from "node:dgram";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { Space, waitFor } from "./support/space-harness.js";
-
-const PAYLOAD = `#!/bin/sh
-while [ ! -e "$JOBOUTPUTS/stop" ]; do sleep 0.2; done
-echo "200 Intended work completed ok" > "$JOBOUTPUTS/shutdown_message"
-`;
+import { PAYLOAD_UNTIL_STOP, Space, waitFor } from "./support/space-harness.js";
 
 /** The value of one sample (`name{labels}`), or undefined when absent. */
 function sample(text: string, series: string): number | undefined {
@@ -26,7 +21,7 @@ test("a real vacd's /metrics reports machines, outcomes, polls, datagrams and co
     factories: 1,
     processorsPerFactory: 1,
     firstAddress: 86,
-    machinetypes: [{ name: "alpha", share: 1, payload: PAYLOAD }],
+    machinetypes: [{ name: "alpha", share: 1, payload: PAYLOAD_UNTIL_STOP }],
   });
   t.after(() => space.stop());
   const conf = join(space.root(0), "etc/vac.conf");

@@ -19,16 +19,10 @@ import {
   vac31Broken,
   vac31Text,
 } from "@vac/testkit";
-import { Space, waitFor } from "./support/space-harness.js";
+import { PAYLOAD_UNTIL_STOP, Space, waitFor } from "./support/space-harness.js";
 
 const SPACE = "e2e.vac.test";
 const VAC31 = { name: "vac31.e2e.test", address: "127.0.0.72" };
-
-/** Runs until the space is torn down. */
-const LONG_PAYLOAD = `#!/bin/sh
-while [ ! -e "$JOBOUTPUTS/stop" ]; do sleep 0.2; done
-echo "200 Intended work completed ok" > "$JOBOUTPUTS/shutdown_message"
-`;
 
 /** Sends one query as Vac 3.1's text to our vacd and gathers what comes back for a while. */
 async function askAsVac31(fixture: string, host: string, port: number, factory: string, salt: string) {
@@ -60,8 +54,8 @@ test("a space with a Vac 3.1 factory: each side counts, lists and answers the ot
     processorsPerFactory: 2,
     firstAddress: 71,
     machinetypes: [
-      { name: "atlas", share: 1, payload: LONG_PAYLOAD },
-      { name: "lhcb", share: 1, payload: LONG_PAYLOAD },
+      { name: "atlas", share: 1, payload: PAYLOAD_UNTIL_STOP },
+      { name: "lhcb", share: 1, payload: PAYLOAD_UNTIL_STOP },
     ],
     otherFactories: [VAC31],
   });

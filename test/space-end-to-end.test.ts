@@ -6,13 +6,7 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { Space, waitFor } from "./support/space-harness.js";
-
-/** Runs until the test writes `stop` into its joboutputs, then reports work done. */
-const LONG_PAYLOAD = `#!/bin/sh
-while [ ! -e "$JOBOUTPUTS/stop" ]; do sleep 0.2; done
-echo "200 Intended work completed ok" > "$JOBOUTPUTS/shutdown_message"
-`;
+import { PAYLOAD_UNTIL_STOP, Space, waitFor } from "./support/space-harness.js";
 
 /** A short job: slots keep freeing up, so probes of a backed-off machinetype get their chance. */
 const SHORT_PAYLOAD = `#!/bin/sh
@@ -48,9 +42,9 @@ test("a space converges to its target shares, survives kill -9 of a factory, and
     processorsPerFactory: 4,
     firstAddress: 21,
     machinetypes: [
-      { name: "alpha", share: 3, payload: LONG_PAYLOAD },
-      { name: "beta", share: 2, payload: LONG_PAYLOAD },
-      { name: "gamma", share: 1, payload: LONG_PAYLOAD },
+      { name: "alpha", share: 3, payload: PAYLOAD_UNTIL_STOP },
+      { name: "beta", share: 2, payload: PAYLOAD_UNTIL_STOP },
+      { name: "gamma", share: 1, payload: PAYLOAD_UNTIL_STOP },
     ],
   });
   t.after(() => space.stop());

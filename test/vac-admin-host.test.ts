@@ -10,12 +10,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { startFakeVac31Responder } from "@vac/testkit";
-import { Space, VAC, VACD, waitFor } from "./support/space-harness.js";
-
-const LONG_PAYLOAD = `#!/bin/sh
-while [ ! -e "$JOBOUTPUTS/stop" ]; do sleep 0.2; done
-echo "200 Intended work completed ok" > "$JOBOUTPUTS/shutdown_message"
-`;
+import { PAYLOAD_UNTIL_STOP, Space, VAC, VACD, waitFor } from "./support/space-harness.js";
 
 interface Ran {
   readonly code: number;
@@ -40,7 +35,7 @@ test("vac from an admin host that is not a factory: answers, unreachable and wro
     factories: 2,
     processorsPerFactory: 1,
     firstAddress: 96,
-    machinetypes: [{ name: "alpha", share: 1, payload: LONG_PAYLOAD }],
+    machinetypes: [{ name: "alpha", share: 1, payload: PAYLOAD_UNTIL_STOP }],
     otherFactories: [{ name: "wrong.e2e.test", address: "127.0.0.98" }],
   });
   t.after(() => space.stop());
@@ -129,7 +124,7 @@ test("vac with only unreachable factories fails at once, naming them, instead of
     factories: 2,
     processorsPerFactory: 1,
     firstAddress: 93,
-    machinetypes: [{ name: "alpha", share: 1, payload: LONG_PAYLOAD }],
+    machinetypes: [{ name: "alpha", share: 1, payload: PAYLOAD_UNTIL_STOP }],
   });
   t.after(() => space.stop());
   const r = await runNode(VAC, ["factories", "--timeout", "30", "--root", space.root(0)]);

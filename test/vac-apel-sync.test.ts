@@ -1,24 +1,10 @@
 /** `vac apel-sync` as a real process on a temporary root (Vac's `vac apel-sync`, U672-747). */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { promisify } from "node:util";
 import { makeTempRoot } from "@vac/testkit";
-import { VAC } from "./support/space-harness.js";
-
-const run = promisify(execFile);
-
-async function vac(root: string, args: string[]) {
-  try {
-    const r = await run(process.execPath, [VAC, ...args, "--root", root]);
-    return { code: 0, ...r };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
+import { runVac } from "./support/vac-command.js";
 
 const record = (site: string) =>
   `APEL-individual-job-message: v0.3\nSite: ${site}\nSubmitHost: vac01.example.com/vac-wn01.example.com\nLocalJobId: x\n%%\n`;
@@ -33,7 +19,7 @@ test("vac apel-sync writes one sync record per month into apel-outgoing, countin
   await root.write(`${archive}/20261101/00000000000004`, record("UKI-EXAMPLE"));
   await root.write(`${archive}/20261001/not-a-record`, record("UKI-EXAMPLE"));
 
-  const r = await vac(root.path, ["apel-sync", "202610", "202609"]);
+  const r = await runVac(root.path, ["apel-sync", "202610", "202609"]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /Created .*apel-outgoing\/\d{8}\/\d{14} \(202610: 2 jobs\)/);
   assert.match(r.stdout, /No records for 202609/);
@@ -51,7 +37,7 @@ test("vac apel-sync writes one sync record per month into apel-outgoing, countin
   );
   assert.deepEqual(await readdir(join(root.path, "var/lib/vac/tmp")), [], "no temporary file left");
 
-  const bad = await vac(root.path, ["apel-sync", "2026-10"]);
+  const bad = await runVac(root.path, ["apel-sync", "2026-10"]);
   assert.equal(bad.code, 64);
   assert.match(bad.stderr, /YYYYMM/);
 });

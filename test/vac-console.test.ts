@@ -1,21 +1,7 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { test } from "node:test";
-import { promisify } from "node:util";
 import { makeTempRoot } from "@vac/testkit";
-import { VAC } from "./support/space-harness.js";
-
-const run = promisify(execFile);
-
-async function vac(root: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [VAC, ...args, "--root", root]);
-    return { code: 0, ...r };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
+import { runVac } from "./support/vac-command.js";
 
 test("vac console finds a machine by slot, short slot name, UUID or directory, newest first", async () => {
   const root = await makeTempRoot();
@@ -30,22 +16,22 @@ test("vac console finds a machine by slot, short slot name, UUID or directory, n
     await root.write(`${machines}/1700000500_atlas_wn01-03.example.com/console.log`, `${lines}\n`);
     await root.write(`${machines}/not-a-machine/console.log`, "ignored\n");
 
-    const bySlot = await vac(root.path, ["console", "wn01-03.example.com", "--lines", "3"]);
+    const bySlot = await runVac(root.path, ["console", "wn01-03.example.com", "--lines", "3"]);
     assert.equal(bySlot.code, 0, bySlot.stderr);
     assert.equal(bySlot.stdout, "line 97\nline 98\nline 99\n");
     assert.match(bySlot.stderr, /1700000500_atlas_wn01-03\.example\.com\/console\.log/);
-    assert.equal((await vac(root.path, ["console", "wn01-03", "-n", "1"])).stdout, "line 99\n");
-    const byUuid = await vac(root.path, ["console", "0F8FAD5B-D9CB-469F-A165-70867728950E"]);
+    assert.equal((await runVac(root.path, ["console", "wn01-03", "-n", "1"])).stdout, "line 99\n");
+    const byUuid = await runVac(root.path, ["console", "0F8FAD5B-D9CB-469F-A165-70867728950E"]);
     assert.equal(byUuid.stdout, "old machine\n");
-    const byDir = await vac(root.path, ["console", "1700000000_lhcb_wn01-03.example.com"]);
+    const byDir = await runVac(root.path, ["console", "1700000000_lhcb_wn01-03.example.com"]);
     assert.equal(byDir.stdout, "old machine\n");
 
-    const missing = await vac(root.path, ["console", "wn01-07"]);
+    const missing = await runVac(root.path, ["console", "wn01-07"]);
     assert.equal(missing.code, 65);
     assert.match(missing.stderr, /no machine named 'wn01-07'.*VAC_ERR_MACHINE_NOT_FOUND/s);
-    assert.equal((await vac(root.path, ["console", "wn01-03", "--lines", "0"])).code, 64);
+    assert.equal((await runVac(root.path, ["console", "wn01-03", "--lines", "0"])).code, 64);
     assert.equal(
-      (await vac(root.path, ["console", "../../etc"])).code,
+      (await runVac(root.path, ["console", "../../etc"])).code,
       65,
       "only machine directories are read",
     );
@@ -61,7 +47,7 @@ test("vac console shows a guest's escape sequences as text, not to the terminal"
       "var/lib/vac/machines/1700000000_lhcb_wn01-03.example.com/console.log",
       "boot ok\r\n\u001b]52;c;ZWNobyBwd25lZA==\u0007 hidden\u001b[8m\tx\n",
     );
-    const shown = await vac(root.path, ["console", "wn01-03"]);
+    const shown = await runVac(root.path, ["console", "wn01-03"]);
     assert.equal(shown.stdout, "boot ok\r\n\\x1b]52;c;ZWNobyBwd25lZA==\\x07 hidden\\x1b[8m\tx\n");
   } finally {
     await root.remove();

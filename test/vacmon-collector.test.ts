@@ -9,13 +9,7 @@ import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { decodeMessage, parseKeyring, verifyDatagram } from "@vac/core";
-import { Space, waitFor } from "./support/space-harness.js";
-
-/** Runs until the test writes `stop` into its joboutputs. */
-const PAYLOAD = `#!/bin/sh
-while [ ! -e "$JOBOUTPUTS/stop" ]; do sleep 0.2; done
-echo "200 Intended work completed ok" > "$JOBOUTPUTS/shutdown_message"
-`;
+import { PAYLOAD_UNTIL_STOP, Space, waitFor } from "./support/space-harness.js";
 
 test("vacd sends factory_status and machinetype_status each cycle and machine_status when a machine ends to every VacMon collector", async (t) => {
   const collector = createSocket("udp4");
@@ -33,7 +27,7 @@ test("vacd sends factory_status and machinetype_status each cycle and machine_st
     factories: 1,
     processorsPerFactory: 1,
     firstAddress: 88,
-    machinetypes: [{ name: "alpha", share: 1, payload: PAYLOAD }],
+    machinetypes: [{ name: "alpha", share: 1, payload: PAYLOAD_UNTIL_STOP }],
   });
   t.after(() => space.stop());
   const conf = join(space.root(0), "etc/vac.conf");
@@ -107,7 +101,7 @@ test("with a space key, VacMon messages are signed with it, and still read as pl
     factories: 1,
     processorsPerFactory: 1,
     firstAddress: 86,
-    machinetypes: [{ name: "alpha", share: 1, payload: PAYLOAD }],
+    machinetypes: [{ name: "alpha", share: 1, payload: PAYLOAD_UNTIL_STOP }],
     extraSettings: [
       "space_key_file = /etc/vac/space.key",
       `vacmon_hostport = 127.0.0.87:${collector.address().port}`,

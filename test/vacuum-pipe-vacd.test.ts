@@ -5,21 +5,33 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { openSync } from "node:fs";
+import { closeSync, openSync } from "node:fs";
 import { readFile, utimes } from "node:fs/promises";
 import { join } from "node:path";
-import { test } from "node:test";
+import { type TestContext, test } from "node:test";
 import { promisify } from "node:util";
-import { haveOpenssl, makeTempRoot, makeTestPki, requireOrSkip, startHttpsServer } from "@vac/testkit";
+import {
+  haveOpenssl,
+  makeTempRoot,
+  makeTestPki,
+  requireOrSkip,
+  startHttpsServer,
+  type TempRoot,
+  type TestHttpsServer,
+} from "@vac/testkit";
 import { VAC, VACD } from "./support/space-harness.js";
 
 const run = promisify(execFile);
 
-async function machinetypes(root: string): Promise<string[]> {
+async function configShow(root: string): Promise<{ section: string; option: string; value: string }[]> {
   const { stdout } = await run(process.execPath, [VAC, "config", "show", "--json", "--root", root], {
     timeout: 20_000,
   });
-  const rows = JSON.parse(stdout) as { section: string }[];
+  return JSON.parse(stdout) as { section: string; option: string; value: string }[];
+}
+
+async function machinetypes(root: string): Promise<string[]> {
+  const rows = await configShow(root);
   return [...new Set(rows.map((r) => r.section).filter((s) => s.startsWith("machinetype ")))];
 }
 
@@ -33,13 +45,60 @@ async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 20_0
   }
 }
 
-test("vacd fetches a pipe into pipescache and its machinetypes appear in vac config show", async (t) => {
+interface PipeRig {
+  readonly root: TempRoot;
+  /** Serves the pipes over HTTPS, its certificate signed by a CA in the root's certificates directory. */
+  readonly server: TestHttpsServer;
+  /**
+   * Writes etc/vac.conf, a draining factory alone in its space with `lines` after its
+   * settings, and starts vacd, its output in vacd.log.
+   */
+  startVacd(lines: readonly string[]): Promise<void>;
+}
+
+/** Runs `body` with a temporary root and a pipe server, then stops vacd and removes both. */
+async function withPipeRig(t: TestContext, body: (rig: PipeRig) => Promise<void>): Promise<void> {
   if (!requireOrSkip(t, haveOpenssl(), "openssl")) return;
   const root = await makeTempRoot();
   const pki = await makeTestPki(join(root.path, "pki"));
   const server = await startHttpsServer({ key: pki.serverKey, cert: pki.serverCert });
   let child: ChildProcess | undefined;
   try {
+    await root.write("etc/grid-security/certificates/vactest.pem", pki.caCert);
+    const startVacd = async (lines: readonly string[]) => {
+      await root.write(
+        "etc/vac.conf",
+        [
+          "[settings]",
+          "vac_space = vac01.example.com",
+          "factory_name = wn01.example.com",
+          "factories = wn01.example.com",
+          "udp_bind_address = 127.0.0.1",
+          `udp_port = ${20000 + Math.floor(Math.random() * 30000)}`,
+          "draining = yes",
+          "cycle_seconds = 1",
+          ...lines,
+          "",
+        ].join("\n"),
+      );
+      const log = openSync(join(root.path, "vacd.log"), "a");
+      child = spawn(process.execPath, [VACD, "--root", root.path], { stdio: ["ignore", log, log] });
+      closeSync(log);
+    };
+    await body({ root, server, startVacd });
+  } finally {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child?.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    }
+    await server.close();
+    await root.remove();
+  }
+}
+
+test("vacd fetches a pipe into pipescache and its machinetypes appear in vac config show", (t) =>
+  withPipeRig(t, async ({ root, server, startVacd }) => {
     let suffixes = ["prod"];
     server.handle((_req, res) =>
       res.end(
@@ -53,35 +112,17 @@ test("vacd fetches a pipe into pipescache and its machinetypes appear in vac con
         }),
       ),
     );
-    await root.write("etc/grid-security/certificates/vactest.pem", pki.caCert);
     await root.write("var/lib/vac/machinetypes/demo/files/pilot", "#!/bin/sh\nexit 0\n");
-    await root.write(
-      "etc/vac.conf",
-      [
-        "[settings]",
-        "vac_space = vac01.example.com",
-        "factory_name = wn01.example.com",
-        "factories = wn01.example.com",
-        "udp_bind_address = 127.0.0.1",
-        `udp_port = ${20000 + Math.floor(Math.random() * 30000)}`,
-        "draining = yes",
-        "cycle_seconds = 1",
-        "[vacuum_pipe demo]",
-        `vacuum_pipe_url = ${server.url("/demo.pipe")}`,
-        "target_share = 1",
-        "machine_model = process",
-        "",
-      ].join("\n"),
-    );
-    const log = openSync(join(root.path, "vacd.log"), "a");
-    child = spawn(process.execPath, [VACD, "--root", root.path], { stdio: ["ignore", log, log] });
+    await startVacd([
+      "[vacuum_pipe demo]",
+      `vacuum_pipe_url = ${server.url("/demo.pipe")}`,
+      "target_share = 1",
+      "machine_model = process",
+    ]);
     await until("the pipe's machinetype", async () =>
       (await machinetypes(root.path)).includes("machinetype demo-prod") ? true : undefined,
     );
-    const { stdout } = await run(process.execPath, [VAC, "config", "show", "--json", "--root", root.path]);
-    const pipeRows = (JSON.parse(stdout) as { section: string; option: string; value: string }[]).filter(
-      (r) => r.section === "vacuum_pipe demo",
-    );
+    const pipeRows = (await configShow(root.path)).filter((r) => r.section === "vacuum_pipe demo");
     assert.deepEqual(
       pipeRows.map((r) => [r.option, r.value]),
       [
@@ -105,45 +146,16 @@ test("vacd fetches a pipe into pipescache and its machinetypes appear in vac con
       .filter((l) => l.startsWith("{"))
       .map((l) => JSON.parse(l) as { event?: string });
     assert.equal(events.filter((e) => e.event === "pipe_fetched").length, 2);
-  } finally {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child?.once("exit", r));
-      child.kill("SIGTERM");
-      await exited;
-    }
-    await server.close();
-    await root.remove();
-  }
-});
+  }));
 
-test("a pipe server that never answers delays neither the responder nor the factory loop", async (t) => {
-  if (!requireOrSkip(t, haveOpenssl(), "openssl")) return;
-  const root = await makeTempRoot();
-  const pki = await makeTestPki(join(root.path, "pki"));
-  const server = await startHttpsServer({ key: pki.serverKey, cert: pki.serverCert });
-  let child: ChildProcess | undefined;
-  try {
+test("a pipe server that never answers delays neither the responder nor the factory loop", (t) =>
+  withPipeRig(t, async ({ root, server, startVacd }) => {
     server.handle(() => undefined); // holds every request open
-    await root.write("etc/grid-security/certificates/vactest.pem", pki.caCert);
-    await root.write(
-      "etc/vac.conf",
-      [
-        "[settings]",
-        "vac_space = vac01.example.com",
-        "factory_name = wn01.example.com",
-        "factories = wn01.example.com",
-        "factory_addresses = wn01.example.com=127.0.0.1",
-        "udp_bind_address = 127.0.0.1",
-        `udp_port = ${20000 + Math.floor(Math.random() * 30000)}`,
-        "draining = yes",
-        "cycle_seconds = 1",
-        "[vacuum_pipe stuck]",
-        `vacuum_pipe_url = ${server.url("/stuck.pipe")}`,
-        "",
-      ].join("\n"),
-    );
-    const log = openSync(join(root.path, "vacd.log"), "a");
-    child = spawn(process.execPath, [VACD, "--root", root.path], { stdio: ["ignore", log, log] });
+    await startVacd([
+      "factory_addresses = wn01.example.com=127.0.0.1",
+      "[vacuum_pipe stuck]",
+      `vacuum_pipe_url = ${server.url("/stuck.pipe")}`,
+    ]);
     await until("the pipe request", async () => (server.requests.length > 0 ? true : undefined));
     // The pipe's fetch now waits up to 30 s; meanwhile the responder answers at once and the
     // factory loop keeps beating.
@@ -165,13 +177,4 @@ test("a pipe server that never answers delays neither the responder nor the fact
     const beat = reply.factory_heartbeat_time ?? 0;
     assert.ok(Date.now() / 1000 - beat < 3, `the loop beat ${Date.now() / 1000 - beat} s ago`);
     assert.equal(server.requests.length, 1, "the stuck fetch is not started again while it runs");
-  } finally {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child?.once("exit", r));
-      child.kill("SIGTERM");
-      await exited;
-    }
-    await server.close();
-    await root.remove();
-  }
-});
+  }));

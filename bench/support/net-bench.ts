@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ResponderView } from "@vac/core";
+import { factoryView } from "@vac/testkit";
 
 export const SPACE = "bench.vac.test";
 export const now = () => Date.now() / 1000;
@@ -15,26 +16,13 @@ export function percentile(xs: readonly number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
 }
 
+/** A factory at work, for replies of a real size: three machines of each machinetype, a host's real figures. */
 export function benchView(factory: string, machinetypes: number): ResponderView {
-  return {
-    factory,
+  const t = Math.floor(now());
+  return factoryView(factory, machinetypes, {
     space: SPACE,
     daemonVersion: "vac 0.1.0 vacd",
-    machinetypes: Array.from({ length: machinetypes }, (_, i) => ({
-      machinetype: `mt${i}`,
-      runningMachines: 3,
-      runningProcessors: 3,
-      runningHs06: 30,
-      numBeforeFizzle: 0,
-      shutdownMessage: "300 No more work for this machinetype at the moment, please try later",
-      shutdownTime: Math.floor(now()) - 3600,
-      shutdownMachine: `${factory.split(".")[0]}-00.example.com`,
-      maxWallclockSeconds: 86400,
-      maxProcessors: 1,
-      fqan: null,
-      site: "example.com",
-    })),
-    machines: [],
+    machinetype: { runningMachines: 3, runningProcessors: 3, runningHs06: 30, shutdownTime: t - 3600 },
     status: {
       runningMachines: 3,
       runningProcessors: 3,
@@ -48,22 +36,17 @@ export function benchView(factory: string, machinetypes: number): ResponderView 
       daemonDiskAvailInodes: 1e6,
       memTotalKb: 1.3e8,
       memUsedKb: 1e7,
-      swapUsedKb: 0,
       swapFreeKb: 1e6,
       loadAverage: 3.2,
       kernelVersion: "6.1.0-13-amd64",
       osIssue: "AlmaLinux release 9.4 (Seafoam Ocelot)",
       bootTime: 1700000000,
-      factoryHeartbeatTime: Math.floor(now()),
-      responderHeartbeatTime: Math.floor(now()),
-      mjfHeartbeatTime: 0,
-      metadataHeartbeatTime: 0,
-      site: "example.com",
+      factoryHeartbeatTime: t,
+      responderHeartbeatTime: t,
       memAvailKb: 1.2e8,
       swapTotalKb: 1e6,
-      configError: null,
     },
-  };
+  });
 }
 
 /** The compiled @vac/vacd, likewise. */

@@ -189,6 +189,19 @@ export class LibvirtFactory {
     }
   }
 
+  /** Waits for a start decision that excludes the machinetype for backoff, as its last machine's outcome asks. */
+  async waitForBackoff(machinetype: string, timeoutMs: number): Promise<void> {
+    await this.waitFor(`a decision excluding ${machinetype} for backoff`, timeoutMs, async () =>
+      (await this.events()).find(
+        (e) =>
+          e.event === "decision" &&
+          (e.excluded as { machinetype: string; reason: string }[]).some(
+            (x) => x.machinetype === machinetype && x.reason === "backoff",
+          ),
+      ),
+    );
+  }
+
   /** `vac ARGS --root ROOT`: stdout and stderr. */
   async vac(args: readonly string[]): Promise<{ stdout: string; stderr: string }> {
     return run(process.execPath, [VAC, ...args, "--root", this.root], { timeout: 20_000 });

@@ -16,6 +16,15 @@ const repo = new URL("../../..", import.meta.url).pathname;
 export const VACD = join(repo, "packages/vacd/bin/vacd.js");
 export const VAC = join(repo, "packages/vac/bin/vac.js");
 
+/**
+ * A payload that works until the test writes `stop` into its machine's joboutputs (or the
+ * space is torn down), then reports its work done.
+ */
+export const PAYLOAD_UNTIL_STOP = `#!/bin/sh
+while [ ! -e "$JOBOUTPUTS/stop" ]; do sleep 0.2; done
+echo "200 Intended work completed ok" > "$JOBOUTPUTS/shutdown_message"
+`;
+
 export interface MachinetypeSpec {
   readonly name: string;
   readonly share: number;

@@ -1,3 +1,4 @@
+export * from "./factory-view.js";
 export * from "./fake-clock.js";
 export * from "./fake-hypervisor.js";
 export * from "./host-lock.js";

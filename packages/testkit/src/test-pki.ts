@@ -32,9 +32,12 @@ export function openssl(args: readonly string[], cwd?: string): Promise<{ stdout
   return run(OPENSSL, [...args], { cwd, timeout: 30_000 });
 }
 
-/** Signs `name`.csr with the CA into `name`.pem, valid `days`, with the extension file given. */
-async function sign(dir: string, name: string, days: number, ext: string): Promise<void> {
-  await writeFile(join(dir, `${name}.ext`), ext);
+/**
+ * Signs `name`.csr in a test PKI's directory with its CA into `name`.pem, valid `days`, with the
+ * extensions in `ext` (openssl's extension-file lines) when given.
+ */
+export async function signWithTestCa(dir: string, name: string, days: number, ext?: string): Promise<void> {
+  if (ext !== undefined) await writeFile(join(dir, `${name}.ext`), ext);
   await openssl(
     [
       "x509",
@@ -49,8 +52,7 @@ async function sign(dir: string, name: string, days: number, ext: string): Promi
       "-days",
       String(days),
       "-sha256",
-      "-extfile",
-      `${name}.ext`,
+      ...(ext === undefined ? [] : ["-extfile", `${name}.ext`]),
       "-out",
       `${name}.pem`,
     ],
@@ -102,8 +104,8 @@ export async function makeTestPki(dir: string, options: { userDays?: number } = 
       dir,
     );
   }
-  await sign(dir, "server", 2, "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
-  await sign(
+  await signWithTestCa(dir, "server", 2, "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
+  await signWithTestCa(
     dir,
     "user",
     options.userDays ?? 2,

@@ -38,6 +38,60 @@ const cookieOk = (d: Record<string, unknown>, c: Vac31ReceiverContext) =>
       .update(c.salt + String(d.factory))
       .digest("hex");
 
+/** The fields the machinetypes poller tests for presence, after the envelope (S2746-2752). */
+const MACHINETYPE_STATUS_POLLED = [
+  "num_machinetypes",
+  "machinetype",
+  "running_hs06",
+  "num_before_fizzle",
+  "shutdown_message",
+  "shutdown_time",
+  "shutdown_machine",
+] as const;
+
+/** The fields the machines poller tests for presence, after the envelope (S2837-2849). */
+const MACHINE_STATUS_POLLED = [
+  "num_machines",
+  "machine",
+  "state",
+  "uuid",
+  "created_time",
+  "started_time",
+  "heartbeat_time",
+  "cpu_seconds",
+  "cpu_percentage",
+  "hs06",
+  "machinetype",
+  "shutdown_message",
+  "shutdown_time",
+] as const;
+
+/** Every reply's envelope: its kind, then cookie, space and factory (S2740-2745, S2831-2836, S2918-2923). */
+const REPLY_ENVELOPE = ["message_type", "cookie", "space", "factory"] as const;
+
+/** A query's: the cookie and space (D598-600), and its kind in `message_type` or, in its place, `method` (D604-621). */
+const QUERY_ENVELOPE = ["cookie", "space", "message_type"] as const;
+
+export interface Vac31RequiredFields {
+  readonly source: string;
+  readonly fields: readonly string[];
+}
+
+/**
+ * The fields without which a receiver of Vac 3.1 drops the datagram, by message_type: the
+ * presence tests of the responder and the pollers (the rules below test their values too). A
+ * query's `message_type` may be missing where `method` names the query. What only the `vac`
+ * command reads afterwards is not here: its absence breaks a command, not the receipt.
+ */
+export const VAC31_REQUIRED_FIELDS: Readonly<Record<string, Vac31RequiredFields>> = {
+  factory_query: { source: "D598-621", fields: QUERY_ENVELOPE },
+  machines_query: { source: "D598-621", fields: QUERY_ENVELOPE },
+  machinetypes_query: { source: "D598-621", fields: QUERY_ENVELOPE },
+  factory_status: { source: "S2918-2923", fields: REPLY_ENVELOPE },
+  machinetype_status: { source: "S2740-2752", fields: [...REPLY_ENVELOPE, ...MACHINETYPE_STATUS_POLLED] },
+  machine_status: { source: "S2831-2849", fields: [...REPLY_ENVELOPE, ...MACHINE_STATUS_POLLED] },
+};
+
 const ENVELOPE: readonly Vac31Rule[] = [
   { rule: "has cookie and space", source: "S2741-2742", passes: has("cookie", "space") },
   { rule: "space is the querier's", source: "S2743", passes: (d, c) => d.space === c.space },
@@ -70,15 +124,7 @@ export const VAC31_MACHINETYPE_STATUS_RULES: readonly Vac31Rule[] = [
   {
     rule: "has the fields the poller tests",
     source: "S2746-2752",
-    passes: has(
-      "num_machinetypes",
-      "machinetype",
-      "running_hs06",
-      "num_before_fizzle",
-      "shutdown_message",
-      "shutdown_time",
-      "shutdown_machine",
-    ),
+    passes: has(...MACHINETYPE_STATUS_POLLED),
   },
   { rule: "num_machinetypes is an integer", source: "S2701, S2754", passes: (d) => int(d.num_machinetypes) },
   {
@@ -114,21 +160,7 @@ export const VAC31_MACHINE_STATUS_RULES: readonly Vac31Rule[] = [
   {
     rule: "has the fields the poller tests",
     source: "S2837-2849",
-    passes: has(
-      "num_machines",
-      "machine",
-      "state",
-      "uuid",
-      "created_time",
-      "started_time",
-      "heartbeat_time",
-      "cpu_seconds",
-      "cpu_percentage",
-      "hs06",
-      "machinetype",
-      "shutdown_message",
-      "shutdown_time",
-    ),
+    passes: has(...MACHINE_STATUS_POLLED),
   },
   {
     rule: "state is one of Vac's spellings",
@@ -210,3 +242,13 @@ export function vac31Broken(
     .filter((r) => !r.passes(d as Record<string, unknown>, ctx))
     .map((r) => `${r.rule} (${r.source})`);
 }
+
+/** The rules a receiver of Vac 3.1 applies to each message_type. */
+export const VAC31_RULES: Readonly<Record<string, readonly Vac31Rule[]>> = {
+  factory_query: VAC31_QUERY_RULES,
+  machines_query: VAC31_QUERY_RULES,
+  machinetypes_query: VAC31_QUERY_RULES,
+  factory_status: VAC31_FACTORY_STATUS_RULES,
+  machinetype_status: VAC31_MACHINETYPE_STATUS_RULES,
+  machine_status: VAC31_MACHINE_STATUS_RULES,
+};

@@ -13,7 +13,6 @@ import {
   decodeMessage,
   encodeMessage,
   type Keyring,
-  type Query,
   ReplayCache,
   signDatagram,
   verifyDatagram,
@@ -24,7 +23,7 @@ import { Responder, type ResponderSecurity } from "../src/net/responder.js";
 import { ownAddresses } from "../src/net/source-policy.js";
 import { loadSpaceKeyring } from "../src/net/space-key.js";
 import { RawPeer } from "./net-raw-peer.js";
-import { now, SPACE, testView } from "./net-test-view.js";
+import { now, SPACE, testQuery, testView } from "./net-test-view.js";
 
 const ring = (...keys: string[]): Keyring => ({ keys: keys.map((k) => Buffer.from(k)) });
 const K1 = "first-space-key-0123456789abcdef";
@@ -50,18 +49,6 @@ async function responder(address: string, sec: ResponderSecurity, machinetypes =
   return { r, port, factory: { name: "f0.example.com", port, host: address } };
 }
 
-function query(extra: Partial<Query> = {}): Query {
-  return {
-    messageType: "machinetypes_query",
-    vacqueryVersion: "VacQuery 01.03",
-    daemonVersion: "t",
-    space: SPACE,
-    cookie: "ab".repeat(32),
-    timeSent: Math.floor(now()),
-    ...extra,
-  };
-}
-
 test("a signed poll is answered with signed replies; unsigned, forged and wrong-key queries get nothing", async () => {
   const { r, port, factory } = await responder("127.0.0.61", security(ring(K1)));
   const peer = await RawPeer.bind("127.0.0.1");
@@ -77,17 +64,17 @@ test("a signed poll is answered with signed replies; unsigned, forged and wrong-
       auth,
     });
     assert.equal(ok.replies.length, 2);
-    await peer.send(signDatagram(encodeMessage(query()), ring(K1)), port, factory.host);
+    await peer.send(signDatagram(encodeMessage(testQuery()), ring(K1)), port, factory.host);
     const [reply] = await peer.waitFor(2);
     assert.ok(reply && verifyDatagram(reply, ring(K1)).status === "ok", "replies are signed");
 
     const before = peer.received.length;
-    await peer.send(encodeMessage(query({ cookie: "cd".repeat(32) })), port, factory.host);
-    const forged = signDatagram(encodeMessage(query({ cookie: "ef".repeat(32) })), ring(K1));
+    await peer.send(encodeMessage(testQuery({ cookie: "cd".repeat(32) })), port, factory.host);
+    const forged = signDatagram(encodeMessage(testQuery({ cookie: "ef".repeat(32) })), ring(K1));
     forged[20] = (forged[20] ?? 0) ^ 1;
     await peer.send(forged, port, factory.host);
     await peer.send(
-      signDatagram(encodeMessage(query({ cookie: "12".repeat(32) })), ring(K2)),
+      signDatagram(encodeMessage(testQuery({ cookie: "12".repeat(32) })), ring(K2)),
       port,
       factory.host,
     );
@@ -106,25 +93,25 @@ test("a replayed, a stale and a wrong-space signed query are each dropped", asyn
   const { r, port, factory } = await responder("127.0.0.62", security(ring(K1)));
   const peer = await RawPeer.bind("127.0.0.1");
   try {
-    const signed = signDatagram(encodeMessage(query()), ring(K1));
+    const signed = signDatagram(encodeMessage(testQuery()), ring(K1));
     await peer.send(signed, port, factory.host);
     await peer.waitFor(2);
     await peer.send(signed, port, factory.host);
     await peer.send(
       signDatagram(
-        encodeMessage(query({ cookie: "cd".repeat(32), timeSent: Math.floor(now()) - 31 })),
+        encodeMessage(testQuery({ cookie: "cd".repeat(32), timeSent: Math.floor(now()) - 31 })),
         ring(K1),
       ),
       port,
       factory.host,
     );
     await peer.send(
-      signDatagram(encodeMessage(query({ cookie: "ef".repeat(32), timeSent: null })), ring(K1)),
+      signDatagram(encodeMessage(testQuery({ cookie: "ef".repeat(32), timeSent: null })), ring(K1)),
       port,
       factory.host,
     );
     await peer.send(
-      signDatagram(encodeMessage(query({ space: "other.example.com" })), ring(K1)),
+      signDatagram(encodeMessage(testQuery({ space: "other.example.com" })), ring(K1)),
       port,
       factory.host,
     );
@@ -148,7 +135,7 @@ test("a query whose time_sent has a fraction is answered, signed within the wind
   // As a sender writing Python's time.time() would: no Vac receiver reads time_sent (codec.ts).
   const withTime = (cookie: string, timeSent: number) =>
     Buffer.from(
-      encodeMessage(query({ cookie }))
+      encodeMessage(testQuery({ cookie }))
         .toString()
         .replace(/"time_sent": \d+/, `"time_sent": ${timeSent}`),
     );
@@ -228,7 +215,7 @@ test("with allow_unauthenticated_queries, an unsigned query is answered (signed)
   );
   const peer = await RawPeer.bind("127.0.0.1");
   try {
-    await peer.send(encodeMessage(query()), port, factory.host);
+    await peer.send(encodeMessage(testQuery()), port, factory.host);
     assert.equal((await peer.waitFor(2)).length, 2);
   } finally {
     peer.close();
@@ -260,17 +247,17 @@ test("with an unusable key only this host's unsigned factory_query is answered, 
   const local = await RawPeer.bind("127.0.0.1");
   const elsewhere = await RawPeer.bind("127.0.0.3");
   try {
-    await local.send(encodeMessage(query({ messageType: "factory_query" })), port, factory.host);
+    await local.send(encodeMessage(testQuery({ messageType: "factory_query" })), port, factory.host);
     const [reply] = await local.waitFor(1);
     assert.ok(reply, "factory_status to 127.0.0.1");
     assert.equal(verifyDatagram(reply, ring(K1)).status, "unsigned", "nothing to sign with");
     const decoded = decodeMessage(reply);
     assert.ok(decoded.ok && decoded.message.messageType === "factory_status");
 
-    await local.send(encodeMessage(query({ cookie: "cd".repeat(32) })), port, factory.host);
-    const signed = encodeMessage(query({ messageType: "factory_query", cookie: "ef".repeat(32) }));
+    await local.send(encodeMessage(testQuery({ cookie: "cd".repeat(32) })), port, factory.host);
+    const signed = encodeMessage(testQuery({ messageType: "factory_query", cookie: "ef".repeat(32) }));
     await local.send(signDatagram(signed, ring(K1)), port, factory.host);
-    const stranger = encodeMessage(query({ messageType: "factory_query", cookie: "12".repeat(32) }));
+    const stranger = encodeMessage(testQuery({ messageType: "factory_query", cookie: "12".repeat(32) }));
     await elsewhere.send(stranger, port, factory.host);
     await new Promise((res) => setTimeout(res, 300));
     assert.equal(local.received.length, 1, "no machinetypes_query, no signed query");

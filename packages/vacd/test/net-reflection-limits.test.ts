@@ -5,28 +5,20 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { encodeMessage, type Query } from "@vac/core";
+import { encodeMessage } from "@vac/core";
 import { silentLogger } from "../src/log.js";
 import { AMPLIFICATION, EXEMPT_RATE, STRANGER_RATE } from "../src/net/reply-limiter.js";
 import { Responder } from "../src/net/responder.js";
 import { buildSourcePolicy } from "../src/net/source-policy.js";
 import { RawPeer } from "./net-raw-peer.js";
-import { now, SPACE, testView } from "./net-test-view.js";
+import { now, testQuery, testView } from "./net-test-view.js";
 
 const FACTORY_ADDRESS = "127.0.0.71";
 const STRANGER = "127.0.0.72";
 
 /** Vac's minimal query, as its `vac` command sends it (no time_sent). */
 function minimalQuery(cookie: string): Buffer {
-  const q: Query = {
-    messageType: "machinetypes_query",
-    vacqueryVersion: "VacQuery 01.03",
-    daemonVersion: "Vac 03.01.00 vac",
-    space: SPACE,
-    cookie,
-    timeSent: null,
-  };
-  return encodeMessage(q);
+  return encodeMessage(testQuery({ daemonVersion: "Vac 03.01.00 vac", cookie, timeSent: null }));
 }
 
 async function setUp() {

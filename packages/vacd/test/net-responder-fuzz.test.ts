@@ -4,13 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { encodeMessage, type Keyring, type Query, ReplayCache, signDatagram } from "@vac/core";
+import { encodeMessage, type Keyring, ReplayCache, signDatagram } from "@vac/core";
 import fc from "fast-check";
 import { silentLogger } from "../src/log.js";
 import { pollSpace } from "../src/net/poller.js";
 import { Responder } from "../src/net/responder.js";
 import { RawPeer } from "./net-raw-peer.js";
-import { now, SPACE, testView } from "./net-test-view.js";
+import { now, SPACE, testQuery, testView } from "./net-test-view.js";
 
 const KEY: Keyring = { keys: [Buffer.from("fuzz-space-key-0123456789abcdef")] };
 
@@ -26,15 +26,7 @@ test("hostile datagrams of every kind are dropped and counted, and the space is 
   r.setView(testView("f0.example.com", 3));
   const peer = await RawPeer.bind("127.0.0.81");
   try {
-    const valid: Query = {
-      messageType: "machinetypes_query",
-      vacqueryVersion: "VacQuery 01.03",
-      daemonVersion: "t",
-      space: SPACE,
-      cookie: "ab".repeat(32),
-      timeSent: Math.floor(now()),
-    };
-    const plain = encodeMessage(valid);
+    const plain = encodeMessage(testQuery());
     const signed = signDatagram(plain, KEY);
     const samples = fc.sample(
       fc.oneof(

@@ -1,8 +1,11 @@
 /**
- * A factory's published view for net tests: `machinetypes` as a count (named mt0, mt1, ...) or
- * as the names themselves, each with one running machine, and a plain factory_status.
+ * What the net tests send and answer with: a factory's published view (`machinetypes` as a
+ * count, named mt0, mt1, ..., or as the names themselves, each with one running machine, and a
+ * plain factory_status: testkit's factoryView with its smallest figures), and a query of the
+ * space.
  */
-import type { ResponderView } from "@vac/core";
+import type { Query, ResponderView } from "@vac/core";
+import { factoryView } from "@vac/testkit";
 
 export const SPACE = "s.example.com";
 export const now = () => Date.now() / 1000;
@@ -12,56 +15,18 @@ export function testView(
   machinetypes: number | readonly string[],
   space = SPACE,
 ): ResponderView {
-  const names =
-    typeof machinetypes === "number"
-      ? Array.from({ length: machinetypes }, (_, i) => `mt${i}`)
-      : machinetypes;
+  return factoryView(factory, machinetypes, { space, daemonVersion: "t" });
+}
+
+/** A machinetypes_query of SPACE with a fixed cookie, sent now; `extra` replaces any field. */
+export function testQuery(extra: Partial<Query> = {}): Query {
   return {
-    factory,
-    space,
+    messageType: "machinetypes_query",
+    vacqueryVersion: "VacQuery 01.03",
     daemonVersion: "t",
-    machinetypes: names.map((machinetype) => ({
-      machinetype,
-      runningMachines: 1,
-      runningProcessors: 1,
-      runningHs06: 1,
-      numBeforeFizzle: 0,
-      shutdownMessage: "300 No more work for this machinetype at the moment, please try later",
-      shutdownTime: 1700000000,
-      shutdownMachine: `${factory.split(".")[0]}-00.example.com`,
-      maxWallclockSeconds: 86400,
-      maxProcessors: 1,
-      fqan: null,
-      site: "example.com",
-    })),
-    machines: [],
-    status: {
-      runningMachines: 0,
-      runningProcessors: 0,
-      runningHs06: 0,
-      maxMachines: 1,
-      maxProcessors: 1,
-      maxHs06: 0,
-      rootDiskAvailKb: 1,
-      rootDiskAvailInodes: 1,
-      daemonDiskAvailKb: 1,
-      daemonDiskAvailInodes: 1,
-      memTotalKb: 1,
-      memUsedKb: 0,
-      swapUsedKb: 0,
-      swapFreeKb: 0,
-      loadAverage: 0,
-      kernelVersion: "k",
-      osIssue: "o",
-      bootTime: 1,
-      factoryHeartbeatTime: 1,
-      responderHeartbeatTime: 1,
-      mjfHeartbeatTime: 0,
-      metadataHeartbeatTime: 0,
-      site: "example.com",
-      memAvailKb: 1,
-      swapTotalKb: 0,
-      configError: null,
-    },
+    space: SPACE,
+    cookie: "ab".repeat(32),
+    timeSent: Math.floor(now()),
+    ...extra,
   };
 }

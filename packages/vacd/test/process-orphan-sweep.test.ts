@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { type Machinetype, vacPaths } from "@vac/core";
+import { vacPaths } from "@vac/core";
 import { makeTempRoot } from "@vac/testkit";
 import {
   parseProcStat,
@@ -21,6 +21,7 @@ import { ProcessHypervisor, pauseAfterSpawnMs } from "../src/hypervisor/process.
 import { MACHINE_DIR_VARIABLE, markedMachineDir } from "../src/hypervisor/process-orphans.js";
 import { createLogger } from "../src/log.js";
 import { StateStore } from "../src/state/state-store.js";
+import { processLaunch } from "./support/process-launch.js";
 
 const MACHINES = "/var/lib/vac/machines";
 const NAME = "1700000000_atlas_wn01-00.example.com";
@@ -80,21 +81,6 @@ test("VAC_TEST_PAUSE_AFTER_SPAWN is a number of milliseconds or nothing", () => 
 });
 
 const NOW = Math.floor(Date.now() / 1000);
-
-function launch(dir: string, slot: number, userData: string) {
-  return {
-    name: `wn01-0${slot}.example.com`,
-    uuid: `uuid-${slot}`,
-    slot,
-    machinetype: {} as Machinetype,
-    settings: {} as never,
-    dir,
-    processors: 1,
-    memoryMb: 1024,
-    shutdownTime: NOW + 600,
-    userData: Buffer.from(userData),
-  };
-}
 
 /** Whether the process is still there (a zombie is not). */
 async function lives(pid: number): Promise<boolean> {
@@ -159,7 +145,7 @@ test("the sweep stops unrecorded machine processes of this factory (TERM, then K
     const stubborn = "trap '' TERM; sleep 300 & echo $! > \"$CHILD\"; while true; do sleep 1; done";
     // A recorded machine, running: the machine's own, adopted.
     const recordedDir = await mkMachine(0, "#!/bin/sh\nsleep 300\n");
-    await hv.start(launch(recordedDir, 0, "#!/bin/sh\nsleep 300\n"));
+    await hv.start(processLaunch(recordedDir, "#!/bin/sh\nsleep 300\n"));
     const recorded = JSON.parse(await readFile(join(recordedDir, "process.json"), "utf8")).pid as number;
     // An orphan that ignores SIGTERM and has a child in its group.
     const orphanDir = await mkMachine(1, "#!/bin/sh\n");
@@ -170,10 +156,10 @@ test("the sweep stops unrecorded machine processes of this factory (TERM, then K
     const endedDir = await mkMachine(2, "");
     const leftFile = join(root.path, "left");
     await hv.start(
-      launch(
+      processLaunch(
         endedDir,
-        2,
         `#!/bin/sh\nsleep 300 </dev/null >/dev/null 2>&1 &\necho $! > "${leftFile}"\nexit 0\n`,
+        { slot: 2 },
       ),
     );
     const left = await track(await pidFrom(leftFile));

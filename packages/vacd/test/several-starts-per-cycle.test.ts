@@ -6,25 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { loopRig } from "./support/loop-rig.js";
+import { loopConf, loopRig } from "./support/loop-rig.js";
 
-const conf = (extra: string) => `[settings]
-vac_space = loop.vac.test
-factory_name = wn01.example.com
-factories = wn01.example.com
-total_processors = 8
-total_machines = 8
-${extra}
-[machinetype vm]
-target_share = 1
-machine_model = kernel
-kernel = vmlinuz
-user_data = user_data
-fizzle_seconds = 60
-`;
-
+/** One cycle of an 8-processor factory with `extra` (a line or nothing) in its [settings]. */
 async function oneCycle(extra: string, loadAverage: number) {
-  const r = await loopRig(conf(extra), {
+  const r = await loopRig(loopConf(8, `${extra}\n`), {
     processors: 8,
     loadAverage,
     census: { ageSeconds: 2, maxAgeSeconds: 33 },

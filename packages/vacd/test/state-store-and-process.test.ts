@@ -6,11 +6,12 @@ import { readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
-import { type Machinetype, vacPaths } from "@vac/core";
+import { vacPaths } from "@vac/core";
 import { makeTempRoot } from "@vac/testkit";
 import { ProcessHypervisor, processWorkDir } from "../src/hypervisor/process.js";
 import { silentLogger } from "../src/log.js";
 import { StateStore } from "../src/state/state-store.js";
+import { processLaunch } from "./support/process-launch.js";
 
 const run = promisify(execFile);
 
@@ -36,21 +37,6 @@ async function storeWithMachine(userData = "#!/bin/sh\nexit 0\n") {
 
 function driver(store: StateStore) {
   return new ProcessHypervisor({ machinesDir: store.paths.machinesDir, logger: silentLogger() });
-}
-
-function launch(dir: string, userData: string) {
-  return {
-    name: "wn01-00.example.com",
-    uuid: "uuid-1",
-    slot: 0,
-    machinetype: {} as Machinetype,
-    settings: {} as never,
-    dir,
-    processors: 1,
-    memoryMb: 1024,
-    shutdownTime: NOW + 600,
-    userData: Buffer.from(userData),
-  };
 }
 
 const waitFor = async (probe: () => Promise<boolean>, ms = 5000) => {
@@ -146,7 +132,7 @@ test("a process machine reads its MJF, leaves a shutdown message, logs to its co
   const stopped: string[] = [];
   hv.onMachineStopped((n) => stopped.push(n));
   try {
-    await hv.start(launch(dir, payload));
+    await hv.start(processLaunch(dir, payload, { uuid: "uuid-1" }));
     await waitFor(async () => stopped.length === 1);
     assert.equal(await readFile(join(dir, "joboutputs/shutdown_message"), "utf8"), "300 No more work\n");
     assert.equal(await readFile(join(dir, "console.log"), "utf8"), `shutdowntime is ${NOW + 600}\n`);
@@ -162,7 +148,7 @@ test("destroy kills the whole process group, even a payload that ignores SIGTERM
   const { root, store, dir } = await storeWithMachine(payload);
   const dirs = new Map([["wn01-00.example.com", dir]]);
   try {
-    await driver(store).start(launch(dir, payload));
+    await driver(store).start(processLaunch(dir, payload, { uuid: "uuid-1" }));
     // The shell creates the file before it writes the line: wait for the whole line.
     const written = async () =>
       (await readFile(join(dir, "joboutputs/cwd"), "utf8").catch(() => "")).endsWith("\n");

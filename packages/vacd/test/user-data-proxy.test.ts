@@ -14,6 +14,7 @@ import {
   makeTestPki,
   openssl,
   requireOrSkip,
+  signWithTestCa,
   type TempRoot,
   type TestPki,
 } from "@vac/testkit";
@@ -44,19 +45,24 @@ async function proxyFile(name: string, legacy: boolean, shutdownTime = NOW + 360
   return { proxy, path };
 }
 
-test("an RFC 3820 limited proxy verifies with openssl -allow_proxy_certs and carries the limited policy", async (t) => {
-  if (!requireOrSkip(t, available, "openssl")) return;
-  const { proxy, path } = await proxyFile("proxy.pem", false);
+/** openssl accepts the proxy at `path` as a proxy of the certificate at `signer`, by the test CA. */
+async function assertProxyVerifies(path: string, signer: string): Promise<void> {
   const v = await openssl([
     "verify",
     "-allow_proxy_certs",
     "-CAfile",
     pki.caCertPath,
     "-untrusted",
-    pki.userCertPath,
+    signer,
     path,
   ]);
   assert.match(v.stdout, /: OK/);
+}
+
+test("an RFC 3820 limited proxy verifies with openssl -allow_proxy_certs and carries the limited policy", async (t) => {
+  if (!requireOrSkip(t, available, "openssl")) return;
+  const { proxy, path } = await proxyFile("proxy.pem", false);
+  await assertProxyVerifies(path, pki.userCertPath);
   const text = (await openssl(["x509", "-in", path, "-noout", "-text"])).stdout;
   assert.match(text, /Proxy Certificate Information: critical/);
   assert.ok(text.includes(`Policy Language: ${OID_LIMITED_PROXY_POLICY}`), text);
@@ -137,25 +143,7 @@ test("a machinetype certificate with an EC key signs its proxy with ECDSA, and o
     ],
     dir,
   );
-  await openssl(
-    [
-      "x509",
-      "-req",
-      "-in",
-      "ec.csr",
-      "-CA",
-      "ca.pem",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-days",
-      "1",
-      "-sha256",
-      "-out",
-      "ec.pem",
-    ],
-    dir,
-  );
+  await signWithTestCa(dir, "ec", 1);
   const proxy = await makeProxy({
     machinetype: "cms",
     certPath: join(dir, "ec.pem"),
@@ -166,16 +154,7 @@ test("a machinetype certificate with an EC key signs its proxy with ECDSA, and o
   });
   const path = join(root.path, "ec-proxy.pem");
   await writeFile(path, proxy.pem);
-  const v = await openssl([
-    "verify",
-    "-allow_proxy_certs",
-    "-CAfile",
-    pki.caCertPath,
-    "-untrusted",
-    join(dir, "ec.pem"),
-    path,
-  ]);
-  assert.match(v.stdout, /: OK/);
+  await assertProxyVerifies(path, join(dir, "ec.pem"));
   assert.match(
     (await openssl(["x509", "-in", path, "-noout", "-text"])).stdout,
     /Signature Algorithm: ecdsa-with-SHA256/,

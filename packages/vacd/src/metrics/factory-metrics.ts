@@ -30,74 +30,79 @@ export class FactoryMetrics {
 
   constructor(responder: ResponderCounters) {
     const registers = [this.registry];
-    this.machines = new Gauge({
-      name: "vac_machines",
-      help: "Machines of this factory by Vac state and machinetype",
-      labelNames: ["state", "machinetype"],
-      registers,
-    });
-    this.created = new Counter({
-      name: "vac_machines_created_total",
-      help: "Machines created since vacd started, by machinetype",
-      labelNames: ["machinetype"],
-      registers,
-    });
-    this.ended = new Counter({
-      name: "vac_machines_ended_total",
-      help: "Machines ended since vacd started, by machinetype and outcome code (shutdown_message; none when it left none)",
-      labelNames: ["machinetype", "code"],
-      registers,
-    });
+    const counter = (name: string, help: string, labelNames: string[]) =>
+      new Counter({ name, help, labelNames, registers });
+    /** With `collect`, the gauge is read at scrape time. */
+    const gauge = (name: string, help: string, labelNames: string[] = [], collect?: (g: Gauge) => void) =>
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect:
+          collect &&
+          function (this: Gauge) {
+            collect(this);
+          },
+      });
+    this.machines = gauge("vac_machines", "Machines of this factory by Vac state and machinetype", [
+      "state",
+      "machinetype",
+    ]);
+    this.created = counter(
+      "vac_machines_created_total",
+      "Machines created since vacd started, by machinetype",
+      ["machinetype"],
+    );
+    this.ended = counter(
+      "vac_machines_ended_total",
+      "Machines ended since vacd started, by machinetype and outcome code (shutdown_message; none when it left none)",
+      ["machinetype", "code"],
+    );
     this.poll = new Histogram({
       name: "vac_census_poll_seconds",
       help: "Time to poll the space for the census a start decision uses",
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 15, 30],
       registers,
     });
-    this.peers = new Gauge({
-      name: "vac_peers",
-      help: "Factories of the space in the last census poll, by whether they answered",
-      labelNames: ["answered"],
-      registers,
-    });
-    this.reloadOk = new Gauge({
-      name: "vac_config_last_reload_successful",
-      help: "1 when the last configuration read was applied, 0 when it was rejected",
-      registers,
-    });
-    this.reloadTime = new Gauge({
-      name: "vac_config_last_reload_timestamp_seconds",
-      help: "When the configuration was last read (Unix time)",
-      registers,
-    });
-    new Gauge({
-      name: "vac_vacquery_datagrams_answered_total",
-      help: "VacQuery queries the responder answered since vacd started",
-      registers,
-      collect() {
-        this.set(responder.answeredCount);
+    this.peers = gauge(
+      "vac_peers",
+      "Factories of the space in the last census poll, by whether they answered",
+      ["answered"],
+    );
+    this.reloadOk = gauge(
+      "vac_config_last_reload_successful",
+      "1 when the last configuration read was applied, 0 when it was rejected",
+    );
+    this.reloadTime = gauge(
+      "vac_config_last_reload_timestamp_seconds",
+      "When the configuration was last read (Unix time)",
+    );
+    gauge(
+      "vac_vacquery_datagrams_answered_total",
+      "VacQuery queries the responder answered since vacd started",
+      [],
+      (g) => g.set(responder.answeredCount),
+    );
+    gauge(
+      "vac_vacquery_datagrams_dropped_total",
+      "Datagrams the responder dropped since vacd started, by reason",
+      ["reason"],
+      (g) => {
+        g.reset();
+        for (const [reason, n] of responder.dropCounts()) g.set({ reason }, n);
       },
-    });
-    new Gauge({
-      name: "vac_vacquery_datagrams_dropped_total",
-      help: "Datagrams the responder dropped since vacd started, by reason",
-      labelNames: ["reason"],
-      registers,
-      collect() {
-        this.reset();
-        for (const [reason, n] of responder.dropCounts()) this.set({ reason }, n);
-      },
-    });
-    new Gauge({
-      name: "vac_vacquery_datagrams_received_total",
-      help: "Datagrams the responder received since vacd started (answered plus dropped)",
-      registers,
-      collect() {
+    );
+    gauge(
+      "vac_vacquery_datagrams_received_total",
+      "Datagrams the responder received since vacd started (answered plus dropped)",
+      [],
+      (g) => {
         let n = responder.answeredCount;
         for (const d of responder.dropCounts().values()) n += d;
-        this.set(n);
+        g.set(n);
       },
-    });
+    );
   }
 
   /** Each view the factory publishes. */

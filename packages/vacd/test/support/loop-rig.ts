@@ -11,19 +11,25 @@ import { createLogger, FactoryLoop, type Hypervisor, StateStore } from "../../sr
 
 export const SLOT = "wn01-00.example.com";
 
-export const BASE_CONF = `[settings]
+/**
+ * The rig's vac.conf: a factory alone in its space with `processors` processors and as many
+ * machines, `settings` (whole lines) added to its [settings], and one machinetype `vm`.
+ */
+export const loopConf = (processors = 1, settings = "") => `[settings]
 vac_space = loop.vac.test
 factory_name = wn01.example.com
 factories = wn01.example.com
-total_processors = 1
-total_machines = 1
-[machinetype vm]
+total_processors = ${processors}
+total_machines = ${processors}
+${settings}[machinetype vm]
 target_share = 1
 machine_model = kernel
 kernel = vmlinuz
 user_data = user_data
 fizzle_seconds = 60
 `;
+
+export const BASE_CONF = loopConf();
 
 export interface LoopRig {
   readonly root: TempRoot;
