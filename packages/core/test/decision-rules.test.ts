@@ -7,10 +7,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import {
+  chooseMachinetype,
   decideMachinetype,
   isAbort,
   loadConfig,
   type MachinetypeStatus,
+  refuseToStart,
   shutdownCode,
   vacPaths,
 } from "../src/index.js";
@@ -167,6 +169,18 @@ test("rule: factory-wide refusals, in Vac's order (D395-411), then ours (total_m
         ["not_enough_time", "not_enough_time"],
       );
     else assert.ok(d.chosen, `${name}: something is started`);
+  }
+});
+
+test("decideMachinetype is refuseToStart, then chooseMachinetype, which leaves the refusals to its caller", () => {
+  // The factory asks refuseToStart once before it polls (D395-415), then chooses without asking again.
+  for (const over of [{}, { local: local({ processorsInUse: 8, machinesInUse: 8 }) }]) {
+    const i = input(over);
+    const refusal = refuseToStart(i.settings, i.local, i.now);
+    const { local: _unused, ...census } = i;
+    const chosen = chooseMachinetype(census);
+    assert.deepEqual(decideMachinetype(i), refusal ? { refusal, ranked: [], excluded: [] } : chosen);
+    assert.ok(chosen.chosen, "chooseMachinetype does not look at the local facts");
   }
 });
 

@@ -21,7 +21,7 @@ import { AccountingWriter } from "./accounting/accounting-writer.js";
 import { ConfigWatcher } from "./config/config-watcher.js";
 import { logConfigResult } from "./config/log-config-result.js";
 import { FactoryLoop } from "./factory/factory-loop.js";
-import { readHostFacts } from "./host/host-facts.js";
+import { readHostFacts, refreshHostFacts } from "./host/host-facts.js";
 import { MachineServices } from "./http/machine-services.js";
 import { LocalRunner } from "./hypervisor/command-runner.js";
 import { Hypervisors } from "./hypervisor/hypervisors.js";
@@ -262,6 +262,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     },
     responderHeartbeat: () => responder.lastActivity,
     hostFacts: () => readHostFacts(first.paths.stateDir),
+    refreshHostFacts: (facts) => refreshHostFacts(facts, first.paths.stateDir),
     sources,
   });
   // The key file and the factories' addresses are read again at each reload and on SIGHUP,

@@ -187,3 +187,88 @@ test("a link planted in place of a staged record is refused, not delivered to ss
   const r = await listRecords(root.path);
   assert.equal(r.outgoing.length, 0);
 });
+
+test("run every cycle, the sweep accounts each finished machine once and passes it by afterwards: one finishing later, one waiting for its machinetype until a reload, a directory made again under its name", async (t) => {
+  const { root, config } = await finishedMachine(SENDING);
+  t.after(() => root.remove());
+  const paths = vacPaths(root.path);
+  const store = new StateStore(paths);
+  const writer = new AccountingWriter({
+    paths,
+    logger: { info() {}, warn() {}, error() {} },
+    now: () => NOW,
+  });
+  const looked: (string | undefined)[] = [];
+  const accountOne = writer.accountOne.bind(writer);
+  writer.accountOne = (c, m) => {
+    looked.push(m.uuid);
+    return accountOne(c, m);
+  };
+  const cycle = async (c = config) => {
+    looked.length = 0;
+    await writer.account(c, await store.snapshot(() => undefined));
+    return [...looked];
+  };
+  const make = async (uuid: string, machinetype: string, slot: string) => {
+    const dir = await store.createMachine({
+      created: NOW - 3000,
+      machinetype,
+      slot,
+      uuid,
+      processors: 1,
+      shutdownTime: NOW + 86400,
+      machinefeatures: {},
+      jobfeatures: {},
+      userData: Buffer.from("#!/bin/sh\n"),
+    });
+    await store.markStarted(dir, NOW - 3000);
+    return dir;
+  };
+  const finish = async (dir: string) => {
+    const m = (await store.snapshot(() => undefined)).find((x) => x.dir === dir);
+    assert.ok(m);
+    assert.equal(await store.recordFinished(m, NOW - 100, "300 No more work"), true);
+  };
+
+  assert.deepEqual(await cycle(), [UUID]);
+  assert.deepEqual(await cycle(), [], "an accounted machine is not looked at again");
+  // A machine that finishes between cycles: passed by while it runs, accounted once after.
+  const later = await make("uuid-later", "lhcb", "wn01-01.example.com");
+  assert.deepEqual(await cycle(), []);
+  await finish(later);
+  assert.deepEqual(await cycle(), ["uuid-later"]);
+  assert.deepEqual(await cycle(), []);
+  // A machinetype missing from the configuration is waited for, every cycle, until a reload.
+  const cms = await make("uuid-cms", "cms", "wn01-02.example.com");
+  await finish(cms);
+  assert.deepEqual(await cycle(), ["uuid-cms"]);
+  assert.deepEqual(await cycle(), ["uuid-cms"], "waiting is looked at again");
+  const text = conf(SENDING).replace(
+    "[machinetype lhcb]",
+    "[machinetype cms]\ntarget_share = 1\nmachine_model = process\nuser_data = user_data\nfizzle_seconds = 600\n[machinetype lhcb]",
+  );
+  const reloaded = loadConfig({
+    files: [{ path: join(root.path, "etc/vac.conf"), text }],
+    paths,
+    hostname: "wn01.example.com",
+    hostProcessors: 2,
+    fileExists: () => true,
+  }).config as VacConfig;
+  assert.deepEqual(await cycle(reloaded), ["uuid-cms"]);
+  assert.deepEqual(await cycle(reloaded), []);
+  // The first machine's directory removed and another made under its name before the next cycle.
+  const [first] = (await store.snapshot(() => undefined)).filter((m) => m.uuid === UUID);
+  assert.ok(first);
+  await rm(first.dir, { recursive: true });
+  const again = await make("uuid-again", "lhcb", "wn01-00.example.com");
+  assert.equal(again, first.dir);
+  await finish(again);
+  assert.deepEqual(await cycle(reloaded), ["uuid-again"]);
+  assert.deepEqual(await cycle(reloaded), []);
+  const r = await listRecords(root.path);
+  assert.equal(r.archive.length, 4, "one record for each of the four machines");
+  assert.equal(r.outgoing.length, 4);
+  assert.equal(r.pbs.length, 4);
+  assert.equal(r.blah.length, 4);
+  assert.equal(writer.accountedKnown, 3, "the removed machine is forgotten");
+});

@@ -8,6 +8,7 @@ import { readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { vacPaths } from "@vac/core";
+import { countFsCalls } from "@vac/testkit";
 import { isOurSlot, StateStore } from "../src/index.js";
 import { BASE_CONF, cycleAfter, SLOT, withLoopRig } from "./support/loop-rig.js";
 
@@ -360,4 +361,47 @@ test("orphans are looked for at the first cycle, then at most every 30 s, even w
     await cycleAfter(r, 31);
     assert.equal(sweeps, 3);
     assert.deepEqual(r.hv.startsSoFar(), [`start ${SLOT}`], "the cycles went on around the sweeps");
+  }));
+
+test("a finished machine's directory is read by one cycle, not by the cycles after; a reload that changes its heartbeat_file and its removal by machines_dir_days are seen", () =>
+  withLoopRig(BASE_CONF, async (r) => {
+    const { hv, loop, root, store } = r;
+    await loop.runCycle();
+    const [dirName] = await readdir(join(root.path, "var/lib/vac/machines"));
+    const dir = join(root.path, "var/lib/vac/machines", dirName ?? "");
+    await cycleAfter(r, 100);
+    await writeFile(join(dir, "joboutputs/shutdown_message"), "200 Intended work completed ok\n");
+    hv.endWithEvent(SLOT, "guest", "Stopped Shutdown");
+    await cycleAfter(r, 1);
+    assert.equal(
+      JSON.parse(await readFile(join(dir, "finished"), "utf8")).message,
+      "200 Intended work completed ok",
+    );
+    const readsOfDir = async (seconds: number) => {
+      const counter = countFsCalls();
+      try {
+        await cycleAfter(r, seconds);
+        return counter.under(dir).length;
+      } finally {
+        counter.stop();
+      }
+    };
+    // The cycle the guest's stop brought forward recorded it; the next read it, finished, once.
+    assert.equal(store.finishedCached, 1);
+    assert.equal(await readsOfDir(1), 0, "and not again");
+    assert.equal(await readsOfDir(1), 0);
+    r.reconfigure(BASE_CONF.replace("fizzle_seconds = 60", "fizzle_seconds = 60\nheartbeat_file = hb"));
+    assert.ok((await readsOfDir(1)) > 0, "a reload that changes its heartbeat_file reads it again");
+    assert.equal(await readsOfDir(1), 0);
+    assert.equal(store.finishedCached, 1);
+    // Another machine holds the slot now, so the finished one goes after machines_dir_days.
+    assert.deepEqual(hv.startsSoFar(), [`start ${SLOT}`, `start ${SLOT}`]);
+    r.reconfigure(BASE_CONF.replace("[machinetype", "machines_dir_days = 0.001\n[machinetype"));
+    await cycleAfter(r, 200);
+    assert.ok(r.events.some((e) => e.event === "machine_dirs_removed"));
+    assert.deepEqual(
+      (await store.snapshot(() => undefined)).filter((m) => m.dir === dir),
+      [],
+    );
+    assert.equal(store.finishedCached, 0, "what was kept of it goes with it");
   }));

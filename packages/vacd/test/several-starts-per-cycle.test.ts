@@ -45,3 +45,37 @@ test("the load is checked before each start, with the machines just started coun
   const refusal = events.find((e) => e.event === "decision" && e.chosen === null);
   assert.equal((refusal?.refusal as { reason?: string })?.reason, "overloaded");
 });
+
+test("the host is read whole once a cycle, and only its load and state disk again before each start", async () => {
+  const r = await loopRig(conf(""), { processors: 8, loadAverage: 0 });
+  try {
+    await r.loop.runCycle();
+    assert.equal(r.hv.startsSoFar().length, 8);
+    assert.deepEqual(r.hostReads, { full: 1, refresh: 8 });
+    await r.loop.runCycle();
+    assert.deepEqual(r.hostReads, { full: 2, refresh: 8 }, "a full factory reads nothing more");
+  } finally {
+    await r.loop.stop();
+    await r.root.remove();
+  }
+});
+
+test("a load that rises after the first start of a cycle stops the starts that follow: the load is read again, not the cycle's", async () => {
+  const r = await loopRig(conf(""), { processors: 8, loadAverage: 0 });
+  try {
+    // 8 host processors, overload 1.25: over 10 refuses. The cycle read 0; a start makes it 20.
+    const start = r.hv.start.bind(r.hv);
+    r.hv.start = async (launch) => {
+      await start(launch);
+      r.setLoad(20);
+    };
+    await r.loop.runCycle();
+    assert.equal(r.hv.startsSoFar().length, 1);
+    const refusal = r.events.find((e) => e.event === "decision" && e.chosen === null);
+    assert.equal((refusal?.refusal as { reason?: string })?.reason, "overloaded");
+    assert.match(String((refusal?.refusal as { detail?: string })?.detail), /load average 21 /);
+  } finally {
+    await r.loop.stop();
+    await r.root.remove();
+  }
+});

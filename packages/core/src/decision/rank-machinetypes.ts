@@ -88,9 +88,18 @@ export function foldCensus(census: readonly MachinetypeStatus[], hs06PerProcesso
  * (`load-check.ts`).
  */
 export function decideMachinetype(input: DecisionInput): Decision {
-  const { settings, machinetypes, now } = input;
-  const refused = refuseToStart(settings, input.local, now);
+  const refused = refuseToStart(input.settings, input.local, input.now);
   if (refused) return { refusal: refused, ranked: [], excluded: [] };
+  return chooseMachinetype(input);
+}
+
+/**
+ * The census half of `decideMachinetype`, for a factory that has already asked `refuseToStart`
+ * (as the factory loop does before it polls the space, as Vac did, D395-415): the ranking and
+ * the superslot, without checking the load and free processors a second time.
+ */
+export function chooseMachinetype(input: Omit<DecisionInput, "local">): Decision {
+  const { settings, machinetypes, now } = input;
   const totals = foldCensus(input.census);
   const groupScores = new Map<string, number>();
   for (const m of machinetypes) {

@@ -14,7 +14,10 @@
  *
  * The factory loop calls `account` every cycle with every machine it knows: a machine whose
  * outcome was recorded before a crash, and whose records were not (all) written, is finished
- * on the next cycle of the restarted vacd.
+ * on the next cycle of the restarted vacd. A machine seen with `done` is remembered (by its
+ * directory, for as long as that directory is listed) and not looked at again, so a cycle
+ * touches only the machines not yet accounted, not the thousands that wait for
+ * `machines_dir_days`.
  */
 import { randomInt } from "node:crypto";
 import { appendFile, lstat, mkdir, readFile, rename, rm, stat } from "node:fs/promises";
@@ -66,6 +69,8 @@ export interface AccountingWriterOptions {
   readonly crashPoint?: (point: CrashPoint) => void;
 }
 
+const accountedKey = (m: MachineSnapshot) => `${m.dir}\n${m.uuid ?? ""}`;
+
 const exists = (path: string) =>
   stat(path).then(
     () => true,
@@ -74,17 +79,28 @@ const exists = (path: string) =>
 
 export class AccountingWriter {
   private readonly localOffset: (time: number) => number;
+  /**
+   * Machines whose `done` this writer has seen or written, by directory and uuid (a directory
+   * removed and made again under its name is another machine).
+   */
+  private readonly accounted = new Set<string>();
 
   constructor(private readonly o: AccountingWriterOptions) {
     this.localOffset = o.localOffset ?? ((t) => -new Date(t * 1000).getTimezoneOffset() * 60);
   }
 
-  /** Accounts every finished machine not yet accounted; one machine's failure does not stop the rest. */
+  /**
+   * Accounts every finished machine not yet accounted; one machine's failure does not stop the
+   * rest. `machines` is every machine there is: a directory not among them is forgotten.
+   */
   async account(config: VacConfig, machines: readonly MachineSnapshot[]): Promise<void> {
+    const present = new Set(machines.map(accountedKey));
+    for (const key of this.accounted) if (!present.has(key)) this.accounted.delete(key);
     for (const m of machines) {
-      if (!m.finished) continue;
+      if (!m.finished || this.accounted.has(accountedKey(m))) continue;
       try {
-        await this.accountOne(config, m);
+        // Waiting for its machinetype to be configured again: looked at next time.
+        if ((await this.accountOne(config, m)) !== "waiting") this.accounted.add(accountedKey(m));
       } catch (e) {
         this.o.logger.error({
           event: "accounting_failed",
@@ -94,6 +110,11 @@ export class AccountingWriter {
         });
       }
     }
+  }
+
+  /** How many machines this writer knows to be accounted (for tests and the benchmark). */
+  get accountedKnown(): number {
+    return this.accounted.size;
   }
 
   /** Returns what it did: "done" (records written now), "skipped", "already" or "waiting". */

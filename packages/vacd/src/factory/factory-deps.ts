@@ -41,7 +41,10 @@ export interface FactoryDeps {
   ): Promise<{ replies: MachinetypeStatus[]; silent: string[]; ageSeconds?: number; maxAgeSeconds?: number }>;
   publish(view: ResponderView): void;
   responderHeartbeat(): number;
+  /** Everything the loop shows and decides on about the host: read once a cycle. */
   hostFacts(): Promise<HostFacts>;
+  /** Those facts with what a start changes read again (the load averages, the state disk): before each start. */
+  refreshHostFacts(facts: HostFacts): Promise<HostFacts>;
   /** Fetches remote root_images and user_data; without it only local files can be used. */
   readonly sources?: RemoteSources;
   /** Writes finished machines' accounting records once each (SPEC §6); absent, none are written. */

@@ -13,6 +13,7 @@ import {
   slotName,
   type VacConfig,
 } from "@vac/core";
+import type { HostFacts } from "../host/host-facts.js";
 import { nextCycleDelayMs, refillDelayMs } from "./backoff-timing.js";
 import type { FactoryDeps } from "./factory-deps.js";
 import { earliestDeadline, LifecycleWatch } from "./lifecycle-watch.js";
@@ -171,7 +172,7 @@ export class FactoryLoop {
       this.watch.hypervisorUnavailable();
       // Deadlines still stand: the loop looks again at the earliest, when it may act.
       this.refreshDeadline(config, [...current.values()]);
-      await this.publishWithoutHypervisor(config, slotNames, current, snapshots);
+      this.publishWithoutHypervisor(config, slotNames, current, snapshots, await this.d.hostFacts());
       return;
     }
     this.watch.hypervisorAnswered();
@@ -210,7 +211,9 @@ export class FactoryLoop {
     );
     const updated = new Map(slots.flatMap((x) => (x.machine ? [[x.machine.dir, x.machine] as const] : [])));
     const latest = snapshots.map((m) => updated.get(m.dir) ?? m);
-    await this.publish(config, slots, latest);
+    // Read once a cycle; before each start the starter reads again only what a start changes.
+    const host = await this.d.hostFacts();
+    this.publish(config, slots, latest, host);
     await this.d.accounting?.account(config, latest);
     await store.removeOldMachines(latest, config.settings.machinesDirDays, clock.now()).then((removed) => {
       if (removed.length > 0) logger.info({ event: "machine_dirs_removed", removed });
@@ -223,12 +226,12 @@ export class FactoryLoop {
         .filter((x) => configured.has(x.slot) && !(domains.has(x.slot) && (!x.machine || x.machine.finished)))
         .map((x) => x.slot),
     );
-    await this.starter.maybeStart(config, slots, startable, {
+    await this.starter.maybeStart(config, slots, startable, host, {
       stopping: () => this.stopped,
-      started: async (withNew) => {
+      started: async (withNew, hostNow) => {
         // Tell the space at once: peers deciding now must count this machine (and, for a
         // machinetype just out of backoff, see it as a probe still before fizzle_seconds).
-        await this.publish(config, withNew, latest);
+        this.publish(config, withNew, latest, hostNow);
         // The next cycle may be a whole cycle_seconds away: the new machine's deadline must wake
         // the loop by itself (a 20 s life in a 60 s cycle).
         this.refreshDeadline(
@@ -306,12 +309,13 @@ export class FactoryLoop {
    * machines not known to have finished are reported as running (so peers keep counting them),
    * and nothing is acted on.
    */
-  private async publishWithoutHypervisor(
+  private publishWithoutHypervisor(
     config: VacConfig,
     slotNames: readonly string[],
     current: ReadonlyMap<string, MachineSnapshot>,
     snapshots: readonly MachineSnapshot[],
-  ): Promise<void> {
+    host: HostFacts,
+  ): void {
     const now = this.d.clock.now();
     const slots = slotNames.map((slot): SlotState => {
       const machine = current.get(slot);
@@ -325,15 +329,15 @@ export class FactoryLoop {
         cpuSeconds: 0,
       };
     });
-    await this.publish(config, slots, snapshots);
+    this.publish(config, slots, snapshots, host);
   }
 
-  private async publish(
+  private publish(
     config: VacConfig,
     slots: SlotState[],
     snapshots: readonly MachineSnapshot[],
-  ): Promise<void> {
-    const host = await this.d.hostFacts();
+    host: HostFacts,
+  ): void {
     this.d.publish(
       buildResponderView(config, slots, snapshots, host, {
         now: this.d.clock.now(),

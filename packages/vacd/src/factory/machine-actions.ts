@@ -73,6 +73,8 @@ export class MachineActions {
       // Its outcome is recorded but it still runs: a destroy that failed, or a start that
       // went through after all. It must not run on unwatched.
       log.warn({ event: "finished_machine_still_running" });
+      // While it runs it may still write its joboutputs: read it again next cycle.
+      this.d.store.forget(machine.dir);
       await this.destroyWith(mt, machine);
     }
     if (

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from "node:crypto";
 import {
+  chooseMachinetype,
   type Decision,
-  decideMachinetype,
   FAILED_START,
   foldCensus,
   type LocalFacts,
@@ -21,6 +21,7 @@ import {
   refuseToStart,
   type VacConfig,
 } from "@vac/core";
+import type { HostFacts } from "../host/host-facts.js";
 import { clearFactoryError, writeFactoryError } from "../state/factory-files.js";
 import type { FactoryDeps } from "./factory-deps.js";
 import type { LifecycleWatch } from "./lifecycle-watch.js";
@@ -48,8 +49,8 @@ function machinetypeOwnFailure(e: unknown, mt: Machinetype): boolean {
 export interface StarterHooks {
   /** Whether the loop is stopping: nothing more is started. */
   stopping(): boolean;
-  /** A machine was started; `slots` holds it now. */
-  started(slots: SlotState[]): Promise<void>;
+  /** A machine was started; `slots` holds it now, `host` is what was known of the host then. */
+  started(slots: SlotState[], host: HostFacts): Promise<void>;
 }
 
 export class MachineStarter {
@@ -68,8 +69,9 @@ export class MachineStarter {
    * checks allow). The census is fresh without waiting on anyone, so several starts a cycle are
    * safe (CORRECTIONS §12): the load and free processors are checked again before each start,
    * counting machines started in the last minute as load not yet shown
-   * (core/census/start-pacing.ts), and a probe after a backoff ends the cycle's starts and is
-   * made at most once per census freshness window. 1 is Vac's rule (D389-415): the next cycle
+   * (core/census/start-pacing.ts); `host` is the cycle's reading of the host, of which only what
+   * changes (the load, the state disk) is read again before each start. A probe after a backoff
+   * ends the cycle's starts and is made at most once per census freshness window. 1 is Vac's rule (D389-415): the next cycle
    * comes `cycle_seconds` later, as Vac slept 60 s between cycles (D880). A slot freed by a
    * machine that stops brings the next cycle forward (onMachineStopped).
    */
@@ -77,12 +79,13 @@ export class MachineStarter {
     config: VacConfig,
     slots: SlotState[],
     startable: ReadonlySet<string>,
+    host: HostFacts,
     hooks: StarterHooks,
   ): Promise<void> {
     // Without a limit, the free slots bound the starts: each start fills one.
     const maxStarts = config.settings.maxStartsPerCycle || slots.length;
     for (let n = 0; n < maxStarts && !hooks.stopping(); n++) {
-      const again = await this.startOne(config, slots, startable, hooks);
+      const again = await this.startOne(config, slots, startable, host, hooks);
       if (again !== "again") return;
     }
   }
@@ -92,6 +95,7 @@ export class MachineStarter {
     config: VacConfig,
     slots: SlotState[],
     startable: ReadonlySet<string>,
+    cycleHost: HostFacts,
     hooks: StarterHooks,
   ): Promise<"again" | "done"> {
     // Machines in slots beyond total_machines still use processors until they end.
@@ -99,7 +103,7 @@ export class MachineStarter {
     const free = slots.find((s) => startable.has(s.slot) && (!s.machine || s.machine.finished));
     if (!free) return "done";
     if (this.startBackedOff()) return "done";
-    const host = await this.d.hostFacts();
+    const host = await this.d.refreshHostFacts(cycleHost);
     const now = this.d.clock.now();
     const local: LocalFacts = {
       processorsInUse: busy.reduce((n, s) => n + (s.machine?.processors ?? 0), 0),
@@ -153,7 +157,7 @@ export class MachineStarter {
     if (decision.probe) this.lastProbeAt.set(mt.name, at);
     const derived = { state: "starting", action: { kind: "none" }, beforeFizzle: true } as const;
     slots[index] = { slot: free.slot, machine: started, derived, cpuSeconds: 0 };
-    await hooks.started(slots);
+    await hooks.started(slots, host);
     return decision.probe ? "done" : "again";
   }
 
@@ -163,19 +167,19 @@ export class MachineStarter {
     running: readonly RunningMachine[],
     fresh = false,
   ): Promise<Decision & { probe: boolean; censusMaxAgeSeconds: number }> {
-    // As Vac, a factory that may not start anything does not poll the space (D395-415).
+    // As Vac, a factory that may not start anything does not poll the space (D395-415); asked
+    // here, the refusals are not asked again after the poll.
     const refusal = refuseToStart(config.settings, local, this.d.clock.now());
     if (refusal) {
       this.d.logger.info({ event: "decision", chosen: null, refusal });
       return { refusal, ranked: [], excluded: [], probe: false, censusMaxAgeSeconds: 0 };
     }
     const poll = await this.d.pollMachinetypes(config, fresh);
-    const decision = decideMachinetype({
+    const decision = chooseMachinetype({
       settings: config.settings,
       // A machinetype whose files are missing is disabled alone; the others are still decided on.
       machinetypes: config.machinetypes.filter((m) => m.disabled === undefined),
       census: poll.replies,
-      local,
       running,
       now: this.d.clock.now(),
       random: this.d.random,

@@ -1,6 +1,9 @@
 /**
  * Facts about this host that the decision and `factory_status` need: load average, processors,
- * memory, free disk, kernel and OS. Read fresh each cycle (cheap /proc reads), never per datagram.
+ * memory, free disk, kernel and OS. The factory loop reads them all once a cycle, never per
+ * datagram; before each start only what a start changes is read again (the load averages and
+ * the state disk's free space, `refreshHostFacts`). The boot time is read once: it cannot
+ * change while vacd runs.
  */
 import { readFile, statfs } from "node:fs/promises";
 import { cpus, loadavg, release } from "node:os";
@@ -63,19 +66,33 @@ function hostProcessors(): number {
   return Math.max(cpus().length, 1);
 }
 
+/** The boot time from /proc/stat (whose per-processor and interrupt lines grow with the host). */
+async function readBootTime(): Promise<number> {
+  const btime = /^btime\s+(\d+)/m.exec(await readOr("/proc/stat", ""));
+  return btime ? Number(btime[1]) : 0;
+}
+
+let bootTime: Promise<number> | undefined;
+
+function loadAverages(): [number, number, number] {
+  const [one = 0, five = 0, fifteen = 0] = loadavg();
+  return [one, five, fifteen];
+}
+
 export async function readHostFacts(stateDir: string): Promise<HostFacts> {
-  const [meminfo, stat, osRelease, rootDisk, stateDisk] = await Promise.all([
+  bootTime ??= readBootTime();
+  const [meminfo, osRelease, rootDisk, stateDisk, boot] = await Promise.all([
     readOr("/proc/meminfo", ""),
-    readOr("/proc/stat", ""),
     readOr("/etc/os-release", ""),
     diskFree("/"),
     diskFree(stateDir),
+    bootTime,
   ]);
-  const btime = /^btime\s+(\d+)/m.exec(stat);
-  const [one = 0, five = 0, fifteen = 0] = loadavg();
+  // Unreadable this time: asked again next cycle.
+  if (boot === 0) bootTime = undefined;
   return {
     processors: hostProcessors(),
-    loadAverages: [one, five, fifteen],
+    loadAverages: loadAverages(),
     memTotalKb: meminfoField(meminfo, "MemTotal"),
     memAvailKb: meminfoField(meminfo, "MemAvailable"),
     swapTotalKb: meminfoField(meminfo, "SwapTotal"),
@@ -86,7 +103,22 @@ export async function readHostFacts(stateDir: string): Promise<HostFacts> {
     stateDiskAvailInodes: stateDisk.inodes,
     kernelVersion: release(),
     osIssue: osName(osRelease),
-    bootTime: btime ? Number(btime[1]) : 0,
+    bootTime: boot,
     memFreeKb: meminfoField(meminfo, "MemFree"),
+  };
+}
+
+/**
+ * A cycle's facts with what a start changes read again: the load averages (re-checked before
+ * each start, CORRECTIONS §12) and the state disk's free space.
+ * The processors, memory and OS are the cycle's.
+ */
+export async function refreshHostFacts(facts: HostFacts, stateDir: string): Promise<HostFacts> {
+  const stateDisk = await diskFree(stateDir);
+  return {
+    ...facts,
+    loadAverages: loadAverages(),
+    stateDiskAvailKb: stateDisk.kb,
+    stateDiskAvailInodes: stateDisk.inodes,
   };
 }

@@ -22,6 +22,9 @@ import { writeFileAtomic } from "./atomic-write.js";
 
 const MAX_SMALL_FILE = 4096;
 
+/** The outcome given to a machine whose `finished` file cannot be parsed. */
+const UNREADABLE_FINISHED = "500 Unreadable finished record";
+
 /**
  * The factory's record of a machine's deadline, at the top of its directory: a VM sees only
  * machinefeatures/, jobfeatures/ and joboutputs/, and a process machine is not told where its
@@ -77,7 +80,23 @@ export interface NewMachine {
   readonly userData: Buffer;
 }
 
+/** A finished machine as read, and the heartbeat file it was read with (the only config it depends on). */
+interface CachedFinished {
+  readonly heartbeatFile: string | undefined;
+  readonly snapshot: MachineSnapshot;
+}
+
 export class StateStore {
+  /**
+   * Finished machines by directory name (under machines/). A finished machine's record does not change (its domain is
+   * gone; vacd writes nothing more to it but accounting/, which is not read here), and a factory
+   * that has run for months keeps thousands until `machines_dir_days` removes them: reading each
+   * again every cycle would cost some fifteen opens apiece. An entry goes when its directory is
+   * no longer listed, when vacd writes to that directory, or when the machinetype's heartbeat_file
+   * is not the one it was read with (a reload).
+   */
+  private readonly finishedCache = new Map<string, CachedFinished>();
+
   constructor(readonly paths: VacPaths) {}
 
   async init(): Promise<void> {
@@ -109,13 +128,47 @@ export class StateStore {
         { cause: e },
       );
     }
-    const snapshots = await Promise.all(
-      names.map(async (dirName) => {
-        const parsed = parseMachineDirName(dirName);
-        return parsed ? this.readMachine(dirName, parsed, heartbeatFileFor(parsed.machinetype)) : undefined;
-      }),
-    );
-    return snapshots.filter((s): s is MachineSnapshot => s !== undefined);
+    // Most of a long-running factory's machines are finished and kept: those are answered from
+    // memory without a promise or a path apiece, and only the others are read.
+    const listed = new Set(names);
+    for (const name of this.finishedCache.keys()) if (!listed.has(name)) this.finishedCache.delete(name);
+    // In the listing's order, as before: the loop's choice between two machines of one slot made
+    // in the same second must not depend on which was kept.
+    const found: (MachineSnapshot | undefined)[] = new Array(names.length);
+    const reads: Promise<void>[] = [];
+    names.forEach((dirName, i) => {
+      const cached = this.finishedCache.get(dirName);
+      if (cached && cached.heartbeatFile === heartbeatFileFor(cached.snapshot.machinetype)) {
+        found[i] = cached.snapshot;
+        return;
+      }
+      const parsed = parseMachineDirName(dirName);
+      if (!parsed) return;
+      const heartbeatFile = heartbeatFileFor(parsed.machinetype);
+      reads.push(
+        this.readMachine(dirName, parsed, heartbeatFile).then((m) => {
+          found[i] = m;
+          // An unreadable record is not cached: it may be mended by hand.
+          if (m.finished && m.finished.message !== UNREADABLE_FINISHED)
+            this.finishedCache.set(dirName, { heartbeatFile, snapshot: Object.freeze(m) });
+        }),
+      );
+    });
+    await Promise.all(reads);
+    return found.filter((s): s is MachineSnapshot => s !== undefined);
+  }
+
+  /** How many finished machines the store holds read (for tests and the benchmark). */
+  get finishedCached(): number {
+    return this.finishedCache.size;
+  }
+
+  /**
+   * The machine's directory may change (vacd is writing to it, or the domain of a finished
+   * machine still runs and may write its joboutputs): the next snapshot reads it again.
+   */
+  forget(dir: string): void {
+    this.finishedCache.delete(basename(dir));
   }
 
   /** One machine read again from disk, e.g. once its domain is seen gone. */
@@ -184,11 +237,7 @@ export class StateStore {
             ? { time: j.time, message: j.message, factoryFault: true }
             : { time: j.time, message: j.message };
     } catch {
-      finishedRecord = {
-        time: parsed.created,
-        message: "500 Unreadable finished record",
-        factoryFault: true,
-      };
+      finishedRecord = { time: parsed.created, message: UNREADABLE_FINISHED, factoryFault: true };
     }
     const cleaned = message === undefined ? undefined : cleanShutdownMessage(message);
     return {
@@ -244,21 +293,25 @@ export class StateStore {
   }
 
   async markStarted(dir: string, time: number): Promise<void> {
+    this.forget(dir);
     await writeFileAtomic(join(dir, "started"), `${Math.floor(time)}\n`);
   }
 
   async touchHeartbeat(dir: string, cpuSeconds: number): Promise<void> {
+    this.forget(dir);
     await writeFileAtomic(join(dir, "heartbeat"), `${cpuSeconds.toFixed(2)}\n`);
   }
 
   /** Written before destroying; `factoryFault` marks a destroy for the factory's own reasons. */
   async setDestroyReason(dir: string, reason: string, factoryFault = false): Promise<void> {
+    this.forget(dir);
     if (factoryFault) await writeFileAtomic(join(dir, DESTROY_FACTORY_FAULT), "");
     await writeFileAtomic(join(dir, "destroy_reason"), `${reason}\n`);
   }
 
   /** Notes when the machine was asked to shut down, and why. */
   async markShutdownRequested(dir: string, reason: string, time: number): Promise<void> {
+    this.forget(dir);
     await writeFileAtomic(join(dir, "destroy_reason"), `${reason}\n`);
     await writeFileAtomic(join(dir, SHUTDOWN_REQUESTED), `${time}\n`);
   }
@@ -270,6 +323,7 @@ export class StateStore {
     message: string,
     factoryFault = false,
   ): Promise<boolean> {
+    this.forget(snapshot.dir);
     const path = join(snapshot.dir, "finished");
     if (await stat(path).catch(() => undefined)) return false;
     const record = factoryFault ? { time, message, factory_fault: true } : { time, message };
@@ -281,6 +335,7 @@ export class StateStore {
   /** Lowers the factory's record and the MJF shutdowntime files, never raises them. */
   async lowerShutdownTime(snapshot: MachineSnapshot, time: number): Promise<boolean> {
     if (snapshot.shutdownTime !== undefined && snapshot.shutdownTime <= time) return false;
+    this.forget(snapshot.dir);
     await writeFileAtomic(join(snapshot.dir, FACTORY_SHUTDOWNTIME), `${Math.floor(time)}\n`);
     await writeFileAtomic(join(snapshot.dir, "machinefeatures/shutdowntime"), `${Math.floor(time)}\n`);
     await writeFileAtomic(join(snapshot.dir, "jobfeatures/shutdowntime_job"), `${Math.floor(time)}\n`);
@@ -293,13 +348,16 @@ export class StateStore {
     days: number,
     now: number,
   ): Promise<string[]> {
+    const old = snapshots.filter((s) => s.finished && now - s.finished.time > days * 86400);
+    // Most cycles have none: the slot pointers are read only when there is something to remove.
+    if (old.length === 0) return [];
     const inSlots = new Set(await this.slotOwners());
     const removed: string[] = [];
-    for (const s of snapshots) {
-      if (s.finished && !inSlots.has(s.dirName) && now - s.finished.time > days * 86400) {
-        await rm(s.dir, { recursive: true, force: true });
-        removed.push(s.dirName);
-      }
+    for (const s of old) {
+      if (inSlots.has(s.dirName)) continue;
+      this.forget(s.dir);
+      await rm(s.dir, { recursive: true, force: true });
+      removed.push(s.dirName);
     }
     return removed;
   }

@@ -35,6 +35,7 @@ export interface LoopRig {
   readonly root: TempRoot;
   readonly clock: FakeClock;
   readonly hv: FakeHypervisor;
+  readonly store: StateStore;
   loop: FactoryLoop;
   readonly events: Record<string, unknown>[];
   readonly views: ResponderView[];
@@ -44,6 +45,10 @@ export interface LoopRig {
   restart(): Promise<void>;
   /** Replaces the configuration, as a reload would. */
   reconfigure(text: string): void;
+  /** Sets all three load averages the host reports from now on. */
+  setLoad(load: number): void;
+  /** How often the loop read the host's facts: all of them, and the part a start changes. */
+  readonly hostReads: { full: number; refresh: number };
 }
 
 /** What the rig's host and census report, where a test needs other than an idle 2-processor host. */
@@ -57,7 +62,8 @@ export interface LoopRigHost {
 
 export async function loopRig(conf = BASE_CONF, host: LoopRigHost = {}): Promise<LoopRig> {
   const processors = host.processors ?? 2;
-  const load = host.loadAverage ?? 0;
+  let load = host.loadAverage ?? 0;
+  const hostReads = { full: 0, refresh: 0 };
   const root = await makeTempRoot("vac-life-");
   const paths = vacPaths(root.path);
   const parse = (text: string) =>
@@ -112,26 +118,34 @@ export async function loopRig(conf = BASE_CONF, host: LoopRigHost = {}): Promise
       },
       publish: (view) => views.push(view),
       responderHeartbeat: () => clock.now(),
-      hostFacts: async () => ({
-        processors,
-        loadAverages: [load, load, load],
-        memTotalKb: 1e7,
-        memAvailKb: 1e7,
-        swapTotalKb: 0,
-        swapFreeKb: 0,
-        rootDiskAvailKb: 1e8,
-        rootDiskAvailInodes: 1e6,
-        stateDiskAvailKb: 1e8,
-        stateDiskAvailInodes: 1e6,
-        kernelVersion: "6.1",
-        osIssue: "test",
-        bootTime: 0,
-      }),
+      hostFacts: async () => {
+        hostReads.full++;
+        return {
+          processors,
+          loadAverages: [load, load, load],
+          memTotalKb: 1e7,
+          memAvailKb: 1e7,
+          swapTotalKb: 0,
+          swapFreeKb: 0,
+          rootDiskAvailKb: 1e8,
+          rootDiskAvailInodes: 1e6,
+          stateDiskAvailKb: 1e8,
+          stateDiskAvailInodes: 1e6,
+          kernelVersion: "6.1",
+          osIssue: "test",
+          bootTime: 0,
+        };
+      },
+      refreshHostFacts: async (facts) => {
+        hostReads.refresh++;
+        return { ...facts, loadAverages: [load, load, load] };
+      },
     });
   const rig: LoopRig = {
     root,
     clock,
     hv,
+    store,
     loop: make(),
     events,
     views,
@@ -144,6 +158,10 @@ export async function loopRig(conf = BASE_CONF, host: LoopRigHost = {}): Promise
     reconfigure: (text) => {
       config = parse(text);
     },
+    setLoad: (l) => {
+      load = l;
+    },
+    hostReads,
   };
   return rig;
 }
