@@ -47,7 +47,7 @@ test("the load is checked before each start, with the machines just started coun
 });
 
 test("the host is read whole once a cycle, and only its load and state disk again before each start", async () => {
-  const r = await loopRig(conf(""), { processors: 8, loadAverage: 0 });
+  const r = await loopRig(loopConf(8, ""), { processors: 8, loadAverage: 0 });
   try {
     await r.loop.runCycle();
     assert.equal(r.hv.startsSoFar().length, 8);
@@ -61,7 +61,7 @@ test("the host is read whole once a cycle, and only its load and state disk agai
 });
 
 test("a load that rises after the first start of a cycle stops the starts that follow: the load is read again, not the cycle's", async () => {
-  const r = await loopRig(conf(""), { processors: 8, loadAverage: 0 });
+  const r = await loopRig(loopConf(8, ""), { processors: 8, loadAverage: 0 });
   try {
     // 8 host processors, overload 1.25: over 10 refuses. The cycle read 0; a start makes it 20.
     const start = r.hv.start.bind(r.hv);
