@@ -91,20 +91,29 @@ function messageTypeOf(wire: Record<string, unknown>): MessageType | undefined {
   const { method, message_type: type } = wire;
   const byMethod =
     typeof method === "string" && Object.hasOwn(METHOD_QUERY, method) ? METHOD_QUERY[method] : undefined;
-  const query = VAC_QUERY_ORDER.find((kind) => kind === byMethod || kind === type);
-  if (query) return query;
+  for (const kind of VAC_QUERY_ORDER) if (kind === byMethod || kind === type) return kind;
   if (typeof type === "string" && Object.hasOwn(MESSAGE_FIELDS, type)) return type as MessageType;
   return undefined;
 }
 
-function readField(field: FieldSpec, wire: Record<string, unknown>): { ok: boolean; value?: unknown } {
-  const name = field.names.find((n) => Object.hasOwn(wire, n));
-  if (name === undefined) return field.required ? { ok: false } : { ok: true, value: field.absent };
+/** What `readField` returns for a field that is missing when required, or of the wrong type. */
+const INVALID = Symbol("invalid");
+
+/** A field's value (its default when absent), or INVALID. Every datagram goes through this. */
+function readField(field: FieldSpec, wire: Record<string, unknown>): unknown {
+  let name: string | undefined;
+  for (const n of field.names) {
+    if (Object.hasOwn(wire, n)) {
+      name = n;
+      break;
+    }
+  }
+  if (name === undefined) return field.required ? INVALID : field.absent;
   const v = wire[name];
-  if (v === null) return field.nullable ? { ok: true, value: null } : { ok: false };
-  if (!valid(field.kind, v)) return { ok: false };
-  if (field.kind === "state") return { ok: true, value: STATES.get(v as string) ?? "Unknown" };
-  return { ok: true, value: v };
+  if (v === null) return field.nullable ? null : INVALID;
+  if (!valid(field.kind, v)) return INVALID;
+  if (field.kind === "state") return STATES.get(v as string) ?? "Unknown";
+  return v;
 }
 
 export function decodeMessage(bytes: Uint8Array): Decoded {
@@ -131,9 +140,9 @@ export function decodeMessage(bytes: Uint8Array): Decoded {
   }
   const out: Record<string, unknown> = { messageType: type };
   for (const field of MESSAGE_FIELDS[type]) {
-    const r = readField(field, wire);
-    if (!r.ok) return { ok: false, reason: "bad_field", detail: `${type}.${field.wire}` };
-    out[field.key] = r.value;
+    const value = readField(field, wire);
+    if (value === INVALID) return { ok: false, reason: "bad_field", detail: `${type}.${field.wire}` };
+    out[field.key] = value;
   }
   return { ok: true, message: out as unknown as Message, wire };
 }
