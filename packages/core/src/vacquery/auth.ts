@@ -83,6 +83,7 @@ export class HeadSigner {
 
   /** `head`, `middle` then `last` (together a JSON object, so `last` ends in `}`), signed. */
   sign(middle: Uint8Array, last: Uint8Array): Buffer {
+    if (last[last.length - 1] !== 0x7d) throw new Error("a signed datagram must end its JSON object in }");
     const head = this.head;
     const lastBody = last.length - 1;
     const at = head.length + middle.length + lastBody + PREFIX.length;
