@@ -79,7 +79,7 @@ test("a datagram signed from a saved head is the one signed whole, with SPEC §3
       const tail = Buffer.from(`${Buffer.from(b).toString("hex")}"}`);
       const signer = new HeadSigner(ring, head);
       const cut = Math.min(3, tail.length - 1);
-      const signed = signer.sign(tail.subarray(0, cut), tail.subarray(cut));
+      const signed = signer.sign(tail.subarray(0, cut).toString("latin1"), tail.subarray(cut));
       const whole = Buffer.concat([head, tail]);
       assert.deepEqual(signed, signDatagram(whole, ring));
       // The MAC is over the bytes with the 64 hex digits as zeros, by node:crypto's reckoning.
@@ -90,7 +90,7 @@ test("a datagram signed from a saved head is the one signed whole, with SPEC §3
       assert.equal(signed.toString(), `${whole.subarray(0, -1).toString()}, "hmac": "${mac}"}`);
       assert.equal(verifyDatagram(signed, ring).status, "ok");
       // The signer can be used again: its saved state is copied, not spent.
-      assert.deepEqual(signer.sign(Buffer.alloc(0), tail), signed);
+      assert.deepEqual(signer.sign("", tail), signed);
     }),
   );
 });

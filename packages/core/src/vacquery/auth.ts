@@ -81,15 +81,18 @@ export class HeadSigner {
     this.afterHead = this.hmac.start().update(head).copy();
   }
 
-  /** `head`, `middle` then `last` (together a JSON object, so `last` ends in `}`), signed. */
-  sign(middle: Uint8Array, last: Uint8Array): Buffer {
+  /**
+   * `head`, `middle` (ASCII, such as a cookie's hex digits) then `last` (together a JSON object,
+   * so `last` ends in `}`), signed.
+   */
+  sign(middle: string, last: Uint8Array): Buffer {
     if (last[last.length - 1] !== 0x7d) throw new Error("a signed datagram must end its JSON object in }");
     const head = this.head;
     const lastBody = last.length - 1;
     const at = head.length + middle.length + lastBody + PREFIX.length;
     const out = Buffer.allocUnsafe(at + HEX_LENGTH + SUFFIX.length);
     out.set(head, 0);
-    out.set(middle, head.length);
+    out.write(middle, head.length, "latin1");
     copyBytes(last, lastBody, out, head.length + middle.length);
     out.set(PREFIX, at - PREFIX.length);
     // The MAC is over the datagram with the digits as zeros: hash those, then write the digits.
@@ -120,20 +123,24 @@ function writeHex(mac: Uint8Array, out: Uint8Array, at: number): void {
 
 /** `datagram` (a JSON object ending in `}`) with the `hmac` member added, signed by the first key. */
 export function signDatagram(datagram: Buffer, keyring: Keyring): Buffer {
-  return new HeadSigner(keyring).sign(EMPTY, datagram);
+  return new HeadSigner(keyring).sign("", datagram);
 }
 
 export type Verified =
   /** No `hmac` member where a signed datagram has it. */
   | { readonly status: "unsigned" }
   | { readonly status: "bad" }
-  /** `mac` (hex) identifies these exact bytes, for the replay cache. */
+  /**
+   * `mac` identifies these exact bytes, for the replay cache: the MAC's first 128 bits in hex
+   * (only datagrams that verified are kept, so nobody without the key can make two collide).
+   */
   | { readonly status: "ok"; readonly mac: string };
 
 const UNSIGNED: Verified = { status: "unsigned" };
 const BAD: Verified = { status: "bad" };
 /** The hex digits of the MAC a datagram should carry, computed to compare with those it does. */
 const EXPECTED = Buffer.alloc(HEX_LENGTH);
+const REPLAY_KEY_DIGITS = 32;
 
 function bytesAt(bytes: Uint8Array, at: number, pattern: Uint8Array): boolean {
   for (let i = 0; i < pattern.length; i++) if (bytes[at + i] !== pattern[i]) return false;
@@ -152,7 +159,8 @@ export function verifyDatagram(datagram: Uint8Array, keyring: Keyring): Verified
     hmac.finishInto(MAC);
     // Compared as the digits written: upper-case digits or any other byte simply do not match.
     writeHex(MAC, EXPECTED, 0);
-    if (sameBytes(EXPECTED, datagram, hexAt)) return { status: "ok", mac: EXPECTED.toString("latin1") };
+    if (sameBytes(EXPECTED, datagram, hexAt))
+      return { status: "ok", mac: EXPECTED.toString("latin1", 0, REPLAY_KEY_DIGITS) };
   }
   return BAD;
 }

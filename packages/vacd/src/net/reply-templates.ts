@@ -33,9 +33,15 @@ export class Template {
     readonly tail: Buffer,
   ) {}
 
-  /** The reply with `cookie` in place, signed by the keyring's first key when there is one. */
-  reply(cookie: Buffer, keyring: Keyring | undefined): Buffer {
-    if (!keyring) return Buffer.concat([this.head, cookie, this.tail]);
+  /** The reply with `cookie` (hex digits) in place, signed by the keyring's first key when there is one. */
+  reply(cookie: string, keyring: Keyring | undefined): Buffer {
+    if (!keyring) {
+      const out = Buffer.allocUnsafe(this.head.length + cookie.length + this.tail.length);
+      this.head.copy(out, 0);
+      out.write(cookie, this.head.length, "latin1");
+      this.tail.copy(out, this.head.length + cookie.length);
+      return out;
+    }
     if (this.signer?.keyring !== keyring)
       this.signer = { keyring, signer: new HeadSigner(keyring, this.head) };
     return this.signer.signer.sign(cookie, this.tail);
@@ -47,8 +53,13 @@ export class ReplyTemplates {
   private second = -1;
   private readonly byType = new Map<Query["messageType"], Template[]>();
 
-  /** The templates of `type` for `view` at second `second`, built with `build(cookie)` when stale. */
-  get(
+  /** The templates of `type` for `view` at second `second`, if they were built. */
+  cached(view: ResponderView, type: Query["messageType"], second: number): readonly Template[] | undefined {
+    return view === this.view && second === this.second ? this.byType.get(type) : undefined;
+  }
+
+  /** Builds and keeps the templates of `type` for `view` at second `second` from `build(cookie)`. */
+  build(
     view: ResponderView,
     type: Query["messageType"],
     second: number,
@@ -59,16 +70,23 @@ export class ReplyTemplates {
       this.second = second;
       this.byType.clear();
     }
-    let t = this.byType.get(type);
-    if (!t) {
-      t = build(MARKER).map((reply) => {
-        const bytes = encodeMessage(reply);
-        const at = bytes.lastIndexOf(MARKER);
-        if (at < 0) throw new Error("reply template without its cookie");
-        return new Template(bytes.subarray(0, at), bytes.subarray(at + MARKER.length));
-      });
-      this.byType.set(type, t);
-    }
+    const t = build(MARKER).map((reply) => {
+      const bytes = encodeMessage(reply);
+      const at = bytes.lastIndexOf(MARKER);
+      if (at < 0) throw new Error("reply template without its cookie");
+      return new Template(bytes.subarray(0, at), bytes.subarray(at + MARKER.length));
+    });
+    this.byType.set(type, t);
     return t;
+  }
+
+  /** The cached templates, else those `build` gives (the responder asks this for every query). */
+  get(
+    view: ResponderView,
+    type: Query["messageType"],
+    second: number,
+    build: (cookie: string) => readonly Reply[],
+  ): readonly Template[] {
+    return this.cached(view, type, second) ?? this.build(view, type, second, build);
   }
 }

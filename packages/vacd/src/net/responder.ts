@@ -221,22 +221,20 @@ export class Responder {
     // Unauthenticated strangers are held to the amplification limit; a signed query is from
     // a key holder, whatever its source. With an unusable key only this host got this far.
     const limited = signed === undefined && !exempt && keyring !== "unusable";
-    const templates = this.templates.get(
-      view,
-      query.messageType as Query["messageType"],
-      Math.floor(now),
-      (cookie) => {
+    const type = query.messageType as Query["messageType"];
+    const second = Math.floor(now);
+    const templates =
+      this.templates.cached(view, type, second) ??
+      this.templates.build(view, type, second, (cookie) => {
         const withExtras =
-          query.messageType === "factory_query" && this.options.statusExtras
+          type === "factory_query" && this.options.statusExtras
             ? { ...view, status: { ...view.status, ...this.options.statusExtras() } }
             : view;
         return repliesFor(withExtras, { ...(query as Query), cookie }, now, VACQUERY_VERSION);
-      },
-    );
-    const cookie = Buffer.from(query.cookie, "latin1");
+      });
     const signer = keyring === "unusable" ? undefined : keyring;
     for (const template of templates) {
-      const bytes = template.reply(cookie, signer);
+      const bytes = template.reply(query.cookie, signer);
       if (limited && !this.limiter.allowReply(peer.address, false, bytes.length)) {
         this.drops.throttled(peer.address, "amplification", now);
         this.drop("rate_limit", peer, "3x amplification limit");
