@@ -15,33 +15,24 @@
  * answers, the figures are the cost of a query to a server mostly idle (caches cold), which
  * treats the heavier paths worse.
  */
-import { createSocket } from "node:dgram";
-import { encodeMessage, type Keyring, repliesFor, signDatagram } from "@vac/core";
-import { Responder, silentLogger } from "@vac/vacd";
-import { benchView, now, percentile, runChild, SPACE } from "./support/net-bench.js";
+import { signDatagram } from "@vac/core";
+import { percentile, runChild, SPACE } from "./support/net-bench.js";
+import {
+  HOST,
+  KEY,
+  keyring,
+  type Mode,
+  replyBytes,
+  SENDER_PREAMBLE,
+  startServer,
+} from "./support/responder-servers.js";
 
-const KEY = "bench-space-key-0123456789abcdef";
-const keyring: Keyring = { keys: [Buffer.from(KEY)] };
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 /** Queries a second the sender offers; 0 (the default): as many as it can, more than any server answers. */
 const RATE = Number(process.env.BENCH_RATE ?? 0);
-const HOST = "127.0.0.101";
-const view = benchView("f0.bench.vac.test", 4);
-const unlimited = { rate: 1e9, burst: 1e9 };
 
-const sender = `
-import { createSocket } from "node:dgram";
-const core = await import(CORE);
-const keyring = process.env.SIGN ? { keys: [Buffer.from(process.env.SIGN)] } : undefined;
-const s = createSocket("udp4");
-await new Promise((r) => s.bind(0, "127.0.0.1", r));
-// The replies are counted by the server: the sender's socket keeps almost none of them, so
-// that receiving them does not take the time it needs to send.
-s.setRecvBufferSize(1);
+const sender = `${SENDER_PREAMBLE}
 let sent = 0;
-const port = Number(process.env.PORT), host = process.env.HOST, rate = Number(process.env.RATE);
-const base = { messageType: "factory_query", vacqueryVersion: "VacQuery 01.03", daemonVersion: "bench",
-  space: process.env.SPACE };
 // Each query distinct (a signed one seen twice is a replay); unsigned ones are built beforehand.
 const query = (j) => {
   const q = core.encodeMessage({ ...base, cookie: j.toString(16).padStart(32, "0"), timeSent: Math.floor(Date.now() / 1000) });
@@ -94,48 +85,14 @@ async function measure(port: number, sign: boolean, answered: () => number): Pro
   };
 }
 
-// The baseline: the same reply bytes, no checks at all.
-const replyBytes = encodeMessage(
-  repliesFor(
-    view,
-    { messageType: "factory_query", cookie: "0".repeat(32), space: SPACE } as never,
-    now(),
-    "x",
-  )[0] as never,
-);
-
-async function bareRun(): Promise<Run> {
-  const bare = createSocket("udp4");
-  await new Promise<void>((r) => bare.bind(0, HOST, () => r()));
-  let sent = 0;
-  bare.on("message", (_m, peer) => {
-    bare.send(replyBytes, peer.port, peer.address);
-    sent++;
-  });
-  const r = await measure(bare.address().port, false, () => sent);
-  await new Promise<void>((res) => bare.close(() => res()));
-  return r;
-}
-
-async function responderRun(mode: "plain" | "authenticated"): Promise<Run> {
-  const r = new Responder({
-    address: HOST,
-    port: 0,
-    logger: silentLogger(),
-    now,
-    security: {
-      keyring: mode === "authenticated" ? keyring : undefined,
-      skewSeconds: 60,
-      allowUnauthenticated: false,
-      policy: { isExempt: () => true },
-    },
-    rateLimits: { exempt: unlimited, stranger: unlimited, strangers: unlimited },
-  });
-  const port = await r.start();
-  r.setView(view);
-  const m = await measure(port, mode === "authenticated", () => r.answeredCount);
-  await r.close();
-  return m;
+/** One run against a fresh server of `mode`. */
+async function run(mode: Mode): Promise<Run> {
+  const server = await startServer(mode);
+  try {
+    return await measure(server.port, mode === "authenticated", server.answered);
+  } finally {
+    await server.close();
+  }
 }
 
 // Rounds interleave the three, and the medians are compared: the machine is shared, and any
@@ -145,9 +102,9 @@ const runs = { bare: [] as Run[], plain: [] as Run[], authenticated: [] as Run[]
 /** `BENCH_MODES=authenticated` runs one mode alone (to profile it). */
 const MODES = (process.env.BENCH_MODES ?? "bare,plain,authenticated").split(",");
 for (let i = 0; i < ROUNDS; i++) {
-  if (MODES.includes("bare")) runs.bare.push(await bareRun());
-  if (MODES.includes("plain")) runs.plain.push(await responderRun("plain"));
-  if (MODES.includes("authenticated")) runs.authenticated.push(await responderRun("authenticated"));
+  if (MODES.includes("bare")) runs.bare.push(await run("bare"));
+  if (MODES.includes("plain")) runs.plain.push(await run("plain"));
+  if (MODES.includes("authenticated")) runs.authenticated.push(await run("authenticated"));
 }
 const med = (xs: readonly Run[], k: keyof Run) =>
   percentile(
