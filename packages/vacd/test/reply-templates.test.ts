@@ -12,11 +12,13 @@ test("a reply spliced from its template equals the reply encoded directly, for e
     for (const cookie of ["ab".repeat(8), "0123456789abcdef".repeat(8)]) {
       const query = { messageType, cookie, space: view.space } as unknown as Query;
       const direct = repliesFor(view, query, 1700000000.5, "VacQuery 01.03").map((r) => encodeMessage(r));
-      const spliced = templates
-        .get(view, messageType, 1700000000, (c) =>
+      const built =
+        templates.cached(view, messageType, 1700000000) ??
+        templates.build(view, messageType, 1700000000, (c) =>
           repliesFor(view, { ...query, cookie: c }, 1700000000.5, "VacQuery 01.03"),
-        )
-        .map((t) => t.reply(cookie, undefined));
+        );
+      const spliced = built.map((t) => t.reply(cookie, undefined));
+      for (const t of built) assert.equal(t.length(cookie, undefined), t.reply(cookie, undefined).length);
       assert.deepEqual(
         spliced.map((b) => b.toString()),
         direct.map((b) => b.toString()),
@@ -38,11 +40,12 @@ test("a signed reply from its template is the reply encoded and signed whole, ev
   const direct = repliesFor(view, query, 1700000000.5, "VacQuery 01.03").map((r) =>
     signDatagram(encodeMessage(r), keyring),
   );
-  const built = templates.get(view, "machinetypes_query", 1700000000, (c) =>
+  const built = templates.build(view, "machinetypes_query", 1700000000, (c) =>
     repliesFor(view, { ...query, cookie: c }, 1700000000.5, "VacQuery 01.03"),
   );
   for (let round = 0; round < 2; round++) {
     const spliced = built.map((t) => t.reply(cookie, keyring));
+    for (const t of built) assert.equal(t.length(cookie, keyring), t.reply(cookie, keyring).length);
     assert.deepEqual(
       spliced.map((b) => b.toString()),
       direct.map((b) => b.toString()),

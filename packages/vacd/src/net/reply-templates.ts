@@ -15,6 +15,7 @@
 import {
   encodeMessage,
   HeadSigner,
+  HMAC_FIELD_BYTES,
   type Keyring,
   type Query,
   type Reply,
@@ -32,6 +33,11 @@ export class Template {
     /** And after it. */
     readonly tail: Buffer,
   ) {}
+
+  /** The bytes `reply(cookie, keyring)` gives, known without building it. */
+  length(cookie: string, keyring: Keyring | undefined): number {
+    return this.head.length + cookie.length + this.tail.length + (keyring ? HMAC_FIELD_BYTES : 0);
+  }
 
   /** The reply with `cookie` (hex digits) in place, signed by the keyring's first key when there is one. */
   reply(cookie: string, keyring: Keyring | undefined): Buffer {
@@ -78,15 +84,5 @@ export class ReplyTemplates {
     });
     this.byType.set(type, t);
     return t;
-  }
-
-  /** The cached templates, else those `build` gives (the responder asks this for every query). */
-  get(
-    view: ResponderView,
-    type: Query["messageType"],
-    second: number,
-    build: (cookie: string) => readonly Reply[],
-  ): readonly Template[] {
-    return this.cached(view, type, second) ?? this.build(view, type, second, build);
   }
 }

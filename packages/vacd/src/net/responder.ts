@@ -234,13 +234,13 @@ export class Responder {
       });
     const signer = keyring === "unusable" ? undefined : keyring;
     for (const template of templates) {
-      const bytes = template.reply(query.cookie, signer);
-      if (limited && !this.limiter.allowReply(peer.address, false, bytes.length)) {
+      // Within the 3x budget before anything is built or signed for it.
+      if (limited && !this.limiter.allowReply(peer.address, false, template.length(query.cookie, signer))) {
         this.drops.throttled(peer.address, "amplification", now);
         this.drop("rate_limit", peer, "3x amplification limit");
         break;
       }
-      this.socket?.send(bytes, peer.port, peer.address);
+      this.socket?.send(template.reply(query.cookie, signer), peer.port, peer.address);
     }
     this.answered++;
     this.lastActivity = now;
