@@ -51,18 +51,22 @@ export interface CensusView {
   readonly ageSeconds: number;
 }
 
-/** The replies a decision counts at `now`, from every factory in `names`. */
+/**
+ * The replies a decision counts at `now`, from every factory in `names`; `own`, when given, is
+ * this factory's entry, in place of whatever `entries` holds for it.
+ */
 export function censusView(
   names: readonly string[],
   entries: ReadonlyMap<string, CensusEntry>,
   now: number,
   maxAge: number,
+  own?: { readonly name: string; readonly entry: CensusEntry },
 ): CensusView {
   const replies: MachinetypeStatus[] = [];
   const silent: string[] = [];
   let oldest = now;
   for (const name of names) {
-    const e = entries.get(name);
+    const e = own?.name === name ? own.entry : entries.get(name);
     if (!e || now - e.answeredAt > maxAge) {
       silent.push(name);
       continue;

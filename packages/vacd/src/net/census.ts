@@ -49,12 +49,15 @@ export class SpaceCensus {
   private inFlight: Promise<void> | undefined;
   private stopped = false;
   private totalBytes = 0;
+  /** Every factory a decision counts, this one included, in lower case (made at each update). */
+  private names: readonly string[];
 
   constructor(
     private settings: CensusSettings,
     private readonly options: CensusOptions,
   ) {
     this.interval = settings.rules.intervalSeconds;
+    this.names = countedNames(settings);
   }
 
   start(): void {
@@ -69,6 +72,7 @@ export class SpaceCensus {
 
   update(settings: CensusSettings): void {
     this.settings = settings;
+    this.names = countedNames(settings);
   }
 
   /** The freshness bound: no decision uses data older than this (seconds). */
@@ -103,10 +107,8 @@ export class SpaceCensus {
     const now = this.options.now();
     const own = this.options.own();
     const self = this.settings.factoryName.toLowerCase();
-    const entries = new Map(this.entries);
-    if (own) entries.set(self, { replies: own, answeredAt: now });
-    const names = [...new Set([...this.settings.factories.map((f) => f.name.toLowerCase()), self])];
-    return censusView(names, entries, now, this.maxAgeSeconds);
+    const ownEntry = own ? { name: self, entry: { replies: own, answeredAt: now } } : undefined;
+    return censusView(this.names, this.entries, now, this.maxAgeSeconds, ownEntry);
   }
 
   private schedule(seconds: number): void {
@@ -172,4 +174,8 @@ export class SpaceCensus {
       next_in_seconds: this.interval,
     });
   }
+}
+
+function countedNames(s: CensusSettings): string[] {
+  return [...new Set([...s.factories.map((f) => f.name.toLowerCase()), s.factoryName.toLowerCase()])];
 }
