@@ -95,10 +95,10 @@ test("check-vacd is OK with a running vacd, CRITICAL once it is stopped or kille
 
   // A creation error is CRITICAL while recent (Vac's factory-error), and forgotten when old.
   const errorFile = join(root, "var/lib/vac/factory-error");
-  await writeFile(errorFile, "Machine creation fails with: virsh create: no space left\n");
+  await writeFile(errorFile, "LM creation fails with: virsh create: no space left\n");
   const fresh = await check(root, "60");
   assert.equal(fresh.code, 2, fresh.line);
-  assert.match(fresh.line, /Machine creation fails with: virsh create: no space left/);
+  assert.match(fresh.line, /LM creation fails with: virsh create: no space left/);
   const old = Date.now() / 1000 - 3600;
   await utimes(errorFile, old, old);
   const stale = await check(root, "60");
@@ -195,7 +195,7 @@ test("check-vacd's judgement: heartbeats, silence, configuration, disk, recent e
   assert.match(judge(seen({ diskFreePercent: 8 })).line, /^VACD WARNING - Only 8.0% free/);
   assert.equal(judge(seen({ diskFreePercent: 4 })).code, 2);
   // The last creation error counts while within the maximum age only.
-  const error = { message: "Machine creation fails with: boom", time: 900 };
+  const error = { message: "LM creation fails with: boom", time: 900 };
   assert.equal(judge(seen({ files: { factoryHeartbeat: 1000, responderHeartbeat: 1000, error } })).code, 2);
   assert.equal(
     judge(

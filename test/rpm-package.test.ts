@@ -63,6 +63,7 @@ test("npm run rpm builds a noarch RPM that installs and runs from a scratch root
   for (const f of [
     "/usr/sbin/vacd",
     "/usr/sbin/check-vacd",
+    "/usr/sbin/vac",
     "/usr/bin/vac",
     "/usr/lib/systemd/system/vacd.service",
     "/usr/lib/sysctl.d/90-vac.conf",
@@ -89,7 +90,12 @@ test("npm run rpm builds a noarch RPM that installs and runs from a scratch root
         f,
       ),
   );
-  assert.deepEqual(outside.sort(), ["/usr/bin/vac", "/usr/sbin/check-vacd", "/usr/sbin/vacd"]);
+  assert.deepEqual(outside.sort(), [
+    "/usr/bin/vac",
+    "/usr/sbin/check-vacd",
+    "/usr/sbin/vac",
+    "/usr/sbin/vacd",
+  ]);
   for (const bad of [
     /\.node$/,
     /\/node_modules\/(typescript|@biomejs|c8|fast-check|@types|cpu-features|nan)\//,

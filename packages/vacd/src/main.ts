@@ -300,8 +300,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   await new Promise<void>((resolve) => {
     process.on("SIGHUP", () => {
       logger.info({ event: "sighup" });
+      // The reload re-reads the key file too: an applied configuration reloads the security.
       void watcher.reload();
-      void reloadSecurity(config);
     });
     for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => resolve());
   });

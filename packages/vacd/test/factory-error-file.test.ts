@@ -23,7 +23,7 @@ test("a failed start writes factory-error with its reason; the next machine star
   hv.failNextStart = new Error("virsh create failed:\n  no space left on device");
   await loop.runCycle();
   const text = await readFile(join(stateDir, "factory-error"), "utf8");
-  assert.equal(text, "Machine creation fails with: virsh create failed: no space left on device\n");
+  assert.equal(text, "LM creation fails with: virsh create failed: no space left on device\n");
   assert.equal((await readFactoryFiles(stateDir)).error?.message, text.trim());
 
   // After the backoff the slot is tried again, and this time the machine starts. The loop

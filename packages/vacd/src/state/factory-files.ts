@@ -24,10 +24,10 @@ export async function writeHeartbeatFiles(
   await writeFileAtomic(join(stateDir, RESPONDER_HEARTBEAT_FILE), `${Math.floor(responder)}\n`);
 }
 
-/** Records why a machine could not be created, as Vac did ("LM creation fails with: ..."). */
+/** Records why a machine could not be created in Vac's words (D471-472), which its check-vacd prints. */
 export async function writeFactoryError(stateDir: string, message: string): Promise<void> {
   const line = message.replace(/\s+/g, " ").slice(0, 500);
-  await writeFileAtomic(join(stateDir, FACTORY_ERROR_FILE), `Machine creation fails with: ${line}\n`);
+  await writeFileAtomic(join(stateDir, FACTORY_ERROR_FILE), `LM creation fails with: ${line}\n`);
 }
 
 /** A machine was created: the last creation error no longer describes the factory. */
