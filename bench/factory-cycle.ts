@@ -141,7 +141,7 @@ async function factory(finished: number, clock: StillClock): Promise<Factory> {
         if (views.length > 2) views.shift();
       },
       responderHeartbeat: () => clock.now(),
-      hostFacts: async () => ({ ...(await readHostFacts(paths.stateDir)), ...idle }),
+      hostFacts: async () => ({ ...(await readHostFacts(paths.stateDir, paths.root)), ...idle }),
       refreshHostFacts: async (facts) => ({ ...(await refreshHostFacts(facts, paths.stateDir)), ...idle }),
       accounting: new AccountingWriter({ paths, logger, now: () => clock.now() }),
     });

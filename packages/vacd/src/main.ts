@@ -261,7 +261,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       metrics.observeView(view);
     },
     responderHeartbeat: () => responder.lastActivity,
-    hostFacts: () => readHostFacts(first.paths.stateDir),
+    hostFacts: () => readHostFacts(first.paths.stateDir, first.paths.root),
     refreshHostFacts: (facts) => refreshHostFacts(facts, first.paths.stateDir),
     sources,
   });

@@ -6,7 +6,8 @@
  * change while vacd runs.
  */
 import { readFile, statfs } from "node:fs/promises";
-import { cpus, loadavg, release } from "node:os";
+import { loadavg, release } from "node:os";
+import { countHostProcessors } from "./processor-count.js";
 
 export interface HostFacts {
   readonly processors: number;
@@ -58,14 +59,6 @@ function osName(osRelease: string): string {
   return m?.[1] ?? "unknown";
 }
 
-/**
- * Every logical processor, as Vac counted `processor` lines in /proc/cpuinfo (S817-838): not
- * `availableParallelism()`, which a CPU affinity mask or cgroup limit on vacd itself would shrink.
- */
-function hostProcessors(): number {
-  return Math.max(cpus().length, 1);
-}
-
 /** The boot time from /proc/stat (whose per-processor and interrupt lines grow with the host). */
 async function readBootTime(): Promise<number> {
   const btime = /^btime\s+(\d+)/m.exec(await readOr("/proc/stat", ""));
@@ -79,19 +72,33 @@ function loadAverages(): [number, number, number] {
   return [one, five, fifteen];
 }
 
-export async function readHostFacts(stateDir: string): Promise<HostFacts> {
+/** Counted once per root: a host's processors do not change while vacd runs. */
+const processorsByRoot = new Map<string, Promise<number>>();
+
+/**
+ * Everything about the host a cycle publishes and decides on. `root` is `--root`: the
+ * processors are those `total_processors` is checked against (processor-count.ts), so the load
+ * check and the configuration count alike.
+ */
+export async function readHostFacts(stateDir: string, root = "/"): Promise<HostFacts> {
   bootTime ??= readBootTime();
-  const [meminfo, osRelease, rootDisk, stateDisk, boot] = await Promise.all([
+  let processors = processorsByRoot.get(root);
+  if (!processors) {
+    processors = countHostProcessors(root);
+    processorsByRoot.set(root, processors);
+  }
+  const [meminfo, osRelease, rootDisk, stateDisk, boot, count] = await Promise.all([
     readOr("/proc/meminfo", ""),
     readOr("/etc/os-release", ""),
     diskFree("/"),
     diskFree(stateDir),
     bootTime,
+    processors,
   ]);
   // Unreadable this time: asked again next cycle.
   if (boot === 0) bootTime = undefined;
   return {
-    processors: hostProcessors(),
+    processors: count,
     loadAverages: loadAverages(),
     memTotalKb: meminfoField(meminfo, "MemTotal"),
     memAvailKb: meminfoField(meminfo, "MemAvailable"),
