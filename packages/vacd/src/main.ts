@@ -127,8 +127,10 @@ export async function main(argv: readonly string[]): Promise<void> {
     },
     auth: sec.pollAuth,
   });
+  const metrics = new FactoryMetrics(responder);
   census = new SpaceCensus(censusSettings(config, security), {
     logger,
+    onPolled: (seconds, answered, silent) => metrics.observePoll(seconds, answered, silent),
     now: realClock.now,
     daemonVersion: VERSION,
     drops: responder.drops,
@@ -182,7 +184,6 @@ export async function main(argv: readonly string[]): Promise<void> {
     () => void machineServices.check(),
     Math.min(config.settings.cycleSeconds, 60) * 1000,
   );
-  const metrics = new FactoryMetrics(responder);
   metrics.observeConfigRead(usable === first.config, realClock.now());
   const metricsServer = new MetricsServer(metrics.registry);
   if (config.settings.metricsAddress) {
@@ -239,9 +240,6 @@ export async function main(argv: readonly string[]): Promise<void> {
     pollMachinetypes: async (_c, fresh) => {
       if (security.keyError) throw security.keyError;
       const v = fresh ? await spaceCensus.refresh() : await spaceCensus.current();
-      const counted = new Set(v.replies.map((r) => r.factory)).size;
-      // A decision no longer waits on a poll: the census's age stands for the poll's duration.
-      metrics.observePoll(v.ageSeconds, counted, v.silent.length);
       return {
         replies: v.replies,
         silent: v.silent,

@@ -61,7 +61,7 @@ export class FactoryMetrics {
     );
     this.poll = new Histogram({
       name: "vac_census_poll_seconds",
-      help: "Time to poll the space for the census a start decision uses",
+      help: "Time each background census poll of the space took (at most its 3 s wait)",
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 15, 30],
       registers,
     });

@@ -37,6 +37,8 @@ export interface CensusOptions {
   readonly own: () => readonly MachinetypeStatus[] | undefined;
   /** Where the polls' dropped replies are counted (a peer on another key shows as bad_hmac). */
   readonly drops?: DropCounters;
+  /** Each completed poll: how long it took, how many factories answered and how many did not. */
+  readonly onPolled?: (seconds: number, answered: number, silent: number) => void;
   /** Tests: poll with something else. */
   readonly poll?: typeof pollSpace;
 }
@@ -166,6 +168,7 @@ export class SpaceCensus {
     this.totalBytes += bytes;
     this.interval = pollIntervalSeconds(bytes, this.settings.rules);
     this.lastPollAt = started;
+    this.options.onPolled?.(at - started, r.answered.length, r.silent.length);
     this.options.logger.debug({
       event: "census_polled",
       answered: r.answered.length,
