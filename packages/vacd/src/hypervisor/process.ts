@@ -8,7 +8,8 @@
  * write that record is still found and stopped (process-orphans.ts).
  */
 import { spawn } from "node:child_process";
-import { lstat, mkdir, open, readFile, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { lstat, mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Logger } from "../log.js";
 import { writeFileAtomic } from "../state/atomic-write.js";
@@ -81,7 +82,16 @@ export class ProcessHypervisor implements Hypervisor {
   private readonly starting = new Set<string>();
   private readonly warned = new Set<string>();
 
-  constructor(private readonly o: ProcessOptions) {}
+  /**
+   * `<state>/process-used`, written before the first spawn: until then there is no machine
+   * process to look for, and a factory that runs only VMs never lists /proc for orphans.
+   */
+  private readonly marker: string;
+  private used = false;
+
+  constructor(private readonly o: ProcessOptions) {
+    this.marker = join(dirname(o.machinesDir), "process-used");
+  }
 
   async check(): Promise<void> {}
 
@@ -93,6 +103,10 @@ export class ProcessHypervisor implements Hypervisor {
     const executable = join(launch.dir, "user_data");
     await writeFileAtomic(executable, launch.userData, 0o700);
     const log = await open(join(launch.dir, "console.log"), "a");
+    if (!this.used) {
+      await writeFile(this.marker, "");
+      this.used = true;
+    }
     this.starting.add(launch.dir);
     try {
       const child = spawn(executable, [], {
@@ -187,7 +201,9 @@ export class ProcessHypervisor implements Hypervisor {
   }
 
   /** Stops machine processes of this factory that no live record names (process-orphans.ts). */
-  sweepOrphans(): Promise<SweepResult> {
+  async sweepOrphans(): Promise<SweepResult> {
+    this.used ||= existsSync(this.marker);
+    if (!this.used) return { marked: 0, killed: 0, unknown: 0 };
     return sweepOrphans({
       machinesDir: this.o.machinesDir,
       logger: this.o.logger,
