@@ -114,7 +114,7 @@ function whyUnanswered(result: PollResult): Map<string, string> {
 }
 
 /** The factories that gave no usable answer, and why, on stderr. */
-function printUnanswered(io: Io, result: PollResult, unsigned: boolean): void {
+export function printUnanswered(io: Io, result: PollResult, unsigned: boolean): void {
   const why = whyUnanswered(result);
   printSilent(
     io,
@@ -132,7 +132,7 @@ function wireOf(result: PollResult, chosen: readonly Reply[]): Record<string, un
   return result.wire.filter((_, i) => keep.has(result.replies[i] as Reply));
 }
 
-const only = <T extends Reply>(replies: readonly Reply[], type: T["messageType"]) =>
+export const only = <T extends Reply>(replies: readonly Reply[], type: T["messageType"]) =>
   replies.filter((r): r is T => r.messageType === type);
 
 /** A command that polls with one query and prints one table of one reply type. */

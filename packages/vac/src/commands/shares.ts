@@ -6,7 +6,7 @@
 import { type MachinetypeStatus, type ShareReport, type ShareRow, shareReport } from "@vac/core";
 import { renderTable } from "../format/table.js";
 import type { VacCommand } from "./command.js";
-import { options, poll, printSilent, type QueryArgs } from "./query.js";
+import { only, options, poll, printUnanswered, type QueryArgs } from "./query.js";
 
 const BAR = 24;
 
@@ -64,12 +64,10 @@ export const sharesCommand: VacCommand = {
   async run(args, io) {
     const a = args as unknown as SharesArgs;
     const { result, config, unsigned } = await poll(a, "machinetypes_query", io);
-    const replies = result.replies.filter(
-      (r): r is MachinetypeStatus => r.messageType === "machinetype_status",
-    );
+    const replies = only<MachinetypeStatus>(result.replies, "machinetype_status");
     const report = shareReport(config?.machinetypes ?? [], replies, a.processors ? "processors" : "hs06");
     io.out(a.json ? JSON.stringify(report, null, 2) : formatShares(report));
-    printSilent(io, result.silent, unsigned);
+    printUnanswered(io, result, unsigned);
     return 0;
   },
 };

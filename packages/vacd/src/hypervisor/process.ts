@@ -178,22 +178,22 @@ export class ProcessHypervisor implements Hypervisor {
 
   /** Kills the whole process group: TERM, then KILL after a short grace. Idempotent. */
   async destroy(_name: string, dir: string | undefined): Promise<void> {
-    const record = dir ? await readRecord(dir) : undefined;
-    if (!record || !(await alive(record))) {
+    try {
+      const record = dir ? await readRecord(dir) : undefined;
+      if (!record || !(await alive(record))) return;
+      const signal = (sig: NodeJS.Signals) => {
+        try {
+          process.kill(-record.pid, sig);
+        } catch {
+          // The group is already gone.
+        }
+      };
+      signal("SIGTERM");
+      for (let i = 0; i < 20 && (await alive(record)); i++) await new Promise((r) => setTimeout(r, 100));
+      signal("SIGKILL");
+    } finally {
       if (dir) await rm(processWorkDir(dir), { recursive: true, force: true });
-      return;
     }
-    const signal = (sig: NodeJS.Signals) => {
-      try {
-        process.kill(-record.pid, sig);
-      } catch {
-        // The group is already gone.
-      }
-    };
-    signal("SIGTERM");
-    for (let i = 0; i < 20 && (await alive(record)); i++) await new Promise((r) => setTimeout(r, 100));
-    signal("SIGKILL");
-    if (dir) await rm(processWorkDir(dir), { recursive: true, force: true });
   }
 
   onMachineStopped(listener: StoppedListener): void {
