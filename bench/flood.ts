@@ -3,14 +3,21 @@
  * replays of a captured signed query, oversize datagrams) from eight stranger addresses, sent
  * by a child process as fast as it can, at a keyed responder, while a factory of the space sends
  * it a signed query every 50 ms. Printed: that the responder survived, its RSS growth (goal
- * < 20 MB), the share of the factory's queries answered (goal >= 99%), the drops by reason, and
- * the flood's rate. The baseline is the same factory's queries with no flood. The share is
- * given twice: per datagram (one query every 50 ms, never re-sent), and per census poll
- * (pollSpace, which re-sends to a silent factory within its 3 s wait, as vacd polls).
+ * < 20 MB), the share of the factory's queries answered (goal >= 99%), the drops by reason, the
+ * kernel's drops at full receive queues, and the flood's rate. The baseline is the same
+ * factory's queries with no flood.
+ *
+ * The factory's single queries (one every 50 ms, never re-sent) come from its VacQuery port, as
+ * vacd's census sends them, so they come on its lane (peer-lanes.ts); another factory sends the
+ * same from a fresh port each time, as Vac 3.1's do, so its queries share the flood's queue. A
+ * second factory's census (a Responder of its own, polling through its lanes with pollSpace's
+ * re-sends within 3 s, as vacd's census does) polls back to back beside them.
  * `npm run bench` runs it with vacd's node flags (the first line of packages/vacd/bin/vacd.js:
  * 1 MB semi-spaces); run it without them to see what they are for.
  */
-import { createSocket } from "node:dgram";
+
+import { createSocket, type Socket } from "node:dgram";
+import { readFileSync } from "node:fs";
 import { encodeMessage, type Keyring, ReplayCache, signDatagram, verifyDatagram } from "@vac/core";
 import { buildSourcePolicy, pollSpace, Responder, silentLogger } from "@vac/vacd";
 import { benchView, now, runChild, SPACE, sleep } from "./support/net-bench.js";
@@ -19,29 +26,60 @@ const KEY = "flood-space-key-0123456789abcdef";
 const keyring: Keyring = { keys: [Buffer.from(KEY)] };
 const HOST = "127.0.0.110";
 const FACTORY = "127.0.0.111";
+/** A factory that sends from a fresh port, as Vac 3.1's do, so its queries share the flood's queue. */
+const FRESH_PORT_FACTORY = "127.0.0.112";
 const TOTAL = Number(process.env.BENCH_FLOOD ?? 1_000_000);
 
-const { policy } = await buildSourcePolicy([{ name: "legit.bench.vac.test", port: 995, host: FACTORY }], []);
+function bound(address: string): Promise<Socket> {
+  const s = createSocket("udp4");
+  return new Promise((res) => s.bind(0, address, () => res(s)));
+}
+
+/** UDP datagrams the kernel dropped at a full receive queue, on this host so far (/proc/net/snmp). */
+function kernelReceiveDrops(): number {
+  const lines = readFileSync("/proc/net/snmp", "utf8")
+    .split("\n")
+    .filter((l) => l.startsWith("Udp: "));
+  const [names, values] = lines.map((l) => l.split(" "));
+  return Number(values?.[names?.indexOf("RcvbufErrors") ?? -1] ?? Number.NaN);
+}
+
+// The factory sends its single queries from its VacQuery port, the port the space lists it at;
+// its census is a Responder of its own, at another port of the same address.
+const laneSocket = await bound(FACTORY);
+const freshPortSocket = await bound(FRESH_PORT_FACTORY);
+const peer = new Responder({ address: FACTORY, port: 0, logger: silentLogger(), now });
+const peerPort = await peer.start();
+const listed = [
+  { name: "legit.bench.vac.test", port: laneSocket.address().port, host: FACTORY },
+  { name: "census.bench.vac.test", port: peerPort, host: FACTORY },
+  { name: "fresh-port.bench.vac.test", port: 995, host: FRESH_PORT_FACTORY },
+];
+const { policy, lanes } = await buildSourcePolicy(listed, []);
 const r = new Responder({
   address: HOST,
   port: 0,
   logger: silentLogger(),
   now,
-  security: { keyring, skewSeconds: 60, allowUnauthenticated: false, policy },
+  security: { keyring, skewSeconds: 60, allowUnauthenticated: false, policy, lanes },
 });
 const port = await r.start();
 r.setView(benchView("f0.bench.vac.test", 4));
+const f0 = { name: "f0.bench.vac.test", port, host: HOST };
+{
+  const back = await buildSourcePolicy([f0], []);
+  peer.setSecurity({ keyring, skewSeconds: 60, allowUnauthenticated: false, ...back });
+}
 
-/** The factory of the space: a signed machinetypes_query every 50 ms; counts complete answers. */
-async function legitimate(stopWhen: () => boolean): Promise<{ sent: number; answered: number }> {
-  const s = createSocket("udp4");
-  await new Promise<void>((res) => s.bind(0, FACTORY, () => res()));
+/** The factory of the space: a signed machinetypes_query every 50 ms from `s`; counts complete answers. */
+async function legitimate(s: Socket, stopWhen: () => boolean): Promise<{ sent: number; answered: number }> {
   const got = new Map<string, number>();
-  s.on("message", (m) => {
+  const onReply = (m: Buffer) => {
     if (verifyDatagram(m, keyring).status !== "ok") return;
     const cookie = (JSON.parse(m.toString()) as { cookie: string }).cookie;
     got.set(cookie, (got.get(cookie) ?? 0) + 1);
-  });
+  };
+  s.on("message", onReply);
   let sent = 0;
   while (!stopWhen()) {
     const cookie = `${Date.now().toString(16)}${sent.toString(16)}`.padStart(32, "0");
@@ -58,13 +96,13 @@ async function legitimate(stopWhen: () => boolean): Promise<{ sent: number; answ
     await sleep(50);
   }
   await sleep(500);
-  s.close();
+  s.off("message", onReply);
   return { sent, answered: [...got.values()].filter((n) => n >= 4).length };
 }
 
 /**
- * The same factory polling as vacd's census does (pollSpace: re-sends to the silent within a 3 s
- * wait), back to back: counts polls that got all four replies.
+ * The other factory's census polling this one, as vacd's does (pollSpace through its lanes:
+ * re-sends to the silent within a 3 s wait), back to back: counts polls that got all four replies.
  */
 async function polls(stopWhen: () => boolean): Promise<{ polls: number; complete: number }> {
   let n = 0;
@@ -72,13 +110,14 @@ async function polls(stopWhen: () => boolean): Promise<{ polls: number; complete
   const replay = new ReplayCache(60);
   while (!stopWhen()) {
     const r = await pollSpace({
-      factories: [{ name: "f0.bench.vac.test", port, host: HOST }],
+      factories: [f0],
       space: SPACE,
       queryType: "machinetypes_query",
       timeoutSeconds: 3,
       daemonVersion: "bench",
       now,
       auth: { keyring, skewSeconds: 60, replay },
+      transport: peer.transport,
     });
     n++;
     if (r.replies.length === 4) complete++;
@@ -126,7 +165,7 @@ console.log(JSON.stringify({ sent, seconds }));
 
 // Baseline: the factory's queries with no flood, for 3 s.
 const quietUntil = Date.now() + 3000;
-const quiet = await legitimate(() => Date.now() > quietUntil);
+const quiet = await legitimate(laneSocket, () => Date.now() > quietUntil);
 
 // A short flood first, so that what follows measures growth, not the heap's first warm-up.
 await runChild(flooder, {
@@ -142,38 +181,49 @@ let rssMax = rssBefore;
 const sampler = setInterval(() => {
   rssMax = Math.max(rssMax, process.memoryUsage().rss);
 }, 100);
+const kernelBefore = kernelReceiveDrops();
 let flooding = true;
-const during = legitimate(() => !flooding);
+const onLane = legitimate(laneSocket, () => !flooding);
+const fromElsewhere = legitimate(freshPortSocket, () => !flooding);
 const polling = polls(() => !flooding);
 const flood = JSON.parse(
   await runChild(flooder, { KEY, PORT: String(port), HOST, TOTAL: String(TOTAL), SPACE }),
 ) as { sent: number; seconds: number };
 flooding = false;
-const legit = await during;
+const legit = await onLane;
+const shared = await fromElsewhere;
 const polled = await polling;
 clearInterval(sampler);
+const kernelDrops = kernelReceiveDrops() - kernelBefore;
 const rssAfter = process.memoryUsage().rss;
 // Still answering after the flood?
-const after = await legitimate(
-  (
-    (t) => () =>
-      Date.now() > t
-  )(Date.now() + 1000),
-);
+const afterUntil = Date.now() + 1000;
+const after = await legitimate(laneSocket, () => Date.now() > afterUntil);
 await r.close();
+await peer.close();
+laneSocket.close();
+freshPortSocket.close();
 const drops = r.drops.snapshot();
 // The drops include the warm-up flood's.
 const dropped = Object.values(drops).reduce((a, b) => a + (b ?? 0), 0);
+const share = (x: { sent: number; answered: number }) =>
+  `${x.answered}/${x.sent} (${((100 * x.answered) / Math.max(1, x.sent)).toFixed(1)}%)`;
 
 console.log(`no flood: ${quiet.answered}/${quiet.sent} of the factory's queries answered`);
 console.log(
   `flood: ${flood.sent} datagrams in ${flood.seconds.toFixed(1)} s (${(flood.sent / flood.seconds).toFixed(0)}/s); responder survived: yes; answering after it: ${after.answered}/${after.sent}`,
 );
 console.log(
-  `during the flood: ${legit.answered}/${legit.sent} of the factory's queries answered (${((100 * legit.answered) / Math.max(1, legit.sent)).toFixed(1)}%, goal >= 99%; ratio to no flood ${(legit.answered / legit.sent / (quiet.answered / quiet.sent)).toFixed(3)})`,
+  `during the flood: the factory's single queries from its VacQuery port (its lane) answered: ${share(legit)}, goal >= 99%`,
 );
 console.log(
-  `during the flood: ${polled.complete}/${polled.polls} census polls complete (${((100 * polled.complete) / Math.max(1, polled.polls)).toFixed(1)}%; a poll re-sends to the silent, as vacd's census does)`,
+  `during the flood: the same from a factory sending from a fresh port each time, as Vac 3.1's do (the flood's queue): ${share(shared)}`,
+);
+console.log(
+  `during the flood: ${polled.complete}/${polled.polls} of another factory's census polls complete (${((100 * polled.complete) / Math.max(1, polled.polls)).toFixed(1)}%; through its lane, re-sending to the silent as vacd's census does)`,
+);
+console.log(
+  `kernel: ${kernelDrops} UDP datagrams dropped at full receive queues during the flood (RcvbufErrors)`,
 );
 console.log(
   `RSS: ${(rssBefore / 1e6).toFixed(1)} MB before, ${(rssMax / 1e6).toFixed(1)} MB at most, ${(rssAfter / 1e6).toFixed(1)} MB after: growth ${((rssMax - rssBefore) / 1e6).toFixed(1)} MB (goal < 20 MB)`,

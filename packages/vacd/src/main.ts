@@ -134,6 +134,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     now: realClock.now,
     daemonVersion: VERSION,
     drops: responder.drops,
+    transport: responder.transport,
     own: () => {
       const view = responder.currentView;
       if (!view) return undefined;

@@ -3,8 +3,18 @@ import { createSocket, type Socket } from "node:dgram";
 
 export class RawPeer {
   readonly received: Buffer[] = [];
+  /** Where each of `received` came from. */
+  readonly sources: { address: string; port: number }[] = [];
   private constructor(private readonly socket: Socket) {
-    socket.on("message", (m) => this.received.push(m));
+    socket.on("message", (m, from) => {
+      this.received.push(m);
+      this.sources.push({ address: from.address, port: from.port });
+    });
+  }
+
+  /** The port it is bound to. */
+  get port(): number {
+    return this.socket.address().port;
   }
 
   static async bind(address: string): Promise<RawPeer> {

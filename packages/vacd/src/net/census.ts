@@ -19,7 +19,7 @@ import {
 } from "@vac/core";
 import type { Logger } from "../log.js";
 import type { DropCounters } from "./drop-counters.js";
-import { type PollAuth, type PollResult, pollSpace } from "./poller.js";
+import { type PollAuth, type PollResult, type PollTransport, pollSpace } from "./poller.js";
 
 export interface CensusSettings {
   readonly factories: readonly FactoryAddress[];
@@ -39,6 +39,8 @@ export interface CensusOptions {
   readonly drops?: DropCounters;
   /** Each completed poll: how long it took, how many factories answered and how many did not. */
   readonly onPolled?: (seconds: number, answered: number, silent: number) => void;
+  /** Poll from the responder's port, through the space's lanes (responder.ts `transport`). */
+  readonly transport?: PollTransport;
   /** Tests: poll with something else. */
   readonly poll?: typeof pollSpace;
 }
@@ -135,6 +137,7 @@ export class SpaceCensus {
       daemonVersion: this.options.daemonVersion,
       now: this.options.now,
       auth: s.auth,
+      transport: this.options.transport,
     })
       .then((r) => this.record(r, started))
       .catch((e) => this.options.logger.warn({ event: "census_poll_failed", err: (e as Error).message }))
@@ -168,11 +171,13 @@ export class SpaceCensus {
     this.totalBytes += bytes;
     this.interval = pollIntervalSeconds(bytes, this.settings.rules);
     this.lastPollAt = started;
-    this.options.onPolled?.(at - started, r.answered.length, r.silent.length);
+    // A factory whose host refused the query (no vacd listens) is as silent as a dead one.
+    const silent = r.silent.length + (r.unreachable?.length ?? 0);
+    this.options.onPolled?.(at - started, r.answered.length, silent);
     this.options.logger.debug({
       event: "census_polled",
       answered: r.answered.length,
-      silent: r.silent.length,
+      silent,
       bytes,
       next_in_seconds: this.interval,
     });

@@ -1,5 +1,6 @@
 export * from "./census.js";
 export * from "./drop-counters.js";
+export * from "./peer-lanes.js";
 export * from "./poller.js";
 export * from "./reply-limiter.js";
 export * from "./responder.js";

@@ -11,6 +11,10 @@
  * With `connectPerFactory` (the `vac` command) each factory gets its own connected socket, so an
  * ICMP port unreachable comes back as ECONNREFUSED on that socket: the factory is reported
  * unreachable at once instead of silent after the whole timeout.
+ *
+ * With a `transport` (vacd's census) the queries go from the responder's own port, through each
+ * factory's lane (peer-lanes.ts), and the replies are heard there; a factory without a lane is
+ * asked from the poll's own socket, as otherwise.
  */
 import { randomBytes } from "node:crypto";
 import { createSocket, type Socket } from "node:dgram";
@@ -29,6 +33,21 @@ import {
   verifyDatagram,
   withinTimeWindow,
 } from "@vac/core";
+
+/** The responder's port, lent to the census (responder.ts `transport`). */
+export interface PollTransport {
+  /** Sends to the factory (lower-cased name) on its lane; false when it has none. */
+  send(factory: string, bytes: Buffer): boolean;
+  /** Hears what comes to the responder for the census until the returned function is called. */
+  listen(listener: TransportListener): () => void;
+}
+
+export interface TransportListener {
+  /** A datagram that is not a query: a reply for some poll, to be checked like any other. */
+  onReply(msg: Buffer): void;
+  /** The factory's host said nothing listens at its port (ICMP on its lane). */
+  onUnreachable(factory: string): void;
+}
 
 /** With a space key: queries are signed, and only signed, fresh, unreplayed replies count. */
 export interface PollAuth {
@@ -50,6 +69,8 @@ export interface PollOptions {
   /** One connected socket per factory, so that ICMP unreachable is seen (see above). */
   readonly connectPerFactory?: boolean;
   readonly auth?: PollAuth;
+  /** Poll from the responder's port (vacd's census): see above. */
+  readonly transport?: PollTransport;
 }
 
 export interface PollResult {
@@ -111,6 +132,7 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
   await new Promise<void>((resolve) => socket.bind(0, () => resolve()));
   const own = options.connectPerFactory ? await connectEach(options.factories) : new Map<string, Peer>();
   const timers: NodeJS.Timeout[] = [];
+  let unlisten = () => {};
   try {
     await new Promise<void>((resolve) => {
       // The factories still owed a reply: kept as a set so that each reply costs one look, not
@@ -163,6 +185,15 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
         });
         if (peer.error) unreachable.add(name);
       }
+      if (options.transport)
+        unlisten = options.transport.listen({
+          onReply: onMessage,
+          onUnreachable: (name) => {
+            if (!expected.has(name)) return;
+            unreachable.add(name);
+            settle(name);
+          },
+        });
       const send = (name: string, f: FactoryAddress) => {
         const query: Query = {
           messageType: options.queryType,
@@ -181,7 +212,7 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
         const bytes = auth ? signDatagram(plain, auth.keyring) : plain;
         bytesSent += bytes.length;
         if (peer) peer.socket.send(bytes, done);
-        else socket.send(bytes, f.port, f.host, done);
+        else if (!options.transport?.send(name, bytes)) socket.send(bytes, f.port, f.host, done);
       };
       for (const [name, f] of expected) send(name, f);
       const timeoutMs = options.timeoutSeconds * 1000;
@@ -201,6 +232,7 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
       if (pending.size === 0) resolve(); // nothing to ask, or nobody left to wait for
     });
   } finally {
+    unlisten();
     for (const t of timers) clearTimeout(t);
     await new Promise<void>((r) => socket.close(() => r()));
     for (const peer of own.values()) {

@@ -7,6 +7,10 @@
  * rate (reply-limiter.ts), then with a space key the HMAC (before any JSON is parsed), then the
  * JSON, its space, the signed datagram's time window and the replay cache. Replies to a
  * stranger's unauthenticated query stop at 3 times the bytes it sent (SPEC §3).
+ *
+ * Each factory of the space has a receive queue of its own (peer-lanes.ts), so a flood in the
+ * main queue does not crowd out its queries. The census sends from this port through those
+ * lanes (`transport`), so the replies that come here go on to the polls in flight.
  */
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import {
@@ -15,6 +19,7 @@ import {
   type FactoryStatusBody,
   type Keyring,
   MAX_QUERY_BYTES,
+  MAX_REPLY_BYTES,
   type Query,
   ReplayCache,
   type ResponderView,
@@ -26,6 +31,8 @@ import {
 } from "@vac/core";
 import type { Logger } from "../log.js";
 import { DropCounters } from "./drop-counters.js";
+import { type Lane, type LaneAddress, PeerLanes } from "./peer-lanes.js";
+import type { PollTransport, TransportListener } from "./poller.js";
 import { type RateLimits, ReplyLimiter } from "./reply-limiter.js";
 import { ReplyTemplates } from "./reply-templates.js";
 import type { SourcePolicy } from "./source-policy.js";
@@ -46,6 +53,8 @@ export interface ResponderSecurity {
   /** With a key, answer unsigned queries too (held to the limits below). */
   readonly allowUnauthenticated: boolean;
   readonly policy: SourcePolicy;
+  /** The space's factories' addresses, each given a receive queue of its own (peer-lanes.ts). */
+  readonly lanes?: readonly LaneAddress[];
 }
 
 export interface ResponderOptions {
@@ -74,6 +83,8 @@ const NOBODY_EXEMPT: ResponderSecurity = {
 
 export class Responder {
   private socket: Socket | undefined;
+  private lanes: PeerLanes | undefined;
+  private readonly listeners = new Set<TransportListener>();
   private view: ResponderView | undefined;
   private security: ResponderSecurity;
   private replay: ReplayCache;
@@ -92,24 +103,52 @@ export class Responder {
   }
 
   async start(): Promise<number> {
-    const socket = createSocket({ type: "udp4", reuseAddr: false });
-    socket.on("message", (msg, peer) => this.handle(msg, peer));
+    const { address } = this.options;
+    // The lanes share the port (SO_REUSEADDR), so the main socket does too; a probe without it
+    // first, so that a port another process holds is still refused.
+    const probe = createSocket({ type: "udp4", reuseAddr: false });
+    await bindOrRefuse(probe, this.options.port, address);
+    const port = probe.address().port;
+    const socket = createSocket({ type: "udp4", reuseAddr: true });
+    await new Promise<void>((r) => probe.close(() => r()));
+    await bindOrRefuse(socket, port, address);
+    socket.on("message", (msg, peer) => this.handle(msg, peer, undefined));
     socket.on("error", (e) => this.options.logger.error({ event: "responder_error", err: e.message }));
-    await new Promise<void>((resolve, reject) => {
-      socket.once("error", (e) =>
-        reject(
-          new VacError("VAC_ERR_NET_BIND", {
-            address: this.options.address,
-            port: this.options.port,
-            detail: e.message,
-          }),
-        ),
-      );
-      socket.bind(this.options.port, this.options.address, () => resolve());
-    });
     this.socket = socket;
     this.raiseReceiveBuffer(socket);
-    return socket.address().port;
+    this.lanes = new PeerLanes(
+      { address, port },
+      {
+        onDatagram: (msg, peer, lane) => this.handle(msg, peer, lane),
+        onUnreachable: (factory) => {
+          for (const l of this.listeners) l.onUnreachable(factory);
+        },
+      },
+      this.options.logger,
+    );
+    await this.lanes.update(this.security.lanes ?? []);
+    return port;
+  }
+
+  /**
+   * How the census polls from this port: through each factory's lane, so a peer of ours hears
+   * it on its lane for us and answers on ours (peer-lanes.ts).
+   */
+  readonly transport: PollTransport = {
+    send: (factory, bytes) => {
+      const lane = this.lanes?.laneFor(factory);
+      lane?.send(bytes);
+      return lane !== undefined;
+    },
+    listen: (listener) => {
+      this.listeners.add(listener);
+      return () => this.listeners.delete(listener);
+    },
+  };
+
+  /** Lanes opened for the space's factories (some may have failed to bind, and been logged). */
+  get laneCount(): number {
+    return this.lanes?.size ?? 0;
   }
 
   /** A flood must not crowd out the space's queries in the kernel's queue: ask for room. */
@@ -143,6 +182,7 @@ export class Responder {
     if (security.skewSeconds !== this.security.skewSeconds)
       this.replay = new ReplayCache(security.skewSeconds);
     this.security = security;
+    this.lanes?.update(security.lanes ?? []);
   }
 
   dropCounts(): ReadonlyMap<DropReason, number> {
@@ -156,6 +196,7 @@ export class Responder {
   async close(): Promise<void> {
     const s = this.socket;
     this.socket = undefined;
+    await this.lanes?.close();
     if (s) await new Promise<void>((r) => s.close(() => r()));
   }
 
@@ -169,18 +210,20 @@ export class Responder {
     return false;
   }
 
-  private handle(msg: Buffer, peer: RemoteInfo): void {
+  private handle(msg: Buffer, peer: RemoteInfo, lane: Lane | undefined): void {
     try {
-      this.answer(msg, peer);
+      this.answer(msg, peer, lane);
     } catch (e) {
       // Nothing a peer sends may stop the responder.
       this.drop("unexpected", peer, String(e));
     }
   }
 
-  /** Answers one datagram; false when it was dropped. */
-  private answer(msg: Buffer, peer: RemoteInfo): boolean {
-    if (msg.length > MAX_QUERY_BYTES) return this.drop("too_big", peer, `${msg.length} bytes`);
+  /** Answers one datagram (on its lane, if it came on one); false when it was dropped. */
+  private answer(msg: Buffer, peer: RemoteInfo, lane: Lane | undefined): boolean {
+    // A reply to the census may be longer than any query (decodeMessage holds queries to theirs).
+    const limit = lane !== undefined || this.listeners.size > 0 ? MAX_REPLY_BYTES : MAX_QUERY_BYTES;
+    if (msg.length > limit) return this.drop("too_big", peer, `${msg.length} bytes`);
     const now = this.options.now();
     const { keyring, policy } = this.security;
     const exempt = policy.isExempt(peer.address);
@@ -206,10 +249,15 @@ export class Responder {
     }
     const decoded = decodeMessage(msg);
     if (!decoded.ok) return this.drop(decoded.reason, peer, decoded.detail);
+    const query = decoded.message;
+    if (!query.messageType.endsWith("_query")) {
+      // A reply to the census, which polls from this port: the poll checks its cookie.
+      if (this.listeners.size === 0) return this.drop("unexpected", peer, query.messageType);
+      for (const listener of this.listeners) listener.onReply(msg);
+      return true;
+    }
     const view = this.view;
     if (!view) return this.drop("unexpected", peer, "no state yet");
-    const query = decoded.message;
-    if (!query.messageType.endsWith("_query")) return this.drop("unexpected", peer, query.messageType);
     if (keyring === "unusable" && query.messageType !== "factory_query")
       return this.drop("bad_hmac", peer, "the space key is unusable: only factory_query from this host");
     if (query.space !== view.space) return this.drop("wrong_space", peer, query.space);
@@ -240,10 +288,27 @@ export class Responder {
         this.drop("rate_limit", peer, "3x amplification limit");
         break;
       }
-      this.socket?.send(template.reply(query.cookie, signer), peer.port, peer.address);
+      const reply = template.reply(query.cookie, signer);
+      if (lane) lane.send(reply);
+      else this.socket?.send(reply, peer.port, peer.address);
     }
     this.answered++;
     this.lastActivity = now;
     return true;
   }
+}
+
+/** Binds `socket`, or refuses with VAC_ERR_NET_BIND (the port is taken, the address not ours). */
+function bindOrRefuse(socket: Socket, port: number, address: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const refuse = (e: Error) => {
+      socket.close();
+      reject(new VacError("VAC_ERR_NET_BIND", { address, port, detail: e.message }));
+    };
+    socket.once("error", refuse);
+    socket.bind(port, address, () => {
+      socket.off("error", refuse);
+      resolve();
+    });
+  });
 }

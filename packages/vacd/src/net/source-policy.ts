@@ -9,6 +9,7 @@ import { lookup } from "node:dns/promises";
 import { BlockList, isIP } from "node:net";
 import { networkInterfaces } from "node:os";
 import type { FactoryAddress } from "@vac/core";
+import type { LaneAddress } from "./peer-lanes.js";
 
 export interface SourcePolicy {
   isExempt(address: string): boolean;
@@ -18,6 +19,8 @@ export interface SourcePolicyBuild {
   readonly policy: SourcePolicy;
   /** Admin networks that are not CIDRs, and factory names that did not resolve. */
   readonly problems: string[];
+  /** Where each factory's queries come from (its host's addresses, its port): peer-lanes.ts. */
+  readonly lanes: LaneAddress[];
 }
 
 /** An IPv4 address as an unsigned 32-bit number, or undefined. */
@@ -77,22 +80,19 @@ export async function buildSourcePolicy(
   const resolved = await Promise.all(
     factories.map(async (f) => {
       const addresses = new Set<string>();
+      const lanes: LaneAddress[] = [];
       for (const name of new Set([f.host, f.name])) {
-        if (isIP(name) !== 0) {
-          addresses.add(name);
-          continue;
-        }
-        try {
-          for (const a of await lookup(name, { all: true })) addresses.add(a.address);
-        } catch {
-          // A name that does not resolve now may later; its other names still count.
-        }
+        const found = await resolve(name);
+        for (const a of found) addresses.add(a);
+        if (name === f.host)
+          for (const address of found)
+            if (isIP(address) === 4) lanes.push({ factory: f.name.toLowerCase(), address, port: f.port });
       }
       if (addresses.size === 0) problems.push(`factory '${f.name}' does not resolve`);
-      return [...addresses];
+      return { addresses: [...addresses], lanes };
     }),
   );
-  for (const a of resolved.flat()) exact.add(a);
+  for (const a of resolved.flatMap((r) => r.addresses)) exact.add(a);
   return {
     policy: {
       isExempt: (address) => {
@@ -109,7 +109,18 @@ export async function buildSourcePolicy(
       },
     },
     problems,
+    lanes: resolved.flatMap((r) => r.lanes),
   };
+}
+
+/** A name's addresses; none when it does not resolve now (it may later, or its other name may). */
+async function resolve(name: string): Promise<string[]> {
+  if (isIP(name) !== 0) return [name];
+  try {
+    return (await lookup(name, { all: true })).map((a) => a.address);
+  } catch {
+    return [];
+  }
 }
 
 /**

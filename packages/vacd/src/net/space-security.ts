@@ -24,7 +24,7 @@ export interface SpaceSecurity {
 
 export async function loadSpaceSecurity(config: VacConfig, logger: Logger): Promise<SpaceSecurity> {
   const s = config.settings;
-  const { policy, problems } = await buildSourcePolicy(s.factories, s.adminNetworks);
+  const { policy, problems, lanes } = await buildSourcePolicy(s.factories, s.adminNetworks);
   for (const problem of problems) logger.warn({ event: "source_policy_problem", problem });
   let keyring: ResponderSecurity["keyring"];
   let keyError: Error | undefined;
@@ -49,6 +49,7 @@ export async function loadSpaceSecurity(config: VacConfig, logger: Logger): Prom
       skewSeconds,
       allowUnauthenticated: s.allowUnauthenticatedQueries,
       policy,
+      lanes,
       ownAddresses: ownAddresses(),
     },
     pollAuth:
