@@ -3,12 +3,15 @@
  * for spaces of 10, 100 and 1000 factories on 127.0.0.0/8 (real UDP: every factory a real
  * responder socket in this process) with 5% of them dead (goal p99 <= 50 ms at 1000). Decisions
  * run every 20 ms while the census polls in the background, so polls and decisions share the
- * event loop as in vacd. The baseline is what Vac did: a poll of the space per decision, which
+ * event loop as in vacd, and the census polls as vacd's does: from this factory's responder,
+ * through a lane to each factory (peer-lanes.ts). A dead factory is a socket that never answers
+ * (a host that is down, not one whose host refuses: that one is given up at once). The
+ * baseline is what Vac did: a poll of the space per decision, which
  * waits the whole timeout whenever a factory is silent. Also: the bytes a second one factory
  * sends and receives at steady state in the 1000-factory space, from the measured poll.
  */
 import { decideMachinetype, loadConfig, type VacConfig, vacPaths } from "@vac/core";
-import { pollSpace, SpaceCensus, silentLogger } from "@vac/vacd";
+import { buildSourcePolicy, pollSpace, Responder, SpaceCensus, silentLogger } from "@vac/vacd";
 import { now, percentile, SPACE, sleep, startChild } from "./support/net-bench.js";
 
 const MACHINETYPES = 4;
@@ -45,11 +48,12 @@ for (const n of SIZES) {
     const { benchView } = await import(SELF);
     const n = ${n}, dead = ${dead};
     const ports = [], rs = [];
-    for (let i = 0; i < n - dead; i++) {
+    for (let i = 0; i < n; i++) {
       const a = "127.1." + Math.floor(i / 250) + "." + ((i % 250) + 1);
       const r = new Responder({ address: a, port: 0, logger: silentLogger(), now: () => Date.now() / 1000 });
       ports.push(await r.start());
-      r.setView(benchView("f" + i + ".bench.vac.test", ${MACHINETYPES}));
+      // The last 5% are dead: bound, but with nothing to publish they answer nothing.
+      if (i < n - dead) r.setView(benchView("f" + i + ".bench.vac.test", ${MACHINETYPES}));
       rs.push(r);
     }
     console.log(JSON.stringify(ports));
@@ -62,6 +66,16 @@ for (const n of SIZES) {
     port: ports[i] ?? 9,
     host: address(i),
   }));
+  // This factory's responder, whose lanes the census polls through.
+  const { policy, lanes } = await buildSourcePolicy(factories, []);
+  const responder = new Responder({
+    address: "127.1.9.1",
+    port: 0,
+    logger: silentLogger(),
+    now,
+    security: { keyring: undefined, skewSeconds: 60, allowUnauthenticated: true, policy, lanes },
+  });
+  await responder.start();
   const census = new SpaceCensus(
     {
       factories,
@@ -70,7 +84,13 @@ for (const n of SIZES) {
       rules: { intervalSeconds: 3, bytesPerSecond: 1e9, pollTimeoutSeconds: 3 },
       auth: undefined,
     },
-    { logger: silentLogger(), now, daemonVersion: "bench", own: () => undefined },
+    {
+      logger: silentLogger(),
+      now,
+      daemonVersion: "bench",
+      own: () => undefined,
+      transport: responder.transport,
+    },
   );
   census.start();
   await census.current();
@@ -106,6 +126,7 @@ for (const n of SIZES) {
     await sleep(20);
   }
   await census.stop();
+  await responder.close();
   // Vac's way: one poll per decision, waiting on the silent until the timeout.
   const vacStarted = Date.now();
   await pollSpace({
