@@ -10,7 +10,7 @@ import { decodeMessage, encodeMessage, type Query, repliesFor } from "@vac/core"
 import { silentLogger } from "../src/log.js";
 import { pollSpace } from "../src/net/poller.js";
 import { Responder } from "../src/net/responder.js";
-import { buildSourcePolicy } from "../src/net/source-policy.js";
+import { buildSourcePolicy, spaceAddress } from "../src/net/source-policy.js";
 import { RawPeer } from "./net-raw-peer.js";
 import { now, SPACE, testQuery, testView } from "./net-test-view.js";
 
@@ -18,6 +18,7 @@ const HOST = "127.0.0.80";
 const FACTORY = "127.0.0.81";
 const STRANGER = "127.0.0.82";
 
+/** A responder bound to `address`, HOST unless said; bound to all, its lanes bind to HOST. */
 async function responderFor(factories: { name: string; host: string; port: number }[], address = HOST) {
   const { policy, lanes } = await buildSourcePolicy(factories, []);
   const r = new Responder({
@@ -25,7 +26,14 @@ async function responderFor(factories: { name: string; host: string; port: numbe
     port: 0,
     logger: silentLogger(),
     now,
-    security: { keyring: undefined, skewSeconds: 60, allowUnauthenticated: true, policy, lanes },
+    security: {
+      keyring: undefined,
+      skewSeconds: 60,
+      allowUnauthenticated: true,
+      policy,
+      lanes,
+      laneAddress: HOST,
+    },
   });
   const port = await r.start();
   r.setView(testView(`f-${address}.example.com`, 2));
@@ -65,7 +73,7 @@ function query(cookie: string): Uint8Array {
   return new Uint8Array(encodeMessage(testQuery({ cookie })));
 }
 
-test("a flood that fills the main queue drops none of a factory's queries on its lane", async () => {
+async function floodWhileBlocked(bindAddress: string): Promise<void> {
   const flag = new SharedArrayBuffer(4);
   const queries = {
     lane: Array.from({ length: 10 }, (_, i) => query(`1${i}`.padStart(32, "a"))),
@@ -77,9 +85,10 @@ test("a flood that fills the main queue drops none of a factory's queries on its
   });
   const next = () => new Promise<Record<string, number>>((r) => worker.once("message", r));
   const { lanePort } = await next();
-  const { r, port } = await responderFor([
-    { name: "peer.example.com", host: FACTORY, port: lanePort as number },
-  ]);
+  const { r, port } = await responderFor(
+    [{ name: "peer.example.com", host: FACTORY, port: lanePort as number }],
+    bindAddress,
+  );
   try {
     assert.equal(r.laneCount, 1);
     worker.postMessage({ port });
@@ -98,7 +107,13 @@ test("a flood that fills the main queue drops none of a factory's queries on its
     await worker.terminate();
     await r.close();
   }
-});
+}
+
+test("a flood that fills the main queue drops none of a factory's queries on its lane", () =>
+  floodWhileBlocked(HOST));
+
+test("so too with the responder bound to all addresses: its lanes bind to the address the space knows it at", () =>
+  floodWhileBlocked("0.0.0.0"));
 
 test("the census polls from the responder's port, through the lane, and hears the reply there", async () => {
   // The peer is listed at its raw socket's port, and answers from it.
@@ -166,4 +181,14 @@ test("a port another process holds is still refused, though the responder shares
   } finally {
     await r.close();
   }
+});
+
+test("the address the space knows a factory at: its host in the space's list, if it is on this host", async () => {
+  const factories = [
+    { name: "f0.example.com", host: "127.0.0.80", port: 995 },
+    { name: "f1.example.com", host: "127.0.0.81", port: 995 },
+  ];
+  assert.equal(await spaceAddress("F0.example.com", factories, new Set(["127.0.0.80"])), "127.0.0.80");
+  assert.equal(await spaceAddress("f1.example.com", factories, new Set(["127.0.0.80"])), undefined);
+  assert.equal(await spaceAddress("127.0.0.82", [], new Set(["127.0.0.82"])), "127.0.0.82");
 });

@@ -70,14 +70,33 @@ export class PeerLanes {
   private readonly lanes = new Map<string, Lane>();
   private readonly byFactory = new Map<string, Lane>();
   private wanted: readonly LaneAddress[] = [];
+  private allAddressesAt: string | undefined;
+  /** Where the open lanes are bound. */
+  private boundAt: string;
   private updating: Promise<void> = Promise.resolve();
   private closed = false;
 
+  /**
+   * `local` is the responder's binding. When it is all addresses (0.0.0.0), lanes bind to
+   * `allAddressesAt`, the address the space knows this factory at: a connected socket bound to
+   * all addresses would hear only what comes to the address the kernel sends from.
+   */
   constructor(
-    private readonly local: { readonly address: string; readonly port: number },
+    private readonly local: {
+      readonly address: string;
+      readonly port: number;
+      readonly allAddressesAt?: string;
+    },
     private readonly events: LaneEvents,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.allAddressesAt = local.allAddressesAt;
+    this.boundAt = this.bindAddress();
+  }
+
+  private bindAddress(): string {
+    return this.local.address === "0.0.0.0" ? (this.allAddressesAt ?? "0.0.0.0") : this.local.address;
+  }
 
   /** The lane to send to `factory` through, if it has one. */
   laneFor(factory: string): Lane | undefined {
@@ -89,8 +108,9 @@ export class PeerLanes {
   }
 
   /** Opens lanes for new addresses and closes those no longer listed (resolves when done). */
-  update(addresses: readonly LaneAddress[]): Promise<void> {
+  update(addresses: readonly LaneAddress[], allAddressesAt = this.allAddressesAt): Promise<void> {
     this.wanted = addresses;
+    this.allAddressesAt = allAddressesAt;
     this.updating = this.updating.then(() => this.apply());
     return this.updating;
   }
@@ -105,6 +125,11 @@ export class PeerLanes {
 
   private async apply(): Promise<void> {
     if (this.closed) return;
+    if (this.bindAddress() !== this.boundAt) {
+      for (const lane of this.lanes.values()) lane.close();
+      this.lanes.clear();
+      this.boundAt = this.bindAddress();
+    }
     const wanted = new Map<string, LaneAddress>();
     for (const a of this.wanted) {
       if (a.address.includes(":")) continue;
@@ -137,7 +162,7 @@ export class PeerLanes {
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once("error", reject);
-        socket.bind(this.local.port, this.local.address, () => {
+        socket.bind(this.local.port, this.boundAt, () => {
           socket.connect(to.port, to.address, (e?: Error) => (e ? reject(e) : resolve()));
         });
       });

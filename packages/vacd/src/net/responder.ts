@@ -55,6 +55,12 @@ export interface ResponderSecurity {
   readonly policy: SourcePolicy;
   /** The space's factories' addresses, each given a receive queue of its own (peer-lanes.ts). */
   readonly lanes?: readonly LaneAddress[];
+  /**
+   * Where the lanes bind when the responder binds all addresses: the address the space knows
+   * this factory at (source-policy.ts `spaceAddress`). Without it, a lane hears only what is sent
+   * to the address the kernel sends from towards its factory.
+   */
+  readonly laneAddress?: string;
 }
 
 export interface ResponderOptions {
@@ -117,7 +123,7 @@ export class Responder {
     this.socket = socket;
     this.raiseReceiveBuffer(socket);
     this.lanes = new PeerLanes(
-      { address, port },
+      { address, port, allAddressesAt: this.security.laneAddress },
       {
         onDatagram: (msg, peer, lane) => this.handle(msg, peer, lane),
         onUnreachable: (factory) => {
@@ -182,7 +188,7 @@ export class Responder {
     if (security.skewSeconds !== this.security.skewSeconds)
       this.replay = new ReplayCache(security.skewSeconds);
     this.security = security;
-    this.lanes?.update(security.lanes ?? []);
+    this.lanes?.update(security.lanes ?? [], security.laneAddress);
   }
 
   dropCounts(): ReadonlyMap<DropReason, number> {

@@ -124,6 +124,22 @@ async function resolve(name: string): Promise<string[]> {
 }
 
 /**
+ * The address the space knows this factory at: the first IPv4 address of its host in the
+ * space's list (its name, or its `factory_addresses` entry) that is on this host. A responder
+ * bound to all addresses binds its lanes there (peer-lanes.ts): a connected socket bound to all
+ * addresses hears only what is sent to the address the kernel would send from.
+ */
+export async function spaceAddress(
+  factoryName: string,
+  factories: readonly FactoryAddress[],
+  own: ReadonlySet<string>,
+): Promise<string | undefined> {
+  const name = factoryName.toLowerCase();
+  const host = factories.find((f) => f.name.toLowerCase() === name)?.host ?? factoryName;
+  return (await resolve(host)).find((a) => isIP(a) === 4 && own.has(a));
+}
+
+/**
  * This host's own addresses: 127.0.0.1, ::1 and every address of its interfaces. `vac` on a
  * factory asking the factory by name sends from its public address, not the loopback. A reply
  * to one of these stays on this host, so it is safe to send even when nothing can be verified.

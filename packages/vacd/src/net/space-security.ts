@@ -8,7 +8,7 @@ import { ReplayCache, type VacConfig } from "@vac/core";
 import type { Logger } from "../log.js";
 import type { PollAuth } from "./poller.js";
 import type { ResponderSecurity } from "./responder.js";
-import { buildSourcePolicy, ownAddresses } from "./source-policy.js";
+import { buildSourcePolicy, ownAddresses, spaceAddress } from "./source-policy.js";
 import { loadSpaceKeyring } from "./space-key.js";
 
 export interface SpaceSecurity {
@@ -43,6 +43,7 @@ export async function loadSpaceSecurity(config: VacConfig, logger: Logger): Prom
     }
   }
   const skewSeconds = s.spaceKeyMaxSkewSeconds;
+  const own = ownAddresses();
   return {
     responder: {
       keyring,
@@ -50,7 +51,8 @@ export async function loadSpaceSecurity(config: VacConfig, logger: Logger): Prom
       allowUnauthenticated: s.allowUnauthenticatedQueries,
       policy,
       lanes,
-      ownAddresses: ownAddresses(),
+      laneAddress: await spaceAddress(s.factoryName, s.factories, own),
+      ownAddresses: own,
     },
     pollAuth:
       keyring !== undefined && keyring !== "unusable"
