@@ -282,3 +282,34 @@ test("this host's own addresses: the loopback pair and every interface address",
     for (const a of list ?? []) assert.ok(own.has(a.address), a.address);
   assert.ok(!own.has("127.0.0.3"), "another loopback address is not this host's");
 });
+
+test("a signed poll's re-sends are new datagrams, so a keyed factory answers them instead of dropping replays", async () => {
+  // The silent factory keeps what the poll sends it: the first query and three re-sends.
+  const silent = await RawPeer.bind("127.0.0.66");
+  const { r, port } = await responder("127.0.0.67", security(ring(K1)));
+  const relay = await RawPeer.bind("127.0.0.1");
+  try {
+    const polled = await pollSpace({
+      factories: [{ name: "f6.example.com", port: silent.port, host: "127.0.0.66" }],
+      space: SPACE,
+      queryType: "factory_query",
+      timeoutSeconds: 1,
+      resends: 3,
+      daemonVersion: "t",
+      now,
+      auth: { keyring: ring(K1), skewSeconds: 30, replay: new ReplayCache(30) },
+    });
+    assert.deepEqual(polled.silent, ["f6.example.com"]);
+    const sent = silent.received;
+    assert.equal(sent.length, 4);
+    // Had any re-send been the same bytes as an earlier one, a keyed factory would drop it.
+    for (const q of sent) await relay.send(q, port, "127.0.0.67");
+    await relay.waitFor(4);
+    assert.equal(relay.received.length, 4, "each of the four was answered");
+    assert.equal(r.dropCounts().get("replay") ?? 0, 0);
+  } finally {
+    silent.close();
+    relay.close();
+    await r.close();
+  }
+});

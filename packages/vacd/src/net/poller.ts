@@ -115,7 +115,11 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
   const started = Date.now();
   const salt = randomBytes(16).toString("hex");
   const expected = new Map(options.factories.map((f) => [f.name.toLowerCase(), f]));
-  const cookies = new Map([...expected.keys()].map((name) => [name, vacqueryCookie(salt, name)]));
+  // Each factory's cookies: unsigned, one re-sent as Vac re-sent it (S2693-2712); signed, a new
+  // one each send, or a re-send within the same second would be the same bytes, which the
+  // factory drops as a replay (CORRECTIONS §11). A reply echoing any of them counts.
+  const cookies = new Map([...expected.keys()].map((name) => [name, [vacqueryCookie(salt, name)]]));
+  const echoes = (name: string, cookie: string) => cookies.get(name)?.includes(cookie) === true;
   const wanted = new Set<string>([ANSWER[options.queryType], "factory_status"]);
   const got = new Map<string, Map<string, { reply: Reply; wire: Record<string, unknown> }>>();
   const want = new Map<string, number>();
@@ -156,12 +160,12 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
         if (!("factory" in r) || !wanted.has(r.messageType)) return drop("unexpected");
         if (r.space !== options.space) {
           // It echoes our cookie: that factory did answer, for another space, and will not change.
-          if (cookies.get(r.factory) === r.cookie) wrongSpace.set(r.factory, r.space);
+          if (echoes(r.factory, r.cookie)) wrongSpace.set(r.factory, r.space);
           drop("wrong_space");
           settle(r.factory);
           return;
         }
-        if (!expected.has(r.factory) || cookies.get(r.factory) !== r.cookie) return drop("bad_cookie");
+        if (!expected.has(r.factory) || !echoes(r.factory, r.cookie)) return drop("bad_cookie");
         if (auth && v?.status === "ok") {
           const now = options.now();
           if (!withinTimeWindow(r.timeSent, now, auth.skewSeconds)) return drop("stale");
@@ -194,17 +198,22 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
             settle(name);
           },
         });
+      const sends = new Map<string, number>();
       const send = (name: string, f: FactoryAddress) => {
+        const peer = own.get(f.name.toLowerCase());
+        if (peer?.error) return;
+        const n = sends.get(name) ?? 0;
+        sends.set(name, n + 1);
+        const sent = cookies.get(name) ?? [];
+        if (auth && n > 0) sent.push(vacqueryCookie(`${salt}${n}`, name));
         const query: Query = {
           messageType: options.queryType,
           vacqueryVersion: VACQUERY_VERSION,
           daemonVersion: options.daemonVersion,
           space: options.space,
-          cookie: cookies.get(name) ?? "",
+          cookie: sent[sent.length - 1] ?? "",
           timeSent: Math.floor(options.now()),
         };
-        const peer = own.get(f.name.toLowerCase());
-        if (peer?.error) return;
         const done = () => {
           // A name that does not resolve or an unreachable address is just a silent factory.
         };
