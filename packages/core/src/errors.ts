@@ -60,7 +60,7 @@ export const ERROR_CATALOG = {
     action: "Give a value of the type vac.conf(5) names for the option.",
   },
   VAC_ERR_CONFIG_VALUE_IGNORED: {
-    title: "Value the original Vac never read, ignored (warning)",
+    title: "Value the original Vac accepted but vac.conf(5) does not: ignored (warning)",
     message:
       "{file}:{line}: {option} = '{value}' is ignored and its default used: expected {expected} (Vac 3.1 accepted any value here, {vac})",
     exitCode: EXIT.config,

@@ -99,12 +99,6 @@ const CASES: readonly Case[] = [
   },
   { name: "udp_port zero", text: `${HEAD}udp_port = 0\n${MT}`, code: "VAC_ERR_CONFIG_BAD_VALUE", line: 4 },
   {
-    name: "draining not a boolean",
-    text: `${HEAD}draining = maybe\n${MT}`,
-    code: "VAC_ERR_CONFIG_BAD_VALUE",
-    line: 4,
-  },
-  {
     name: "udp_timeout_seconds zero",
     text: `${HEAD}udp_timeout_seconds = 0\n${MT}`,
     code: "VAC_ERR_CONFIG_BAD_VALUE",

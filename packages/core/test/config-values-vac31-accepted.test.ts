@@ -1,6 +1,6 @@
 /**
- * Values as Vac 3.1's readConf took them (S134-740): an option whose value it never read loads
- * with any value, warned and ignored; a total_processors above the host's processors is refused
+ * Values as Vac 3.1's readConf took them (S134-740): an option whose value it never read, or
+ * compared with one word only, loads with any value, warned and ignored; a total_processors above the host's processors is refused
  * as Vac refused it. The test host has 8 processors (config-load-helpers.ts).
  */
 import assert from "node:assert/strict";
@@ -52,10 +52,48 @@ test("total_machines and log_machineoutputs: any value loads, as in Vac (S250-25
   assert.equal(load("udp_port = lots\n").config, undefined);
 });
 
-test("only options whose value Vac 3.1 never read are lenient", () => {
+test("draining, fix_networking, user_data_proxy, legacy_proxy: a word Vac did not look for is its default, warned (S303-307, S368-370, S742-752)", () => {
+  // Vac drained only for `yes`, turned fix_networking off only for `false`, made a proxy only for `true`.
+  const r = load(
+    "draining = maybe\nfix_networking = disabled\n",
+    "user_data_proxy = si\nlegacy_proxy = old\n",
+  );
+  assert.ok(r.config, JSON.stringify(r.problems));
+  assert.equal(r.config.settings.draining, false);
+  assert.equal(r.config.settings.fixNetworking, true);
+  assert.equal(r.config.machinetypes[0]?.userDataProxy, false);
+  assert.equal(r.config.machinetypes[0]?.legacyProxy, false);
+  assert.deepEqual(
+    r.problems.map((p) => [p.severity, p.code, p.line]),
+    [
+      ["warning", "VAC_ERR_CONFIG_VALUE_IGNORED", 4],
+      ["warning", "VAC_ERR_CONFIG_VALUE_IGNORED", 5],
+      ["warning", "VAC_ERR_CONFIG_VALUE_IGNORED", 8],
+      ["warning", "VAC_ERR_CONFIG_VALUE_IGNORED", 9],
+    ],
+  );
+  assert.match(
+    formatConfigProblem(r.problems[0] as never),
+    /draining = 'maybe' is ignored .*\(Vac 3\.1 accepted any value here, S368-370\)/,
+  );
+  // The usual words still say what they mean (CORRECTIONS §4: true drains, though Vac wanted yes).
+  for (const word of ["yes", "true", "on", "1"])
+    assert.equal(load(`draining = ${word}\n`).config?.settings.draining, true);
+  assert.equal(load("fix_networking = no\n").config?.settings.fixNetworking, false);
+});
+
+test("only options Vac 3.1 loaded with any value are lenient", () => {
   assert.deepEqual(
     OPTION_DEFINITIONS.filter((d) => d.vacAcceptedAnyValue !== undefined).map((d) => d.name),
-    ["total_machines", "domain_type", "log_machineoutputs"],
+    [
+      "total_machines",
+      "draining",
+      "domain_type",
+      "fix_networking",
+      "log_machineoutputs",
+      "user_data_proxy",
+      "legacy_proxy",
+    ],
   );
 });
 

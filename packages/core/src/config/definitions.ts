@@ -43,9 +43,11 @@ export interface OptionDefinition {
   /** Why the option does nothing yet, or what is used instead. */
   readonly supportNote?: string;
   /**
-   * Vac 3.1 never read this option's value, only whether it was there (the source line given
-   * here), so a file with any value loaded. A value of the wrong type is therefore not an error:
-   * it is ignored with a warning naming file:line, and the default stands (CORRECTIONS §5).
+   * Vac 3.1 loaded a file with any value of this option (the source lines given here): it never
+   * read the value, only whether it was there, or it compared it with one word and took anything
+   * else as what is our default (`draining`: only `yes` drains). A value of the wrong type is
+   * therefore not an error: it is ignored with a warning naming file:line, and the default
+   * stands, as it did in Vac (CORRECTIONS §4, §5).
    */
   readonly vacAcceptedAnyValue?: string;
 }
@@ -210,7 +212,9 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "Unix time after which no machine may live; machines started as it nears get shorter lives.",
     { unit: "Unix time" },
   ),
-  s("draining", { kind: "boolean" }, "no", "When yes, start nothing new and let running machines finish."),
+  s("draining", { kind: "boolean" }, "no", "When yes, start nothing new and let running machines finish.", {
+    vacAcceptedAnyValue: "S368-370",
+  }),
   s(
     "overload_per_processor",
     { kind: "number", min: 0, minExclusive: true },
@@ -320,6 +324,7 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     { kind: "boolean" },
     "yes",
     "When the machine network cannot be started (usually after a libvirtd restart), take down its bridge and stop its stale dnsmasq so the next cycle can start it again.",
+    { vacAcceptedAnyValue: "S303-307" },
   ),
   s(
     "machine_network_name",
@@ -506,12 +511,14 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     { kind: "boolean" },
     "no",
     "When yes, a limited RFC 3820 proxy made from x509cert.pem and x509key.pem in /var/lib/vac/machinetypes/NAME (the prefix's directory for a Vacuum Pipe) replaces ##user_data_option_x509_proxy##. It lives no longer than the machine or the certificate, with a new 2048-bit key (Vac used 1024 bits).",
+    { vacAcceptedAnyValue: "S742-746" },
   ),
   m(
     "legacy_proxy",
     { kind: "boolean" },
     "no",
     "With user_data_proxy, make an old Globus-style limited proxy (CN=limited proxy, no proxyCertInfo) instead of an RFC 3820 one.",
+    { vacAcceptedAnyValue: "S748-752" },
   ),
   s(
     "fetch_timeout_seconds",
