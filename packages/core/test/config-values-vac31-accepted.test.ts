@@ -93,6 +93,7 @@ test("only options Vac 3.1 loaded with any value are lenient", () => {
       "log_machineoutputs",
       "user_data_proxy",
       "legacy_proxy",
+      "target_share",
     ],
   );
 });

@@ -215,3 +215,21 @@ test("root_image and user_data may be http(s) URLs in vac.conf too, while user_d
   assert.equal(ok.config?.machinetypes[0]?.rootImage, "https://repo.example.org/a.iso");
   assert.equal(ok.config?.machinetypes[0]?.userData, "http://repo.example.org/ud");
 });
+
+test("a [vacuum_pipe] target_share that is not a number is 0, as Vac took it (S421-424), with a warning", () => {
+  const r = load(`[vacuum_pipe lhcb]\nvacuum_pipe_url = ${URL}\ntarget_share = lots\n`, PIPE, [
+    "/r/var/lib/vac/machinetypes/lhcb/files/user_data",
+  ]);
+  assert.ok(r.config, JSON.stringify(r.problems));
+  assert.deepEqual(
+    r.problems.map((p) => [p.severity, p.code, p.line]),
+    [
+      ["warning", "VAC_ERR_CONFIG_VALUE_IGNORED", 6],
+      ["warning", "VAC_ERR_CONFIG_NO_SHARES", 0],
+    ],
+  );
+  assert.deepEqual(
+    r.config.machinetypes.map((m) => m.targetShare),
+    [0, 0],
+  );
+});

@@ -546,6 +546,7 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     { kind: "number", min: 0 },
     "0",
     "The share of the whole pipe, split over its machinetypes in proportion to the target_share each has in the document.",
+    { vacAcceptedAnyValue: "S421-424" },
   ),
 ];
 

@@ -5,10 +5,11 @@
  * families are collected apart.
  */
 import { type ConfigProblem, configProblem } from "./config-problem.js";
-import { type ConfigValue, convertValue } from "./convert-value.js";
+import { type ConfigValue, type Converted, convertValue } from "./convert-value.js";
 import {
   findOption,
   OBSOLETE_OPTIONS,
+  type OptionDefinition,
   optionNames,
   type SectionKind,
   USER_DATA_FILE,
@@ -30,6 +31,38 @@ export function badValue(
 }
 
 export type Typed = Map<string, { value: ConfigValue; source: ValueSource }>;
+
+/**
+ * Converts one option's value (`text`, the raw value or what it stands for), or reports why not:
+ * an error, or a warning when Vac 3.1 loaded the option with any value (its default stands).
+ */
+export function convertOption(
+  def: OptionDefinition,
+  name: string,
+  text: string,
+  raw: IniValue,
+  problems: ConfigProblem[],
+): Converted {
+  const converted = convertValue(text, def.type);
+  if (converted.ok) return converted;
+  const source = { file: raw.file, line: raw.line };
+  problems.push(
+    def.vacAcceptedAnyValue === undefined
+      ? badValue(source, name, raw.value, converted.expected)
+      : configProblem(
+          "VAC_ERR_CONFIG_VALUE_IGNORED",
+          {
+            ...source,
+            option: name,
+            value: raw.value,
+            expected: converted.expected,
+            vac: def.vacAcceptedAnyValue,
+          },
+          "warning",
+        ),
+  );
+  return converted;
+}
 
 /** `machinefeatures_option_KEY` in [settings] (S388-394): KEY of a-z, 0-9 and _ only. */
 const MACHINEFEATURES_OPTION = /^machinefeatures_option_(.*)$/;
@@ -122,25 +155,8 @@ export function typeSection(
         continue;
       }
     }
-    const converted = convertValue(text, def.type);
-    if (!converted.ok) {
-      problems.push(
-        def.vacAcceptedAnyValue === undefined
-          ? badValue(source, name, raw.value, converted.expected)
-          : configProblem(
-              "VAC_ERR_CONFIG_VALUE_IGNORED",
-              {
-                ...source,
-                option: name,
-                value: raw.value,
-                expected: converted.expected,
-                vac: def.vacAcceptedAnyValue,
-              },
-              "warning",
-            ),
-      );
-      continue;
-    }
+    const converted = convertOption(def, name, text, raw, problems);
+    if (!converted.ok) continue;
     if (name !== def.name)
       problems.push(
         configProblem("VAC_ERR_CONFIG_OLD_NAME", { ...source, option: name, canonical: def.name }, "warning"),

@@ -5,10 +5,10 @@
  * machinetypes sit out until it can be read (S427-432).
  */
 import { type ConfigProblem, configProblem } from "../config/config-problem.js";
-import { convertValue } from "../config/convert-value.js";
 import { findOption } from "../config/definitions.js";
 import type { IniValue } from "../config/ini-parser.js";
 import type { MergedConfig } from "../config/merge-sections.js";
+import { convertOption } from "../config/type-section.js";
 import type { VacPaths } from "../paths.js";
 import { expandVacuumPipe, parsePipeDocument, type VacuumPipe } from "./vacuum-pipe.js";
 
@@ -43,18 +43,8 @@ export function applyVacuumPipes(
         continue;
       }
       const def = findOption("vacuum_pipe", name);
-      const c = def ? convertValue(v.value, def.type) : undefined;
+      const c = def ? convertOption(def, name, v.value, v, problems) : undefined;
       if (c?.ok) own.set(name, c.value as string | number);
-      else
-        problems.push(
-          configProblem("VAC_ERR_CONFIG_BAD_VALUE", {
-            file: v.file,
-            line: v.line,
-            option: name,
-            value: v.value,
-            expected: c && !c.ok ? c.expected : "a value",
-          }),
-        );
     }
     const url = own.get("vacuum_pipe_url");
     if (typeof url !== "string") {
