@@ -223,7 +223,7 @@ console.log(
   `during the flood: ${polled.complete}/${polled.polls} of another factory's census polls complete (${((100 * polled.complete) / Math.max(1, polled.polls)).toFixed(1)}%; through its lane, re-sending to the silent as vacd's census does)`,
 );
 console.log(
-  `kernel: ${kernelDrops} UDP datagrams dropped at full receive queues during the flood (RcvbufErrors)`,
+  `kernel: ${kernelDrops} UDP datagrams dropped at full receive queues on this host during the flood (RcvbufErrors, every socket)`,
 );
 console.log(
   `RSS: ${(rssBefore / 1e6).toFixed(1)} MB before, ${(rssMax / 1e6).toFixed(1)} MB at most, ${(rssAfter / 1e6).toFixed(1)} MB after: growth ${((rssMax - rssBefore) / 1e6).toFixed(1)} MB (goal < 20 MB)`,
