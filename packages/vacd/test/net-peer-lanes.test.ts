@@ -192,3 +192,33 @@ test("the address the space knows a factory at: its host in the space's list, if
   assert.equal(await spaceAddress("f1.example.com", factories, new Set(["127.0.0.80"])), undefined);
   assert.equal(await spaceAddress("127.0.0.82", [], new Set(["127.0.0.82"])), "127.0.0.82");
 });
+
+test("a reload's factory list opens lanes for new factories and closes those of the gone", async () => {
+  const a = await RawPeer.bind(FACTORY);
+  const b = await RawPeer.bind(STRANGER);
+  const { r } = await responderFor([{ name: "a.example.com", host: FACTORY, port: a.port }]);
+  try {
+    assert.equal(r.laneCount, 1);
+    const next = await buildSourcePolicy(
+      [
+        { name: "b.example.com", host: STRANGER, port: b.port },
+        { name: "c.example.com", host: STRANGER, port: b.port + 1 },
+      ],
+      [],
+    );
+    r.setSecurity({ keyring: undefined, skewSeconds: 60, allowUnauthenticated: true, ...next });
+    const until = Date.now() + 2000;
+    const lanes = () => r.laneCount;
+    while (lanes() !== 2 && Date.now() < until) await new Promise((res) => setTimeout(res, 10));
+    assert.equal(lanes(), 2);
+    // The census now sends to b through its lane, and has none for a.
+    assert.equal(r.transport.send("b.example.com", Buffer.from("{}")), true);
+    assert.equal(r.transport.send("a.example.com", Buffer.from("{}")), false);
+    await b.waitFor(1);
+    assert.equal(b.received.length, 1);
+  } finally {
+    a.close();
+    b.close();
+    await r.close();
+  }
+});
