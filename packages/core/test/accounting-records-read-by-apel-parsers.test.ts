@@ -30,6 +30,7 @@ const JOB: FinishedJob = {
   fqan: "/lhcb/Role=pilot/Capability=NULL",
   processors: 4,
   hs06PerProcessor: 10,
+  hs06Known: true,
   memoryKb: 8192 * 1024,
   cpuSeconds: 36_061,
   startTime: START,

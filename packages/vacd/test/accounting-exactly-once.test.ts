@@ -30,10 +30,14 @@ fizzle_seconds = 600
 accounting_fqan = /lhcb/Role=pilot
 `;
 
-/** A root with one machine that started 3000 s ago and finished 100 s ago with `300 No more work`. */
+/**
+ * A root with one machine that started 3000 s ago and finished 100 s ago with `300 No more work`;
+ * its machinefeatures/hs06 is 25 (made with hs06_per_processor 12.5) unless `hs06` is false.
+ */
 async function finishedMachine(
   settings: string,
   lived = 2900,
+  hs06 = true,
 ): Promise<{ root: TempRoot; config: VacConfig }> {
   const root = await makeTempRoot("vac-acct-");
   const text = conf(settings);
@@ -55,7 +59,7 @@ async function finishedMachine(
     uuid: UUID,
     processors: 2,
     shutdownTime: NOW + 86400,
-    machinefeatures: { hs06: "25\n" },
+    machinefeatures: hs06 ? { hs06: "25\n" } : {},
     jobfeatures: { max_rss_bytes: `${4096 * 1048576}\n` },
     userData: Buffer.from("#!/bin/sh\n"),
   });
@@ -139,9 +143,15 @@ for (const crashAt of [
   });
 }
 
-test("records stay in apel-archive only unless gocdb_sitename and hs06_per_processor are both set", async (t) => {
-  for (const settings of ["", "gocdb_sitename = UKI-EXAMPLE", "hs06_per_processor = 10"]) {
-    const { root, config } = await finishedMachine(settings);
+test("records stay in apel-archive only unless gocdb_sitename is set and the machine was made with hs06_per_processor (S1394)", async (t) => {
+  for (const [settings, hs06] of [
+    ["", true],
+    ["gocdb_sitename = UKI-EXAMPLE", false],
+    ["hs06_per_processor = 10", true],
+    // Set since the machine was made: it ran with no HS06 figure, as Vac's self.hs06 was None.
+    ["gocdb_sitename = UKI-EXAMPLE\nhs06_per_processor = 10", false],
+  ] as const) {
+    const { root, config } = await finishedMachine(settings, 2900, hs06);
     t.after(() => root.remove());
     const writer = new AccountingWriter({
       paths: vacPaths(root.path),
@@ -156,7 +166,23 @@ test("records stay in apel-archive only unless gocdb_sitename and hs06_per_proce
     assert.equal(r.outgoing.length, 0, settings);
     assert.equal(r.pbs.length + r.blah.length, 2);
     if (settings === "") assert.match(await readFile(r.archive[0] ?? "", "utf8"), /^Site: example.com$/m);
+    if (!hs06) assert.match(await readFile(r.archive[0] ?? "", "utf8"), /^ServiceLevel: 1.0$/m, "Vac's 1.0");
   }
+});
+
+test("a machine made with hs06_per_processor is sent to APEL with its own figure, though the setting is gone now", async (t) => {
+  const { root, config } = await finishedMachine("gocdb_sitename = UKI-EXAMPLE");
+  t.after(() => root.remove());
+  const writer = new AccountingWriter({
+    paths: vacPaths(root.path),
+    logger: { info() {}, warn() {}, error() {} },
+    now: () => NOW,
+  });
+  const [m] = await new StateStore(vacPaths(root.path)).snapshot(() => undefined);
+  assert.equal(await writer.accountOne(config, m as never), "done");
+  const r = await listRecords(root.path);
+  assert.equal(r.outgoing.length, 1);
+  assert.match(await readFile(r.outgoing[0] ?? "", "utf8"), /^ServiceLevel: 12.5$/m, "25 over 2 processors");
 });
 
 test("a machine that lived less than fizzle_seconds gets no records (S1329-1331)", async (t) => {
@@ -217,7 +243,8 @@ test("run every cycle, the sweep accounts each finished machine once and passes 
       uuid,
       processors: 1,
       shutdownTime: NOW + 86400,
-      machinefeatures: {},
+      // Made with hs06_per_processor 12.5, as SENDING has it.
+      machinefeatures: { hs06: "12.5\n" },
       jobfeatures: {},
       userData: Buffer.from("#!/bin/sh\n"),
     });

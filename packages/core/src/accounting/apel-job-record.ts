@@ -55,7 +55,10 @@ export function apelRecordPath(time: number, eightDigits: number): { day: string
   return { day: dayName(time), file: `${c.hh}${c.mi}${c.ss}${tail}` };
 }
 
-/** Vac writes the apel-outgoing copy only when both were set in the configuration (S1394). */
-export function sendsToApel(gocdbSitenameSet: boolean, hs06PerProcessorSet: boolean): boolean {
-  return gocdbSitenameSet && hs06PerProcessorSet;
+/**
+ * Vac writes the apel-outgoing copy only when gocdb_sitename is set and the machine had an HS06
+ * figure of its own, from hs06_per_processor as it was made (S1394: `self.hs06`).
+ */
+export function sendsToApel(gocdbSitenameSet: boolean, machineHs06Known: boolean): boolean {
+  return gocdbSitenameSet && machineHs06Known;
 }

@@ -17,6 +17,11 @@ export interface FinishedJob {
   readonly processors: number;
   /** HS06 of one processor (machinefeatures/hs06 over processors, else 1.0: S1359-1362). */
   readonly hs06PerProcessor: number;
+  /**
+   * The machine had an HS06 figure of its own (machinefeatures/hs06, written when
+   * hs06_per_processor was set as it was made): only then is it sent to APEL (S1394).
+   */
+  readonly hs06Known: boolean;
   /** max_rss_bytes in KiB, as Vac's MemoryReal/MemoryVirtual (S1377-1378). */
   readonly memoryKb: number;
   readonly cpuSeconds: number;

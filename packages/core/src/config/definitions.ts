@@ -269,7 +269,7 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "gocdb_sitename",
     { kind: "string" },
     "the domain part of vac_space",
-    "Site name in accounting records. Only when both this and hs06_per_processor are set do APEL records also go to /var/lib/vac/apel-outgoing for ssmsend, as in Vac.",
+    "Site name in accounting records. Only when this is set and a machine was made with hs06_per_processor set does its APEL record also go to /var/lib/vac/apel-outgoing for ssmsend, as in Vac.",
   ),
   s(
     "vacmon_hostport",

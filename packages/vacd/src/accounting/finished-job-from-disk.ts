@@ -65,7 +65,9 @@ export async function finishedJobFromDisk(
       site: s.gocdbSitename || defaultSiteName(s.vacSpace),
       fqan: mt.accountingFqan,
       processors,
-      hs06PerProcessor: hs06 !== undefined ? hs06 / processors : (s.hs06PerProcessor ?? 1),
+      // The machine's own figure, as Vac read it (S1162, S1359-1362), not today's setting.
+      hs06PerProcessor: hs06 !== undefined ? hs06 / processors : 1,
+      hs06Known: hs06 !== undefined,
       memoryKb: mb * 1024,
       cpuSeconds: Math.max(0, Math.round(m.heartbeatCpuSeconds ?? 0)),
       startTime,
