@@ -19,7 +19,7 @@ import {
 } from "@vac/core";
 import { AccountingWriter } from "./accounting/accounting-writer.js";
 import { ConfigWatcher } from "./config/config-watcher.js";
-import { logConfigResult } from "./config/log-config-result.js";
+import { logConfigResult, logNeedsRestart } from "./config/log-config-result.js";
 import { FactoryLoop } from "./factory/factory-loop.js";
 import { readHostFacts, refreshHostFacts } from "./host/host-facts.js";
 import { MachineServices } from "./http/machine-services.js";
@@ -89,6 +89,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       "the configuration has errors: vacd looks after its machines and answers the space, but starts nothing until a valid configuration is written",
     );
   let config: VacConfig = usable;
+  /** What the sockets and the log's factory name were made from (log-config-result.ts). */
+  const startedWith = usable;
   const logger = createLogger({ level: args["log-level"], base: { factory: config.settings.factoryName } });
   const store = new StateStore(first.paths);
   await store.init();
@@ -181,10 +183,17 @@ export async function main(argv: readonly string[]): Promise<void> {
     configValid: () => config !== first.fallback,
   });
   await machineServices.check();
-  const machineServicesTimer = setInterval(
-    () => void machineServices.check(),
-    Math.min(config.settings.cycleSeconds, 60) * 1000,
-  );
+  // Every cycle_seconds (at most a minute), as the configuration has it at the time.
+  let machineServicesTimer: NodeJS.Timeout | undefined;
+  let stopping = false;
+  const checkMachineServicesLater = () => {
+    if (stopping) return;
+    machineServicesTimer = setTimeout(
+      () => void machineServices.check().finally(checkMachineServicesLater),
+      Math.min(config.settings.cycleSeconds, 60) * 1000,
+    );
+  };
+  checkMachineServicesLater();
   metrics.observeConfigRead(usable === first.config, realClock.now());
   const metricsServer = new MetricsServer(metrics.registry);
   if (config.settings.metricsAddress) {
@@ -275,6 +284,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   watcher.onEvent((e) => {
     if (e.kind === "applied") {
       logConfigResult(logger, e.problems, e.config, config);
+      logNeedsRestart(logger, startedWith, e.config);
       config = e.config;
       void reloadSecurity(e.config);
       metrics.observeConfigRead(true, realClock.now());
@@ -305,9 +315,10 @@ export async function main(argv: readonly string[]): Promise<void> {
     for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => resolve());
   });
   logger.info({ event: "vacd_stopping" }, "machines keep running and are adopted on restart");
+  stopping = true;
   clearInterval(pipeTimer);
   await loop.stop();
-  clearInterval(machineServicesTimer);
+  clearTimeout(machineServicesTimer);
   await machineServices.close();
   await spaceCensus.stop();
   await responder.close();
