@@ -235,6 +235,24 @@ test("a slot count the machine network cannot address is refused with a clear me
       .replace("factories = .", "factories = .\ntotal_machines = 254"),
   });
   assert.ok(fine.config, "without network = vac, any slot count");
+  // total_processors made the count: named, at its line.
+  const byProcessors = loadTexts(
+    { "/r/etc/vac.conf": CONFIG.replace("factories = .", "factories = .\ntotal_processors = 300") },
+    { hostProcessors: 300 },
+  );
+  const p2 = byProcessors.problems.find((x) => x.code === "VAC_ERR_CONFIG_BAD_VALUE");
+  assert.match(
+    p2?.message ?? "",
+    /^\/r\/etc\/vac\.conf:\d+: total_processors = '300': expected at most 253 slots/,
+  );
+  // Neither set: the host's processors made it, so the network line is named, with what to set.
+  const byHost = loadTexts({ "/r/etc/vac.conf": CONFIG }, { hostProcessors: 300 });
+  const p3 = byHost.problems.find((x) => x.code === "VAC_ERR_CONFIG_BAD_VALUE");
+  assert.equal(byHost.config, undefined);
+  assert.match(
+    p3?.message ?? "",
+    /^\/r\/etc\/vac\.conf:\d+: network = 'vac': expected at most 253 slots .*: this host's 300 processors make 300 slots, so set total_machines$/,
+  );
 });
 
 test("network = vac with hypervisor_ssh is refused at load, at each machinetype's network line and the ssh line", () => {

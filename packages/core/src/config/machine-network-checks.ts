@@ -14,15 +14,24 @@ export function checkMachineNetworkSlots(
   sources: ReadonlyMap<string, ValueSource>,
   problems: ConfigProblem[],
 ): void {
-  if (settings.totalMachines <= MAX_NETWORK_SLOTS || !machinetypes.some((m) => m.network === "vac")) return;
-  const source = sources.get("settings.total_machines") ??
-    sources.get("settings.total_processors") ?? { file: "", line: 0 };
+  const vac = machinetypes.find((m) => m.network === "vac");
+  if (settings.totalMachines <= MAX_NETWORK_SLOTS || !vac) return;
+  const expected = `at most ${MAX_NETWORK_SLOTS} slots while a machinetype has network = vac (169.254.169.253 and .254 are the servers' addresses)`;
+  // Named at the line that made the count: total_machines, else total_processors.
+  for (const option of ["total_machines", "total_processors"]) {
+    const source = sources.get(`settings.${option}`);
+    if (!source) continue;
+    const value = String(option === "total_machines" ? settings.totalMachines : settings.totalProcessors);
+    problems.push(configProblem("VAC_ERR_CONFIG_BAD_VALUE", { ...source, option, value, expected }));
+    return;
+  }
+  // Neither is set: a slot for each of the host's processors, too many for network = vac.
   problems.push(
     configProblem("VAC_ERR_CONFIG_BAD_VALUE", {
-      ...source,
-      option: "total_machines",
-      value: String(settings.totalMachines),
-      expected: `at most ${MAX_NETWORK_SLOTS} slots while a machinetype has network = vac (169.254.169.253 and .254 are the servers' addresses)`,
+      ...(sources.get(`machinetype ${vac.name}.network`) ?? { file: "", line: 0 }),
+      option: "network",
+      value: "vac",
+      expected: `${expected}: this host's ${settings.totalMachines} processors make ${settings.totalMachines} slots, so set total_machines`,
     }),
   );
 }
