@@ -72,10 +72,9 @@ export const LEGACY_OPTIONS: Readonly<Record<string, LegacyOption>> = {
 
 /** The legacy entry for an option name read in a section kind, if any. */
 export function findLegacyOption(
-  section: "settings" | "machinetype" | "vacuum_pipe",
+  section: "settings" | "machinetype",
   name: string,
 ): LegacyOption | undefined {
   const entry = Object.hasOwn(LEGACY_OPTIONS, name) ? LEGACY_OPTIONS[name] : undefined;
-  // A pipe's section gives options to each of its machinetypes.
-  return entry?.sections.includes(section === "vacuum_pipe" ? "machinetype" : section) ? entry : undefined;
+  return entry?.sections.includes(section) ? entry : undefined;
 }

@@ -57,8 +57,8 @@ export interface Settings {
   readonly diskGbPerProcessor: number;
   readonly rootPublicKey: string;
   readonly gocdbSitename: string;
-  /** True when gocdb_sitename was set: only then, with hs06_per_processor, records go to apel-outgoing (S1394). */
-  readonly gocdbSitenameSet?: boolean;
+  /** True when gocdb_sitename was set: only then, with the machine's HS06, records go to apel-outgoing (S1394). */
+  readonly gocdbSitenameSet: boolean;
   readonly vacmonHostport: readonly string[];
   /** [ext] Where to serve Prometheus metrics (`metrics_address`); undefined: nowhere. */
   readonly metricsAddress?: string | undefined;
@@ -82,9 +82,9 @@ export interface Settings {
   /** Default `user_data_file_XXX` substitutions (key: XXX, value: path). */
   readonly userDataFiles: Readonly<Record<string, string>>;
   /** Longest download of a remote root_image (default 120). */
-  readonly fetchTimeoutSeconds?: number;
+  readonly fetchTimeoutSeconds: number;
   /** Largest remote root_image, MiB (default 16384). */
-  readonly fetchMaxMb?: number;
+  readonly fetchMaxMb: number;
 }
 
 export interface Machinetype {

@@ -78,7 +78,8 @@ export interface SectionValues {
 
 /** Types every option of one section, reporting unknown, obsolete and malformed ones. */
 export function typeSection(
-  kind: SectionKind,
+  // A [vacuum_pipe]'s options other than its own are typed as its machinetypes' (apply-vacuum-pipes.ts).
+  kind: Exclude<SectionKind, "vacuum_pipe">,
   sectionName: string,
   options: Map<string, IniValue>,
   problems: ConfigProblem[],

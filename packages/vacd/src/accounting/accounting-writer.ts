@@ -181,7 +181,7 @@ export class AccountingWriter {
       { kind: "apel-archive", target: join(archiveDir, name.day, name.file), text: apel },
     ];
     const s = config.settings;
-    if (sendsToApel(s.gocdbSitenameSet === true, job.hs06Known))
+    if (sendsToApel(s.gocdbSitenameSet, job.hs06Known))
       records.push({ kind: "apel-outgoing", target: join(outgoingDir, name.day, name.file), text: apel });
     records.push({
       kind: "pbs",

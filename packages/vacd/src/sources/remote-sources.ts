@@ -123,8 +123,8 @@ export class RemoteSources {
     if (!isRemoteUrl(url)) return url;
     return this.remote(mt, url, () =>
       this.cache.localCopy(url, {
-        timeoutMs: (s.fetchTimeoutSeconds ?? 120) * 1000,
-        maxBytes: (s.fetchMaxMb ?? 16384) * 1024 * 1024,
+        timeoutMs: s.fetchTimeoutSeconds * 1000,
+        maxBytes: s.fetchMaxMb * 1024 * 1024,
         waitMs: s.hypervisorTimeoutSeconds * 1000,
       }),
     );
