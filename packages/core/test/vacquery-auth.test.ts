@@ -159,3 +159,23 @@ test("the MAC is standard HMAC-SHA256 over the datagram with its 64 digits set t
     assert.equal(given, createHmac("sha256", key).update(blanked).digest("hex"));
   }
 });
+
+test("verifying agrees with node:crypto's createHmac for any key length and datagram length, the longest first", async () => {
+  const { createHmac } = await import("node:crypto");
+  const hmacMember = (text: string, key: string) => {
+    const blanked = `${text.slice(0, -1)}, "hmac": "${"0".repeat(64)}"}`;
+    return Buffer.from(
+      blanked.replace(/0{64}"\}$/, `${createHmac("sha256", key).update(blanked).digest("hex")}"}`),
+    );
+  };
+  // Longer than any datagram verified before, so the scratch buffer grows.
+  for (const n of [5000, ...Array.from({ length: 140 }, (_, i) => i), 1000, 1100]) {
+    const text = `{"x": "${"a".repeat(n)}"}`;
+    for (const key of [OLD, "k".repeat(64), "l".repeat(65), "m".repeat(200)]) {
+      const signed = hmacMember(text, key);
+      assert.equal(verifyDatagram(signed, ring(key)).status, "ok", `${n} bytes, key of ${key.length}`);
+      assert.equal(verifyDatagram(signed, ring(`${key}!`)).status, "bad");
+      assert.equal(verifyDatagram(signed, ring(`${key}!`, key)).status, "ok", "the second key of a ring");
+    }
+  }
+});
