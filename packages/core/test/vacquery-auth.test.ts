@@ -1,5 +1,6 @@
 /** The space key's framing, keyring, time window and replay cache (pure). */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { test } from "node:test";
 import fc from "fast-check";
 import {
@@ -104,13 +105,57 @@ test("a signed datagram whose time_sent has a fraction is checked against the wi
   assert.ok(!withinTimeWindow(timeSent, sent - 30.1, 30), "from the future by a tenth");
 });
 
+/** A MAC as verifyDatagram gives it (32 hex digits), made of `n`. */
+const mac = (n: number) => createHash("sha256").update(String(n)).digest("hex").slice(0, 32);
+
 test("the replay cache refuses a MAC seen within the window, forgets it after, and stays capped", () => {
   const c = new ReplayCache(30, 3);
-  assert.ok(c.firstSeen("a", 100));
-  assert.ok(!c.firstSeen("a", 110), "a replay");
-  assert.ok(c.firstSeen("a", 161), "gone after twice the window: time_sent is stale by then");
-  for (const m of ["b", "c", "d", "e"]) c.firstSeen(m, 170);
+  assert.ok(c.firstSeen(mac(1), 100));
+  assert.ok(!c.firstSeen(mac(1), 110), "a replay");
+  assert.ok(c.firstSeen(mac(1), 161), "gone after twice the window: time_sent is stale by then");
+  for (const m of [2, 3, 4, 5]) c.firstSeen(mac(m), 170);
   assert.equal(c.size, 3);
+  assert.ok(!c.firstSeen(mac(5), 171) && c.firstSeen(mac(2), 171), "the oldest went out first");
+  assert.throws(() => c.firstSeen("not a mac", 171));
+});
+
+test("the replay cache answers as a set of the last entries within the window would, through any churn", () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 40 }),
+      fc.array(fc.tuple(fc.nat(60), fc.nat(3)), { maxLength: 400 }),
+      (cap, offers) => {
+        const c = new ReplayCache(5, cap);
+        const model: { mac: string; until: number }[] = [];
+        let now = 1000;
+        for (const [n, dt] of offers) {
+          now += dt;
+          while (model.length > 0 && (model[0]?.until ?? 0) <= now) model.shift();
+          const fresh = !model.some((e) => e.mac === mac(n));
+          if (fresh) {
+            if (model.length >= cap) model.shift();
+            model.push({ mac: mac(n), until: now + 10 });
+          }
+          assert.equal(c.firstSeen(mac(n), now), fresh);
+          assert.equal(c.size, model.length);
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test("MACs ground to share one home slot are refused beyond a neighbourhood, never let through twice", () => {
+  const c = new ReplayCache(30, 1024);
+  // The home slot is the first 32 bits (of 4,096 slots here): all of these have home 0.
+  const crowded = (n: number) => `00000${n.toString(16).padStart(27, "0")}`;
+  const answers = Array.from({ length: 200 }, (_, n) => c.firstSeen(crowded(n), 100));
+  assert.ok(answers.slice(0, 65).every(Boolean), "the first 65 fit");
+  assert.ok(!answers.slice(65).some(Boolean), "then refused");
+  for (let n = 0; n < 200; n++) assert.ok(!c.firstSeen(crowded(n), 101), `${n} again`);
+  // The crowd ages out oldest first, and each frees room for one more.
+  for (let n = 0; n < 1100; n++) c.firstSeen(mac(n), 120);
+  assert.ok(c.firstSeen(crowded(1), 120), "room again once the crowd has left");
 });
 
 test("the largest query we write, signed, is still under Vac's 1,024-byte limit", () => {
