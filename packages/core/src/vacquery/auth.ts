@@ -12,7 +12,7 @@
  * by adding the new key second everywhere, then moving it first, then removing the old one.
  */
 import { hash } from "node:crypto";
-import { HmacSha256, type Sha256 } from "./sha256.js";
+import { HmacSha256 } from "./sha256.js";
 
 const PREFIX = Buffer.from(', "hmac": "');
 const SUFFIX = Buffer.from('"}');
@@ -72,14 +72,17 @@ const EMPTY = Buffer.alloc(0);
  */
 export class HeadSigner {
   private readonly hmac: HmacSha256;
-  private readonly afterHead: Sha256;
+  /** The inner state after the head's whole blocks, and how many bytes those are. */
+  private readonly afterHead: Int32Array;
+  private readonly hashed: number;
 
   constructor(
     keyring: Keyring,
     private readonly head: Uint8Array = EMPTY,
   ) {
     this.hmac = hmacOf(keyring.keys[0] as Buffer);
-    this.afterHead = this.hmac.start().update(head).copy();
+    this.afterHead = this.hmac.headState(head);
+    this.hashed = head.length - (head.length % 64);
   }
 
   /**
@@ -97,10 +100,10 @@ export class HeadSigner {
     copyBytes(last, lastBody, out, head.length + middle.length);
     out.set(PREFIX, at - PREFIX.length);
     // The MAC is over the datagram with the digits as zeros: hash those, then write the digits.
+    // The head's whole blocks were hashed once; its rest is in `out` with everything after it.
     out.set(ZEROS, at);
     out.set(SUFFIX, at + HEX_LENGTH);
-    this.hmac.resume(this.afterHead).update(out, head.length);
-    this.hmac.finishInto(MAC);
+    this.hmac.macFrom(this.afterHead, out, this.hashed, MAC);
     writeHex(MAC, out, at);
     return out;
   }
