@@ -1,5 +1,6 @@
 /** The space key's framing, keyring, time window and replay cache (pure). */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { test } from "node:test";
 import fc from "fast-check";
 import {
@@ -104,13 +105,57 @@ test("a signed datagram whose time_sent has a fraction is checked against the wi
   assert.ok(!withinTimeWindow(timeSent, sent - 30.1, 30), "from the future by a tenth");
 });
 
+/** A MAC as verifyDatagram gives it (32 hex digits), made of `n`. */
+const mac = (n: number) => createHash("sha256").update(String(n)).digest("hex").slice(0, 32);
+
 test("the replay cache refuses a MAC seen within the window, forgets it after, and stays capped", () => {
   const c = new ReplayCache(30, 3);
-  assert.ok(c.firstSeen("a", 100));
-  assert.ok(!c.firstSeen("a", 110), "a replay");
-  assert.ok(c.firstSeen("a", 161), "gone after twice the window: time_sent is stale by then");
-  for (const m of ["b", "c", "d", "e"]) c.firstSeen(m, 170);
+  assert.ok(c.firstSeen(mac(1), 100));
+  assert.ok(!c.firstSeen(mac(1), 110), "a replay");
+  assert.ok(c.firstSeen(mac(1), 161), "gone after twice the window: time_sent is stale by then");
+  for (const m of [2, 3, 4, 5]) c.firstSeen(mac(m), 170);
   assert.equal(c.size, 3);
+  assert.ok(!c.firstSeen(mac(5), 171) && c.firstSeen(mac(2), 171), "the oldest went out first");
+  assert.throws(() => c.firstSeen("not a mac", 171));
+});
+
+test("the replay cache answers as a set of the last entries within the window would, through any churn", () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 40 }),
+      fc.array(fc.tuple(fc.nat(60), fc.nat(3)), { maxLength: 400 }),
+      (cap, offers) => {
+        const c = new ReplayCache(5, cap);
+        const model: { mac: string; until: number }[] = [];
+        let now = 1000;
+        for (const [n, dt] of offers) {
+          now += dt;
+          while (model.length > 0 && (model[0]?.until ?? 0) <= now) model.shift();
+          const fresh = !model.some((e) => e.mac === mac(n));
+          if (fresh) {
+            if (model.length >= cap) model.shift();
+            model.push({ mac: mac(n), until: now + 10 });
+          }
+          assert.equal(c.firstSeen(mac(n), now), fresh);
+          assert.equal(c.size, model.length);
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test("MACs ground to share one home slot are refused beyond a neighbourhood, never let through twice", () => {
+  const c = new ReplayCache(30, 1024);
+  // The home slot is the first 32 bits (of 4,096 slots here): all of these have home 0.
+  const crowded = (n: number) => `00000${n.toString(16).padStart(27, "0")}`;
+  const answers = Array.from({ length: 200 }, (_, n) => c.firstSeen(crowded(n), 100));
+  assert.ok(answers.slice(0, 65).every(Boolean), "the first 65 fit");
+  assert.ok(!answers.slice(65).some(Boolean), "then refused");
+  for (let n = 0; n < 200; n++) assert.ok(!c.firstSeen(crowded(n), 101), `${n} again`);
+  // The crowd ages out oldest first, and each frees room for one more.
+  for (let n = 0; n < 1100; n++) c.firstSeen(mac(n), 120);
+  assert.ok(c.firstSeen(crowded(1), 120), "room again once the crowd has left");
 });
 
 test("the largest query we write, signed, is still under Vac's 1,024-byte limit", () => {
@@ -157,5 +202,25 @@ test("the MAC is standard HMAC-SHA256 over the datagram with its 64 digits set t
     const given = /"hmac": "([0-9a-f]{64})"\}$/.exec(text)?.[1];
     const blanked = text.replace(/"hmac": "[0-9a-f]{64}"\}$/, `"hmac": "${"0".repeat(64)}"}`);
     assert.equal(given, createHmac("sha256", key).update(blanked).digest("hex"));
+  }
+});
+
+test("verifying agrees with node:crypto's createHmac for any key length and datagram length, the longest first", async () => {
+  const { createHmac } = await import("node:crypto");
+  const hmacMember = (text: string, key: string) => {
+    const blanked = `${text.slice(0, -1)}, "hmac": "${"0".repeat(64)}"}`;
+    return Buffer.from(
+      blanked.replace(/0{64}"\}$/, `${createHmac("sha256", key).update(blanked).digest("hex")}"}`),
+    );
+  };
+  // Longer than any datagram verified before, so the scratch buffer grows.
+  for (const n of [5000, ...Array.from({ length: 140 }, (_, i) => i), 1000, 1100]) {
+    const text = `{"x": "${"a".repeat(n)}"}`;
+    for (const key of [OLD, "k".repeat(64), "l".repeat(65), "m".repeat(200)]) {
+      const signed = hmacMember(text, key);
+      assert.equal(verifyDatagram(signed, ring(key)).status, "ok", `${n} bytes, key of ${key.length}`);
+      assert.equal(verifyDatagram(signed, ring(`${key}!`)).status, "bad");
+      assert.equal(verifyDatagram(signed, ring(`${key}!`, key)).status, "ok", "the second key of a ring");
+    }
   }
 });

@@ -70,6 +70,23 @@ test("HMAC-SHA256 equals node:crypto's for keys shorter than, as long as and lon
   );
 });
 
+test("HMAC-SHA256 from a head's saved state equals node:crypto's for every length around the blocks", () => {
+  const key = Buffer.from("a-space-key-0123456789abcdef");
+  const hmac = new HmacSha256(key);
+  const data = Buffer.from(Array.from({ length: 260 }, (_, i) => (i * 37 + 11) & 0xff));
+  for (let n = 0; n <= 260; n++) {
+    const msg = data.subarray(0, n);
+    const want = createHmac("sha256", key).update(msg).digest("hex");
+    for (const headLength of [0, 63, 64, 65, 128, 200]) {
+      if (headLength > n) continue;
+      const state = hmac.headState(msg.subarray(0, headLength));
+      const out = new Uint8Array(40);
+      hmac.macFrom(state, msg, headLength - (headLength % 64), out, 8);
+      assert.equal(hex(out.subarray(8)), want, `${n} bytes after a head of ${headLength}`);
+    }
+  }
+});
+
 const ring: Keyring = { keys: [Buffer.from("a-space-key-0123456789abcdef")] };
 
 test("a datagram signed from a saved head is the one signed whole, with SPEC §3's MAC", () => {

@@ -5,8 +5,12 @@
  * sent in the same second only by the querier's cookie, which comes last. node:crypto cannot
  * resume a keyed hash from a saved state cheaply, and its fixed cost per HMAC object (about
  * 3 µs) is most of what signing a datagram costs. Here a reply's HMAC resumes from the state
- * after its common head and hashes only the cookie and the `hmac` member: 3 blocks instead of 20.
+ * after its common head's whole blocks and hashes only the rest of the head, the cookie and the
+ * `hmac` member, straight from the reply's bytes: 3 blocks and the outer one, instead of 20 and it.
  * The key's inner and outer pads are likewise hashed once per key, not once per datagram.
+ * Verifying is another matter: a query has no head shared with the last one to resume from, and
+ * node:crypto's one-shot `hash` (no object per call, and the CPU's SHA instructions) hashes a
+ * whole query several times faster than `compress` here (auth.ts `verifyDatagram`).
  *
  * Checked against node:crypto for every length and split point by the tests
  * (core/test/vacquery-sha256.test.ts). The hash runs over public bytes; only the key is secret,
@@ -152,7 +156,8 @@ function compress(h: Int32Array, bytes: Uint8Array, at: number): void {
 
 /**
  * A SHA-256 in progress. `copyTo` resumes the same state in another (or `copy()` in a new one).
- * Nothing here allocates per block or per digest: a responder runs it for every datagram.
+ * It hashes a key longer than a block; a datagram's MAC goes through HmacSha256 below, which
+ * works on bare states and hashes blocks where they lie in the datagram.
  */
 export class Sha256 {
   private readonly h = IV.slice();
@@ -230,46 +235,92 @@ function writeUint32(out: Uint8Array, at: number, x: number): void {
   out[at + 3] = x;
 }
 
+/** What a message's last one or two blocks need: its last bytes, 0x80, zeros, and its length. */
+const LAST = new Uint8Array(128);
+/** The outer hash's one block after its pad: the inner digest, then padding for 96 bytes in all. */
+const OUTER_BLOCK = new Uint8Array(64);
+OUTER_BLOCK[32] = 0x80;
+writeUint32(OUTER_BLOCK, 60, (64 + 32) * 8);
+/** The state of the MAC being computed. */
+const WORKING = new Int32Array(8);
+
 /**
- * A key's HMAC-SHA256, its inner and outer pads hashed once. One MAC at a time: `start` or
- * `resume` hand out its one working state, and `finish` ends it (all synchronous, so nothing
- * else can use them in between).
+ * Hashes `data` from `from` to its end into the state `h`, then the padding of a message of
+ * `total` bytes, so `h` ends as the digest. Whole blocks are compressed where they lie.
+ */
+function finish(h: Int32Array, data: Uint8Array, from: number, total: number): void {
+  let at = from;
+  for (; at + 64 <= data.length; at += 64) compress(h, data, at);
+  const rest = data.length - at;
+  for (let i = 0; i < rest; i++) LAST[i] = data[at + i] as number;
+  LAST[rest] = 0x80;
+  // The 0x80 and the 8-byte length fit after the rest in one block, or need a second.
+  const end = rest < 56 ? 64 : 128;
+  LAST.fill(0, rest + 1, end - 8);
+  const bits = total * 8;
+  writeUint32(LAST, end - 8, Math.floor(bits / 0x100000000));
+  writeUint32(LAST, end - 4, bits >>> 0);
+  compress(h, LAST, 0);
+  if (end === 128) compress(h, LAST, 64);
+}
+
+/**
+ * A key's HMAC-SHA256, its inner and outer pads hashed once: the state after each pad's block
+ * is all a MAC needs of the key.
  */
 export class HmacSha256 {
-  private readonly inner = new Sha256();
-  private readonly outer = new Sha256();
-  private readonly working = new Sha256();
-  private readonly outerWorking = new Sha256();
-  private readonly innerDigest = new Uint8Array(32);
+  private readonly inner = IV.slice();
+  private readonly outer = IV.slice();
 
   constructor(key: Uint8Array) {
     const k = new Uint8Array(64);
     k.set(key.length > 64 ? new Sha256().update(key).digest() : key);
-    this.inner.update(k.map((x) => x ^ 0x36));
-    this.outer.update(k.map((x) => x ^ 0x5c));
+    compress(
+      this.inner,
+      k.map((x) => x ^ 0x36),
+      0,
+    );
+    compress(
+      this.outer,
+      k.map((x) => x ^ 0x5c),
+      0,
+    );
   }
 
-  /** The working state with the key's inner pad absorbed: feed it the message, then `finish`. */
-  start(): Sha256 {
-    return this.inner.copyTo(this.working);
+  /**
+   * The inner state after the whole 64-byte blocks of `head` (the rest of it is left out), for
+   * `macFrom` of each message that begins with `head`.
+   */
+  headState(head: Uint8Array): Int32Array {
+    const h = this.inner.slice();
+    for (let at = 0; at + 64 <= head.length; at += 64) compress(h, head, at);
+    return h;
   }
 
-  /** The working state set to `saved` (a `start()` state fed a common head and copied). */
-  resume(saved: Sha256): Sha256 {
-    return saved.copyTo(this.working);
-  }
-
-  /** The MAC of what the working state was fed, into `out` at `offset`. */
-  finishInto(out: Uint8Array, offset = 0): void {
-    this.working.digestInto(this.innerDigest);
-    this.outer.copyTo(this.outerWorking).update(this.innerDigest).digestInto(out, offset);
+  /**
+   * The MAC of `data` into `out` at `offset`, given `state`: the inner state after its first
+   * `from` bytes (`headState` of them). The rest is hashed straight from `data`: nothing is
+   * copied but its last partial block, and `state` is left as it was.
+   */
+  macFrom(state: Int32Array, data: Uint8Array, from: number, out: Uint8Array, offset = 0): void {
+    const h = WORKING;
+    h.set(state);
+    finish(h, data, from, 64 + data.length);
+    for (let i = 0; i < 8; i++) writeUint32(OUTER_BLOCK, 4 * i, h[i] as number);
+    h.set(this.outer);
+    compress(h, OUTER_BLOCK, 0);
+    for (let i = 0; i < 8; i++) writeUint32(out, offset + 4 * i, h[i] as number);
   }
 
   mac(parts: readonly Uint8Array[]): Uint8Array {
-    const state = this.start();
-    for (const p of parts) state.update(p);
+    const data = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      data.set(p, at);
+      at += p.length;
+    }
     const out = new Uint8Array(32);
-    this.finishInto(out);
+    this.macFrom(this.inner, data, 0, out);
     return out;
   }
 }
