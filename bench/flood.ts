@@ -82,7 +82,11 @@ async function legitimate(s: Socket, stopWhen: () => boolean): Promise<{ sent: n
   s.on("message", onReply);
   let sent = 0;
   while (!stopWhen()) {
-    const cookie = `${Date.now().toString(16)}${sent.toString(16)}`.padStart(32, "0");
+    // Distinct from the other flow's: the same bytes twice would be a replay, and dropped.
+    const cookie = `${s.address().port.toString(16)}${Date.now().toString(16)}${sent.toString(16)}`.padStart(
+      32,
+      "0",
+    );
     const q = encodeMessage({
       messageType: "machinetypes_query",
       vacqueryVersion: "VacQuery 01.03",
