@@ -4,8 +4,7 @@
  * /var/lib/vac/tmp and renamed into place, as Vac did, so ssmsend never sees half of one.
  */
 import { randomInt } from "node:crypto";
-import { constants } from "node:fs";
-import { mkdir, open, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type ArchivedRecord,
@@ -15,22 +14,12 @@ import {
   summarizeArchive,
   type VacPaths,
 } from "@vac/core";
+import { readHead } from "../state/read-untrusted.js";
 
 const MAX_RECORD_BYTES = 64 * 1024;
 
 async function readRecord(path: string): Promise<string | undefined> {
-  const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(
-    () => undefined,
-  );
-  if (!file) return undefined;
-  try {
-    if (!(await file.stat()).isFile()) return undefined;
-    const buf = Buffer.alloc(MAX_RECORD_BYTES);
-    const { bytesRead } = await file.read(buf, 0, MAX_RECORD_BYTES, 0);
-    return buf.subarray(0, bytesRead).toString("utf8");
-  } finally {
-    await file.close();
-  }
+  return (await readHead(path, MAX_RECORD_BYTES))?.toString("utf8");
 }
 
 /** The archived records of `YYYYMM`: apel-archive/YYYYMMDD/<14 digits>. */

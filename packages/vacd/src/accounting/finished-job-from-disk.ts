@@ -4,8 +4,6 @@
  * rather than recomputed, as Vac did (S1157-1169), so a later change of hs06_per_processor does
  * not rewrite history.
  */
-import { constants } from "node:fs";
-import { open } from "node:fs/promises";
 import { join } from "node:path";
 import {
   defaultSiteName,
@@ -14,21 +12,12 @@ import {
   type Machinetype,
   type VacConfig,
 } from "@vac/core";
+import { readHead } from "../state/read-untrusted.js";
 
+/** A positive number from the first 64 bytes of an MJF file the machine could have rewritten. */
 async function readNumber(path: string): Promise<number | undefined> {
-  const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(
-    () => undefined,
-  );
-  if (!file) return undefined;
-  try {
-    if (!(await file.stat()).isFile()) return undefined;
-    const buf = Buffer.alloc(64);
-    const { bytesRead } = await file.read(buf, 0, 64, 0);
-    const n = Number.parseFloat(buf.subarray(0, bytesRead).toString("utf8"));
-    return Number.isFinite(n) && n > 0 ? n : undefined;
-  } finally {
-    await file.close();
-  }
+  const n = Number.parseFloat((await readHead(path, 64))?.toString("utf8") ?? "");
+  return Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
 export type JobOrSkip = { job: FinishedJob } | { skip: string };

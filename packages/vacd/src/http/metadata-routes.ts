@@ -7,9 +7,9 @@
 import type { IncomingMessage } from "node:http";
 import { join } from "node:path";
 import { MJF_ADDRESS } from "@vac/core";
+import { readWhole } from "../state/read-untrusted.js";
 import type { Reply } from "./machine-http-server.js";
 import type { RequestMachine } from "./machine-lookup.js";
-import { readBounded } from "./read-bounded.js";
 
 const MAX_USER_DATA = 16 * 1024 * 1024;
 const MAX_SMALL = 64 * 1024;
@@ -35,19 +35,19 @@ export function metadataHandler(ctx: MetadataContext) {
       (req.url ?? "").split("?")[0]?.replace(/\/\/+/g, "/").replace("/latest/", "/0000-00-00/") ?? "";
     const text = (b: Buffer | undefined): Reply =>
       b === undefined ? { status: 404 } : { status: 200, body: b };
-    if (USER_DATA.test(path)) return text(await readBounded(join(m.dir, "user_data"), MAX_USER_DATA));
+    if (USER_DATA.test(path)) return text(await readWhole(join(m.dir, "user_data"), MAX_USER_DATA));
     if (META_LISTING.test(path))
       return { status: 200, body: "public-keys/0/openssh-key\nami-id\ninstance-id\n" };
     if (SSH_KEY.test(path)) {
       const keys = await publicKeys(ctx, m);
       return keys ? { status: 200, body: keys } : { status: 404 };
     }
-    if (INSTANCE_ID.test(path)) return text(await readBounded(join(m.dir, "uuid"), MAX_SMALL));
+    if (INSTANCE_ID.test(path)) return text(await readWhole(join(m.dir, "uuid"), MAX_SMALL));
     if (META_JSON.test(path)) {
       const meta: Record<string, unknown> = { availability_zone: ctx.factoryName() };
       const keys = await publicKeys(ctx, m);
       if (keys) meta.public_keys = { "0": keys };
-      const uuid = await readBounded(join(m.dir, "uuid"), MAX_SMALL);
+      const uuid = await readWhole(join(m.dir, "uuid"), MAX_SMALL);
       if (uuid) meta.uuid = uuid.toString("utf8").trim();
       meta.hostname = m.slot;
       meta.name = m.slot;
@@ -65,8 +65,8 @@ export function metadataHandler(ctx: MetadataContext) {
 
 /** The site's key and the machine's own key (the same two the context ISO's root.pub holds). */
 async function publicKeys(ctx: MetadataContext, m: RequestMachine): Promise<string | undefined> {
-  const site = (await readBounded(ctx.rootPublicKeyFile(), MAX_SMALL))?.toString("utf8").trim();
-  const own = (await readBounded(join(m.dir, "ssh", "id_ed25519.pub"), MAX_SMALL))?.toString("utf8").trim();
+  const site = (await readWhole(ctx.rootPublicKeyFile(), MAX_SMALL))?.toString("utf8").trim();
+  const own = (await readWhole(join(m.dir, "ssh", "id_ed25519.pub"), MAX_SMALL))?.toString("utf8").trim();
   const keys = [site, own].filter((k): k is string => !!k);
   return keys.length > 0 ? `${keys.join("\n")}\n` : undefined;
 }

@@ -13,9 +13,9 @@ import type { IncomingMessage } from "node:http";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { MAX_OUTPUT_ENTRIES, machineOutputUsage } from "../state/output-size.js";
+import { readWhole } from "../state/read-untrusted.js";
 import type { Reply } from "./machine-http-server.js";
 import type { RequestMachine } from "./machine-lookup.js";
-import { readBounded } from "./read-bounded.js";
 
 const MAX_VALUE = 64 * 1024;
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
@@ -54,7 +54,7 @@ export function mjfHandler(ctx: MjfContext) {
       return { status: 200, body: `<html><body><ul>${items}</ul></body></html>`, type: "text/html" };
     }
     if (!NAME.test(name)) return { status: 404 };
-    const value = await readBounded(join(m.dir, dir, name), MAX_VALUE);
+    const value = await readWhole(join(m.dir, dir, name), MAX_VALUE);
     return value === undefined ? { status: 404 } : { status: 200, body: value };
   };
 }

@@ -5,8 +5,7 @@
  * atomic, so a snapshot taken at any moment (by this process, a restarted one, or `vac`) is
  * consistent, and a restarted vacd continues exactly where the old one was.
  */
-import { constants } from "node:fs";
-import { type FileHandle, lstat, mkdir, open, readdir, rm, stat, statfs } from "node:fs/promises";
+import { lstat, mkdir, readdir, rm, stat, statfs } from "node:fs/promises";
 import { basename, join } from "node:path";
 import {
   cleanShutdownMessage,
@@ -19,6 +18,7 @@ import {
   type VacPaths,
 } from "@vac/core";
 import { writeFileAtomic } from "./atomic-write.js";
+import { readHead } from "./read-untrusted.js";
 
 const MAX_SMALL_FILE = 4096;
 
@@ -36,24 +36,9 @@ const SHUTDOWN_REQUESTED = "shutdown_requested";
 /** Present when the factory destroyed the machine for its own reasons (a paused domain). */
 const DESTROY_FACTORY_FAULT = "destroy_factory_fault";
 
-/**
- * The first 4 KiB of a regular file, or undefined. Machines write into joboutputs/, so a file
- * there may be huge, a FIFO, or a symlink to /dev/zero or /etc/shadow: it is opened without
- * following links and without blocking, checked to be a regular file, and read only so far.
- */
+/** The first 4 KiB of a file a machine may have written (read-untrusted.ts), as text. */
 async function readSmall(path: string): Promise<string | undefined> {
-  let file: FileHandle | undefined;
-  try {
-    file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    if (!(await file.stat()).isFile()) return undefined;
-    const buf = Buffer.alloc(MAX_SMALL_FILE);
-    const { bytesRead } = await file.read(buf, 0, MAX_SMALL_FILE, 0);
-    return buf.subarray(0, bytesRead).toString("utf8");
-  } catch {
-    return undefined;
-  } finally {
-    await file?.close();
-  }
+  return (await readHead(path, MAX_SMALL_FILE))?.toString("utf8");
 }
 
 /** The modification time of the path itself (a symlink's own, never its target's). */
