@@ -31,17 +31,37 @@ const LOST = new Set([
   "Stopped FromSnapshot",
 ]);
 
+/** Events after which a machine may need looking after: it ended, paused or crashed. */
+const ACTIONABLE = new Set(["Stopped", "Shutdown", "Suspended", "Crashed", "PMSuspended"]);
+
+export interface LifecycleEvent {
+  readonly name: string;
+  /** libvirt's words, e.g. `Stopped Destroyed`. */
+  readonly detail: string;
+  /** Whether the factory should look at the machine now (a stop, a pause, a crash). */
+  readonly actionable: boolean;
+  /** How it stopped, when the event is a stop. */
+  readonly stop?: LifecycleStop["how"];
+}
+
+/** One event line read, or undefined when it is not a lifecycle event. */
+export function readLifecycleEvent(line: string): LifecycleEvent | undefined {
+  const m = /^event 'lifecycle' for domain '(.*)': (\w+)(?: (.+))?$/.exec(line.trimEnd());
+  if (!m) return undefined;
+  const name = m[1] ?? "";
+  const kind = m[2] ?? "";
+  const detail = m[3] ? `${kind} ${m[3]}` : kind;
+  // A guest that crashed or panicked ends by itself (on_crash destroys it).
+  const stop =
+    kind === "Crashed" || GUEST_STOPS.has(detail) ? "guest" : LOST.has(detail) ? "lost" : undefined;
+  return { name, detail, actionable: ACTIONABLE.has(kind), ...(stop && { stop }) };
+}
+
 /**
  * The stop an event line reports, or undefined for events that are not a stop (started,
  * resumed, defined, a pause: the cycle sees a paused domain itself).
  */
 export function classifyLifecycleEvent(line: string): LifecycleStop | undefined {
-  const m = /^event 'lifecycle' for domain '(.*)': (\w+)(?: (.+))?$/.exec(line.trimEnd());
-  if (!m) return undefined;
-  const name = m[1] ?? "";
-  const detail = m[3] ? `${m[2]} ${m[3]}` : (m[2] ?? "");
-  // A guest that crashed or panicked ends by itself (on_crash destroys it).
-  if (m[2] === "Crashed" || GUEST_STOPS.has(detail)) return { name, how: "guest", detail };
-  if (LOST.has(detail)) return { name, how: "lost", detail };
-  return undefined;
+  const e = readLifecycleEvent(line);
+  return e?.stop ? { name: e.name, how: e.stop, detail: e.detail } : undefined;
 }

@@ -47,16 +47,3 @@ export function parseDomstats(text: string): DomainStats[] {
   flush();
   return out;
 }
-
-/** Lifecycle events after which a machine may need looking after (ended, paused, crashed). */
-const ACTIONABLE = new Set(["Stopped", "Shutdown", "Suspended", "Crashed", "PMSuspended"]);
-
-/**
- * One line of `virsh event --loop --event lifecycle`:
- * `event 'lifecycle' for domain 'NAME': Stopped Destroyed`. Returns the domain's name when the
- * event is one after which the factory should look at the machine, else undefined.
- */
-export function parseLifecycleEvent(line: string): string | undefined {
-  const m = /^event 'lifecycle' for domain '(.*)': (\w+)/.exec(line.trimEnd());
-  return m && ACTIONABLE.has(m[2] ?? "") ? m[1] : undefined;
-}

@@ -13,13 +13,12 @@ import { mkdir, open, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type BootChoice,
-  classifyLifecycleEvent,
   contextIsoFiles,
   type DiskFile,
   type NetworkChoice,
   parseDomstats,
-  parseLifecycleEvent,
   parseNetwork,
+  readLifecycleEvent,
   renderDomainXml,
   slotIpAddress,
   slotMacAddress,
@@ -289,12 +288,11 @@ export class LibvirtHypervisor implements Hypervisor {
     this.stopWatching = this.o.runner.stream(
       argv,
       (line) => {
-        const name = parseLifecycleEvent(line);
+        const event = readLifecycleEvent(line);
         // How it stopped decides whose failure it was: the guest's own end or a domain lost under it.
-        const stop = classifyLifecycleEvent(line);
-        if (name !== undefined || stop !== undefined)
+        if (event?.actionable)
           for (const l of this.stoppedListeners)
-            l(stop?.name ?? name ?? "", stop && { how: stop.how, detail: stop.detail });
+            l(event.name, event.stop && { how: event.stop, detail: event.detail });
       },
       () => {
         if (this.closed) return;
