@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
@@ -72,6 +73,51 @@ test("a vm-raw image that refers to other files (a backing file) is refused befo
       lv.start(launch(dir, { machineModel: "kernel", kernel: join(root.path, "nope") })),
       /kernel .*nope is not a readable file/,
     );
+  } finally {
+    await root.remove();
+  }
+});
+
+test("network = vac: that libvirt has the clean-traffic nwfilter is asked once, not at every start", async (t) => {
+  if (!requireOrSkip(t, have("qemu-img") && have("genisoimage"), "qemu-img and genisoimage")) return;
+  const root = await makeTempRoot();
+  try {
+    const image = join(root.path, "image.qcow2");
+    await run("qemu-img", ["create", "-q", "-f", "qcow2", image, "64M"]);
+    const virsh: string[] = [];
+    const local = new LocalRunner();
+    const runner = {
+      description: "local",
+      run: (argv: readonly string[], o: { timeoutMs: number }) => {
+        if (argv[0] !== "virsh") return local.run(argv, o);
+        // libvirtd is not asked here: virsh answers as one that has the filter and creates domains.
+        virsh.push(argv.slice(argv.indexOf("qemu:///system") + 1).join(" "));
+        return Promise.resolve({ code: 0, stdout: "", stderr: "" });
+      },
+      stream: local.stream.bind(local),
+      close: async () => {},
+    };
+    const lv = new LibvirtHypervisor({
+      uri: "qemu:///system",
+      runner,
+      localRunner: local,
+      timeoutMs: 20_000,
+    });
+    const machines = vacPaths(root.path).machinesDir;
+    for (const n of [0, 1, 2]) {
+      const dir = join(machines, `m${n}`);
+      await run("mkdir", ["-p", dir]);
+      const l = launch(dir, { machineModel: "vm-raw", rootImage: image, network: "vac" });
+      await lv.start({ ...l, slot: n, settings: { ...l.settings, machineNetworkName: "vac_169.254.0.0" } });
+    }
+    assert.deepEqual(
+      virsh.filter((c) => c.startsWith("nwfilter")),
+      ["nwfilter-dumpxml clean-traffic"],
+      virsh.join("; "),
+    );
+    assert.equal(virsh.filter((c) => c.startsWith("create")).length, 3);
+    const xml = await readFile(join(machines, "m2", "domain.xml"), "utf8");
+    assert.match(xml, /<filterref filter="clean-traffic"/, "the third start still filters");
   } finally {
     await root.remove();
   }

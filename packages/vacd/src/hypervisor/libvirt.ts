@@ -64,6 +64,8 @@ const NOT_THERE =
 const EVENT_WATCH_SECONDS = 300;
 /** How long to wait before watching again after a watch that failed at once. */
 const EVENT_WATCH_RETRY_MS = 5000;
+/** How long libvirt's clean-traffic nwfilter, once seen, is taken to be there (vacNetwork). */
+const CLEAN_TRAFFIC_SECONDS = 600;
 
 export class LibvirtHypervisor implements Hypervisor {
   readonly description: string;
@@ -71,6 +73,8 @@ export class LibvirtHypervisor implements Hypervisor {
   private stopWatching: (() => void) | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** When clean-traffic was last seen (ms), or never. */
+  private cleanTrafficSeenAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly o: LibvirtOptions) {
     this.description = `libvirt ${o.uri}${o.runner.description === "local" ? "" : ` via ${o.runner.description}`}`;
@@ -218,9 +222,18 @@ export class LibvirtHypervisor implements Hypervisor {
     await this.must(argv, () => this.virsh(["create", path(MACHINE_FILES.domainXml)]));
   }
 
-  /** `network = vac`: the slot's lease, filtered by `clean-traffic` when libvirt has it. */
+  /**
+   * `network = vac`: the slot's lease, filtered by `clean-traffic` when libvirt has it. That the
+   * filter is there is remembered for CLEAN_TRAFFIC_SECONDS, so that filling a factory does not
+   * ask virsh once a start; that it is missing is asked again each time, until it is installed.
+   */
   private async vacNetwork(launch: MachineLaunch): Promise<NetworkChoice> {
-    const cleanTraffic = (await this.virsh(["nwfilter-dumpxml", "clean-traffic"])).code === 0;
+    const now = Date.now();
+    let cleanTraffic = now - this.cleanTrafficSeenAt < CLEAN_TRAFFIC_SECONDS * 1000;
+    if (!cleanTraffic) {
+      cleanTraffic = (await this.virsh(["nwfilter-dumpxml", "clean-traffic"])).code === 0;
+      if (cleanTraffic) this.cleanTrafficSeenAt = now;
+    }
     return {
       kind: "vac",
       network: launch.settings.machineNetworkName,
