@@ -10,7 +10,16 @@ import type { MachineModel } from "@vac/core";
 export const GRACEFUL_STOP_SECONDS = 30;
 export const PROCESS_GRACE_SECONDS = 2;
 
-/** Seconds between the request to stop and the kill, for machines of that model. */
+/** Seconds between the request to stop and the kill, for machines of that model (what MJF says). */
 export function graceSecondsFor(model: MachineModel | undefined): number {
   return model === "process" ? PROCESS_GRACE_SECONDS : GRACEFUL_STOP_SECONDS;
+}
+
+/**
+ * How long the loop waits between asking a machine to stop and destroying it: the grace, but
+ * none for a process machine, whose destroy is itself the whole graceful stop (TERM, the grace,
+ * KILL: process.ts).
+ */
+export function loopWaitBeforeDestroySeconds(model: MachineModel | undefined): number {
+  return model === "process" ? 0 : graceSecondsFor(model);
 }

@@ -16,7 +16,7 @@ import {
 } from "@vac/core";
 import { machineOutputUsage } from "../state/output-size.js";
 import type { FactoryDeps } from "./factory-deps.js";
-import { GRACEFUL_STOP_SECONDS } from "./graceful-stop.js";
+import { graceSecondsFor, loopWaitBeforeDestroySeconds } from "./graceful-stop.js";
 import type { SlotState } from "./status-view.js";
 
 /** As derive-machine's rule: a machine created this long ago and not started failed to start. */
@@ -33,8 +33,7 @@ export function derivationRules(config: VacConfig, mt: Machinetype | undefined, 
     heartbeatSeconds: mt?.heartbeatSeconds ?? 0,
     cycleSeconds: config.settings.cycleSeconds,
     daemonStarted,
-    // A process machine's destroy is its graceful stop already (TERM, then KILL).
-    gracefulStopSeconds: mt?.machineModel === "process" ? 0 : GRACEFUL_STOP_SECONDS,
+    gracefulStopSeconds: loopWaitBeforeDestroySeconds(mt?.machineModel),
   };
 }
 
@@ -160,7 +159,7 @@ export class MachineActions {
       log.info({
         event: "machine_shutdown_requested",
         reason: a.reason,
-        grace_seconds: GRACEFUL_STOP_SECONDS,
+        grace_seconds: graceSecondsFor(mt.machineModel),
       });
       return { ...m, destroyReason: a.reason, shutdownRequested: time };
     }
