@@ -54,8 +54,8 @@ export interface Verdict {
   readonly line: string;
 }
 
-const ago = (seconds: number) =>
-  seconds >= 7200 ? `${(seconds / 3600).toFixed(2)} hours` : `${Math.round(seconds)} s`;
+/** An age as Vac's check-vacd wrote it, in hours to two places (the perfdata has seconds). */
+const ago = (seconds: number) => `${(seconds / 3600).toFixed(2)} hours`;
 
 /**
  * What vacd's config_error says beyond the errors found in the files: its lines less each
@@ -82,7 +82,7 @@ export function judge(o: Observations): Verdict {
   const factoryBeat = newest(s?.factoryHeartbeatTime, o.files.factoryHeartbeat);
   const responderBeat = newest(s?.responderHeartbeatTime, o.files.responderHeartbeat);
 
-  if (factoryBeat === undefined) critical.push("No vacd factory heartbeat");
+  if (factoryBeat === undefined) critical.push("No vacd factory heartbeat file");
   else if (o.now - factoryBeat > o.maxAge)
     critical.push(`No vacd factory heartbeat in ${ago(o.now - factoryBeat)}`);
   if (!s)
