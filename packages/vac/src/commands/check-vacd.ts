@@ -218,6 +218,8 @@ export async function checkVacd(argv: readonly string[], out: (line: string) => 
         space: settings.vacSpace,
         queryType: "factory_query",
         timeoutSeconds: args.timeout,
+        // One query a try: --tries counts the round trips (check-vacd(8)).
+        resends: 0,
         daemonVersion: "check-vacd",
         now: () => Date.now() / 1000,
         auth: key.auth,
