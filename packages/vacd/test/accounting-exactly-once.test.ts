@@ -143,6 +143,18 @@ for (const crashAt of [
   });
 }
 
+/** A writer for the root's one machine, and that machine as the loop would see it. */
+async function writerFor(root: TempRoot) {
+  const writer = new AccountingWriter({
+    paths: vacPaths(root.path),
+    logger: { info() {}, warn() {}, error() {} },
+    now: () => NOW,
+  });
+  const [m] = await new StateStore(vacPaths(root.path)).snapshot(() => undefined);
+  assert.ok(m);
+  return { writer, m };
+}
+
 test("records stay in apel-archive only unless gocdb_sitename is set and the machine was made with hs06_per_processor (S1394)", async (t) => {
   for (const [settings, hs06] of [
     ["", true],
@@ -153,14 +165,9 @@ test("records stay in apel-archive only unless gocdb_sitename is set and the mac
   ] as const) {
     const { root, config } = await finishedMachine(settings, 2900, hs06);
     t.after(() => root.remove());
-    const writer = new AccountingWriter({
-      paths: vacPaths(root.path),
-      logger: { info() {}, warn() {}, error() {} },
-      now: () => NOW,
-    });
-    const [m] = await new StateStore(vacPaths(root.path)).snapshot(() => undefined);
-    assert.equal(await writer.accountOne(config, m as never), "done");
-    assert.equal(await writer.accountOne(config, m as never), "already");
+    const { writer, m } = await writerFor(root);
+    assert.equal(await writer.accountOne(config, m), "done");
+    assert.equal(await writer.accountOne(config, m), "already");
     const r = await listRecords(root.path);
     assert.equal(r.archive.length, 1, settings);
     assert.equal(r.outgoing.length, 0, settings);
@@ -173,13 +180,8 @@ test("records stay in apel-archive only unless gocdb_sitename is set and the mac
 test("a machine made with hs06_per_processor is sent to APEL with its own figure, though the setting is gone now", async (t) => {
   const { root, config } = await finishedMachine("gocdb_sitename = UKI-EXAMPLE");
   t.after(() => root.remove());
-  const writer = new AccountingWriter({
-    paths: vacPaths(root.path),
-    logger: { info() {}, warn() {}, error() {} },
-    now: () => NOW,
-  });
-  const [m] = await new StateStore(vacPaths(root.path)).snapshot(() => undefined);
-  assert.equal(await writer.accountOne(config, m as never), "done");
+  const { writer, m } = await writerFor(root);
+  assert.equal(await writer.accountOne(config, m), "done");
   const r = await listRecords(root.path);
   assert.equal(r.outgoing.length, 1);
   assert.match(await readFile(r.outgoing[0] ?? "", "utf8"), /^ServiceLevel: 12.5$/m, "25 over 2 processors");

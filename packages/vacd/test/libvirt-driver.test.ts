@@ -11,7 +11,7 @@ import { test } from "node:test";
 import { promisify } from "node:util";
 import { type Machinetype, type Settings, vacPaths } from "@vac/core";
 import { makeTempRoot, requireOrSkip } from "@vac/testkit";
-import { LibvirtHypervisor, LocalRunner, type MachineLaunch } from "../src/index.js";
+import { type CommandResult, LibvirtHypervisor, LocalRunner, type MachineLaunch } from "../src/index.js";
 
 const run = promisify(execFile);
 const have = (p: string) => existsSync(`/usr/bin/${p}`);
@@ -37,6 +37,24 @@ function launch(dir: string, mt: Partial<Machinetype>): MachineLaunch {
   };
 }
 
+/**
+ * A libvirt driver whose commands run for real, except those `answer` answers itself (it sees
+ * every command first; undefined lets it run).
+ */
+function libvirtWith(answer: (argv: readonly string[]) => CommandResult | undefined): LibvirtHypervisor {
+  const local = new LocalRunner();
+  const runner = {
+    description: "local",
+    run: (argv: readonly string[], o: { timeoutMs: number }) => {
+      const r = answer(argv);
+      return r ? Promise.resolve(r) : local.run(argv, o);
+    },
+    stream: local.stream.bind(local),
+    close: async () => {},
+  };
+  return new LibvirtHypervisor({ uri: "qemu:///system", runner, localRunner: local, timeoutMs: 20_000 });
+}
+
 test("a vm-raw image that refers to other files (a backing file) is refused before libvirt is asked", async (t) => {
   if (!requireOrSkip(t, have("qemu-img") && have("genisoimage"), "qemu-img and genisoimage")) return;
   const root = await makeTempRoot();
@@ -46,21 +64,9 @@ test("a vm-raw image that refers to other files (a backing file) is refused befo
     await run("qemu-img", ["create", "-q", "-f", "qcow2", base, "64M"]);
     await run("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", base, image]);
     const calls: string[] = [];
-    const local = new LocalRunner();
-    const runner = {
-      description: "local",
-      run: (argv: readonly string[], o: { timeoutMs: number }) => {
-        calls.push(argv[0] ?? "");
-        return local.run(argv, o);
-      },
-      stream: local.stream.bind(local),
-      close: async () => {},
-    };
-    const lv = new LibvirtHypervisor({
-      uri: "qemu:///system",
-      runner,
-      localRunner: local,
-      timeoutMs: 20_000,
+    const lv = libvirtWith((argv) => {
+      calls.push(argv[0] ?? "");
+      return undefined;
     });
     const dir = vacPaths(root.path).machinesDir;
     await run("mkdir", ["-p", dir]);
@@ -85,23 +91,11 @@ test("network = vac: that libvirt has the clean-traffic nwfilter is asked once, 
     const image = join(root.path, "image.qcow2");
     await run("qemu-img", ["create", "-q", "-f", "qcow2", image, "64M"]);
     const virsh: string[] = [];
-    const local = new LocalRunner();
-    const runner = {
-      description: "local",
-      run: (argv: readonly string[], o: { timeoutMs: number }) => {
-        if (argv[0] !== "virsh") return local.run(argv, o);
-        // libvirtd is not asked here: virsh answers as one that has the filter and creates domains.
-        virsh.push(argv.slice(argv.indexOf("qemu:///system") + 1).join(" "));
-        return Promise.resolve({ code: 0, stdout: "", stderr: "" });
-      },
-      stream: local.stream.bind(local),
-      close: async () => {},
-    };
-    const lv = new LibvirtHypervisor({
-      uri: "qemu:///system",
-      runner,
-      localRunner: local,
-      timeoutMs: 20_000,
+    const lv = libvirtWith((argv) => {
+      if (argv[0] !== "virsh") return undefined;
+      // libvirtd is not asked here: virsh answers as one that has the filter and creates domains.
+      virsh.push(argv.slice(argv.indexOf("qemu:///system") + 1).join(" "));
+      return { code: 0, stdout: "", stderr: "" };
     });
     const machines = vacPaths(root.path).machinesDir;
     for (const n of [0, 1, 2]) {
