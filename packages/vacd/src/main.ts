@@ -94,7 +94,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   const logger = createLogger({ level: args["log-level"], base: { factory: config.settings.factoryName } });
   const store = new StateStore(first.paths);
   await store.init();
-  let security = await loadSpaceSecurity(config, logger);
+  // The names of the space's factories are looked up just after (reloadSecurity, below).
+  let security = await loadSpaceSecurity(config, logger, { resolveNames: false });
   let census: SpaceCensus | undefined;
   const responder: Responder = new Responder({
     address: config.settings.udpBindAddress,
@@ -277,10 +278,15 @@ export async function main(argv: readonly string[]): Promise<void> {
   // so a key rotation needs only `systemctl reload vacd` after the file is changed.
   const reloadSecurity = (c: VacConfig) =>
     loadSpaceSecurity(c, logger).then((sec) => {
+      // Names are looked up slowly at times: a later configuration may have come meanwhile.
+      if (c !== config) return;
       security = sec;
       responder.setSecurity(sec.responder);
       spaceCensus.update(censusSettings(c, sec));
     });
+  // A slow resolver delays nothing: until the names are looked up, the factories written as
+  // addresses are known, and the others are strangers (held to the 3x limit, without lanes).
+  void reloadSecurity(config);
   watcher.onEvent((e) => {
     if (e.kind === "applied") {
       logConfigResult(logger, e.problems, e.config, config);

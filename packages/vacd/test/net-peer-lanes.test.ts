@@ -222,3 +222,19 @@ test("a reload's factory list opens lanes for new factories and closes those of 
     await r.close();
   }
 });
+
+test("at vacd's start only addresses written as addresses count; names are looked up after, a few at a time", async () => {
+  const factories = [
+    { name: "literal.example.com", host: FACTORY, port: 995 },
+    { name: "named.invalid", host: "named.invalid", port: 995 },
+  ];
+  const quick = await buildSourcePolicy(factories, [], { resolveNames: false });
+  assert.deepEqual(quick.problems, [], "nothing looked up, so nothing reported unresolved");
+  assert.deepEqual(
+    quick.lanes.map((l) => [l.factory, l.address]),
+    [["literal.example.com", FACTORY]],
+  );
+  assert.ok(quick.policy.isExempt(FACTORY));
+  const full = await buildSourcePolicy(factories, []);
+  assert.deepEqual(full.problems, ["factory 'named.invalid' does not resolve"]);
+});

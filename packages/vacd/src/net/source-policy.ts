@@ -63,9 +63,25 @@ function addNetwork(exact: Set<string>, v4: V4Net[], v6: BlockList, cidr: string
   return undefined;
 }
 
+/**
+ * Names are looked up (getaddrinfo, as Vac's sendto did, so /etc/hosts counts) this many at a
+ * time: each takes one of libuv's four threads, which vacd's file reads need too, and a slow
+ * resolver must not starve them.
+ */
+const LOOKUPS_AT_ONCE = 2;
+
+export interface SourcePolicyOptions {
+  /**
+   * False: take only the addresses written as addresses, at once (vacd's start, so that a slow
+   * resolver delays nothing; it looks the names up next, in the background). Default true.
+   */
+  readonly resolveNames?: boolean;
+}
+
 export async function buildSourcePolicy(
   factories: readonly FactoryAddress[],
   adminNetworks: readonly string[],
+  options: SourcePolicyOptions = {},
 ): Promise<SourcePolicyBuild> {
   const exact = new Set<string>(["127.0.0.1", "::1"]);
   const v4: V4Net[] = [];
@@ -77,21 +93,22 @@ export async function buildSourcePolicy(
     if (p) problems.push(p);
     else anyV6 ||= n.includes(":") && n.includes("/");
   }
-  const resolved = await Promise.all(
-    factories.map(async (f) => {
-      const addresses = new Set<string>();
-      const lanes: LaneAddress[] = [];
-      for (const name of new Set([f.host, f.name])) {
-        const found = await resolve(name);
-        for (const a of found) addresses.add(a);
-        if (name === f.host)
-          for (const address of found)
-            if (isIP(address) === 4) lanes.push({ factory: f.name.toLowerCase(), address, port: f.port });
-      }
-      if (addresses.size === 0) problems.push(`factory '${f.name}' does not resolve`);
-      return { addresses: [...addresses], lanes };
-    }),
-  );
+  const resolveNames = options.resolveNames ?? true;
+  // Where each factory sends from (its host, which gets lanes) before its other names.
+  const names = [...new Set([...factories.map((f) => f.host), ...factories.map((f) => f.name)])];
+  const found = new Map<string, string[]>();
+  await eachAtMost(LOOKUPS_AT_ONCE, names, async (name) => {
+    found.set(name, isIP(name) !== 0 ? [name] : resolveNames ? await resolve(name) : []);
+  });
+  const resolved = factories.map((f) => {
+    const hostAddresses = found.get(f.host) ?? [];
+    const addresses = new Set([...hostAddresses, ...(found.get(f.name) ?? [])]);
+    if (addresses.size === 0 && resolveNames) problems.push(`factory '${f.name}' does not resolve`);
+    const lanes: LaneAddress[] = hostAddresses
+      .filter((address) => isIP(address) === 4)
+      .map((address) => ({ factory: f.name.toLowerCase(), address, port: f.port }));
+    return { addresses: [...addresses], lanes };
+  });
   for (const a of resolved.flatMap((r) => r.addresses)) exact.add(a);
   return {
     policy: {
@@ -111,6 +128,19 @@ export async function buildSourcePolicy(
     problems,
     lanes: resolved.flatMap((r) => r.lanes),
   };
+}
+
+/** Runs `task` on each of `items`, at most `n` at a time. */
+async function eachAtMost<T>(
+  n: number,
+  items: readonly T[],
+  task: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await task(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
 }
 
 /** A name's addresses; none when it does not resolve now (it may later, or its other name may). */
@@ -133,10 +163,12 @@ export async function spaceAddress(
   factoryName: string,
   factories: readonly FactoryAddress[],
   own: ReadonlySet<string>,
+  { resolveNames = true }: SourcePolicyOptions = {},
 ): Promise<string | undefined> {
   const name = factoryName.toLowerCase();
   const host = factories.find((f) => f.name.toLowerCase() === name)?.host ?? factoryName;
-  return (await resolve(host)).find((a) => isIP(a) === 4 && own.has(a));
+  const addresses = isIP(host) !== 0 ? [host] : resolveNames ? await resolve(host) : [];
+  return addresses.find((a) => isIP(a) === 4 && own.has(a));
 }
 
 /**

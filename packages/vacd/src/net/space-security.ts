@@ -22,9 +22,17 @@ export interface SpaceSecurity {
   readonly keyError: Error | undefined;
 }
 
-export async function loadSpaceSecurity(config: VacConfig, logger: Logger): Promise<SpaceSecurity> {
+/**
+ * `resolveNames` false (vacd's start) takes only the addresses written as addresses, so that a
+ * slow resolver delays nothing; vacd loads it again with the names looked up, in the background.
+ */
+export async function loadSpaceSecurity(
+  config: VacConfig,
+  logger: Logger,
+  { resolveNames = true }: { resolveNames?: boolean } = {},
+): Promise<SpaceSecurity> {
   const s = config.settings;
-  const { policy, problems, lanes } = await buildSourcePolicy(s.factories, s.adminNetworks);
+  const { policy, problems, lanes } = await buildSourcePolicy(s.factories, s.adminNetworks, { resolveNames });
   for (const problem of problems) logger.warn({ event: "source_policy_problem", problem });
   let keyring: ResponderSecurity["keyring"];
   let keyError: Error | undefined;
@@ -51,7 +59,7 @@ export async function loadSpaceSecurity(config: VacConfig, logger: Logger): Prom
       allowUnauthenticated: s.allowUnauthenticatedQueries,
       policy,
       lanes,
-      laneAddress: await spaceAddress(s.factoryName, s.factories, own),
+      laneAddress: await spaceAddress(s.factoryName, s.factories, own, { resolveNames }),
       ownAddresses: own,
     },
     pollAuth:
