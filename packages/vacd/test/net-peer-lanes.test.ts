@@ -238,3 +238,47 @@ test("at vacd's start only addresses written as addresses count; names are looke
   const full = await buildSourcePolicy(factories, []);
   assert.deepEqual(full.problems, ["factory 'named.invalid' does not resolve"]);
 });
+
+test("lanes that cannot be opened are one warning, however many, and their factories share the main queue", async () => {
+  const warnings: Record<string, unknown>[] = [];
+  const logger = {
+    ...silentLogger(),
+    warn: (o: Record<string, unknown>) => warnings.push(o),
+    isLevelEnabled: () => false,
+  } as unknown as ReturnType<typeof silentLogger>;
+  // Bound to all addresses, with lanes at an address that is not this host's: none can bind.
+  const factories = Array.from({ length: 20 }, (_, i) => ({
+    name: `f${i}.example.com`,
+    host: FACTORY,
+    port: 2000 + i,
+  }));
+  const { policy, lanes } = await buildSourcePolicy(factories, []);
+  const r = new Responder({
+    address: "0.0.0.0",
+    port: 0,
+    logger,
+    now,
+    security: {
+      keyring: undefined,
+      skewSeconds: 60,
+      allowUnauthenticated: true,
+      policy,
+      lanes,
+      laneAddress: "192.0.2.1",
+    },
+  });
+  await r.start();
+  try {
+    assert.equal(r.laneCount, 0);
+    const failed = warnings.filter((w) => w.event === "lane_failed");
+    assert.equal(failed.length, 1);
+    assert.equal(failed[0]?.count, 20);
+    assert.equal(
+      r.transport.send("f3.example.com", Buffer.from("{}")),
+      false,
+      "the poll sends from its own socket",
+    );
+  } finally {
+    await r.close();
+  }
+});

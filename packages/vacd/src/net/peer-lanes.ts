@@ -150,13 +150,25 @@ export class PeerLanes {
     const opened = await Promise.all(
       [...wanted].filter(([k]) => !this.lanes.has(k)).map(([, a]) => this.open(a)),
     );
-    for (const lane of opened) if (lane) this.lanes.set(key(lane.to), lane);
+    const failed: { factory: string; address: string; err: string }[] = [];
+    for (const o of opened)
+      if (o instanceof Lane) this.lanes.set(key(o.to), o);
+      else if (o) failed.push(o);
+    // One line however many failed (a space of 1,000 behind one cause must not write 1,000).
+    if (failed.length > 0)
+      this.logger.warn(
+        { event: "lane_failed", count: failed.length, first: failed[0] },
+        "these factories share the main queue",
+      );
     this.byFactory.clear();
     for (const lane of this.lanes.values())
       if (!this.byFactory.has(lane.to.factory)) this.byFactory.set(lane.to.factory, lane);
   }
 
-  private async open(to: LaneAddress): Promise<Lane | undefined> {
+  /** The lane, or why it could not be opened (undefined: closed meanwhile). */
+  private async open(
+    to: LaneAddress,
+  ): Promise<Lane | { factory: string; address: string; err: string } | undefined> {
     const socket = createSocket({ type: "udp4", reuseAddr: true });
     const lane = new Lane(to, socket);
     try {
@@ -168,13 +180,7 @@ export class PeerLanes {
       });
     } catch (e) {
       lane.close();
-      this.logger.warn({
-        event: "lane_failed",
-        factory: to.factory,
-        address: key(to),
-        err: (e as Error).message,
-      });
-      return undefined;
+      return { factory: to.factory, address: key(to), err: (e as Error).message };
     }
     socket.on("message", (msg, peer) => this.events.onDatagram(msg, peer, lane));
     socket.on("error", (e: Error & { code?: string }) => {
