@@ -8,6 +8,7 @@ import { test } from "node:test";
 import { Worker } from "node:worker_threads";
 import { decodeMessage, encodeMessage, type Query, repliesFor } from "@vac/core";
 import { silentLogger } from "../src/log.js";
+import { udpDropsOnPort } from "../src/net/kernel-drops.js";
 import { pollSpace } from "../src/net/poller.js";
 import { Responder } from "../src/net/responder.js";
 import { buildSourcePolicy, spaceAddress } from "../src/net/source-policy.js";
@@ -100,6 +101,9 @@ async function floodWhileBlocked(bindAddress: string): Promise<void> {
     worker.postMessage({ count: true });
     const answered = await next();
     assert.equal(answered.lane, 10, "every query on the factory's lane was answered");
+    // What the kernel dropped at the full queue is counted, as the responder's own drops are.
+    await r.countKernelDrops();
+    assert.ok((r.dropCounts().get("queue_full") ?? 0) > 1000, JSON.stringify([...r.dropCounts()]));
     // The same factory's queries from another port shared the stranger's queue, which was full:
     // this shows the flood did fill it.
     assert.ok((answered.main as number) < 10, `main queue: ${answered.main} of 10 answered`);
@@ -281,4 +285,17 @@ test("lanes that cannot be opened are one warning, however many, and their facto
   } finally {
     await r.close();
   }
+});
+
+test("the kernel's drops at full queues are read per port from /proc/net/udp (every socket of the port, lanes too)", () => {
+  const text = [
+    "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops",
+    "  12: 0100007F:03E3 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 111 2 0000000000000000 4170",
+    "  13: 0100007F:03E3 5100007F:03E3 01 00000000:00000000 00:00000000 00000000     0        0 112 2 0000000000000000 5",
+    "  14: 0100007F:03E4 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 113 2 0000000000000000 99",
+    "  15: garbage 03E3",
+  ].join("\n");
+  assert.equal(udpDropsOnPort(text, 995), 4175);
+  assert.equal(udpDropsOnPort(text, 996), 99);
+  assert.equal(udpDropsOnPort(text, 997), 0);
 });

@@ -34,7 +34,9 @@ export type DropReason =
   | "bad_hmac"
   | "stale"
   | "replay"
-  | "rate_limit";
+  | "rate_limit"
+  // By the kernel, the socket's receive queue full (vacd/src/net/kernel-drops.ts):
+  | "queue_full";
 
 export type Decoded =
   | { ok: true; message: Message; wire: Record<string, unknown> }

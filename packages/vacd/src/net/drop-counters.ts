@@ -24,9 +24,9 @@ export class DropCounters {
 
   constructor(private readonly logger: Logger) {}
 
-  count(reason: DropReason): void {
-    this.counts.set(reason, (this.counts.get(reason) ?? 0) + 1);
-    this.total++;
+  count(reason: DropReason, n = 1): void {
+    this.counts.set(reason, (this.counts.get(reason) ?? 0) + n);
+    this.total += n;
   }
 
   /** The counts by reason: what a metrics endpoint reads. */

@@ -31,11 +31,15 @@ import {
 } from "@vac/core";
 import type { Logger } from "../log.js";
 import { DropCounters } from "./drop-counters.js";
+import { readUdpDrops } from "./kernel-drops.js";
 import { type Lane, type LaneAddress, PeerLanes } from "./peer-lanes.js";
 import type { PollTransport, TransportListener } from "./poller.js";
 import { type RateLimits, ReplyLimiter } from "./reply-limiter.js";
 import { ReplyTemplates } from "./reply-templates.js";
 import type { SourcePolicy } from "./source-policy.js";
+
+/** How often the kernel's drops at this port's full queues are added to the counts. */
+const KERNEL_DROPS_EVERY_MS = 10_000;
 
 /** Asked of the kernel for the receive buffer, as Vac did; the kernel may give less (rmem_max). */
 export const RECV_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -90,6 +94,9 @@ const NOBODY_EXEMPT: ResponderSecurity = {
 export class Responder {
   private socket: Socket | undefined;
   private lanes: PeerLanes | undefined;
+  private port: number | undefined;
+  private kernelDropsSeen: number | undefined;
+  private kernelDropsTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<TransportListener>();
   private view: ResponderView | undefined;
   private security: ResponderSecurity;
@@ -133,7 +140,28 @@ export class Responder {
       this.options.logger,
     );
     await this.lanes.update(this.security.lanes ?? []);
+    this.port = port;
+    await this.countKernelDrops();
+    this.kernelDropsTimer = setInterval(() => void this.countKernelDrops(), KERNEL_DROPS_EVERY_MS);
+    this.kernelDropsTimer.unref();
     return port;
+  }
+
+  /**
+   * Adds what the kernel dropped at the full queues of this port's sockets since the last look
+   * (`queue_full`, kernel-drops.ts); the first look only takes the count to start from.
+   */
+  async countKernelDrops(): Promise<void> {
+    if (this.port === undefined) return;
+    const drops = await readUdpDrops(this.port);
+    if (drops === undefined) return;
+    const seen = this.kernelDropsSeen;
+    // A lane closed takes its drops out of the sum: start again from what is left.
+    if (seen !== undefined && drops > seen) {
+      this.drops.count("queue_full", drops - seen);
+      this.drops.maybeLog(this.options.now());
+    }
+    this.kernelDropsSeen = drops;
   }
 
   /**
@@ -202,6 +230,7 @@ export class Responder {
   async close(): Promise<void> {
     const s = this.socket;
     this.socket = undefined;
+    clearInterval(this.kernelDropsTimer);
     await this.lanes?.close();
     if (s) await new Promise<void>((r) => s.close(() => r()));
   }
