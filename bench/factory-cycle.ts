@@ -10,16 +10,8 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  type Clock,
-  loadConfig,
-  machineDirName,
-  type ResponderView,
-  repliesFor,
-  type VacConfig,
-  vacPaths,
-} from "@vac/core";
-import { countFsCalls, FakeHypervisor, makeTempRoot, type TempRoot } from "@vac/testkit";
+import { type Clock, loadConfig, machineDirName, type VacConfig, vacPaths } from "@vac/core";
+import { countFsCalls, FakeHypervisor, makeTempRoot, OwnCensus, type TempRoot } from "@vac/testkit";
 import {
   AccountingWriter,
   FactoryLoop,
@@ -106,7 +98,7 @@ async function factory(finished: number, clock: StillClock): Promise<Factory> {
   }
   const hv = new FakeHypervisor();
   const logger = silentLogger();
-  const views: ResponderView[] = [];
+  const own = new OwnCensus(() => clock.now(), 2);
   // The host's facts are read for real; the decision sees an idle host, whatever this one's load.
   const idle = { processors: SLOTS, loadAverages: [0, 0, 0] as [number, number, number] };
   const make = () => {
@@ -123,23 +115,8 @@ async function factory(finished: number, clock: StillClock): Promise<Factory> {
       hypervisorFor: () => hv as unknown as Hypervisor,
       allHypervisors: () => [hv as unknown as Hypervisor],
       onMachineStopped: (listener) => hv.onMachineStopped(listener),
-      pollMachinetypes: async () => {
-        const view = views.at(-1);
-        const query = {
-          messageType: "machinetypes_query",
-          vacqueryVersion: "1.0",
-          daemonVersion: "bench",
-          space: config.settings.vacSpace,
-          cookie: "c",
-          timeSent: clock.now(),
-        } as const;
-        const replies = view ? repliesFor(view, query, clock.now(), "bench") : [];
-        return { replies: replies.filter((x) => x.messageType === "machinetype_status"), silent: [] };
-      },
-      publish: (view) => {
-        views.push(view);
-        if (views.length > 2) views.shift();
-      },
+      pollMachinetypes: async () => ({ replies: own.machinetypeReplies(), silent: [] }),
+      publish: (view) => own.publish(view),
       responderHeartbeat: () => clock.now(),
       hostFacts: async () => ({ ...(await readHostFacts(paths.stateDir, paths.root)), ...idle }),
       refreshHostFacts: async (facts) => ({ ...(await refreshHostFacts(facts, paths.stateDir)), ...idle }),

@@ -4,6 +4,7 @@ export * from "./fake-hypervisor.js";
 export * from "./fs-call-counter.js";
 export * from "./host-lock.js";
 export * from "./https-server.js";
+export * from "./own-census.js";
 export * from "./require.js";
 export * from "./sshd.js";
 export * from "./temp-root.js";

@@ -5,8 +5,8 @@
  * restarted vacd.
  */
 import { join } from "node:path";
-import { loadConfig, type ResponderView, repliesFor, type VacConfig, vacPaths } from "@vac/core";
-import { FakeClock, FakeHypervisor, makeTempRoot, type TempRoot } from "@vac/testkit";
+import { loadConfig, type ResponderView, type VacConfig, vacPaths } from "@vac/core";
+import { FakeClock, FakeHypervisor, makeTempRoot, OwnCensus, type TempRoot } from "@vac/testkit";
 import { createLogger, FactoryLoop, type Hypervisor, StateStore } from "../../src/index.js";
 
 export const SLOT = "wn01-00.example.com";
@@ -85,7 +85,7 @@ export async function loopRig(conf = BASE_CONF, host: LoopRigHost = {}): Promise
   } as never);
   const store = new StateStore(paths);
   await store.init();
-  const views: ResponderView[] = [];
+  const own = new OwnCensus(() => clock.now());
   const make = () =>
     new FactoryLoop({
       paths,
@@ -99,24 +99,8 @@ export async function loopRig(conf = BASE_CONF, host: LoopRigHost = {}): Promise
       hypervisorFor: () => hv as unknown as Hypervisor,
       allHypervisors: () => [hv as unknown as Hypervisor],
       onMachineStopped: (listener) => hv.onMachineStopped(listener),
-      pollMachinetypes: async () => {
-        const view = views.at(-1);
-        const query = {
-          messageType: "machinetypes_query",
-          vacqueryVersion: "1.0",
-          daemonVersion: "test",
-          space: config.settings.vacSpace,
-          cookie: "c",
-          timeSent: clock.now(),
-        } as const;
-        const replies = view ? repliesFor(view, query, clock.now(), "test") : [];
-        return {
-          replies: replies.filter((x) => x.messageType === "machinetype_status"),
-          silent: [],
-          ...host.census,
-        };
-      },
-      publish: (view) => views.push(view),
+      pollMachinetypes: async () => ({ replies: own.machinetypeReplies(), silent: [], ...host.census }),
+      publish: (view) => own.publish(view),
       responderHeartbeat: () => clock.now(),
       hostFacts: async () => {
         hostReads.full++;
@@ -148,7 +132,7 @@ export async function loopRig(conf = BASE_CONF, host: LoopRigHost = {}): Promise
     store,
     loop: make(),
     events,
-    views,
+    views: own.views,
     machinesDir: paths.machinesDir,
     stateDir: paths.stateDir,
     restart: async () => {
