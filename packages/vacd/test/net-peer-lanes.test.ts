@@ -19,22 +19,22 @@ const HOST = "127.0.0.80";
 const FACTORY = "127.0.0.81";
 const STRANGER = "127.0.0.82";
 
-/** A responder bound to `address`, HOST unless said; bound to all, its lanes bind to HOST. */
-async function responderFor(factories: { name: string; host: string; port: number }[], address = HOST) {
+/**
+ * A responder bound to `address` (HOST unless said) with a lane for each factory; bound to all
+ * addresses, its lanes bind to `laneAddress` (HOST unless said).
+ */
+async function responderFor(
+  factories: { name: string; host: string; port: number }[],
+  address = HOST,
+  { laneAddress = HOST, logger = silentLogger() } = {},
+) {
   const { policy, lanes } = await buildSourcePolicy(factories, []);
   const r = new Responder({
     address,
     port: 0,
-    logger: silentLogger(),
+    logger,
     now,
-    security: {
-      keyring: undefined,
-      skewSeconds: 60,
-      allowUnauthenticated: true,
-      policy,
-      lanes,
-      laneAddress: HOST,
-    },
+    security: { keyring: undefined, skewSeconds: 60, allowUnauthenticated: true, policy, lanes, laneAddress },
   });
   const port = await r.start();
   r.setView(testView(`f-${address}.example.com`, 2));
@@ -256,22 +256,7 @@ test("lanes that cannot be opened are one warning, however many, and their facto
     host: FACTORY,
     port: 2000 + i,
   }));
-  const { policy, lanes } = await buildSourcePolicy(factories, []);
-  const r = new Responder({
-    address: "0.0.0.0",
-    port: 0,
-    logger,
-    now,
-    security: {
-      keyring: undefined,
-      skewSeconds: 60,
-      allowUnauthenticated: true,
-      policy,
-      lanes,
-      laneAddress: "192.0.2.1",
-    },
-  });
-  await r.start();
+  const { r } = await responderFor(factories, "0.0.0.0", { laneAddress: "192.0.2.1", logger });
   try {
     assert.equal(r.laneCount, 0);
     const failed = warnings.filter((w) => w.event === "lane_failed");
