@@ -46,11 +46,9 @@ export class Lane {
     private readonly socket: Socket,
   ) {}
 
+  /** A send that fails (refused, unroutable) comes to the socket's error listener (PeerLanes.open). */
   send(bytes: Buffer): void {
-    this.socket.send(bytes, (e) => {
-      // Refused or unroutable: the factory is silent, which the census already allows for.
-      void e;
-    });
+    this.socket.send(bytes);
   }
 
   close(): void {
@@ -70,32 +68,19 @@ export class PeerLanes {
   private readonly lanes = new Map<string, Lane>();
   private readonly byFactory = new Map<string, Lane>();
   private wanted: readonly LaneAddress[] = [];
-  private allAddressesAt: string | undefined;
-  /** Where the open lanes are bound. */
+  /** Where lanes are to be bound, and where the open ones are. */
+  private bindAt: string;
   private boundAt: string;
   private updating: Promise<void> = Promise.resolve();
   private closed = false;
 
-  /**
-   * `local` is the responder's binding. When it is all addresses (0.0.0.0), lanes bind to
-   * `allAddressesAt`, the address the space knows this factory at: a connected socket bound to
-   * all addresses would hear only what comes to the address the kernel sends from.
-   */
+  /** `local` is the responder's binding, which the lanes share. */
   constructor(
-    private readonly local: {
-      readonly address: string;
-      readonly port: number;
-      readonly allAddressesAt?: string;
-    },
+    private readonly local: { readonly address: string; readonly port: number },
     private readonly events: LaneEvents,
     private readonly logger: Logger,
   ) {
-    this.allAddressesAt = local.allAddressesAt;
-    this.boundAt = this.bindAddress();
-  }
-
-  private bindAddress(): string {
-    return this.local.address === "0.0.0.0" ? (this.allAddressesAt ?? "0.0.0.0") : this.local.address;
+    this.bindAt = this.boundAt = local.address;
   }
 
   /** The lane to send to `factory` through, if it has one. */
@@ -107,10 +92,15 @@ export class PeerLanes {
     return this.lanes.size;
   }
 
-  /** Opens lanes for new addresses and closes those no longer listed (resolves when done). */
-  update(addresses: readonly LaneAddress[], allAddressesAt = this.allAddressesAt): Promise<void> {
+  /**
+   * Opens lanes for new addresses and closes those no longer listed (resolves when done). With
+   * the responder bound to all addresses (0.0.0.0) they bind to `allAddressesAt`, the address
+   * the space knows this factory at: a connected socket bound to all addresses hears only what
+   * comes to the address the kernel sends from.
+   */
+  update(addresses: readonly LaneAddress[], allAddressesAt: string | undefined): Promise<void> {
     this.wanted = addresses;
-    this.allAddressesAt = allAddressesAt;
+    this.bindAt = this.local.address === "0.0.0.0" ? (allAddressesAt ?? "0.0.0.0") : this.local.address;
     this.updating = this.updating.then(() => this.apply());
     return this.updating;
   }
@@ -125,10 +115,10 @@ export class PeerLanes {
 
   private async apply(): Promise<void> {
     if (this.closed) return;
-    if (this.bindAddress() !== this.boundAt) {
+    if (this.bindAt !== this.boundAt) {
       for (const lane of this.lanes.values()) lane.close();
       this.lanes.clear();
-      this.boundAt = this.bindAddress();
+      this.boundAt = this.bindAt;
     }
     const wanted = new Map<string, LaneAddress>();
     for (const a of this.wanted) {

@@ -130,7 +130,7 @@ export class Responder {
     this.socket = socket;
     this.raiseReceiveBuffer(socket);
     this.lanes = new PeerLanes(
-      { address, port, allAddressesAt: this.security.laneAddress },
+      { address, port },
       {
         onDatagram: (msg, peer, lane) => this.handle(msg, peer, lane),
         onUnreachable: (factory) => {
@@ -139,7 +139,7 @@ export class Responder {
       },
       this.options.logger,
     );
-    await this.lanes.update(this.security.lanes ?? []);
+    await this.lanes.update(this.security.lanes ?? [], this.security.laneAddress);
     this.port = port;
     await this.countKernelDrops();
     this.kernelDropsTimer = setInterval(() => void this.countKernelDrops(), KERNEL_DROPS_EVERY_MS);

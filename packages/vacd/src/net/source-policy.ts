@@ -98,7 +98,7 @@ export async function buildSourcePolicy(
   const names = [...new Set([...factories.map((f) => f.host), ...factories.map((f) => f.name)])];
   const found = new Map<string, string[]>();
   await eachAtMost(LOOKUPS_AT_ONCE, names, async (name) => {
-    found.set(name, isIP(name) !== 0 ? [name] : resolveNames ? await resolve(name) : []);
+    found.set(name, await addressesOf(name, resolveNames));
   });
   const resolved = factories.map((f) => {
     const hostAddresses = found.get(f.host) ?? [];
@@ -143,9 +143,13 @@ async function eachAtMost<T>(
   await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
 }
 
-/** A name's addresses; none when it does not resolve now (it may later, or its other name may). */
-async function resolve(name: string): Promise<string[]> {
+/**
+ * An address itself, or a name's addresses: none when it does not resolve now (it may later, or
+ * its other name may), or when names are not to be looked up.
+ */
+async function addressesOf(name: string, resolveNames: boolean): Promise<string[]> {
   if (isIP(name) !== 0) return [name];
+  if (!resolveNames) return [];
   try {
     return (await lookup(name, { all: true })).map((a) => a.address);
   } catch {
@@ -167,8 +171,7 @@ export async function spaceAddress(
 ): Promise<string | undefined> {
   const name = factoryName.toLowerCase();
   const host = factories.find((f) => f.name.toLowerCase() === name)?.host ?? factoryName;
-  const addresses = isIP(host) !== 0 ? [host] : resolveNames ? await resolve(host) : [];
-  return addresses.find((a) => isIP(a) === 4 && own.has(a));
+  return (await addressesOf(host, resolveNames)).find((a) => isIP(a) === 4 && own.has(a));
 }
 
 /**
