@@ -31,7 +31,12 @@ import { FactoryMetrics } from "./metrics/factory-metrics.js";
 import { MetricsServer } from "./metrics/metrics-server.js";
 import { type CensusSettings, SpaceCensus } from "./net/census.js";
 import { Responder } from "./net/responder.js";
-import { loadSpaceSecurity, type SpaceSecurity } from "./net/space-security.js";
+import {
+  loadSpaceSecurity,
+  loadSpaceSources,
+  type SpaceSecurity,
+  withSources,
+} from "./net/space-security.js";
 import { realClock } from "./real-clock.js";
 import { notifyReady } from "./sd-notify.js";
 import { PipeRefresher } from "./sources/pipe-refresher.js";
@@ -286,7 +291,12 @@ export async function main(argv: readonly string[]): Promise<void> {
     });
   // A slow resolver delays nothing: until the names are looked up, the factories written as
   // addresses are known, and the others are strangers (held to the 3x limit, without lanes).
-  void reloadSecurity(config);
+  void loadSpaceSources(startedWith, logger).then((sources) => {
+    // A reload meanwhile has looked them up itself.
+    if (config !== startedWith) return;
+    security = withSources(security, sources);
+    responder.setSecurity(security.responder);
+  });
   watcher.onEvent((e) => {
     if (e.kind === "applied") {
       logConfigResult(logger, e.problems, e.config, config);

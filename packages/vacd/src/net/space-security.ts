@@ -22,18 +22,39 @@ export interface SpaceSecurity {
   readonly keyError: Error | undefined;
 }
 
+/** Who gets full answers and a lane of their own, and where the lanes bind (source-policy.ts). */
+export type SpaceSources = Pick<ResponderSecurity, "policy" | "lanes" | "laneAddress" | "ownAddresses">;
+
 /**
- * `resolveNames` false (vacd's start) takes only the addresses written as addresses, so that a
- * slow resolver delays nothing; vacd loads it again with the names looked up, in the background.
+ * The space's sources. `resolveNames` false (vacd's start) takes only the addresses written as
+ * addresses, so that a slow resolver delays nothing; vacd looks the names up next, in the
+ * background, and applies them with `withSources`.
  */
-export async function loadSpaceSecurity(
+export async function loadSpaceSources(
   config: VacConfig,
   logger: Logger,
   { resolveNames = true }: { resolveNames?: boolean } = {},
-): Promise<SpaceSecurity> {
+): Promise<SpaceSources> {
   const s = config.settings;
   const { policy, problems, lanes } = await buildSourcePolicy(s.factories, s.adminNetworks, { resolveNames });
   for (const problem of problems) logger.warn({ event: "source_policy_problem", problem });
+  const own = ownAddresses();
+  const laneAddress = await spaceAddress(s.factoryName, s.factories, own, { resolveNames });
+  return { policy, lanes, laneAddress, ownAddresses: own };
+}
+
+/** `security` with other sources (the key and the census's replay cache kept). */
+export function withSources(security: SpaceSecurity, sources: SpaceSources): SpaceSecurity {
+  return { ...security, responder: { ...security.responder, ...sources } };
+}
+
+export async function loadSpaceSecurity(
+  config: VacConfig,
+  logger: Logger,
+  options: { resolveNames?: boolean } = {},
+): Promise<SpaceSecurity> {
+  const s = config.settings;
+  const sources = await loadSpaceSources(config, logger, options);
   let keyring: ResponderSecurity["keyring"];
   let keyError: Error | undefined;
   if (s.spaceKeyFile !== undefined) {
@@ -51,16 +72,12 @@ export async function loadSpaceSecurity(
     }
   }
   const skewSeconds = s.spaceKeyMaxSkewSeconds;
-  const own = ownAddresses();
   return {
     responder: {
       keyring,
       skewSeconds,
       allowUnauthenticated: s.allowUnauthenticatedQueries,
-      policy,
-      lanes,
-      laneAddress: await spaceAddress(s.factoryName, s.factories, own, { resolveNames }),
-      ownAddresses: own,
+      ...sources,
     },
     pollAuth:
       keyring !== undefined && keyring !== "unusable"
