@@ -156,8 +156,8 @@ function compress(h: Int32Array, bytes: Uint8Array, at: number): void {
 
 /**
  * A SHA-256 in progress. `copyTo` resumes the same state in another (or `copy()` in a new one).
- * It hashes a key longer than a block; a datagram's MAC goes through HmacSha256 below, which
- * works on bare states and hashes blocks where they lie in the datagram.
+ * vacd hashes only a key longer than a block with it; a datagram's MAC goes through HmacSha256
+ * below, which works on bare states and hashes blocks where they lie in the datagram.
  */
 export class Sha256 {
   private readonly h = IV.slice();
@@ -179,20 +179,11 @@ export class Sha256 {
     return this.copyTo(new Sha256());
   }
 
-  /** Back to the state of no input. */
-  reset(): this {
-    this.h.set(IV);
-    this.used = 0;
-    this.length = 0;
-    return this;
-  }
-
-  /** Hashes `data` from `start` to `end` (all of it by default): no view to make for a part. */
-  update(data: Uint8Array, start = 0, end = data.length): this {
-    const n = end;
+  update(data: Uint8Array): this {
+    const n = data.length;
     const p = this.pending;
-    let at = start;
-    this.length += end - start;
+    let at = 0;
+    this.length += n;
     if (this.used > 0) {
       while (this.used < 64 && at < n) p[this.used++] = data[at++] as number;
       if (this.used < 64) return this;
