@@ -95,11 +95,11 @@ export class FactoryMetrics {
     );
     gauge(
       "vac_vacquery_datagrams_received_total",
-      "Datagrams the responder received since vacd started (answered plus dropped)",
+      "Datagrams the responder read since vacd started (answered plus dropped, not those the kernel dropped at its full queues: queue_full)",
       [],
       (g) => {
         let n = responder.answeredCount;
-        for (const d of responder.dropCounts().values()) n += d;
+        for (const [reason, d] of responder.dropCounts()) if (reason !== "queue_full") n += d;
         g.set(n);
       },
     );
