@@ -30,6 +30,17 @@ fizzle_seconds = 600
 accounting_fqan = /lhcb/Role=pilot
 `;
 
+/** `text` as the root's etc/vac.conf on a 2-processor wn01.example.com. */
+function parseConf(root: TempRoot, text: string): VacConfig {
+  return loadConfig({
+    files: [{ path: join(root.path, "etc/vac.conf"), text }],
+    paths: vacPaths(root.path),
+    hostname: "wn01.example.com",
+    hostProcessors: 2,
+    fileExists: () => true,
+  }).config as VacConfig;
+}
+
 /**
  * A root with one machine that started 3000 s ago and finished 100 s ago with `300 No more work`;
  * its machinefeatures/hs06 is 25 (made with hs06_per_processor 12.5) unless `hs06` is false.
@@ -43,13 +54,7 @@ async function finishedMachine(
   const text = conf(settings);
   await root.write("etc/vac.conf", text);
   const paths = vacPaths(root.path);
-  const config = loadConfig({
-    files: [{ path: join(root.path, "etc/vac.conf"), text }],
-    paths,
-    hostname: "wn01.example.com",
-    hostProcessors: 2,
-    fileExists: () => true,
-  }).config as VacConfig;
+  const config = parseConf(root, text);
   const store = new StateStore(paths);
   await store.init();
   const dir = await store.createMachine({
@@ -276,13 +281,7 @@ test("run every cycle, the sweep accounts each finished machine once and passes 
     "[machinetype lhcb]",
     "[machinetype cms]\ntarget_share = 1\nmachine_model = process\nuser_data = user_data\nfizzle_seconds = 600\n[machinetype lhcb]",
   );
-  const reloaded = loadConfig({
-    files: [{ path: join(root.path, "etc/vac.conf"), text }],
-    paths,
-    hostname: "wn01.example.com",
-    hostProcessors: 2,
-    fileExists: () => true,
-  }).config as VacConfig;
+  const reloaded = parseConf(root, text);
   assert.deepEqual(await cycle(reloaded), ["uuid-cms"]);
   assert.deepEqual(await cycle(reloaded), []);
   // The first machine's directory removed and another made under its name before the next cycle.

@@ -54,12 +54,18 @@ async function snapshotCounting(store: StateStore, dir: string, heartbeatFile?: 
   }
 }
 
+/** A machine made at NOW that finished at NOW + 100 with `300 No more work`; its directory. */
+async function finishedMachine(store: StateStore): Promise<string> {
+  const dir = await newMachine(store, NOW, "uuid-1");
+  const [m] = await store.snapshot(() => undefined);
+  assert.ok(m);
+  await store.recordFinished(m, NOW + 100, "300 No more work");
+  return dir;
+}
+
 test("a finished machine is read once; its directory gone, a new one of that name is read afresh", () =>
   withStore(async (store) => {
-    const dir = await newMachine(store, NOW, "uuid-1");
-    const [m] = await store.snapshot(() => undefined);
-    assert.ok(m);
-    await store.recordFinished(m, NOW + 100, "300 No more work");
+    const dir = await finishedMachine(store);
     const first = await snapshotCounting(store, dir);
     assert.ok(first.reads > 5, `the finished machine is read once (${first.reads} calls)`);
     assert.equal(first.machines[0]?.finished?.message, "300 No more work");
@@ -100,10 +106,7 @@ test("a machine that finishes between two snapshots is read until then, and not 
 
 test("vacd's own writes to a finished machine, and a domain that still runs, make it read again", () =>
   withStore(async (store) => {
-    const dir = await newMachine(store, NOW, "uuid-1");
-    const [m] = await store.snapshot(() => undefined);
-    assert.ok(m);
-    await store.recordFinished(m, NOW + 100, "300 No more work");
+    const dir = await finishedMachine(store);
     await store.snapshot(() => undefined);
     assert.equal(store.finishedCached, 1);
     // A start adopted after its failure was recorded (machine-actions.ts) writes `started`.
@@ -128,10 +131,7 @@ test("vacd's own writes to a finished machine, and a domain that still runs, mak
 
 test("a reload that changes the machinetype's heartbeat_file reads its finished machines again", () =>
   withStore(async (store) => {
-    const dir = await newMachine(store, NOW, "uuid-1");
-    const [m] = await store.snapshot(() => undefined);
-    assert.ok(m);
-    await store.recordFinished(m, NOW + 100, "300 No more work");
+    const dir = await finishedMachine(store);
     await mkdir(join(dir, "joboutputs"), { recursive: true });
     await writeFile(join(dir, "joboutputs/hb"), "");
     const before = await snapshotCounting(store, dir);
