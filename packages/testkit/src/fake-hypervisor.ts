@@ -26,6 +26,8 @@ export class FakeHypervisor {
   failAllStarts: Error | undefined;
   /** Whether a guest asked to shut down (ACPI) does so; when not, it runs on. */
   guestsObeyShutdown = true;
+  /** As libvirt's driver: how long a stop event may come after the domain is gone (unset: none). */
+  stopEventLagSeconds: number | undefined;
   private readonly stoppedListeners: ((
     name: string,
     stop?: { how: "guest" | "lost"; detail: string },
@@ -77,6 +79,11 @@ export class FakeHypervisor {
    */
   endWithEvent(name: string, how: "guest" | "lost", detail: string): void {
     this.domains.delete(name);
+    for (const l of this.stoppedListeners) l(name, { how, detail });
+  }
+
+  /** The stop event of a domain already gone (powerOff), read late, as `virsh event` may be. */
+  lateEvent(name: string, how: "guest" | "lost", detail: string): void {
     for (const l of this.stoppedListeners) l(name, { how, detail });
   }
 

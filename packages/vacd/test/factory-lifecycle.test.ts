@@ -9,7 +9,7 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { GRACEFUL_STOP_SECONDS } from "../src/factory/machine-actions.js";
-import { BASE_CONF, type LoopRig, pass, SLOT, settle, withLoopRig } from "./support/loop-rig.js";
+import { BASE_CONF, cycleAfter, type LoopRig, pass, SLOT, settle, withLoopRig } from "./support/loop-rig.js";
 
 const published = (r: LoopRig) => r.views.map((v) => v.machinetypes.find((m) => m.machinetype === "vm"));
 const decisions = (r: LoopRig) => r.events.filter((e) => e.event === "decision");
@@ -146,6 +146,57 @@ for (const [name, end, want] of STOPS) {
       assert.equal(backedOff(r).length > 0, want.backoff, JSON.stringify(decisions(r).at(-1)));
     }));
 }
+
+// libvirt's event is read a moment after the domain is gone, and a cycle may look in between
+// (another machine's event, a deadline, the cycle's own time): who ended the machine must not
+// depend on which vacd sees first.
+test("a domain destroyed under vacd whose event is read after a cycle found it gone is still the factory's", () =>
+  withLoopRig(BASE_CONF.replace("fizzle_seconds = 60", "fizzle_seconds = 600"), async (r) => {
+    r.hv.stopEventLagSeconds = 5;
+    r.loop.start();
+    await settle(r);
+    await pass(r, 5);
+    r.hv.powerOff(SLOT);
+    await cycleAfter(r, 1);
+    assert.deepEqual(await finishedRecords(r), [], "not judged before its event could be read");
+    assert.ok(r.events.some((e) => e.event === "machine_gone_awaiting_stop_event"));
+    assert.equal(r.hv.startsSoFar().length, 1, "its slot is not free while it is unjudged");
+    r.hv.lateEvent(SLOT, "lost", "Stopped Destroyed");
+    await pass(r, 1, 0.25);
+    const [first] = await finishedRecords(r);
+    assert.match(String(first?.message), /^500 Machine lost: .*Stopped Destroyed/);
+    assert.equal(first?.factory_fault, true);
+    assert.deepEqual(backedOff(r), []);
+  }));
+
+test("a domain gone whose event never comes is judged from its files once the event's lag has passed, without waiting for the next cycle", () =>
+  withLoopRig(BASE_CONF.replace("fizzle_seconds = 60", "fizzle_seconds = 600"), async (r) => {
+    r.hv.stopEventLagSeconds = 5;
+    r.loop.start();
+    await settle(r);
+    await pass(r, 5);
+    r.hv.powerOff(SLOT);
+    await cycleAfter(r, 1);
+    assert.deepEqual(await finishedRecords(r), []);
+    await pass(r, 6, 0.5); // the cycle is 60 s: only the loop's own wake can judge it this soon
+    const [first] = await finishedRecords(r);
+    assert.match(String(first?.message), /^300 Vac detects fizzle after \d+ seconds$/);
+    assert.equal(first?.factory_fault, undefined);
+  }));
+
+test("a machine gone that left a coded message is judged at once, with no wait for an event", () =>
+  withLoopRig(BASE_CONF.replace("fizzle_seconds = 60", "fizzle_seconds = 600"), async (r) => {
+    r.hv.stopEventLagSeconds = 5;
+    r.loop.start();
+    await settle(r);
+    const [name] = await readdir(r.machinesDir);
+    await writeFile(join(r.machinesDir, String(name), "joboutputs", "shutdown_message"), "300 No more work");
+    await pass(r, 5);
+    r.hv.powerOff(SLOT);
+    await cycleAfter(r, 1);
+    const [first] = await finishedRecords(r);
+    assert.equal(first?.message, "300 No more work");
+  }));
 
 test("heartbeat_file with fizzle_seconds = 0 is never enforced, as in Vac (D305)", () =>
   withLoopRig(

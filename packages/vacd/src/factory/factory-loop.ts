@@ -59,6 +59,8 @@ export class FactoryLoop {
   /** The earliest deadline of a running machine, seen by the last cycle: the loop wakes then. */
   private deadline: number | undefined;
   private lastOrphanSweep: number | undefined;
+  /** The longest stop-event lag of a machine left unjudged: the loop looks again after it. */
+  private stopEventLag = 0;
 
   constructor(private readonly d: FactoryDeps) {
     this.watch = new LifecycleWatch(d.logger, d.clock.now());
@@ -66,6 +68,11 @@ export class FactoryLoop {
       daemonStarted: this.watch.daemonStarted,
       stopEvidence: (slot, since) => this.watch.stopEvidence(slot, since),
       startFailed: (slot, reason) => this.watch.startFailed(slot, reason, d.clock.now()),
+      awaitingStopEvent: (slot, lag) => {
+        if (!this.watch.awaitingStopEvent(slot, d.clock.now(), lag)) return false;
+        this.stopEventLag = Math.max(this.stopEventLag, lag);
+        return true;
+      },
     });
     this.starter = new MachineStarter(d, this.watch);
     d.onMachineStopped((name, stop) => {
@@ -132,7 +139,8 @@ export class FactoryLoop {
       // the end of the factory's own start backoff.
       const now = this.d.clock.now();
       const backoffEnd = this.watch.backoff.blockedUntil(now);
-      for (const at of [this.deadline, backoffEnd])
+      const stopEventDue = this.watch.stopEventDue(this.stopEventLag);
+      for (const at of [this.deadline, backoffEnd, stopEventDue])
         if (at !== undefined) this.soon(Math.max(0, (at - now) * 1000) + DEADLINE_SLACK_MS);
     }
   }
@@ -141,6 +149,7 @@ export class FactoryLoop {
     const { store, logger, clock } = this.d;
     const config = this.d.config();
     this.lastHeartbeat = clock.now();
+    this.watch.cycleStarted();
     const heartbeatFile = (name: string) => config.machinetypes.find((m) => m.name === name)?.heartbeatFile;
     const snapshots = await store.snapshot(heartbeatFile);
     await this.sweepOrphans();

@@ -12,8 +12,10 @@ import { StartBackoff } from "./start-backoff.js";
 
 export class LifecycleWatch {
   private readonly stops = new Map<string, StopEvidence>();
-  /** Until when a `lost` event for a slot is its previous domain's cleanup, not the new machine's. */
-  private readonly quietUntil = new Map<string, number>();
+  /** When a cycle first found a slot's machine gone with no stop event yet (awaitingStopEvent). */
+  private goneSince = new Map<string, number>();
+  /** The same, as the previous cycle left it: a slot not awaited again this cycle is dropped. */
+  private goneBefore = new Map<string, number>();
   private readonly seen = new Set<string>();
   readonly backoff = new StartBackoff();
   private hypervisorDown = false;
@@ -27,8 +29,33 @@ export class LifecycleWatch {
   stopped(name: string, stop: MachineStop, now: number): void {
     const old = this.stops.get(name);
     if (old?.how === "guest" && stop.how === "lost" && now - old.time < 60) return;
-    if (stop.how === "lost" && now < (this.quietUntil.get(name) ?? 0)) return;
     this.stops.set(name, { ...stop, time: now });
+  }
+
+  /**
+   * A cycle found the slot's started machine gone, with no stop event read for it and no coded
+   * message of its own: whether to leave it unjudged for now, because its driver's event may
+   * still be on its way (`lagSeconds`). It is judged once the event is read (which wakes the
+   * loop) or, failing that, at the first cycle `lagSeconds` after it was found gone.
+   */
+  awaitingStopEvent(slot: string, now: number, lagSeconds: number): boolean {
+    const since = this.goneBefore.get(slot) ?? this.goneSince.get(slot) ?? now;
+    if (now - since >= lagSeconds) return false;
+    this.goneSince.set(slot, since);
+    return true;
+  }
+
+  /** A cycle begins: only the machines it leaves unjudged again are waited for afterwards. */
+  cycleStarted(): void {
+    this.goneBefore = this.goneSince;
+    this.goneSince = new Map();
+  }
+
+  /** When the loop must look again at a machine left unjudged by awaitingStopEvent, if any. */
+  stopEventDue(lagSeconds: number): number | undefined {
+    let at: number | undefined;
+    for (const since of this.goneSince.values()) if (at === undefined || since < at) at = since;
+    return at === undefined ? undefined : at + lagSeconds;
   }
 
   /** How the slot's domain stopped, if an event since `since` (the machine's start) said so. */
@@ -38,12 +65,12 @@ export class LifecycleWatch {
   }
 
   /**
-   * A new machine in the slot: what its predecessor's domain did no longer counts, nor does the
-   * event of its cleanup (`virsh destroy` of a finished domain) arriving a moment late.
+   * A new machine in the slot: what its predecessor's domain did no longer counts. (The event
+   * of the predecessor's cleanup, `virsh destroy` of a finished domain arriving a moment late,
+   * never reaches here as a stop: the driver knows its own destroys, own-destroys.ts.)
    */
-  forget(slot: string, now: number): void {
+  forget(slot: string): void {
     this.stops.delete(slot);
-    this.quietUntil.set(slot, now + 2);
   }
 
   /** Logs each running machine this vacd did not start the first time it sees it. */

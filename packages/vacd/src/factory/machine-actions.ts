@@ -45,7 +45,12 @@ export interface LifecycleHooks {
   stopEvidence(slot: string, since: number): StopEvidence | undefined;
   /** A start that never completed was found: the factory backs itself off. */
   startFailed(slot: string, reason: string): void;
+  /** Whether to leave a machine found gone unjudged while its stop event may still come. */
+  awaitingStopEvent(slot: string, lagSeconds: number): boolean;
 }
+
+/** A machine found gone whose stop event may still come: its slot is not free, nor is it running. */
+const AWAITING_STOP_EVENT = { state: "shutdown", action: { kind: "none" }, beforeFizzle: false } as const;
 
 export class MachineActions {
   constructor(
@@ -91,10 +96,15 @@ export class MachineActions {
       // shutdown message and stopped in between must be judged by what it left, read now.
       machine = await this.d.store.reread(machine, mt?.heartbeatFile);
     }
+    const gone = machine.started !== undefined && (dom === undefined || dom.state === "stopped");
     const stop =
-      machine.started !== undefined && (dom === undefined || dom.state === "stopped")
+      gone && machine.started !== undefined
         ? this.hooks.stopEvidence(machine.slot, machine.started)
         : undefined;
+    if (gone && !stop && this.mayStillHearHowItStopped(machine, mt)) {
+      log.debug({ event: "machine_gone_awaiting_stop_event" });
+      return { slot: machine.slot, machine, derived: AWAITING_STOP_EVENT, cpuSeconds: 0 };
+    }
     let derived = deriveMachine(machine, dom?.state ?? "stopped", rules, now, stop);
     if (derived.state === "running" && derived.action.kind === "none") {
       const usage = await machineOutputUsage(machine.dir);
@@ -117,6 +127,20 @@ export class MachineActions {
       derived: deriveMachine(updated, dom?.state ?? "stopped", rules, now),
       cpuSeconds: dom?.cpu ?? 0,
     };
+  }
+
+  /**
+   * Only the stop event can blame the factory for a machine that ended without a coded message
+   * (destroyed under it), and the event is read a moment after the domain is gone: judged
+   * before it, the same destroy would be a fizzle or a loss depending on which vacd saw first.
+   * A machine that wrote a coded message, or that vacd destroyed itself, is judged at once.
+   */
+  private mayStillHearHowItStopped(m: MachineSnapshot, mt: Machinetype | undefined): boolean {
+    if (m.finished || m.destroyReason !== undefined || shutdownCode(m.shutdownMessage) !== undefined)
+      return false;
+    const drivers = mt ? [this.d.hypervisorFor(mt)] : this.d.allHypervisors();
+    const lag = Math.max(0, ...drivers.map((h) => h.stopEventLagSeconds ?? 0));
+    return lag > 0 && this.hooks.awaitingStopEvent(m.slot, lag);
   }
 
   /** The machinetype's driver, or every driver when the machinetype is no longer configured. */

@@ -219,7 +219,7 @@ export class MachineStarter {
     shutdownTime: number,
   ): Promise<MachineSnapshot | undefined> {
     const { store, clock } = this.d;
-    this.watch.forget(slot, clock.now());
+    this.watch.forget(slot);
     const uuid = randomUUID();
     const log = this.d.logger.child({ machine: slot, machinetype: mt.name, uuid });
     let launch: Awaited<ReturnType<typeof prepareMachine>> | undefined;

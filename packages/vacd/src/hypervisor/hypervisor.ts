@@ -74,6 +74,13 @@ export interface Hypervisor {
    */
   onMachineStopped?(listener: StoppedListener): void;
   /**
+   * Optional: how long after a machine is gone its stop event may still arrive (libvirt's
+   * events are read from `virsh event`, a moment behind). A cycle that finds such a machine
+   * gone, with no event yet and no coded message of its own, waits that long before judging
+   * it, so that who ended it does not depend on which of the two vacd sees first.
+   */
+  readonly stopEventLagSeconds?: number;
+  /**
    * Optional: stops what this driver started that no record of a live machine names any more (a
    * process machine spawned by a vacd killed before it recorded the pid, or what a machine left
    * running after it ended), and says what it found.

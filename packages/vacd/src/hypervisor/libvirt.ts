@@ -31,6 +31,7 @@ import { writeFileAtomic } from "../state/atomic-write.js";
 import type { CommandResult, CommandRunner } from "./command-runner.js";
 import { commandLabel } from "./command-runner.js";
 import type { DomainInfo, Hypervisor, MachineLaunch, StoppedListener } from "./hypervisor.js";
+import { OwnDestroys } from "./own-destroys.js";
 
 export interface LibvirtOptions {
   readonly uri: string;
@@ -64,6 +65,11 @@ const NOT_THERE =
 const EVENT_WATCH_SECONDS = 300;
 /** How long to wait before watching again after a watch that failed at once. */
 const EVENT_WATCH_RETRY_MS = 5000;
+/**
+ * How long after a domain vanished its lifecycle event may still be on its way through
+ * libvirtd and `virsh event` (milliseconds when the host is idle; seconds when it is loaded).
+ */
+const STOP_EVENT_LAG_SECONDS = 5;
 /** How long libvirt's clean-traffic nwfilter, once seen, is taken to be there (vacNetwork). */
 const CLEAN_TRAFFIC_SECONDS = 600;
 
@@ -73,6 +79,8 @@ export class LibvirtHypervisor implements Hypervisor {
   private stopWatching: (() => void) | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Domains destroyed here whose stop event is still to come (own-destroys.ts). */
+  private readonly ownDestroys = new OwnDestroys();
   /** When clean-traffic was last seen (ms), or never. */
   private cleanTrafficSeenAt = Number.NEGATIVE_INFINITY;
 
@@ -262,6 +270,7 @@ export class LibvirtHypervisor implements Hypervisor {
   async destroy(name: string, dir: string | undefined): Promise<void> {
     for (const verb of ["destroy", "undefine"] as const) {
       const r = await this.virsh([verb, name]);
+      if (verb === "destroy" && r.code === 0) this.ownDestroys.destroyed(name, Date.now() / 1000);
       if (r.code !== 0 && !NOT_THERE.test(r.stderr))
         throw new VacError("VAC_ERR_HYPERVISOR_COMMAND", {
           command: `virsh ${verb} ${name}`,
@@ -278,6 +287,12 @@ export class LibvirtHypervisor implements Hypervisor {
    * cycle. The watch is restarted when it ends (libvirtd restarted, SSH connection lost);
    * the cycle remains the safety net.
    */
+  /**
+   * A domain's stop event is read a moment after the domain is gone: a cycle that finds it gone
+   * first waits this long for the event before judging a machine that left no coded message.
+   */
+  readonly stopEventLagSeconds = STOP_EVENT_LAG_SECONDS;
+
   onMachineStopped(listener: StoppedListener): void {
     this.stoppedListeners.push(listener);
     if (!this.stopWatching) this.watchEvents();
@@ -302,10 +317,13 @@ export class LibvirtHypervisor implements Hypervisor {
       argv,
       (line) => {
         const event = readLifecycleEvent(line);
-        // How it stopped decides whose failure it was: the guest's own end or a domain lost under it.
-        if (event?.actionable)
-          for (const l of this.stoppedListeners)
-            l(event.name, event.stop && { how: event.stop, detail: event.detail });
+        if (!event?.actionable) return;
+        // How it stopped decides whose failure it was: the guest's own end or a domain lost
+        // under it. The end of a domain this driver destroyed says nothing about the slot's
+        // machine now: the loop is only woken to look.
+        const own = event.stop !== undefined && this.ownDestroys.claim(event.name, Date.now() / 1000);
+        const stop = event.stop && !own ? { how: event.stop, detail: event.detail } : undefined;
+        for (const l of this.stoppedListeners) l(event.name, stop);
       },
       () => {
         if (this.closed) return;
