@@ -161,18 +161,20 @@ export class LibvirtHypervisor implements Hypervisor {
     if (mt.machineModel === "vm-raw" && mt.rootImage !== undefined) {
       const info = await qemuImg(["info", "--output=json", mt.rootImage]);
       const image = JSON.parse(info.stdout) as Record<string, unknown>;
-      const format = String(image.format ?? "raw");
-      // An image that points at other files (a backing file, an external data file) would let
-      // the guest read them, /dev/sda or another machine's disk included: refused.
+      const format = String(image.format ?? "");
+      // An image that points at other files would let the guest read them, /dev/sda or another
+      // machine's disk included. Only raw (which cannot) and qcow2 (whose references qemu-img
+      // shows: a backing file, an external data file) are taken: other formats name files of
+      // their own that qemu-img shows as no backing file (a vmdk descriptor's extents, for one).
       const refers =
         "backing-filename" in image || JSON.stringify(image["format-specific"] ?? {}).includes("data-file");
-      if (!/^[a-z0-9]+$/.test(format) || refers)
+      if ((format !== "raw" && format !== "qcow2") || refers)
         throw new VacError("VAC_ERR_MACHINE_START", {
           machine: launch.name,
           machinetype: mt.name,
           detail: refers
             ? `root_image ${mt.rootImage} refers to other files (a backing or data file); give a self-contained image`
-            : `root_image ${mt.rootImage} has an unknown format`,
+            : `root_image ${mt.rootImage} is ${/^[a-z0-9]{1,20}$/.test(format) ? format : "of an unknown format"}, not raw or qcow2; convert it (qemu-img convert -O qcow2)`,
         });
       await qemuImg([
         "create",
