@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -18,6 +18,7 @@ import { promisify } from "node:util";
 import type { Machinetype, Settings } from "@vac/core";
 import { makeTempRoot, requireOrSkip, type TempRoot } from "@vac/testkit";
 import { LibvirtHypervisor, LocalRunner, type MachineLaunch } from "../src/index.js";
+import { BASE_CONF, withLoopRig } from "./support/loop-rig.js";
 
 const run = promisify(execFile);
 const URI = "qemu:///system";
@@ -174,4 +175,31 @@ test("network = vac: a filter seen and then taken away within the remembered ten
     "libvirt refused the domain that names a filter it lacks",
   );
   await rm(second.dir, { recursive: true, force: true });
+});
+
+test("network = vac: through the factory loop, the refused start is logged with its code and charged to the factory, not the machinetype", async (t) => {
+  if (!requireOrSkip(t, available, "libvirtd with its nwfilters, qemu-img and genisoimage, as root")) return;
+  await withLoopRig(`${BASE_CONF}network = vac\n`, async (r) => {
+    await r.root.write("var/lib/vac/machinetypes/vm/files/vmlinuz", "not a kernel: never booted\n");
+    // The rig's fake hypervisor looks after the rest; its starts go to the real driver.
+    const lv = driver(ABSENT, []);
+    r.hv.start = (l: MachineLaunch) => lv.start(l);
+    await r.loop.runCycle();
+    const failed = r.events.filter((e) => e.event === "machine_start_failed");
+    assert.equal(failed.length, 1, JSON.stringify(r.events.map((e) => e.event)));
+    assert.equal(failed[0]?.code, "VAC_ERR_MACHINE_NETWORK_FILTER");
+    assert.match(String(failed[0]?.err), new RegExp(`has no nwfilter '${ABSENT}'`));
+    assert.match(await readFile(join(r.stateDir, "factory-error"), "utf8"), /has no nwfilter/);
+    assert.equal(
+      r.events.filter((e) => e.event === "factory_start_backoff").length,
+      1,
+      "the factory backs off",
+    );
+    const [dir] = await readdir(r.machinesDir);
+    const finished = JSON.parse(await readFile(join(r.machinesDir, dir ?? "", "finished"), "utf8"));
+    assert.equal(finished.factory_fault, true, JSON.stringify(finished));
+    for (const v of r.views)
+      assert.equal(v.machinetypes.find((m) => m.machinetype === "vm")?.shutdownMessage ?? null, null);
+    assert.equal(await domainExists("wn01-00.example.com"), false, "no domain");
+  });
 });
