@@ -270,6 +270,14 @@ export const ERROR_CATALOG = {
     action:
       "The slot is freed and the next cycle tries again; repeated failures point at the image or user_data.",
   },
+  VAC_ERR_MACHINE_NETWORK_FILTER: {
+    title: "No clean-traffic filter: network = vac machine not started",
+    message:
+      "machine {machine} ({machinetype}): {hypervisor} has no nwfilter '{filter}', without which a network = vac machine could use any address",
+    exitCode: EXIT.unavailable,
+    action:
+      "Install libvirt's network filters (the package libvirt-daemon-config-nwfilter) and restart libvirtd; `virsh nwfilter-list` must show clean-traffic. Until then no machinetype with network = vac starts on this factory: the metadata and MJF servers know a machine by its source address, which only the filter makes true. Each refused start is this factory's failure, not the machinetype's: the factory backs off from starting, and other factories go on starting the machinetype.",
+  },
   VAC_ERR_MACHINE_NOT_FOUND: {
     title: "No such machine",
     message: "no machine named '{machine}' on this factory",

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
@@ -79,6 +79,97 @@ test("a vm-raw image that refers to other files (a backing file) is refused befo
       lv.start(launch(dir, { machineModel: "kernel", kernel: join(root.path, "nope") })),
       /kernel .*nope is not a readable file/,
     );
+  } finally {
+    await root.remove();
+  }
+});
+
+test("vm-raw takes only raw and qcow2 root images: a vmdk naming a host file as its extent is refused, as a qcow2 with a backing file", async (t) => {
+  if (!requireOrSkip(t, have("qemu-img") && have("genisoimage"), "qemu-img and genisoimage")) return;
+  const root = await makeTempRoot();
+  try {
+    const at = (name: string) => join(root.path, name);
+    // A host file the image must not reach (think /etc/shadow), and a vmdk whose text
+    // descriptor names it as its one flat extent: qemu-img shows no backing file for it.
+    await writeFile(at("secret"), Buffer.alloc(1024 * 1024, "s"));
+    await writeFile(
+      at("extent.vmdk"),
+      [
+        "# Disk DescriptorFile",
+        "version=1",
+        "CID=fffffffe",
+        "parentCID=ffffffff",
+        'createType="monolithicFlat"',
+        `RW 2048 FLAT "${at("secret")}" 0`,
+        'ddb.adapterType = "ide"',
+        "",
+      ].join("\n"),
+    );
+    const vmdk = JSON.parse((await run("qemu-img", ["info", "--output=json", at("extent.vmdk")])).stdout);
+    assert.equal(vmdk.format, "vmdk");
+    assert.ok(!("backing-filename" in vmdk), "qemu-img shows the vmdk with no backing file");
+    await run("qemu-img", ["create", "-q", "-f", "qcow2", at("base.qcow2"), "64M"]);
+    await run("qemu-img", [
+      "create",
+      "-q",
+      "-f",
+      "qcow2",
+      "-F",
+      "qcow2",
+      "-b",
+      at("base.qcow2"),
+      at("backed.qcow2"),
+    ]);
+    await run("qemu-img", ["create", "-q", "-f", "raw", at("plain.raw"), "64M"]);
+    await run("qemu-img", ["create", "-q", "-f", "qcow2", at("plain.qcow2"), "64M"]);
+
+    const calls: string[] = [];
+    const lv = libvirtWith((argv) => {
+      calls.push(argv.join(" "));
+      // libvirtd is not asked: virsh answers as one that creates domains.
+      return argv[0] === "virsh" ? { code: 0, stdout: "", stderr: "" } : undefined;
+    });
+    const machines = vacPaths(root.path).machinesDir;
+    const start = async (image: string) => {
+      const dir = join(machines, image);
+      await run("mkdir", ["-p", dir]);
+      calls.length = 0;
+      await lv.start(launch(dir, { machineModel: "vm-raw", rootImage: at(image) }));
+      return dir;
+    };
+    for (const [image, refusal] of [
+      ["extent.vmdk", /root_image .*extent\.vmdk is vmdk, not raw or qcow2/],
+      ["backed.qcow2", /root_image .*backed\.qcow2 refers to other files/],
+    ] as const) {
+      await assert.rejects(start(image), (e: Error & { code?: string }) => {
+        assert.equal(e.code, "VAC_ERR_MACHINE_START");
+        assert.match(e.message, refusal);
+        return true;
+      });
+      assert.deepEqual(
+        calls.filter((c) => !c.startsWith("genisoimage")),
+        [`qemu-img info --output=json ${at(image)}`],
+        `${image}: no overlay made, libvirt not asked`,
+      );
+    }
+    for (const [image, format] of [
+      ["plain.raw", "raw"],
+      ["plain.qcow2", "qcow2"],
+    ] as const) {
+      const dir = await start(image);
+      assert.ok(
+        calls.some((c) => c.startsWith(`qemu-img create -q -f qcow2 -F ${format} -b ${at(image)} `)),
+        calls.join("; "),
+      );
+      assert.ok(
+        calls.some((c) => c.startsWith("virsh ") && c.includes(" create ")),
+        `${image} is started`,
+      );
+      const overlay = JSON.parse(
+        (await run("qemu-img", ["info", "--output=json", join(dir, "root.qcow2")])).stdout,
+      );
+      assert.equal(overlay["backing-filename-format"], format);
+    }
   } finally {
     await root.remove();
   }

@@ -382,7 +382,7 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "root_image",
     { kind: "path", files: true },
     undefined,
-    "Image to boot; relative paths are under /var/lib/vac/machinetypes/NAME/files. An http:// or https:// URL is fetched into /var/lib/vac/imagecache and asked for again (If-Modified-Since, and If-None-Match as our improvement) at each start; when the server fails the cached copy is used.",
+    "Image to boot; relative paths are under /var/lib/vac/machinetypes/NAME/files. For vm-raw it must be a raw or qcow2 image that refers to no other file (qemu-img info names no backing or external data file): any other format is refused, since a vmdk, for one, may name any file of the host as its extent; convert such an image with qemu-img convert -O qcow2. An http:// or https:// URL is fetched into /var/lib/vac/imagecache and asked for again (If-Modified-Since, and If-None-Match as our improvement) at each start; when the server fails the cached copy is used.",
   ),
   m(
     "user_data",

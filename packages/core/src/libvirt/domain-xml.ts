@@ -14,11 +14,12 @@ export type NetworkChoice =
   | { readonly kind: "network"; readonly name: string }
   | { readonly kind: "bridge"; readonly name: string }
   /**
-   * Vac 3's machine network (network-xml.ts): the slot's lease address is passed to
-   * `clean-traffic` (CORRECTIONS §21), so no guest can take another slot's address; the filter
-   * is left out only when libvirt has no `clean-traffic` (vacd logs that loudly).
+   * Vac 3's machine network (network-xml.ts): the slot's lease address is passed to the
+   * `filter` (libvirt's `clean-traffic`), so no guest can take another slot's address. The
+   * filter is never left out: as Vac's `filterref` (S1931), a domain whose filter libvirt lacks
+   * is refused by libvirt rather than started unfiltered.
    */
-  | { readonly kind: "vac"; readonly network: string; readonly ip: string; readonly cleanTraffic: boolean };
+  | { readonly kind: "vac"; readonly network: string; readonly ip: string; readonly filter: string };
 
 const NETWORK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 
@@ -132,8 +133,7 @@ function networkInterface(mac: string, network: NetworkChoice): XmlElement | und
       el("mac", { address: mac }),
       el("source", { network: network.network }),
       el("model", { type: "virtio" }),
-      network.cleanTraffic &&
-        el("filterref", { filter: "clean-traffic" }, el("parameter", { name: "IP", value: network.ip })),
+      el("filterref", { filter: network.filter }, el("parameter", { name: "IP", value: network.ip })),
     );
   const source =
     network.kind === "network"

@@ -126,8 +126,8 @@ export class MachineServices {
         });
       if (r.noCleanTraffic)
         log.error(
-          { event: "machine_network_no_clean_traffic" },
-          "libvirt has no clean-traffic nwfilter (install libvirt-daemon-config-nwfilter and restart libvirtd): machines run WITHOUT address spoofing protection",
+          { event: "machine_network_no_clean_traffic", code: "VAC_ERR_MACHINE_NETWORK_FILTER" },
+          "libvirt has no clean-traffic nwfilter (install libvirt-daemon-config-nwfilter and restart libvirtd): no network = vac machine starts until it is there",
         );
     } catch (e) {
       log.error({ event: "machine_network_not_ready", code: "VAC_ERR_MACHINE_NETWORK", error: String(e) });

@@ -40,6 +40,11 @@ export interface LibvirtOptions {
   /** Runs genisoimage: always local (the state directory is shared with the hypervisor host). */
   readonly localRunner: CommandRunner;
   readonly timeoutMs: number;
+  /**
+   * The nwfilter every `network = vac` interface carries: libvirt's `clean-traffic`. Only tests
+   * name another, one libvirt lacks, rather than take the host's filter away from under others.
+   */
+  readonly trafficFilter?: string;
 }
 
 /** Files the driver makes in a machine's directory, and removes with the machine. */
@@ -129,6 +134,8 @@ export class LibvirtHypervisor implements Hypervisor {
     );
     if (mt.machineModel === "kernel" && mt.initrd !== undefined)
       await requireFile(mt.initrd, "initrd", launch);
+    // Before anything is made: a network = vac machine without its filter is not started.
+    const network = mt.network === "vac" ? await this.vacNetwork(launch) : parseNetwork(mt.network);
 
     const keys = generateMachineKeyPair(`root@${launch.name}`);
     await mkdir(path(MACHINE_FILES.keyDir), { mode: 0o700 });
@@ -162,18 +169,20 @@ export class LibvirtHypervisor implements Hypervisor {
     if (mt.machineModel === "vm-raw" && mt.rootImage !== undefined) {
       const info = await qemuImg(["info", "--output=json", mt.rootImage]);
       const image = JSON.parse(info.stdout) as Record<string, unknown>;
-      const format = String(image.format ?? "raw");
-      // An image that points at other files (a backing file, an external data file) would let
-      // the guest read them, /dev/sda or another machine's disk included: refused.
+      const format = String(image.format ?? "");
+      // An image that points at other files would let the guest read them, /dev/sda or another
+      // machine's disk included. Only raw (which cannot) and qcow2 (whose references qemu-img
+      // shows: a backing file, an external data file) are taken: other formats name files of
+      // their own that qemu-img shows as no backing file (a vmdk descriptor's extents, for one).
       const refers =
         "backing-filename" in image || JSON.stringify(image["format-specific"] ?? {}).includes("data-file");
-      if (!/^[a-z0-9]+$/.test(format) || refers)
+      if ((format !== "raw" && format !== "qcow2") || refers)
         throw new VacError("VAC_ERR_MACHINE_START", {
           machine: launch.name,
           machinetype: mt.name,
           detail: refers
             ? `root_image ${mt.rootImage} refers to other files (a backing or data file); give a self-contained image`
-            : `root_image ${mt.rootImage} has an unknown format`,
+            : `root_image ${mt.rootImage} is ${/^[a-z0-9]{1,20}$/.test(format) ? format : "of an unknown format"}, not raw or qcow2; convert it (qemu-img convert -O qcow2)`,
         });
       await qemuImg([
         "create",
@@ -223,7 +232,7 @@ export class LibvirtHypervisor implements Hypervisor {
       joboutputs: path("joboutputs"),
       consoleLog: path(MACHINE_FILES.consoleLog),
       mac: mt.network === "vac" ? slotNetworkMac(launch.slot) : slotMacAddress(launch.name),
-      network: mt.network === "vac" ? await this.vacNetwork(launch) : parseNetwork(mt.network),
+      network,
     });
     await writeFile(path(MACHINE_FILES.domainXml), xml, { mode: 0o600 });
     const argv = ["virsh", "create", path(MACHINE_FILES.domainXml)];
@@ -231,22 +240,32 @@ export class LibvirtHypervisor implements Hypervisor {
   }
 
   /**
-   * `network = vac`: the slot's lease, filtered by `clean-traffic` when libvirt has it. That the
-   * filter is there is remembered for CLEAN_TRAFFIC_SECONDS, so that filling a factory does not
-   * ask virsh once a start; that it is missing is asked again each time, until it is installed.
+   * `network = vac`: the slot's lease, always filtered by `clean-traffic`, since the metadata and
+   * MJF servers know a machine by its source address. Without the filter the machine is not
+   * started (VAC_ERR_MACHINE_NETWORK_FILTER, with what to install): a failed start, charged to
+   * this factory. That the filter is there is remembered for CLEAN_TRAFFIC_SECONDS, so that
+   * filling a factory does not ask virsh once a start; that it is missing is asked again each
+   * time. The memory cannot let a machine run unfiltered: the domain always names the filter,
+   * and libvirt refuses one whose filter has gone since (as it refused Vac's, S1931).
    */
   private async vacNetwork(launch: MachineLaunch): Promise<NetworkChoice> {
+    const filter = this.o.trafficFilter ?? "clean-traffic";
     const now = Date.now();
-    let cleanTraffic = now - this.cleanTrafficSeenAt < CLEAN_TRAFFIC_SECONDS * 1000;
-    if (!cleanTraffic) {
-      cleanTraffic = (await this.virsh(["nwfilter-dumpxml", "clean-traffic"])).code === 0;
-      if (cleanTraffic) this.cleanTrafficSeenAt = now;
+    if (now - this.cleanTrafficSeenAt >= CLEAN_TRAFFIC_SECONDS * 1000) {
+      if ((await this.virsh(["nwfilter-dumpxml", filter])).code !== 0)
+        throw new VacError("VAC_ERR_MACHINE_NETWORK_FILTER", {
+          machine: launch.name,
+          machinetype: launch.machinetype.name,
+          hypervisor: this.description,
+          filter,
+        });
+      this.cleanTrafficSeenAt = now;
     }
     return {
       kind: "vac",
       network: launch.settings.machineNetworkName,
       ip: slotIpAddress(launch.slot),
-      cleanTraffic,
+      filter,
     };
   }
 

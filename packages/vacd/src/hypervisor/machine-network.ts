@@ -36,7 +36,7 @@ export interface NetworkCheck {
   readonly ready: boolean;
   /** What was found wrong, and what was done about it, in order. */
   readonly actions: readonly string[];
-  /** `clean-traffic` is missing: machines run without it (loudly logged). */
+  /** `clean-traffic` is missing: the driver starts no `network = vac` machine (loudly logged). */
   readonly noCleanTraffic: boolean;
 }
 
