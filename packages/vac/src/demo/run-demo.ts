@@ -168,13 +168,12 @@ export async function runDemo(dirArg: string, durationSeconds: number | undefine
   let stopping = false;
   let died: { root: string; status: string } | undefined;
   let wake = () => {};
-  daemons.forEach((d, i) =>
+  for (const [i, d] of daemons.entries())
     d.once("exit", (code, signal) => {
       if (stopping || died) return;
       died = { root: roots[i] ?? dir, status: signal ?? `status ${code}` };
       wake();
-    }),
-  );
+    });
   const rel = relative(process.cwd(), roots[0] ?? dir) || ".";
   io.err(`Started ${daemons.length} factories (logs: ${rel}/vacd.log, ...).`);
   io.err(`From another terminal:  npx vac machines --root ${rel}   (or machinetypes, factories)`);
