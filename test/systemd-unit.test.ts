@@ -65,6 +65,22 @@ test("systemd-analyze verify accepts vacd.service", async (t) => {
   ])
     assert.match(shipped, new RegExp(`^${line.replace(/[$/]/g, "\\$&")}$`, "m"), `unit lacks ${line}`);
   assert.match(shipped, /^After=.*libvirtd\.service/m);
+  // A start that fails at once (vacd exits 69 when it cannot bind its port) is restarted every
+  // RestartSec: the start limit must be reached within its interval, or the loop never ends.
+  const unitSection = shipped.slice(0, shipped.indexOf("[Service]"));
+  const seconds = (name: string, text = shipped) => {
+    const m = new RegExp(`^${name}=(\\d+)$`, "m").exec(text);
+    assert.ok(m, `unit lacks ${name}= in seconds`);
+    return Number(m[1]);
+  };
+  const interval = seconds("StartLimitIntervalSec", unitSection);
+  const burst = seconds("StartLimitBurst", unitSection);
+  const restartSec = seconds("RestartSec");
+  assert.ok(burst >= 2, `StartLimitBurst=${burst} leaves no second try`);
+  assert.ok(
+    burst * restartSec < interval,
+    `${burst} starts ${restartSec}s apart never fit in StartLimitIntervalSec=${interval}: vacd would be restarted for ever`,
+  );
   assert.doesNotMatch(
     shipped,
     /^ReadWritePaths=.*\/etc\/hosts/m,

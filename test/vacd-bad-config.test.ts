@@ -1,5 +1,5 @@
 /**
- * A bad configuration does not stop vacd (CORRECTIONS §15, as Vac skipped cycles until the file
+ * A bad configuration does not stop vacd (as Vac skipped cycles until the file
  * was fixed, D171-175): started on one, vacd stays up, answers the space from its state
  * directory, destroys its machines at their recorded shutdowntime, starts nothing, reports the
  * error in factory_status, and takes the first valid configuration written. Only a wrong command
@@ -11,6 +11,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
+import { makeTempRoot } from "@vac/testkit";
 import { Space, VACD, waitFor } from "./support/space-harness.js";
 
 const run = promisify(execFile);
@@ -113,4 +114,37 @@ test("vacd exits 78 for a wrong command line, and only then", async () => {
   );
   assert.equal((r as { code: number }).code, 78);
   assert.match((r as { stderr: string }).stderr, /usage: vacd/);
+});
+
+test("vacd exits 78 for a log level it does not know, from --log-level or VAC_LOG_LEVEL, naming it and the levels there are", async (t) => {
+  // A root of its own, so that a vacd that did start would read nothing of this host's.
+  const root = await makeTempRoot("vac-log-level-");
+  t.after(() => root.remove());
+  const { VAC_LOG_LEVEL: _, ...env } = process.env;
+  const cases = [
+    { argv: ["--log-level", "verbose"], env, where: "--log-level", value: "verbose" },
+    { argv: [], env: { ...env, VAC_LOG_LEVEL: "loud" }, where: "VAC_LOG_LEVEL", value: "loud" },
+    // The command line wins: a good --log-level is not undone by a bad environment.
+    {
+      argv: ["--log-level", "Info"],
+      env: { ...env, VAC_LOG_LEVEL: "debug" },
+      where: "--log-level",
+      value: "Info",
+    },
+  ];
+  for (const c of cases) {
+    const r = await run(process.execPath, [VACD, "--root", root.path, ...c.argv], {
+      env: c.env,
+      timeout: 20_000,
+    }).catch((e: { code: number; stderr: string }) => e);
+    const { code, stderr } = r as { code: number; stderr: string };
+    assert.equal(code, 78, `${c.where}=${c.value}: ${stderr}`);
+    assert.match(
+      stderr,
+      new RegExp(
+        `^vacd: ${c.where} "${c.value}" is not a log level: use one of trace, debug, info, warn, error$`,
+        "m",
+      ),
+    );
+  }
 });

@@ -183,7 +183,7 @@ export const ERROR_CATALOG = {
     message: "cannot bind UDP {address}:{port}: {detail}",
     exitCode: EXIT.unavailable,
     action:
-      "Another process holds the port, or the address is not on this host; set udp_port / the bind address.",
+      "Another process holds the port (EADDRINUSE: `ss -ulpn` names it), or the address is not on this host (EADDRNOTAVAIL); free the port, or set udp_port / udp_bind_address. vacd exits with this status before telling systemd it is ready; its unit restarts it every 5 s and gives up after 10 starts in 5 minutes: once mended, `systemctl reset-failed vacd` and start it.",
   },
   VAC_ERR_SPACE_KEY: {
     title: "The space key file cannot be used",

@@ -3,7 +3,8 @@
  * factory loop. A configuration with errors does not stop it, as it never stopped Vac (D171-175):
  * it runs on what it could read with every machinetype disabled, so it looks after its machines,
  * answers the space and reports the errors in factory_status, but starts nothing until a valid
- * configuration is written (CORRECTIONS §15). It exits 78 only for a wrong command line. SIGHUP
+ * configuration is written. It exits 78 for a wrong command line (or log level), and 69 when
+ * the VacQuery port cannot be bound (VAC_ERR_NET_BIND); any other exit is a bug. SIGHUP
  * re-reads the configuration, SIGTERM and SIGINT stop it. Machines are separate processes or libvirt domains: they keep running when
  * vacd stops, and a restarted vacd adopts them from the state directory.
  */
@@ -12,6 +13,7 @@ import {
   encodeMessage,
   formatConfigProblem,
   hasErrors,
+  isVacError,
   repliesFor,
   signDatagram,
   underRoot,
@@ -26,7 +28,7 @@ import { MachineServices } from "./http/machine-services.js";
 import { LocalRunner } from "./hypervisor/command-runner.js";
 import { Hypervisors } from "./hypervisor/hypervisors.js";
 import { pauseAfterSpawnMs } from "./hypervisor/process.js";
-import { createLogger } from "./log.js";
+import { createLogger, logLevelProblem } from "./log.js";
 import { FactoryMetrics } from "./metrics/factory-metrics.js";
 import { MetricsServer } from "./metrics/metrics-server.js";
 import { type CensusSettings, SpaceCensus } from "./net/census.js";
@@ -52,18 +54,18 @@ const USAGE = `usage: vacd [--root DIR] [--log-level LEVEL] [--help] [--version]
 Runs the Vac factory daemon in the foreground, logging JSON lines to stdout.
   --root DIR         resolve /etc, /var/lib/vac, /var/run and (if there) proc/cpuinfo
                      under DIR (default /)
-  --log-level LEVEL  trace, debug, info (default), warn, error
+  --log-level LEVEL  trace, debug, info (default, or VAC_LOG_LEVEL), warn, error
   -h, --help         print this and exit
   --version          print the version and exit`;
 
 export async function main(argv: readonly string[]): Promise<void> {
-  let args: { root: string; "log-level": string; help: boolean; version: boolean };
+  let args: { root: string; "log-level"?: string; help: boolean; version: boolean };
   try {
     args = parseArgs({
       args: [...argv],
       options: {
         root: { type: "string", default: "/" },
-        "log-level": { type: "string", default: process.env.VAC_LOG_LEVEL ?? "info" },
+        "log-level": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
         version: { type: "boolean", default: false },
       },
@@ -82,7 +84,19 @@ export async function main(argv: readonly string[]): Promise<void> {
     console.log(`vacd ${VERSION}`);
     return;
   }
-  const bootLogger = createLogger({ level: args["log-level"] });
+  // The command line wins over the environment; an empty VAC_LOG_LEVEL is no setting at all.
+  const fromEnv = process.env.VAC_LOG_LEVEL || undefined;
+  const level = args["log-level"] ?? fromEnv ?? "info";
+  const onCommandLine = args["log-level"] !== undefined;
+  const levelProblem = logLevelProblem(level, onCommandLine ? "--log-level" : "VAC_LOG_LEVEL");
+  if (levelProblem) {
+    // A level pino does not know would throw from createLogger and exit 1, which systemd
+    // restarts for ever: it is a wrong command line (or unit environment), so 78 as above.
+    console.error(onCommandLine ? `vacd: ${levelProblem}\n${USAGE}` : `vacd: ${levelProblem}`);
+    process.exitCode = 78;
+    return;
+  }
+  const bootLogger = createLogger({ level });
   const watcher = new ConfigWatcher({ root: args.root });
   const first = await watcher.start();
   logConfigResult(bootLogger, first.problems, first.config);
@@ -96,7 +110,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   let config: VacConfig = usable;
   /** What the sockets and the log's factory name were made from (log-config-result.ts). */
   const startedWith = usable;
-  const logger = createLogger({ level: args["log-level"], base: { factory: config.settings.factoryName } });
+  const logger = createLogger({ level, base: { factory: config.settings.factoryName } });
   const store = new StateStore(first.paths);
   await store.init();
   // The names of the space's factories are looked up just after (reloadSecurity, below).
@@ -115,7 +129,24 @@ export async function main(argv: readonly string[]): Promise<void> {
       dropsByReason: responder.drops.summary() || null,
     }),
   });
-  const port = await responder.start();
+  let port: number;
+  try {
+    port = await responder.start();
+  } catch (e) {
+    if (!isVacError(e) || e.code !== "VAC_ERR_NET_BIND") throw e;
+    // The port held by another process, or an address not on this host: vacd cannot do its
+    // job, so it says why and exits 69 (EX_UNAVAILABLE) before telling systemd it is ready.
+    // systemd starts it again after RestartSec, and its StartLimitBurst stops that after a few
+    // tries (systemd/vacd.service), so a port that is freed soon is taken, and one that is not
+    // leaves the unit failed with this line in `systemctl status`, not restarted for ever.
+    logger.error(
+      { event: "responder_bind_failed", code: e.code, exitCode: e.exitCode, err: e.message },
+      `${e.message}: ${e.action}`,
+    );
+    await watcher.close();
+    process.exitCode = e.exitCode;
+    return;
+  }
   logger.info({
     event: "vacd_started",
     version: VERSION,

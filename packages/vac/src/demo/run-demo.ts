@@ -10,7 +10,7 @@ import { createSocket } from "node:dgram";
 import { existsSync, openSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
-import { foldCensus, type MachinetypeStatus, VacError, vacPaths } from "@vac/core";
+import { EXIT, foldCensus, type MachinetypeStatus, VacError, vacPaths } from "@vac/core";
 import { cpuinfoText, loadConfigFromDisk, pollSpace } from "@vac/vacd";
 import type { Io } from "../commands/command.js";
 import { summariseMachinetypes } from "../format/machinetypes-table.js";
@@ -162,18 +162,32 @@ export async function runDemo(dirArg: string, durationSeconds: number | undefine
     const log = openSync(join(root, "vacd.log"), "a");
     return spawn(process.execPath, [VACD, "--root", root], { stdio: ["ignore", log, log] });
   });
+  // A vacd that ends by itself (a log level it does not know in VAC_LOG_LEVEL, a port taken
+  // meanwhile) would leave the demo polling a space that is not there: the demo ends with it,
+  // saying why from the end of that vacd's log.
+  let stopping = false;
+  let died: { root: string; status: string } | undefined;
+  let wake = () => {};
+  for (const [i, d] of daemons.entries())
+    d.once("exit", (code, signal) => {
+      if (stopping || died) return;
+      died = { root: roots[i] ?? dir, status: signal ?? `status ${code}` };
+      wake();
+    });
   const rel = relative(process.cwd(), roots[0] ?? dir) || ".";
   io.err(`Started ${daemons.length} factories (logs: ${rel}/vacd.log, ...).`);
   io.err(`From another terminal:  npx vac machines --root ${rel}   (or machinetypes, factories)`);
   io.err("Ctrl-C stops the demo.\n");
   const started = Date.now() / 1000;
-  let stopping = false;
+  let timer: NodeJS.Timeout | undefined;
   const stopped = new Promise<void>((r) => {
+    wake = r;
     process.once("SIGINT", () => r());
     process.once("SIGTERM", () => r());
-    if (durationSeconds !== undefined) setTimeout(r, durationSeconds * 1000);
+    if (durationSeconds !== undefined) timer = setTimeout(r, durationSeconds * 1000);
   }).then(() => {
     stopping = true;
+    clearTimeout(timer);
   });
   const tty = process.stdout.isTTY === true;
   while (!stopping) {
@@ -192,5 +206,14 @@ export async function runDemo(dirArg: string, durationSeconds: number | undefine
   );
   for (const root of roots) await killMachines(root);
   io.err(`Stopped. The demo's files are in ${relative(process.cwd(), dir) || "."}/ for a look.`);
+  if (died) {
+    const log = join(died.root, "vacd.log");
+    const tail = (await readFile(log, "utf8").catch(() => "")).trimEnd().split("\n").slice(-5);
+    io.err(
+      `vac: the vacd of ${relative(process.cwd(), died.root) || "."} exited (${died.status}); the end of ${log}:`,
+    );
+    io.err(tail.map((l) => `  ${l.slice(0, 300)}`).join("\n"));
+    return EXIT.software;
+  }
   return 0;
 }
