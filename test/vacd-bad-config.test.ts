@@ -1,5 +1,5 @@
 /**
- * A bad configuration does not stop vacd (CORRECTIONS §15, as Vac skipped cycles until the file
+ * A bad configuration does not stop vacd (as Vac skipped cycles until the file
  * was fixed, D171-175): started on one, vacd stays up, answers the space from its state
  * directory, destroys its machines at their recorded shutdowntime, starts nothing, reports the
  * error in factory_status, and takes the first valid configuration written. Only a wrong command

@@ -3,7 +3,7 @@
  * factory loop. A configuration with errors does not stop it, as it never stopped Vac (D171-175):
  * it runs on what it could read with every machinetype disabled, so it looks after its machines,
  * answers the space and reports the errors in factory_status, but starts nothing until a valid
- * configuration is written (CORRECTIONS §15). It exits 78 only for a wrong command line. SIGHUP
+ * configuration is written. It exits 78 only for a wrong command line. SIGHUP
  * re-reads the configuration, SIGTERM and SIGINT stop it. Machines are separate processes or libvirt domains: they keep running when
  * vacd stops, and a restarted vacd adopts them from the state directory.
  */
