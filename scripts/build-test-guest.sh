@@ -8,7 +8,7 @@
 #   OUTDIR/FEATURES   what this build of the guest can do ("net": virtio_net and udhcpc); a cache
 #                     without a feature this script now builds is rebuilt
 # Cached: exits at once when OUTDIR/.complete exists. Usage: build-test-guest.sh OUTDIR
-# Needs apt, dpkg, kmod (depmod, modprobe), cpio, gzip.
+# See docs/testing.md. Needs apt, dpkg, kmod (depmod, modprobe), cpio, gzip.
 set -euo pipefail
 
 [[ $# -eq 1 ]] || { echo "usage: $0 OUTDIR" >&2; exit 2; }

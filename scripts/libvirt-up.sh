@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts virtlogd and libvirtd by hand on a machine without systemd (CI, development
-# containers). Idempotent.
+# containers), configured as docs/testing.md describes. Idempotent.
 #
 # A daemon already running is someone else's: it is used, said so on stderr, and not recorded,
 # so scripts/libvirt-down.sh leaves it alone. A daemon this script starts is recorded (its pid

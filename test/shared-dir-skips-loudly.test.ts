@@ -1,6 +1,6 @@
 /**
- * A test that compares against the material kept beside the repository (VAC_SHARED_DIR, or
- * ../shared) skips loudly when it is absent, and fails under VAC_REQUIRE_ALL_TESTS=1, instead of
+ * A test that compares against the material CI keeps outside the repository (the directory
+ * VAC_SHARED_DIR names) skips loudly when it is absent, and fails under VAC_REQUIRE_ALL_TESTS=1, instead of
  * passing by comparing nothing: here the comparison of testkit's golden datagrams with the ones
  * captured from Vac 3.1, run in a child node:test with each environment.
  */

@@ -76,7 +76,7 @@ test("draining, fix_networking, user_data_proxy, legacy_proxy: a word Vac did no
     formatConfigProblem(r.problems[0] as never),
     /draining = 'maybe' is ignored .*\(Vac 3\.1 accepted any value here, S368-370\)/,
   );
-  // The usual words still say what they mean (CORRECTIONS §4: true drains, though Vac wanted yes).
+  // The usual words still say what they mean (true drains, though Vac wanted yes, S369).
   for (const word of ["yes", "true", "on", "1"])
     assert.equal(load(`draining = ${word}\n`).config?.settings.draining, true);
   assert.equal(load("fix_networking = no\n").config?.settings.fixNetworking, false);

@@ -49,7 +49,7 @@ test("rule: a machine joins the earliest incomplete superslot that fits, else be
     ],
     ["never more than are free", 8, 5, [], [flex], "flex 5 new +86400"],
     // Defaults: min_wallclock_seconds = max_wallclock_seconds, so an incomplete superslot whose
-    // life has begun is never joined, and the 5 processors it lacks stay idle (CORRECTIONS §3).
+    // life has begun is never joined, and the 5 processors it lacks stay idle (D438-441, S694).
     [
       "defaults: an incomplete superslot is not refilled",
       8,

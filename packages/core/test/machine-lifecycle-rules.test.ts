@@ -59,7 +59,7 @@ function check(rows: readonly Row[]): void {
 const CRASH: StopEvidence = { how: "guest", detail: "Stopped Crashed", time: NOW - 2 };
 const LOST: StopEvidence = { how: "lost", detail: "Stopped Destroyed", time: NOW - 2 };
 
-test("rule table: whose failure a stopped machine is (CORRECTIONS §1)", () =>
+test("rule table: whose failure a stopped machine is (S1921-1923: every Vac domain vanishes)", () =>
   check([
     {
       case: "guest crashed early, no message",
@@ -122,7 +122,7 @@ test("rule table: whose failure a stopped machine is (CORRECTIONS §1)", () =>
     },
   ]));
 
-test("rule table: the outcome of a machine that stopped by itself (S3070-3086, CORRECTIONS §2)", () =>
+test("rule table: the outcome of a machine that stopped by itself (S3070-3086)", () =>
   check([
     {
       case: "coded message",
@@ -222,7 +222,7 @@ test("rule table: deadlines (D296-298)", () =>
     },
   ]));
 
-test("rule table: heartbeat_file (D303-320, CORRECTIONS §23)", () => {
+test("rule table: heartbeat_file (D303-320, D892)", () => {
   const hb = { heartbeatFile: "hb", heartbeatSeconds: 100 };
   check([
     {

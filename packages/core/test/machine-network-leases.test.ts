@@ -1,8 +1,8 @@
 /**
  * Vac 3's machine network, as pure data: one lease per slot (S763, S2354-2362; every slot, not
- * only 0-99: CORRECTIONS §20), the network XML vacd defines (NAT or isolated, forward_dev, a
- * named bridge: CORRECTIONS §22, §24), the check of what libvirt holds, `clean-traffic` with the
- * slot's IP (CORRECTIONS §21), and what the MJF URL substitutions become per contract (S1539-1554).
+ * only 0-99), the network XML vacd defines (NAT or isolated for tests, forward_dev, a named
+ * bridge, not Vac's assumed virbr1), the check of what libvirt holds, `clean-traffic` with the
+ * slot's IP (S1931 had none), and what the MJF URL substitutions become per contract (S1539-1554).
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -60,7 +60,7 @@ test("slots 253 and up have no lease: the MJF and metadata addresses are not a s
     assert.equal(slotOfIpAddress(a), undefined, a);
 });
 
-test("the network has a lease for every slot, not only 0-99 (CORRECTIONS §20)", () => {
+test("the network has a lease for every slot, not only 0-99 (S2354)", () => {
   const xml = renderNetworkXml(spec({ machineNames: names(200) }));
   assert.equal(xml.match(/<host /g)?.length, 200);
   assert.match(xml, /<host mac="56:4D:A9:FE:A9:C7" name="wn01-199.example.com" ip="169.254.169.199"\/>/);
@@ -214,7 +214,7 @@ test("network = vac chooses the Vac 3 contract unless machine_contract says seed
   );
 });
 
-test("a slot count the machine network cannot address is refused with a clear message (CORRECTIONS §20)", () => {
+test("a slot count the machine network cannot address is refused with a clear message", () => {
   const r = loadTexts({
     "/r/etc/vac.conf": CONFIG.replace("factories = .", "factories = .\ntotal_machines = 254"),
   });

@@ -1,7 +1,7 @@
 /**
  * Our SHA-256 and HMAC-SHA256 (sha256.ts) give what node:crypto gives, for every length around
  * the block boundaries, any split of the input, any key length; and a datagram signed from a
- * saved head is byte for byte the one signed whole, with the MAC SPEC §3 defines.
+ * saved head is byte for byte the one signed whole, with the MAC docs/protocol.md defines.
  */
 import assert from "node:assert/strict";
 import { createHash, createHmac } from "node:crypto";
@@ -89,7 +89,7 @@ test("HMAC-SHA256 from a head's saved state equals node:crypto's for every lengt
 
 const ring: Keyring = { keys: [Buffer.from("a-space-key-0123456789abcdef")] };
 
-test("a datagram signed from a saved head is the one signed whole, with SPEC §3's MAC", () => {
+test("a datagram signed from a saved head is the one signed whole, with the protocol's MAC", () => {
   fc.assert(
     fc.property(fc.string({ maxLength: 300 }), fc.string({ maxLength: 200 }), (a, b) => {
       const head = Buffer.from(`{"a": ${JSON.stringify(a)}, "cookie": "`);

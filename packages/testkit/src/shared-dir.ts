@@ -1,22 +1,15 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { TestContext } from "node:test";
-import { fileURLToPath } from "node:url";
 import { requireOrSkip } from "./require.js";
 
 /**
- * The checkout's sibling `shared/` directory, where `../shared` from the repository's root is
- * (this file is packages/testkit/dist/src/shared-dir.js once built).
+ * Where the material kept outside the repository is (`vac31-wire/`, the datagrams captured from
+ * the original Vac 3.1, which testkit's fixtures copy): the directory `$VAC_SHARED_DIR` names
+ * (`.ci/run` sets it), or undefined. The repository itself names no path outside itself.
  */
-const BESIDE_CHECKOUT = fileURLToPath(new URL("../../../../../shared", import.meta.url));
-
-/**
- * Where the material kept beside the repository is (`vac31-wire/`, the datagrams captured from
- * the original Vac 3.1, which testkit's fixtures copy): `$VAC_SHARED_DIR` when set (CI sets it,
- * as its clone is elsewhere), else `shared/` beside the checkout.
- */
-export function sharedDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.VAC_SHARED_DIR ? resolve(env.VAC_SHARED_DIR) : BESIDE_CHECKOUT;
+export function sharedDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.VAC_SHARED_DIR ? resolve(env.VAC_SHARED_DIR) : undefined;
 }
 
 /**
@@ -29,9 +22,11 @@ export function sharedDirOrSkip(
   sub: string,
   env: NodeJS.ProcessEnv = process.env,
 ): string | undefined {
-  const path = join(sharedDir(env), sub);
-  const where = env.VAC_SHARED_DIR
-    ? "from VAC_SHARED_DIR"
-    : "beside the checkout; set VAC_SHARED_DIR to the directory that holds it";
-  return requireOrSkip(t, existsSync(path), `${path} (${where})`) ? path : undefined;
+  const dir = sharedDir(env);
+  if (dir === undefined) {
+    requireOrSkip(t, false, `VAC_SHARED_DIR set to the directory that holds ${sub}/`);
+    return undefined;
+  }
+  const path = join(dir, sub);
+  return requireOrSkip(t, existsSync(path), `${path} (from VAC_SHARED_DIR)`) ? path : undefined;
 }

@@ -1,5 +1,5 @@
 /**
- * Each finished machine gets exactly one record of each kind (SPEC §6, CORRECTIONS §14), even
+ * Each finished machine gets exactly one record of each kind (docs/accounting.md, 'Exactly once'), even
  * when vacd is killed at any point while writing them: a real child process is SIGKILLed
  * between writing and marking, then run again, on a real temporary root.
  */

@@ -110,7 +110,8 @@ test("a VM that ignores the request to shut down is destroyed when the grace per
     );
   }));
 
-// How a domain ended decides whose failure it was (CORRECTIONS §1). Vac: every vanished domain is
+// How a domain ended decides whose failure it was (docs/differences-from-vac.md, 'Lifecycle').
+// Vac: every vanished domain is
 // judged by its files (no event); ours: the lifecycle event when there is one.
 const STOPS: [string, (r: LoopRig) => void, { message: RegExp; fault: boolean; backoff: boolean }][] = [
   [

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type CommandResult, LibvirtHypervisor, LocalRunner } from "../src/index.js";
 import { OWN_DESTROY_EVENT_SECONDS, OwnDestroys } from "../src/hypervisor/own-destroys.js";
+import { type CommandResult, LibvirtHypervisor, LocalRunner } from "../src/index.js";
 
 const NAME = "wn01-00.example.com";
 

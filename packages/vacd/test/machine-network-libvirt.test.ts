@@ -1,6 +1,6 @@
 /**
  * vacd's own definition, check and repair of the machine network (checkNetwork, S2314-2414) on
- * the real libvirtd, with forwarding off (CORRECTIONS §24) so nothing leaves this machine: a
+ * the real libvirtd, with forwarding off (docs/testing.md) so nothing leaves this machine: a
  * network of the test's own name and bridge, serialized with other runs by a host lock since
  * its addresses (169.254.169.253 and .254) are fixed by the contract. What a restart of
  * libvirtd or an administrator can break (the network stopped, the metadata address gone, a

@@ -1,5 +1,6 @@
 /**
- * Without a key the responder is no reflection amplifier (SPEC §3, CORRECTIONS §10): a source
+ * Without a key the responder is no reflection amplifier (docs/protocol.md, 'No reflection,
+ * and floods'): a source
  * that is not a factory of the space, 127.0.0.1/::1 or an admin network gets at most 3 times
  * the bytes it sent in 10 s, while a listed factory gets every reply; every source is rate-limited.
  */

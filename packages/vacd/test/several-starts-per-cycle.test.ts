@@ -1,5 +1,6 @@
 /**
- * Several starts a cycle (CORRECTIONS §12), with a fake hypervisor and a fake clock: by default
+ * Several starts a cycle (docs/protocol.md, 'The census'), with a fake hypervisor and a fake
+ * clock: by default
  * the loop fills free slots in one cycle but checks the load again before each start, counting
  * machines started in the last minute as load the load average does not show yet;
  * `max_starts_per_cycle` caps the starts, and 1 is Vac's one start a cycle.

@@ -1,6 +1,6 @@
 /**
  * The census: what a factory knows of the space when it decides, kept fresh in the background
- * so that a decision never waits on a dead or slow peer (SPEC §3 [ext], CORRECTIONS §12).
+ * so that a decision never waits on a dead or slow peer (docs/protocol.md, 'The census').
  *
  * Vac polled the space at each start and waited about 12 s whenever any peer was silent (six
  * rounds of timeout/5, S121, S2677). Here a background poll runs every `census_seconds`, waiting

@@ -1,5 +1,5 @@
 /**
- * Several starts a cycle, safely (CORRECTIONS §12). Vac started at most one machine a cycle
+ * Several starts a cycle, safely (docs/protocol.md, 'The census'). Vac started at most one machine a cycle
  * (D389-415) so that the load average of one start was seen before the next. The load average
  * lags by a minute or more, so before each further start the machines started in the last
  * `RECENT_START_SECONDS` count as load they have not shown yet (a processor's worth each), and

@@ -20,7 +20,7 @@ export interface MachinetypeFilesInput {
   readonly fileExists: (path: string) => boolean;
 }
 
-/** The [targetshares] lines (CORRECTIONS §9): a number at least 0, for a machinetype that exists. */
+/** The [targetshares] lines (Vac 3.1 refused them, S596-599): at least 0, for a known machinetype. */
 export function targetShares(
   merged: MergedConfig,
   problems: ConfigProblem[],
@@ -150,7 +150,7 @@ export function buildMachinetype(
     `at most max_wallclock_seconds (${maxWallclock})`,
   );
   check(minProcessors <= maxProcessors, "min_processors", `at most max_processors (${maxProcessors})`);
-  // target_share in the machinetype wins over a [targetshares] line (CORRECTIONS §9, S596-598).
+  // target_share in the machinetype wins over a [targetshares] line (S596-598).
   if (share && !t.has("target_share")) sources.set(`machinetype ${name}.target_share`, share.source);
   const machineModel = (get<string>(t, "machine_model") ?? settings.machineModel) as MachineModel;
   const mt: Machinetype = {
@@ -211,7 +211,8 @@ export function buildMachinetype(
 /**
  * Vac fills an incomplete superslot only while its remaining life is at least the machinetype's
  * min_wallclock_seconds (D438-441), which defaults to max_wallclock_seconds (S694): with the
- * default a superslot is never refilled after its first second (CORRECTIONS §3). Vac's rule is
+ * default a superslot is never refilled after its first second (docs/differences-from-vac.md,
+ * 'Decision'). Vac's rule is
  * kept; a site that relies on the default is told.
  */
 export function superslotWarnings(

@@ -2,13 +2,13 @@ import { join } from "node:path";
 import type { VacPaths } from "../paths.js";
 
 /**
- * The configuration files in reading order (SPEC §2): the legacy files, then `vac.d/*.conf` in
+ * The configuration files in reading order (vac.conf(5)): the legacy files, then `vac.d/*.conf` in
  * byte order of name, then `vac.conf`, then the temporary overrides in `/var/run/vac.conf`.
  * `dropIns` is the list of names found in vac.d (any order; filtered and sorted here).
  *
  * The legacy `/etc/vac-*.conf` files of Vac 0.x are read only when `/etc/vac.conf` does not
  * exist (a 2013-layout site): Vac has ignored them since 0.16, so on any later site they are
- * stale copies that must not come back to life (CORRECTIONS §9).
+ * stale copies that must not come back to life.
  */
 export function configFileOrder(
   paths: VacPaths,

@@ -47,7 +47,7 @@ export interface OptionDefinition {
    * read the value, only whether it was there, or it compared it with one word and took anything
    * else as what is our default (`draining`: only `yes` drains). A value of the wrong type is
    * therefore not an error: it is ignored with a warning naming file:line, and the default
-   * stands, as it did in Vac (CORRECTIONS §4, §5).
+   * stands, as it did in Vac, so a file Vac loaded still loads (docs/differences-from-vac.md).
    */
   readonly vacAcceptedAnyValue?: string;
 }

@@ -1,6 +1,6 @@
 /**
  * Options of the original Vac, from 0.x (2013) to 3.1 (2017), that have no effect here. Sites
- * must be able to load the files they wrote for Vac unchanged (CORRECTIONS §5), so each is
+ * must be able to load the files they wrote for Vac unchanged, so each is
  * accepted with a warning that says what replaced it or why it does nothing. The table drives
  * both that warning and the man page's OBSOLETE OPTIONS section.
  *
@@ -33,7 +33,7 @@ export const LEGACY_OPTIONS: Readonly<Record<string, LegacyOption>> = {
     sections: S,
     replacement: "scratch disks are files sized by disk_gb_per_processor, not logical volumes",
   },
-  version_logger: { sections: S, replacement: "no version datagram is sent (CORRECTIONS §18)" },
+  version_logger: { sections: S, replacement: "no version datagram is sent (Vac sent one daily, D191-201)" },
   gocdb_cert_file: { sections: S, replacement: "nothing is published to GOCDB" },
   gocdb_key_file: { sections: S, replacement: "nothing is published to GOCDB" },
   // Vac's [vmtype]/[machinetype] sections (S590-S740).

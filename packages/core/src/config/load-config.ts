@@ -35,7 +35,7 @@ export interface LoadConfigResult {
   /**
    * When there are errors: what could be read, defaults standing in for the values in error, and
    * every machinetype disabled. vacd runs on it until a valid configuration is written, looking
-   * after the machines it has and answering the space, but starting nothing (CORRECTIONS §15).
+   * after the machines it has and answering the space, but starting nothing (Vac skipped cycles, D171-175).
    */
   readonly fallback?: VacConfig;
 }

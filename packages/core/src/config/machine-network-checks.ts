@@ -7,7 +7,7 @@ import { MAX_NETWORK_SLOTS } from "../libvirt/network-xml.js";
 import { type ConfigProblem, configProblem } from "./config-problem.js";
 import type { Machinetype, Settings, ValueSource } from "./model.js";
 
-/** CORRECTIONS §20: with `network = vac`, every slot needs a lease in 169.254.169.0/24. */
+/** With `network = vac`, every slot needs a lease in 169.254.169.0/24, .253 and .254 being the servers'. */
 export function checkMachineNetworkSlots(
   settings: Settings,
   machinetypes: readonly Machinetype[],

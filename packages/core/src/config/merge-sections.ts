@@ -1,6 +1,6 @@
 /**
  * Reads every configuration file in order and merges same-named sections, a later value for an
- * option replacing an earlier one (SPEC §2). Legacy section forms are mapped here:
+ * option replacing an earlier one (vac.conf(5)). Legacy section forms are mapped here:
  * `[vmtype NAME]` is `[machinetype NAME]`, `[factories] names =` is `factories` in [settings],
  * and `[targetshares]` holds `NAME = share` lines. Each of these older forms is accepted with a
  * warning that names its replacement. Other section types are ignored, as Vac ignored them (S565),

@@ -74,7 +74,7 @@ export function foldCensus(census: readonly MachinetypeStatus[], hs06PerProcesso
 }
 
 /**
- * Which machinetype to start, with how many processors and until when (SPEC §4), as Vac's
+ * Which machinetype to start, with how many processors and until when, as Vac's
  * pollFactories and vacOneCycle decided it (D67-164, D395-462). Over the census of the whole
  * space, every machinetype with a share gets `score = sum of running HS06 / target_share`, and
  * its machinegroup the sum of its members' scores (members without a share add nothing, D77-95).

@@ -1,5 +1,5 @@
 /**
- * Superslots (SPEC §4, D360-470): groups of processors that free together, so that a
+ * Superslots (D360-470): groups of processors that free together, so that a
  * multiprocessor machinetype is not starved by single-processor machines refilling every
  * processor as it frees. The machines running on this factory are grouped by their shutdown time
  * (D368-371); a group whose processors are not a whole number of `processors_per_superslot` is
@@ -63,7 +63,8 @@ export function superslotsOf(running: readonly RunningMachine[]): Map<number, nu
  *   (`int(now) + max_wallclock_seconds`).
  * With the default `min_wallclock_seconds` (= `max_wallclock_seconds`, S694) a superslot's remaining
  * life is below it from its first second, so an incomplete superslot is never refilled and the
- * processors it holds stay idle until it ends: Vac's rule, kept (CORRECTIONS §3); the loader warns.
+ * processors it holds stay idle until it ends: Vac's rule, kept (docs/differences-from-vac.md,
+ * 'Decision'); the loader warns.
  */
 export function placeInSuperslot(input: SuperslotInput): Placement {
   const { processorsPerSuperslot: per, ranked, now } = input;

@@ -1,5 +1,6 @@
 /**
- * The libvirt domain description of one machine (SPEC §5), as a pure function of what the
+ * The libvirt domain description of one machine (docs/machine-contracts.md), as a pure function
+ * of what the
  * driver prepared: disks, the contextualization ISO, the three MJF directories exported over
  * virtio 9p, the serial console to a file, ACPI (so a guest's poweroff really powers off) and
  * `on_poweroff` destroy. Every value goes through the XML writer's escaping.
@@ -204,7 +205,7 @@ export function renderDomainXml(spec: DomainSpec): string {
     ),
     el("memballoon", { model: "none" }),
     // A guest that panics signals it and ends at once (on_crash destroy), rather than hanging
-    // until its deadline (CORRECTIONS §1).
+    // until its deadline (Vac's domains had no panic device).
     el("panic", { model: "isa" }),
   );
   const domain = el(

@@ -1,5 +1,5 @@
 /**
- * Vac 3's machine network (SPEC §5, CORRECTIONS §20-22): a libvirt network whose bridge has
+ * Vac 3's machine network (docs/machine-contracts.md): a libvirt network whose bridge has
  * 169.254.169.253/16 (the MJF server), with 169.254.169.254 (the metadata server) added on the
  * host, and one static DHCP lease per slot: slot N gets MAC `56:4D:A9:FE:A9:` + N in hex and IP
  * `169.254.169.N` (S763, S2354-2362), named with the machine's FQDN. Vac leased slots 0-99 only
@@ -52,7 +52,7 @@ export function slotOfIpAddress(address: string): number | undefined {
   return n < MAX_NETWORK_SLOTS ? n : undefined;
 }
 
-/** Refuses a slot count the network cannot address (CORRECTIONS §20). */
+/** Refuses a slot count the network cannot address, rather than leave slots with no lease. */
 export function checkNetworkSlots(slots: number): void {
   if (slots > MAX_NETWORK_SLOTS)
     throw new VacError("VAC_ERR_MACHINE_NETWORK_SLOTS", {
@@ -64,7 +64,7 @@ export function checkNetworkSlots(slots: number): void {
 export interface MachineNetworkSpec {
   /** `vac_169.254.0.0` in production; tests give their own. */
   readonly name: string;
-  /** The bridge libvirt makes; named so that it is the one repaired (CORRECTIONS §22). */
+  /** The bridge libvirt makes; named so that it is the one repaired (Vac assumed virbr1, S2472). */
   readonly bridge: string;
   /** `nat` as Vac made it, or `none`: an isolated network with no `<forward>` (tests). */
   readonly forward: "nat" | "none";

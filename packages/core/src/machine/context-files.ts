@@ -1,5 +1,6 @@
 /**
- * What goes on a machine's contextualization ISO (SPEC §5): `user_data` after substitutions,
+ * What goes on a machine's contextualization ISO (docs/machine-contracts.md): `user_data` after
+ * substitutions,
  * `context.sh` with the seed-era CernVM keys, `prolog.sh`/`epilog.sh` when the machinetype
  * names them, and `root.pub` with the keys allowed to log in as root (the site's
  * `root_public_key`, if any, and the machine's own generated key). File names are ours and

@@ -1,5 +1,5 @@
 /**
- * user_data substitutions (SPEC §2, Vac's createUserData U198-318): `##user_data_option_XXX##`
+ * user_data substitutions (Vac's createUserData U198-318): `##user_data_option_XXX##`
  * becomes the option's value or the contents of the `user_data_file_XXX` file (also under the
  * deprecated `##user_data_file_XXX##`, U306); built-ins give the machine its identity, with the
  * old vmtype/VM/VMLM spellings (U281-285). An unknown `##user_data_...##` is removed, as Vac

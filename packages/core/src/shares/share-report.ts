@@ -1,7 +1,7 @@
 /**
  * Target against actual share, per machinetype and per machinegroup, across a space (`vac
  * shares`). Targets are the configured target_share values normalized to sum to 1 (shares are
- * relative weights, SPEC §1); the actual share is what a machinetype runs now, in HS06 (what
+ * relative weights); the actual share is what a machinetype runs now, in HS06 (what
  * the decision weighs, D77-95) or processors, over what the whole space runs. Shares are
  * instantaneous, as in the decision: nothing from quiet periods is carried forward.
  */

@@ -1,5 +1,5 @@
 /**
- * Authentication of VacQuery datagrams with a space key (SPEC §3, [ext]).
+ * Authentication of VacQuery datagrams with a space key (docs/protocol.md; not in Vac).
  *
  * Framing: a signed datagram is still one JSON object, written as before, whose **last member**
  * is `"hmac": "<64 lower-case hex digits>"`. The MAC is HMAC-SHA256 under a space key over the

@@ -1,5 +1,5 @@
 /**
- * VacQuery messages (SPEC §3, docs/protocol.md): one JSON object per UDP datagram, as Vac 3.1
+ * VacQuery messages (docs/protocol.md): one JSON object per UDP datagram, as Vac 3.1
  * speaks them. The types here are what a message means once decoded and checked; `codec.ts`
  * turns bytes into these or rejects them, and `schema.ts` names every field on the wire.
  */

@@ -1,5 +1,6 @@
 /**
- * The replay cache of authenticated datagrams (CORRECTIONS §11): the MACs seen within the time
+ * The replay cache of authenticated datagrams (docs/protocol.md, 'Freshness and replays'): the
+ * MACs seen within the time
  * window. Our own re-sends are new datagrams (new `time_sent` or cookie), so a signed datagram
  * seen twice is a replay. Only datagrams whose MAC verified enter it, so only a key holder can
  * fill it; it is still capped, oldest out first. Pure: the caller passes `now`.

@@ -98,7 +98,7 @@ const QUERY = [...ENVELOPE, COOKIE];
 const REPLY = [...ENVELOPE, f("factory", "name", { ...need, maxBytes: 260 })];
 const SITE = f("site", "text", orNull);
 const FQAN = f("fqan", "text", { nullable: true, omitNull: true });
-/** A machine writes its own shutdown message: what we send of it is capped (CORRECTIONS §7). */
+/** A machine writes its shutdown message: what we send of it is capped (Vac reads 10,240 bytes, S2731). */
 const SHUTDOWN_MESSAGE_BYTES = 512;
 
 export const MESSAGE_FIELDS: Readonly<Record<MessageType, readonly FieldSpec[]>> = {

@@ -102,7 +102,7 @@ export function judge(o: Observations): Verdict {
       `Configuration error: ${o.configErrors[0]}${o.configErrors.length > 1 ? ` (and ${o.configErrors.length - 1} more)` : ""}`,
     );
   // Vac reported factory-error until a creation succeeded; a full factory that has not tried
-  // again would then stay CRITICAL for days, so only a recent one counts (CORRECTIONS §19).
+  // again would then stay CRITICAL for days, so only a recent one counts.
   if (o.files.error && o.now - o.files.error.time <= o.maxAge) critical.push(o.files.error.message);
   if (o.diskFreePercent !== undefined) {
     const free = `Only ${o.diskFreePercent.toFixed(1)}% free in /var/lib/vac`;

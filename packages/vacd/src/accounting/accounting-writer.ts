@@ -1,5 +1,5 @@
 /**
- * Writes each finished machine's accounting records exactly once (SPEC §6), even if vacd dies
+ * Writes each finished machine's accounting records exactly once (docs/accounting.md), even if vacd dies
  * half way. Per machine, in `<machine dir>/accounting/`:
  *
  * 1. stage: every record is rendered once and written there (`apel-archive`, `apel-outgoing`,

@@ -47,6 +47,6 @@ export interface FactoryDeps {
   refreshHostFacts(facts: HostFacts): Promise<HostFacts>;
   /** Fetches remote root_images and user_data; without it only local files can be used. */
   readonly sources?: RemoteSources;
-  /** Writes finished machines' accounting records once each (SPEC §6); absent, none are written. */
+  /** Writes finished machines' accounting records once each (accounting.md); absent, none are written. */
   readonly accounting?: Pick<AccountingWriter, "account">;
 }

@@ -1,5 +1,5 @@
 /**
- * The factory loop (SPEC §5): each cycle it touches the factory heartbeat, reads the machines
+ * The factory loop: each cycle it touches the factory heartbeat, reads the machines
  * from disk and the hypervisor, acts on what their derived state asks (destroy past shutdowntime
  * or heartbeat rules, record outcomes exactly once, clean up failed starts), publishes what this
  * factory holds to the responder, and starts a machine in a free slot when the space's census

@@ -1,5 +1,5 @@
 /**
- * What the factory does to one machine each cycle (SPEC §5), as its state derived from disk and
+ * What the factory does to one machine each cycle, as its state derived from disk and
  * the hypervisor asks: touch its heartbeat, lower its shutdown time, destroy it (past its time,
  * paused, silent, too much output), record its outcome once, and make sure a machine recorded
  * as finished is really gone. Zombies, domains with our slot's name and no directory, are

@@ -1,5 +1,5 @@
 /**
- * The starting half of the factory loop (SPEC §5): with a free slot, and the factory not backed
+ * The starting half of the factory loop: with a free slot, and the factory not backed
  * off from its own failed starts, it asks the space's census which machinetype to start, makes
  * the machine and launches it on the hypervisor. A failed start is cleaned up at once and
  * charged to this factory, not to the machinetype.
@@ -67,7 +67,7 @@ export class MachineStarter {
   /**
    * Starts machines in free slots, up to `max_starts_per_cycle` (0, the default: as many as the
    * checks allow). The census is fresh without waiting on anyone, so several starts a cycle are
-   * safe (CORRECTIONS §12): the load and free processors are checked again before each start,
+   * safe (docs/protocol.md, 'The census'): the load and free processors are checked again before each start,
    * counting machines started in the last minute as load not yet shown
    * (core/census/start-pacing.ts); `host` is the cycle's reading of the host, of which only what
    * changes (the load, the state disk) is read again before each start. A probe after a backoff

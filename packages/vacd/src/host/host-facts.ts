@@ -117,7 +117,7 @@ export async function readHostFacts(stateDir: string, root = "/"): Promise<HostF
 
 /**
  * A cycle's facts with what a start changes read again: the load averages (re-checked before
- * each start, CORRECTIONS §12) and the state disk's free space.
+ * each start, as the load average lags) and the state disk's free space.
  * The processors, memory and OS are the cycle's.
  */
 export async function refreshHostFacts(facts: HostFacts, stateDir: string): Promise<HostFacts> {

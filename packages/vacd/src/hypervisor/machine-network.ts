@@ -5,7 +5,7 @@
  * to autostart, and given the metadata address 169.254.169.254 as a second address on its
  * bridge (Vac used a `dummy0` interface; the module is not available everywhere). When it will
  * not start, usually after libvirtd restarted under it, `fix_networking` takes down the bridge
- * vacd named (not Vac's assumed virbr1, CORRECTIONS §22) and stops the stale dnsmasq of this
+ * vacd named (not Vac's assumed virbr1, S2472) and stops the stale dnsmasq of this
  * network, so the next check can start it. Each check returns what was wrong; the caller logs.
  *
  * Runs locally: the metadata and MJF servers bind on this host, so the network must be here.

@@ -1,6 +1,6 @@
 /**
  * A receive queue of its own for each factory of the space, so that a flood at the VacQuery
- * port cannot crowd the space's queries out of the kernel's queue (SPEC §3, docs/protocol.md).
+ * port cannot crowd the space's queries out of the kernel's queue (docs/protocol.md).
  *
  * A lane is a UDP socket bound to the responder's own address and port (both with
  * SO_REUSEADDR) and connected to one factory's address and port. Linux delivers a datagram to

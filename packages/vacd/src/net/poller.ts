@@ -6,7 +6,8 @@
  * answers counts as holding nothing.
  *
  * A reply counts only as Vac's pollers counted it (S2740-2745): its `space` is ours and its
- * `factory` is exactly the lower-cased name in our list, whose cookie it echoes (CORRECTIONS §7).
+ * `factory` is exactly the lower-cased name in our list, whose cookie it echoes (docs/protocol.md,
+ * 'Cookies').
  *
  * With `connectPerFactory` (the `vac` command) each factory gets its own connected socket, so an
  * ICMP port unreachable comes back as ECONNREFUSED on that socket: the factory is reported
@@ -117,7 +118,7 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
   const expected = new Map(options.factories.map((f) => [f.name.toLowerCase(), f]));
   // Each factory's cookies: unsigned, one re-sent as Vac re-sent it (S2693-2712); signed, a new
   // one each send, or a re-send within the same second would be the same bytes, which the
-  // factory drops as a replay (CORRECTIONS §11). A reply echoing any of them counts.
+  // factory drops as a replay (docs/protocol.md). A reply echoing any of them counts.
   const cookies = new Map([...expected.keys()].map((name) => [name, [vacqueryCookie(salt, name)]]));
   const echoes = (name: string, cookie: string) => cookies.get(name)?.includes(cookie) === true;
   const wanted = new Set<string>([ANSWER[options.queryType], "factory_status"]);

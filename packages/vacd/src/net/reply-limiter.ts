@@ -1,5 +1,5 @@
 /**
- * Keeps the responder from being a reflection amplifier (SPEC §3, CORRECTIONS §10-11).
+ * Keeps the responder from being a reflection amplifier (docs/protocol.md, 'No reflection, and floods').
  *
  * - A stranger (a source that is not exempt, see source-policy.ts) never gets more than
  *   `AMPLIFICATION` times the bytes it sent within any `WINDOW_SECONDS` window, the limit QUIC

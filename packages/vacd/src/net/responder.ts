@@ -6,7 +6,7 @@
  * Cheap checks come first, so a flood costs as little as possible: size, then the source's
  * rate (reply-limiter.ts), then with a space key the HMAC (before any JSON is parsed), then the
  * JSON, its space, the signed datagram's time window and the replay cache. Replies to a
- * stranger's unauthenticated query stop at 3 times the bytes it sent (SPEC §3).
+ * stranger's unauthenticated query stop at 3 times the bytes it sent (docs/protocol.md).
  *
  * Each factory of the space has a receive queue of its own (peer-lanes.ts), so a flood in the
  * main queue does not crowd out its queries. The census sends from this port through those

@@ -1,5 +1,6 @@
 /**
- * Who gets full answers to unauthenticated queries (CORRECTIONS §10): the space's factories at
+ * Who gets full answers to unauthenticated queries (docs/protocol.md, 'No reflection, and
+ * floods'): the space's factories at
  * every address their names resolve to (a peer may send from another of its addresses),
  * 127.0.0.1 and ::1 (the `vac` command on the factory itself), and the configured admin
  * networks. Every other source, other loopback addresses included, is a stranger held to the

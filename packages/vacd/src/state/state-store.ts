@@ -1,5 +1,5 @@
 /**
- * Machines on disk (SPEC §5): one directory per machine under machines/, named
+ * Machines on disk: one directory per machine under machines/, named
  * `<created>_<machinetype>_<slot>`; `slots/<slot>` names the directory holding the slot now;
  * `finishes/<machinetype>` the most recently finished machine of that type. Every write is
  * atomic, so a snapshot taken at any moment (by this process, a restarted one, or `vac`) is

@@ -3,7 +3,7 @@
  * `machinetype_status` to each collector once a cycle (D489-503), and a `machine_status` when a
  * machine that had started finishes (S1402-1414, called as the finished file is made, D347-350).
  * They are the VacQuery replies themselves with cookie `0`, as Vac sent them, so the existing
- * collectors read them unchanged (CORRECTIONS §18). Fire and forget: a collector that is down
+ * collectors read them unchanged. Fire and forget: a collector that is down
  * costs nothing but a debug line.
  *
  * The seam for signing: `toBytes` turns a message into the datagram. It is Vac's plain JSON
