@@ -55,12 +55,15 @@ export interface RateLimits {
   readonly exempt: Bucket;
   readonly stranger: Bucket;
   readonly strangers: Bucket;
+  /** Reply bytes to an exempt source's unsigned queries within `WINDOW_SECONDS`. */
+  readonly exemptReplyBytes: number;
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimits = {
   exempt: EXEMPT_RATE,
   stranger: STRANGER_RATE,
   strangers: STRANGERS_RATE,
+  exemptReplyBytes: EXEMPT_REPLY_BYTES,
 };
 
 export class ReplyLimiter {
@@ -106,7 +109,7 @@ export class ReplyLimiter {
   allowReply(source: string, exempt: boolean, bytes: number): boolean {
     const s = this.sources.get(source);
     if (!s) return false;
-    const limit = exempt ? EXEMPT_REPLY_BYTES : AMPLIFICATION * s.bytesIn;
+    const limit = exempt ? this.rates.exemptReplyBytes : AMPLIFICATION * s.bytesIn;
     if (s.bytesOut + bytes > limit) return false;
     s.bytesOut += bytes;
     return true;
