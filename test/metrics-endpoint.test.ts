@@ -1,14 +1,30 @@
 /**
  * The Prometheus endpoint of a real vacd, scraped over HTTP: machines by state and machinetype,
  * ends by outcome code, census polls, VacQuery datagrams answered and dropped by reason, and the
- * configuration's last read. Only GET /metrics is served.
+ * configuration's last read. Only GET /metrics is served, and Prometheus's own linter
+ * (`promtool check metrics`) accepts what it serves.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
+import { requireOrSkip } from "@vac/testkit";
 import { PAYLOAD_UNTIL_STOP, Space, waitFor } from "./support/space-harness.js";
+
+/** `promtool check metrics` on `text`: its exit status and what it said (ENOENT: not installed). */
+function promtoolCheck(text: string): Promise<{ code: number | string; output: string }> {
+  return new Promise((resolve) => {
+    const child = execFile("promtool", ["check", "metrics"], { timeout: 20_000 }, (error, stdout, stderr) =>
+      resolve({
+        code: error ? ((error as { code?: number | string }).code ?? 1) : 0,
+        output: stdout + stderr,
+      }),
+    );
+    child.stdin?.end(text);
+  });
+}
 
 /** The value of one sample (`name{labels}`), or undefined when absent. */
 function sample(text: string, series: string): number | undefined {
@@ -79,14 +95,23 @@ test("a real vacd's /metrics reports machines, outcomes, polls, datagrams and co
   const [machine] = await space.machinesOnDisk();
   assert.ok(machine);
   await writeFile(join(machine.dir, "joboutputs/stop"), "");
-  await waitFor(
+  const ended = await waitFor(
     "the end counted with its outcome code",
     async () => {
       const m = await scrape();
-      return sample(m, 'vac_machines_ended_total{machinetype="alpha",code="200"}') === 1 ? true : undefined;
+      return sample(m, 'vac_machines_ended_total{machinetype="alpha",code="200"}') === 1 ? m : undefined;
     },
     30_000,
   );
+
+  // Every family now has samples (machines, ends by code, polls, drops by reason): Prometheus's
+  // linter must accept them all, `_total` counters above all.
+  await t.test("promtool check metrics accepts it", async (st) => {
+    const checked = await promtoolCheck(ended);
+    if (!requireOrSkip(st, checked.code !== "ENOENT", "promtool (apt package prometheus)")) return;
+    assert.equal(checked.code, 0, checked.output);
+    assert.equal(checked.output.trim(), "", "no complaint, not even a warning");
+  });
 
   const other = await fetch(`${base}/`);
   assert.equal(other.status, 404);

@@ -61,7 +61,12 @@ export async function startServer(mode: Mode): Promise<Server> {
       allowUnauthenticated: false,
       policy: { isExempt: () => true },
     },
-    rateLimits: { exempt: unlimited, stranger: unlimited, strangers: unlimited },
+    rateLimits: {
+      exempt: unlimited,
+      stranger: unlimited,
+      strangers: unlimited,
+      exemptReplyBytes: Number.POSITIVE_INFINITY,
+    },
   });
   const port = await r.start();
   r.setView(view);

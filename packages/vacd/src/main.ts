@@ -251,15 +251,18 @@ export async function main(argv: readonly string[]): Promise<void> {
     );
   }
   // With a space key, VacMon messages are signed like every other datagram of ours; collectors
-  // that do not know the key read them as plain Vac JSON (an unknown member is ignored).
+  // that do not know the key read them as plain Vac JSON (an unknown member is ignored). With
+  // a key that cannot be used, none is sent: never unsigned where the space expects a signature.
   const vacmon = vacMonFor({
     settings: () => config.settings,
     logger,
     now: realClock.now,
+    held: () => (security.pollAuth === "unusable" ? "space_key_unusable" : undefined),
     toBytes: (message) => {
+      const auth = security.pollAuth;
+      if (auth === "unusable") throw new Error("the space key is unusable: nothing is sent unsigned");
       const bytes = encodeMessage(message);
-      const keyring = security.pollAuth?.keyring;
-      return keyring ? signDatagram(bytes, keyring) : bytes;
+      return auth ? signDatagram(bytes, auth.keyring) : bytes;
     },
   });
   const loop = new FactoryLoop({
@@ -275,7 +278,10 @@ export async function main(argv: readonly string[]): Promise<void> {
     // names the file and why); a configuration error follows on its own line.
     configError: () => {
       const e = watcher.problems.find((p) => p.severity === "error");
-      const lines = [security.keyError?.message, e ? formatConfigProblem(e) : undefined];
+      const key = security.keyError
+        ? `${security.keyError.message}; until it is fixed vacd starts nothing and sends nothing (no census polls, no VacMon messages)`
+        : undefined;
+      const lines = [key, e ? formatConfigProblem(e) : undefined];
       const text = lines.filter((l) => l !== undefined).join("\n");
       return text ? text.slice(0, 1000) : null;
     },

@@ -128,7 +128,7 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "space_key_file",
     { kind: "path" },
     undefined,
-    "A file of shared space keys, one a line (at least 16 characters each); the first signs, all verify, so keys rotate without a flag day. Every datagram is then signed with HMAC-SHA256 (docs/protocol.md). The file must not be readable or writable by others: vacd refuses it, and then starts nothing and answers only a factory_query from this host, with the reason in config_error.",
+    "A file of shared space keys, one a line (at least 16 characters each); the first signs, all verify, so keys rotate without a flag day. Every datagram is then signed with HMAC-SHA256 (docs/protocol.md). The file must not be readable or writable by others: vacd refuses it, and then starts nothing, sends nothing (no census polls, no VacMon messages) and answers only a factory_query from this host, with the reason in config_error.",
     { ext: true },
   ),
   s(

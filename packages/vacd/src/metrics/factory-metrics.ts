@@ -32,19 +32,8 @@ export class FactoryMetrics {
     const registers = [this.registry];
     const counter = (name: string, help: string, labelNames: string[]) =>
       new Counter({ name, help, labelNames, registers });
-    /** With `collect`, the gauge is read at scrape time. */
-    const gauge = (name: string, help: string, labelNames: string[] = [], collect?: (g: Gauge) => void) =>
-      new Gauge({
-        name,
-        help,
-        labelNames,
-        registers,
-        collect:
-          collect &&
-          function (this: Gauge) {
-            collect(this);
-          },
-      });
+    const gauge = (name: string, help: string, labelNames: string[] = []) =>
+      new Gauge({ name, help, labelNames, registers });
     this.machines = gauge("vac_machines", "Machines of this factory by Vac state and machinetype", [
       "state",
       "machinetype",
@@ -78,29 +67,41 @@ export class FactoryMetrics {
       "vac_config_last_reload_timestamp_seconds",
       "When the configuration was last read (Unix time)",
     );
-    gauge(
+    // Counters, as `_total` says to Prometheus (promtool refuses a `_total` gauge), read from
+    // the responder's own counts at scrape time: those only grow, so each is set to its count.
+    const counted = (name: string, help: string, labelNames: string[], collect: (c: Counter) => void) =>
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect(this: Counter) {
+          this.reset();
+          collect(this);
+        },
+      });
+    counted(
       "vac_vacquery_datagrams_answered_total",
       "VacQuery queries the responder answered since vacd started",
       [],
-      (g) => g.set(responder.answeredCount),
+      (c) => c.inc(responder.answeredCount),
     );
-    gauge(
+    counted(
       "vac_vacquery_datagrams_dropped_total",
       "Datagrams the responder dropped since vacd started, by reason",
       ["reason"],
-      (g) => {
-        g.reset();
-        for (const [reason, n] of responder.dropCounts()) g.set({ reason }, n);
+      (c) => {
+        for (const [reason, n] of responder.dropCounts()) c.inc({ reason }, n);
       },
     );
-    gauge(
+    counted(
       "vac_vacquery_datagrams_received_total",
       "Datagrams the responder read since vacd started (answered plus dropped, not those the kernel dropped at its full queues: queue_full)",
       [],
-      (g) => {
+      (c) => {
         let n = responder.answeredCount;
         for (const [reason, d] of responder.dropCounts()) if (reason !== "queue_full") n += d;
-        g.set(n);
+        c.inc(n);
       },
     );
   }

@@ -3,6 +3,10 @@
  * has the rules) so that a decision reads a recent view of the space at once instead of
  * waiting on dead or slow peers. This factory's own entry is always taken fresh from what it
  * publishes, so its own latest start counts at once.
+ *
+ * With a space key that cannot be used (`auth` is "unusable") the census sends nothing: a poll
+ * the space expects signed must not go out unsigned, and nothing could verify the replies. It
+ * says so once when it stops and once when it starts again, not at every interval.
  */
 import {
   CENSUS_POLL_TIMEOUT_SECONDS,
@@ -26,7 +30,8 @@ export interface CensusSettings {
   readonly space: string;
   readonly factoryName: string;
   readonly rules: CensusRules;
-  readonly auth: PollAuth | undefined;
+  /** Undefined: no space key, polls go unsigned. "unusable": the key is set but unusable. */
+  readonly auth: PollAuth | "unusable" | undefined;
 }
 
 export interface CensusOptions {
@@ -53,6 +58,8 @@ export class SpaceCensus {
   private inFlight: Promise<void> | undefined;
   private stopped = false;
   private totalBytes = 0;
+  /** The census is holding its polls for an unusable space key (logged once). */
+  private held = false;
   /** Every factory a decision counts, this one included, in lower case (made at each update). */
   private names: readonly string[];
 
@@ -129,22 +136,43 @@ export class SpaceCensus {
     const s = this.settings;
     const started = this.options.now();
     const poll = this.options.poll ?? pollSpace;
-    this.inFlight = poll({
-      factories: s.factories,
-      space: s.space,
-      queryType: "machinetypes_query",
-      timeoutSeconds: Math.min(s.rules.pollTimeoutSeconds, CENSUS_POLL_TIMEOUT_SECONDS),
-      daemonVersion: this.options.daemonVersion,
-      now: this.options.now,
-      auth: s.auth,
-      transport: this.options.transport,
-    })
-      .then((r) => this.record(r, started))
+    const auth = s.auth;
+    this.noteHeld(auth === "unusable");
+    this.inFlight = (
+      auth === "unusable"
+        ? Promise.resolve()
+        : poll({
+            factories: s.factories,
+            space: s.space,
+            queryType: "machinetypes_query",
+            timeoutSeconds: Math.min(s.rules.pollTimeoutSeconds, CENSUS_POLL_TIMEOUT_SECONDS),
+            daemonVersion: this.options.daemonVersion,
+            now: this.options.now,
+            auth,
+            transport: this.options.transport,
+          }).then((r) => this.record(r, started))
+    )
       .catch((e) => this.options.logger.warn({ event: "census_poll_failed", err: (e as Error).message }))
       .finally(() => {
         this.inFlight = undefined;
         if (!this.timer) this.schedule(this.interval);
       });
+  }
+
+  /** Logs when the census stops for an unusable key and when it polls again. */
+  private noteHeld(held: boolean): void {
+    if (held === this.held) return;
+    this.held = held;
+    if (held)
+      this.options.logger.error(
+        { event: "census_held", reason: "space_key_unusable" },
+        "space_key_file is set but cannot be used: the census sends no polls (none unsigned) until the key is fixed and vacd reloaded",
+      );
+    else
+      this.options.logger.info(
+        { event: "census_resumed" },
+        "the space key is usable: the census polls again",
+      );
   }
 
   private record(r: PollResult, started: number): void {

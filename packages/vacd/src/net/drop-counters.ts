@@ -80,7 +80,9 @@ export class DropCounters {
     this.throttleLines++;
     this.logger.warn(
       { event: "source_throttled", peer: source, why },
-      "unauthenticated queries from a source that is not a factory of the space, 127.0.0.1/::1 or an admin_networks entry are limited",
+      why === "exempt_byte_budget"
+        ? "replies to a factory of the space, 127.0.0.1/::1 or an admin_networks entry are limited in bytes too, as its address can be spoofed"
+        : "unauthenticated queries from a source that is not a factory of the space, 127.0.0.1/::1 or an admin_networks entry are limited",
     );
   }
 }

@@ -5,6 +5,11 @@
  *   `AMPLIFICATION` times the bytes it sent within any `WINDOW_SECONDS` window, the limit QUIC
  *   sets for an address it has not validated (RFC 9000 §8.1): a spoofed source turns 1 byte
  *   into at most 3 aimed at its victim, no better than sending directly.
+ * - An exempt source (the space's factories, admin networks) never gets more than
+ *   `EXEMPT_REPLY_BYTES` of replies to unsigned queries within any `WINDOW_SECONDS` window: its
+ *   address can be spoofed too, and counting its queries alone let each `machines_query` bring
+ *   back every machine, 50 times a second. The figure is more than a real peer's polling and an
+ *   admin's `vac machines` ever ask for together (docs/protocol.md works it out).
  * - Every source, exempt or not, has a per-source rate of queries (a token bucket), since a
  *   source address can be spoofed; strangers share one more global bucket, so a flood of
  *   strangers cannot use up what the space's factories need: factories are served first.
@@ -23,6 +28,11 @@ export interface Bucket {
   rate: number;
   burst: number;
 }
+/**
+ * Reply bytes to unsigned queries an exempt source may get within `WINDOW_SECONDS`: 200 kB/s on
+ * average, where 50 `machines_query` a second to a 200-slot factory drew 7.5 MB/s.
+ */
+export const EXEMPT_REPLY_BYTES = 2_000_000;
 /** Queries a second (and burst) answered per source. */
 export const EXEMPT_RATE: Bucket = { rate: 50, burst: 200 };
 export const STRANGER_RATE: Bucket = { rate: 2, burst: 10 };
@@ -45,12 +55,15 @@ export interface RateLimits {
   readonly exempt: Bucket;
   readonly stranger: Bucket;
   readonly strangers: Bucket;
+  /** Reply bytes to an exempt source's unsigned queries within `WINDOW_SECONDS`. */
+  readonly exemptReplyBytes: number;
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimits = {
   exempt: EXEMPT_RATE,
   stranger: STRANGER_RATE,
   strangers: STRANGERS_RATE,
+  exemptReplyBytes: EXEMPT_REPLY_BYTES,
 };
 
 export class ReplyLimiter {
@@ -89,11 +102,15 @@ export class ReplyLimiter {
     return "ok";
   }
 
-  /** Whether a reply of `bytes` may go to `source` now; if so it is counted against its limit. */
+  /**
+   * Whether a reply of `bytes` to an unsigned query may go to `source` now (3 times what a
+   * stranger sent, `EXEMPT_REPLY_BYTES` for an exempt source); if so it is counted.
+   */
   allowReply(source: string, exempt: boolean, bytes: number): boolean {
-    if (exempt) return true;
     const s = this.sources.get(source);
-    if (!s || s.bytesOut + bytes > AMPLIFICATION * s.bytesIn) return false;
+    if (!s) return false;
+    const limit = exempt ? this.rates.exemptReplyBytes : AMPLIFICATION * s.bytesIn;
+    if (s.bytesOut + bytes > limit) return false;
     s.bytesOut += bytes;
     return true;
   }

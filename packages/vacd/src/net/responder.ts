@@ -6,7 +6,8 @@
  * Cheap checks come first, so a flood costs as little as possible: size, then the source's
  * rate (reply-limiter.ts), then with a space key the HMAC (before any JSON is parsed), then the
  * JSON, its space, the signed datagram's time window and the replay cache. Replies to a
- * stranger's unauthenticated query stop at 3 times the bytes it sent (docs/protocol.md).
+ * stranger's unauthenticated query stop at 3 times the bytes it sent (docs/protocol.md), and
+ * those to an exempt source's at a byte budget (reply-limiter.ts).
  *
  * Each factory of the space has a receive queue of its own (peer-lanes.ts), so a flood in the
  * main queue does not crowd out its queries. The census sends from this port through those
@@ -301,9 +302,10 @@ export class Responder {
         return this.drop("stale", peer, `time_sent ${query.timeSent}`);
       if (!this.replay.firstSeen(signed, now)) return this.drop("replay", peer, signed.slice(0, 16));
     }
-    // Unauthenticated strangers are held to the amplification limit; a signed query is from
-    // a key holder, whatever its source. With an unusable key only this host got this far.
-    const limited = signed === undefined && !exempt && keyring !== "unusable";
+    // Unsigned queries are held to a byte budget: a stranger's to the amplification limit, an
+    // exempt source's (whose address can be spoofed too) to EXEMPT_REPLY_BYTES. A signed query
+    // is from a key holder, whatever its source. With an unusable key only this host got here.
+    const limited = signed === undefined && keyring !== "unusable";
     const type = query.messageType as Query["messageType"];
     const second = Math.floor(now);
     const templates =
@@ -317,10 +319,11 @@ export class Responder {
       });
     const signer = keyring === "unusable" ? undefined : keyring;
     for (const template of templates) {
-      // Within the 3x budget before anything is built or signed for it.
-      if (limited && !this.limiter.allowReply(peer.address, false, template.length(query.cookie, signer))) {
-        this.drops.throttled(peer.address, "amplification", now);
-        this.drop("rate_limit", peer, "3x amplification limit");
+      // Within the budget before anything is built or signed for it.
+      if (limited && !this.limiter.allowReply(peer.address, exempt, template.length(query.cookie, signer))) {
+        const why = exempt ? "exempt_byte_budget" : "amplification";
+        this.drops.throttled(peer.address, why, now);
+        this.drop("rate_limit", peer, exempt ? "exempt source's byte budget" : "3x amplification limit");
         break;
       }
       const reply = template.reply(query.cookie, signer);

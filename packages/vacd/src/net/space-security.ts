@@ -13,8 +13,12 @@ import { loadSpaceKeyring } from "./space-key.js";
 
 export interface SpaceSecurity {
   readonly responder: ResponderSecurity;
-  /** Undefined without a key; with an unusable key the census must not poll. */
-  readonly pollAuth: PollAuth | undefined;
+  /**
+   * How vacd signs what it sends (census polls, VacMon messages): undefined without a key, and
+   * `"unusable"` when the key file is set but cannot be used: then nothing is sent at all, since
+   * a datagram the space expects signed must never go out unsigned.
+   */
+  readonly pollAuth: PollAuth | "unusable" | undefined;
   /**
    * The key file is set but cannot be used: nothing is started, and nothing answered but a
    * factory_query from this host, whose config_error says why (responder.ts).
@@ -80,9 +84,9 @@ export async function loadSpaceSecurity(
       ...sources,
     },
     pollAuth:
-      keyring !== undefined && keyring !== "unusable"
-        ? { keyring, skewSeconds, replay: new ReplayCache(skewSeconds) }
-        : undefined,
+      keyring === undefined || keyring === "unusable"
+        ? keyring
+        : { keyring, skewSeconds, replay: new ReplayCache(skewSeconds) },
     keyError,
   };
 }

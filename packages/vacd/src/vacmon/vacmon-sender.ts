@@ -8,7 +8,9 @@
  *
  * The seam for signing: `toBytes` turns a message into the datagram. It is Vac's plain JSON
  * (`encodeMessage`) unless the wiring passes another (a space key's signature, when the
- * collectors are to check one).
+ * collectors are to check one). `held` stops the sending: with a space key that cannot be used
+ * nothing is sent, since messages the space expects signed must not go out unsigned. It is
+ * logged once when the sending stops and once when it starts again.
  */
 import { createSocket, type Socket } from "node:dgram";
 import {
@@ -50,6 +52,8 @@ export interface VacMonOptions {
   /** Status messages go out at most this often (a cycle may publish twice: after a start too). */
   readonly intervalSeconds: () => number;
   readonly toBytes?: (message: Reply) => Buffer;
+  /** Why nothing may be sent now (the space key is unusable), or undefined. */
+  readonly held?: () => string | undefined;
 }
 
 /** Identifies one machine's life in a slot, so that its end is sent once. */
@@ -62,6 +66,8 @@ export class VacMonSender {
   /** The lives already seen shut down; undefined until the first view (those are not sent). */
   private ended: Set<string> | undefined;
   private readonly toBytes: (message: Reply) => Buffer;
+  /** Why the sending is held, as last logged. */
+  private heldFor: string | undefined;
   /** Datagrams handed to the socket, for the metrics. */
   sent = 0;
 
@@ -76,7 +82,7 @@ export class VacMonSender {
     const endedNow = view.machines.filter((m) => m.state === "Shut down");
     const seen = this.ended;
     this.ended = new Set(endedNow.map(lifeOf));
-    if (collectors.length === 0) return;
+    if (collectors.length === 0 || this.isHeld()) return;
     const messages: Reply[] = [];
     if (now - this.lastStatus >= this.o.intervalSeconds()) {
       this.lastStatus = now;
@@ -101,6 +107,21 @@ export class VacMonSender {
       }
     }
     for (const message of messages) for (const c of collectors) this.send(this.toBytes(message), c);
+  }
+
+  /** Whether `held` says to send nothing; a change is logged once. */
+  private isHeld(): boolean {
+    const why = this.o.held?.();
+    if (why !== this.heldFor) {
+      if (why !== undefined)
+        this.o.logger.error(
+          { event: "vacmon_held", reason: why },
+          "VacMon messages are not sent (none unsigned) until the space key can be used",
+        );
+      else this.o.logger.info({ event: "vacmon_resumed" }, "VacMon messages are sent again");
+      this.heldFor = why;
+    }
+    return why !== undefined;
   }
 
   private replies(view: ResponderView, messageType: Query["messageType"], now: number): Reply[] {
@@ -151,6 +172,7 @@ export function vacMonFor(o: {
   readonly logger: Logger;
   readonly now: () => number;
   readonly toBytes?: (message: Reply) => Buffer;
+  readonly held?: () => string | undefined;
 }): VacMonSender {
   let entries: readonly string[] | undefined;
   let collectors: Collector[] = [];
@@ -158,6 +180,7 @@ export function vacMonFor(o: {
     logger: o.logger,
     now: o.now,
     ...(o.toBytes ? { toBytes: o.toBytes } : {}),
+    ...(o.held ? { held: o.held } : {}),
     intervalSeconds: () => o.settings().cycleSeconds / 2,
     collectors: () => {
       const now = o.settings().vacmonHostport;
