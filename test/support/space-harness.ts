@@ -44,7 +44,12 @@ export interface SpaceSpec {
   readonly otherFactories?: readonly { readonly name: string; readonly address: string }[];
   /** More `[settings]` lines, for every factory. */
   readonly extraSettings?: readonly string[];
+  /** vac_space, as written in every factory's vac.conf (default `SPACE`). */
+  readonly space?: string;
 }
+
+/** The space's name unless a test gives another. */
+export const SPACE = "e2e.vac.test";
 
 export interface MachineOnDisk {
   readonly factory: number;
@@ -109,7 +114,7 @@ export class Space {
     const addresses = [...this.addresses, ...(s.otherFactories ?? []).map((f) => f.address)];
     const conf = [
       "[settings]",
-      "vac_space = e2e.vac.test",
+      `vac_space = ${s.space ?? SPACE}`,
       `factory_name = ${this.names[i]}`,
       `factories = ${names.join(" ")}`,
       `factory_addresses = ${names.map((n, j) => `${n}=${addresses[j]}`).join(" ")}`,
