@@ -106,7 +106,7 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "factories",
     { kind: "list" },
     undefined,
-    "Every factory in the space, this one included, separated by white space; `.` means this factory; an entry may carry `:PORT`. Legacy: a [factories] section with `names =`.",
+    "Every factory in the space, this one included, separated by white space; `.` means this factory; a name without a dot gets this factory's domain (that of factory_name), as in Vac; an entry may carry `:PORT`. Legacy: a [factories] section with `names =`.",
     { required: true },
   ),
   s(

@@ -1,3 +1,4 @@
+export * from "./canonical-factory-name.js";
 export * from "./config-files.js";
 export * from "./config-problem.js";
 export * from "./convert-value.js";
