@@ -5,6 +5,7 @@ export * from "./convert-value.js";
 export * from "./definitions.js";
 export * from "./did-you-mean.js";
 export * from "./ini-parser.js";
+export * from "./kept-identity.js";
 export * from "./legacy-options.js";
 export * from "./load-config.js";
 export * from "./man-page.js";
