@@ -6,8 +6,7 @@
  * that pass Vac 3.1's receiver rules.
  */
 import assert from "node:assert/strict";
-import { createHash, randomBytes } from "node:crypto";
-import { createSocket } from "node:dgram";
+import { randomBytes } from "node:crypto";
 import { test } from "node:test";
 import {
   startFakeVac31Responder,
@@ -17,36 +16,11 @@ import {
   VAC31_QUERY_RULES,
   type Vac31Rule,
   vac31Broken,
-  vac31Text,
 } from "@vac/testkit";
-import { PAYLOAD_UNTIL_STOP, Space, waitFor } from "./support/space-harness.js";
+import { askAsVac31 } from "./support/ask-as-vac31.js";
+import { PAYLOAD_UNTIL_STOP, SPACE, Space, waitFor } from "./support/space-harness.js";
 
-const SPACE = "e2e.vac.test";
 const VAC31 = { name: "vac31.e2e.test", address: "127.0.0.72" };
-
-/** Sends one query as Vac 3.1's text to our vacd and gathers what comes back for a while. */
-async function askAsVac31(fixture: string, host: string, port: number, factory: string, salt: string) {
-  const socket = createSocket("udp4");
-  const replies: Buffer[] = [];
-  socket.on("message", (m) => replies.push(m));
-  await new Promise<void>((r) => socket.bind(0, "127.0.0.1", () => r()));
-  const cookie = createHash("sha256")
-    .update(salt + factory)
-    .digest("hex");
-  const query = vac31Text(fixture, { cookie, space: SPACE });
-  try {
-    // Vac re-sends the same query while replies are missing (S2697-2712); so do we, twice.
-    for (let i = 0; i < 3; i++) {
-      await new Promise<void>((r) => socket.send(query, port, host, () => r()));
-      await new Promise((r) => setTimeout(r, 700));
-      if (replies.length > 0) break;
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  } finally {
-    socket.close();
-  }
-  return replies;
-}
 
 test("a space with a Vac 3.1 factory: each side counts, lists and answers the other as Vac 3.1 does", async (t) => {
   const space = await Space.create({
@@ -128,13 +102,7 @@ test("a space with a Vac 3.1 factory: each side counts, lists and answers the ot
     ["factory_query", VAC31_FACTORY_STATUS_RULES, 1],
   ];
   for (const [fixture, rules, count] of asked) {
-    const replies = await askAsVac31(
-      fixture,
-      space.addresses[0] as string,
-      space.port,
-      ctx.factory,
-      ctx.salt,
-    );
+    const replies = await askAsVac31(fixture, space.addresses[0] as string, space.port, ctx);
     assert.ok(replies.length >= count, `${fixture}: ${replies.length} replies, want ${count}`);
     for (const r of replies) assert.deepEqual(vac31Broken(rules, r, 10_240, ctx), [], `${fixture}: ${r}`);
     const announced = JSON.parse(replies[0]?.toString() ?? "{}") as Record<string, unknown>;

@@ -44,7 +44,17 @@ export interface SpaceSpec {
   readonly otherFactories?: readonly { readonly name: string; readonly address: string }[];
   /** More `[settings]` lines, for every factory. */
   readonly extraSettings?: readonly string[];
+  /**
+   * List the factories in `factories` and `factory_addresses` by their first label alone
+   * (`f1`, not `f1.e2e.test`), for the factories to complete as Vac's canonicalFQDN did.
+   */
+  readonly shortNames?: boolean;
+  /** vac_space, as written in every factory's vac.conf (default `SPACE`). */
+  readonly space?: string;
 }
+
+/** The space's name unless a test gives another. */
+export const SPACE = "e2e.vac.test";
 
 export interface MachineOnDisk {
   readonly factory: number;
@@ -105,11 +115,13 @@ export class Space {
 
   private async writeRoot(i: number): Promise<void> {
     const s = this.spec;
-    const names = [...this.names, ...(s.otherFactories ?? []).map((f) => f.name)];
+    const names = [...this.names, ...(s.otherFactories ?? []).map((f) => f.name)].map((n) =>
+      s.shortNames ? (n.split(".")[0] ?? n) : n,
+    );
     const addresses = [...this.addresses, ...(s.otherFactories ?? []).map((f) => f.address)];
     const conf = [
       "[settings]",
-      "vac_space = e2e.vac.test",
+      `vac_space = ${s.space ?? SPACE}`,
       `factory_name = ${this.names[i]}`,
       `factories = ${names.join(" ")}`,
       `factory_addresses = ${names.map((n, j) => `${n}=${addresses[j]}`).join(" ")}`,

@@ -3,10 +3,13 @@
  * factory loop. A configuration with errors does not stop it, as it never stopped Vac (D171-175):
  * it runs on what it could read with every machinetype disabled, so it looks after its machines,
  * answers the space and reports the errors in factory_status, but starts nothing until a valid
- * configuration is written. It exits 78 for a wrong command line (or log level), and 69 when
- * the VacQuery port cannot be bound (VAC_ERR_NET_BIND); any other exit is a bug. SIGHUP
- * re-reads the configuration, SIGTERM and SIGINT stop it. Machines are separate processes or libvirt domains: they keep running when
- * vacd stops, and a restarted vacd adopts them from the state directory.
+ * configuration is written. Meanwhile it keeps the identity (space, name, port, address) of the
+ * last valid configuration, recorded in the state directory, or of its machines' records
+ * (config/kept-identity-file.ts). It exits 78 for a wrong command line (or log level), and 69
+ * when the VacQuery port cannot be bound (VAC_ERR_NET_BIND); any other exit is a bug. SIGHUP
+ * re-reads the configuration, SIGTERM and SIGINT stop it. Machines are separate processes or
+ * libvirt domains: they keep running when vacd stops, and a restarted vacd adopts them from the
+ * state directory.
  */
 import { parseArgs } from "node:util";
 import {
@@ -21,6 +24,7 @@ import {
 } from "@vac/core";
 import { AccountingWriter } from "./accounting/accounting-writer.js";
 import { ConfigWatcher } from "./config/config-watcher.js";
+import { identityFile, saveIdentity } from "./config/kept-identity-file.js";
 import { logConfigResult, logNeedsRestart } from "./config/log-config-result.js";
 import { FactoryLoop } from "./factory/factory-loop.js";
 import { readHostFacts, refreshHostFacts } from "./host/host-facts.js";
@@ -113,6 +117,34 @@ export async function main(argv: readonly string[]): Promise<void> {
   const logger = createLogger({ level, base: { factory: config.settings.factoryName } });
   const store = new StateStore(first.paths);
   await store.init();
+  // The identity a restart on a configuration with errors keeps (kept-identity-file.ts).
+  const recordIdentity = (c: VacConfig) =>
+    saveIdentity(first.paths, c.settings).then(
+      (written) => {
+        if (written) logger.info({ event: "identity_recorded", file: identityFile(first.paths) });
+      },
+      (e: unknown) => logger.warn({ event: "identity_record_failed", err: String(e) }),
+    );
+  if (usable === first.config) await recordIdentity(usable);
+  else if (first.keptIdentity) {
+    const { identity, origin, from } = first.keptIdentity;
+    logger.warn(
+      {
+        event: "identity_kept",
+        origin,
+        from,
+        space: identity.space,
+        factory_name: identity.factoryName,
+        port: identity.udpPort ?? null,
+        address: identity.udpBindAddress ?? null,
+      },
+      "the configuration has errors: vacd keeps the identity of the last valid configuration",
+    );
+  } else
+    logger.error(
+      { event: "identity_unknown", space: config.settings.vacSpace || null },
+      "the configuration has errors and no valid one was recorded, nor any machine: vacd keeps what it could read",
+    );
   // The names of the space's factories are looked up just after (reloadSecurity, below).
   let security = await loadSpaceSecurity(config, logger, { resolveNames: false });
   let census: SpaceCensus | undefined;
@@ -339,6 +371,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       logConfigResult(logger, e.problems, e.config, config);
       logNeedsRestart(logger, startedWith, e.config);
       config = e.config;
+      void recordIdentity(e.config);
       void reloadSecurity(e.config);
       metrics.observeConfigRead(true, realClock.now());
       logger.info({ event: "config_applied" });

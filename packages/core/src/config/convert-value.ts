@@ -53,7 +53,8 @@ export function convertValue(raw: string, type: OptionType): Converted {
     case "path":
       return v === "" || v.includes("\0") ? fail() : { ok: true, value: v };
     case "hostname":
-      return HOSTNAME.test(v) ? { ok: true, value: v.toLowerCase() } : fail();
+      if (!HOSTNAME.test(v)) return fail();
+      return { ok: true, value: type.keepCase ? v : v.toLowerCase() };
     case "list":
       return { ok: true, value: v.split(/\s+/).filter((x) => x !== "") };
     case "boolean": {

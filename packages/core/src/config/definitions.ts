@@ -6,7 +6,11 @@
 
 export type OptionType =
   | { readonly kind: "string" }
-  | { readonly kind: "hostname" }
+  /**
+   * A DNS-style name, lower-cased as DNS compares names, unless `keepCase`: a name that peers
+   * compare byte for byte must stay as written.
+   */
+  | { readonly kind: "hostname"; readonly keepCase?: boolean }
   | { readonly kind: "integer"; readonly min: number; readonly max?: number }
   | { readonly kind: "number"; readonly min: number; readonly minExclusive?: boolean }
   | { readonly kind: "boolean" }
@@ -85,9 +89,10 @@ const DEVICE: OptionType = {
 export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
   s(
     "vac_space",
-    { kind: "hostname" },
+    // Kept as written: Vac compares the space of every query and reply exactly (D599-600, S2743).
+    { kind: "hostname", keepCase: true },
     undefined,
-    "The name of this Vac space, like a DNS name that is not any factory's own.",
+    "The name of this Vac space, like a DNS name that is not any factory's own. Kept as written, capitals included: peers compare it exactly, as Vac did.",
     { required: true },
   ),
   s(
@@ -101,7 +106,7 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "factories",
     { kind: "list" },
     undefined,
-    "Every factory in the space, this one included, separated by white space; `.` means this factory; an entry may carry `:PORT`. Legacy: a [factories] section with `names =`.",
+    "Every factory in the space, this one included, separated by white space; `.` means this factory; a name without a dot gets this factory's domain (that of factory_name), as in Vac; an entry may carry `:PORT`. Legacy: a [factories] section with `names =`.",
     { required: true },
   ),
   s(

@@ -9,6 +9,7 @@
 import { underRoot, type VacPaths } from "../paths.js";
 import { applyVacuumPipes } from "../sources/apply-vacuum-pipes.js";
 import { buildMachinetype, superslotWarnings, targetShares } from "./build-machinetype.js";
+import { canonicalFactoryName } from "./canonical-factory-name.js";
 import { type ConfigProblem, configProblem, hasErrors, sortConfigProblems } from "./config-problem.js";
 import { checkMachineNetworkLocal, checkMachineNetworkSlots } from "./machine-network-checks.js";
 import { type ConfigFileText, mergeSections } from "./merge-sections.js";
@@ -63,12 +64,14 @@ function parseFactories(
           expected: "NAME=ADDRESS pairs",
         }),
       );
-    } else hosts.set(name.toLowerCase(), address);
+    } else hosts.set(canonicalFactoryName(name.toLowerCase(), factoryName), address);
   }
   const factories: FactoryAddress[] = [];
   for (const entry of get<string[]>(typed, "factories") ?? []) {
     const m = /^([^:\s]+)(?::(\d{1,5}))?$/.exec(entry);
-    const name = m?.[1] === "." ? factoryName : m?.[1]?.toLowerCase();
+    // `.` is this factory; a name without a dot gets its domain, as Vac's canonicalFQDN (S864-879).
+    const raw = m?.[1]?.toLowerCase();
+    const name = raw === "." ? factoryName : raw && canonicalFactoryName(raw, factoryName);
     const entryPort = m?.[2] === undefined ? port : Number(m[2]);
     if (!name || entryPort < 1 || entryPort > 65535) {
       problems.push(

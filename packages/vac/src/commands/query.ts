@@ -3,7 +3,9 @@
  * (or the named factories; `.` is this host) like qstat, and print a table or, with --json,
  * exactly the replies as a JSON array, each as it came on the wire (Vac's field names).
  */
+import { hostname } from "node:os";
 import {
+  canonicalFactoryName,
   type FactoryAddress,
   type FactoryStatus,
   type MachineStatus,
@@ -62,10 +64,14 @@ export async function poll(args: QueryArgs, queryType: Query["messageType"], io:
   }
   const port = args.port ?? settings?.udpPort ?? 995;
   const known = new Map((settings?.factories ?? []).map((f) => [f.name, f]));
+  const own = settings?.factoryName ?? hostname().toLowerCase();
   const named = (args.factory ?? []).map((n): FactoryAddress => {
-    const name = n === "." ? (settings?.factoryName ?? "localhost") : n;
-    const [host, p] = name.split(":");
-    return known.get(name) ?? { name: host ?? name, port: p ? Number(p) : port, host: host ?? name };
+    const [given = n, p] = n.split(":");
+    // `.` is this factory; a name without a dot gets its domain, as Vac's `vac` did (S864-879).
+    const name = given === "." ? own : canonicalFactoryName(given.toLowerCase(), own);
+    const listed = known.get(name);
+    if (listed && (p === undefined || Number(p) === listed.port)) return listed;
+    return { name, port: p ? Number(p) : port, host: listed?.host ?? name };
   });
   const factories = named.length > 0 ? named : [...known.values()];
   if (factories.length === 0)

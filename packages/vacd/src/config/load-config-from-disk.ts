@@ -18,9 +18,11 @@ import {
   type VacConfig,
   type VacPaths,
   vacPaths,
+  withKeptIdentity,
 } from "@vac/core";
 import { countHostProcessors } from "../host/processor-count.js";
 import { readPipeCache } from "../sources/pipe-cache.js";
+import { type KeptIdentity, readKeptIdentity } from "./kept-identity-file.js";
 
 export interface DiskConfigOptions {
   readonly root: string;
@@ -39,6 +41,8 @@ export interface DiskConfigResult extends LoadConfigResult {
   readonly digest: string;
   /** The machinetypes' files (root_image, user_data...) looked for: watched for coming and going. */
   readonly machinetypeFiles: readonly string[];
+  /** The identity the fallback keeps (kept-identity-file.ts), when there is a fallback and one was found. */
+  readonly keptIdentity?: KeptIdentity;
 }
 
 /** The fallback configuration when the files cannot all be read, or have errors. */
@@ -112,11 +116,17 @@ export async function loadConfigFromDisk(options: DiskConfigOptions): Promise<Di
   for (const f of files) hash.update(`${f.path}\0${f.text}\0`);
   for (const [path, found] of checked) hash.update(`${path}\0${found}\0`);
   for (const [prefix, text] of pipeTexts) hash.update(`pipe ${prefix}\0${text ?? ""}\0`);
+  // A configuration with errors is not in force, its identity included: the fallback keeps the
+  // last valid configuration's (or the machines' records'), so the factory stays in its space.
+  let { fallback } = fallbackOf(result, readProblems.length > 0);
+  const keptIdentity = fallback && (await readKeptIdentity(paths, fallback.settings.factoryName));
+  if (fallback && keptIdentity) fallback = withKeptIdentity(fallback, keptIdentity.identity);
   return {
     digest: hash.digest("hex"),
     config: readProblems.length > 0 ? undefined : result.config,
     problems,
-    ...fallbackOf(result, readProblems.length > 0),
+    ...(fallback ? { fallback } : {}),
+    ...(keptIdentity ? { keptIdentity } : {}),
     paths,
     files: files.map((f) => f.path),
     machinetypeFiles: [...checked.keys()],
