@@ -2,3 +2,4 @@ export * from "./atomic-write.js";
 export * from "./factory-files.js";
 export * from "./output-size.js";
 export * from "./state-store.js";
+export * from "./admin-files.js";
