@@ -1,5 +1,5 @@
+export * from "./admin-files.js";
 export * from "./atomic-write.js";
 export * from "./factory-files.js";
 export * from "./output-size.js";
 export * from "./state-store.js";
-export * from "./admin-files.js";
