@@ -284,6 +284,27 @@ export const ERROR_CATALOG = {
     exitCode: EXIT.dataError,
     action: "`vac machines .` lists the machines of this factory.",
   },
+  VAC_ERR_MACHINE_NOT_RUNNING: {
+    title: "Machine not running",
+    message: "machine {machine} is not running: {detail}",
+    exitCode: EXIT.dataError,
+    action:
+      "`vac machines .` lists the machines of this factory and their states; only a running one can be shut down.",
+  },
+  VAC_ERR_KILL_ALL_INCOMPLETE: {
+    title: "vac kill-all could not destroy every machine",
+    message: "{count} machine(s) could not be destroyed: {detail}",
+    exitCode: EXIT.tempFail,
+    action:
+      "The hold stands, so nothing starts, and vacd destroys every machine it finds while held as soon as the hypervisor answers; check the hypervisor (`virsh -c qemu:///system list`) and run `vac kill-all` again.",
+  },
+  VAC_ERR_DRAIN_TIMEOUT: {
+    title: "vac drain --wait timed out",
+    message: "{count} machine(s) still running after {seconds} s: {machines}",
+    exitCode: EXIT.tempFail,
+    action:
+      "The factory is still draining (nothing new starts); wait longer with `vac drain --wait`, end machines with `vac shutdown MACHINE`, or undo with `vac undrain`. If none ever ends, check that vacd runs (`check-vacd`).",
+  },
   VAC_ERR_INTERNAL: {
     title: "Internal error",
     message: "{detail}",

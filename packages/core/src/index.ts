@@ -1,5 +1,6 @@
 // Each area has its own barrel (src/AREA/index.ts) so areas can grow without touching this file.
 export * from "./accounting/index.js";
+export * from "./admin/index.js";
 
 export * from "./census/index.js";
 export * from "./clock.js";

@@ -12,6 +12,8 @@ import type { Io, VacCommand } from "./commands/command.js";
 import { configCommand } from "./commands/config.js";
 import { consoleCommand } from "./commands/console.js";
 import { demoCommand } from "./commands/demo.js";
+import { drainCommand, undrainCommand } from "./commands/drain.js";
+import { killAllCommand, resumeCommand } from "./commands/kill-all.js";
 import { missingArguments } from "./commands/missing-arguments.js";
 import {
   factoriesCommand,
@@ -20,6 +22,7 @@ import {
   machinetypesCommand,
 } from "./commands/query.js";
 import { sharesCommand } from "./commands/shares.js";
+import { shutdownCommand } from "./commands/shutdown.js";
 
 const COMMANDS: readonly VacCommand[] = [
   machinesCommand,
@@ -31,6 +34,11 @@ const COMMANDS: readonly VacCommand[] = [
   demoCommand,
   apelSyncCommand,
   sharesCommand,
+  killAllCommand,
+  resumeCommand,
+  shutdownCommand,
+  drainCommand,
+  undrainCommand,
 ];
 
 /** This package's version, as `vac --version` prints it. */

@@ -26,6 +26,7 @@ import { AccountingWriter } from "./accounting/accounting-writer.js";
 import { ConfigWatcher } from "./config/config-watcher.js";
 import { identityFile, saveIdentity } from "./config/kept-identity-file.js";
 import { logConfigResult, logNeedsRestart } from "./config/log-config-result.js";
+import { watchAdminControls } from "./factory/admin-watch.js";
 import { FactoryLoop } from "./factory/factory-loop.js";
 import { readHostFacts, refreshHostFacts } from "./host/host-facts.js";
 import { MachineServices } from "./http/machine-services.js";
@@ -385,6 +386,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       logger.error({ event: "config_rejected" }, "keeping the last good configuration");
     }
   });
+  // vac kill-all, vac shutdown and vac drain leave their files in the state directory.
+  const adminWatch = watchAdminControls(first.paths.stateDir, logger, () => loop.soon(0));
   loop.start();
   // systemd (Type=notify): ready once the configuration is loaded and the responder is bound.
   void notifyReady().then((r) => {
@@ -403,6 +406,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   logger.info({ event: "vacd_stopping" }, "machines keep running and are adopted on restart");
   stopping = true;
   clearInterval(pipeTimer);
+  adminWatch.close();
   await loop.stop();
   clearTimeout(machineServicesTimer);
   await machineServices.close();

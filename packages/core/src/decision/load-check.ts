@@ -2,6 +2,7 @@
  * Whether this factory may start anything at all this time, before the space is polled: the
  * refusals of Vac's vacOneCycle (D395-411), in its order, then this project's own.
  */
+import type { AdminMark } from "../admin/admin-controls.js";
 import type { Settings } from "../config/model.js";
 
 export interface LocalFacts {
@@ -13,9 +14,12 @@ export interface LocalFacts {
   /** Every logical processor of the host (Vac's processorCount), not `total_processors`. */
   readonly hostProcessors: number;
   readonly stateDiskFreeBytes: number;
+  /** `vac kill-all`'s hold, until `vac resume`: nothing is started. */
+  readonly hold?: AdminMark;
 }
 
 export type RefusalReason =
+  | "held"
   | "draining"
   | "after_shutdown_time"
   | "overloaded"
@@ -37,13 +41,20 @@ export function loadAverage(local: LocalFacts): number {
 }
 
 /**
- * Vac's order: the load against the running processors when more than 4 run (so an empty
+ * First this project's hold (vac kill-all). Then Vac's order: the load against the running processors when more than 4 run (so an empty
  * many-processor factory does not start many machines that then all get busy booting), the load
  * against every processor of the host, shutdown_time passed (`shutdown_time < int(now)`),
  * draining, and all processors in use. Ours after those: all `total_machines` slots in use (Vac
  * had no such limit, S229), and less than 1 GB free on the state directory's disk.
  */
 export function refuseToStart(settings: Settings, local: LocalFacts, now: number): Refusal | undefined {
+  // Ours, before all of Vac's: the administrator's kill-all holds every start, whatever else.
+  if (local.hold) {
+    return {
+      reason: "held",
+      detail: `held by vac kill-all since ${Math.floor(local.hold.since)} (uid ${local.hold.uid}) until vac resume`,
+    };
+  }
   const load = loadAverage(local);
   const perProcessor = settings.overloadPerProcessor;
   if (local.processorsInUse > 4 && load > perProcessor * local.processorsInUse) {

@@ -4,6 +4,7 @@
  * The loop acts on the `action` it returns; nothing else decides a machine's fate.
  */
 
+import type { AdminStop } from "../admin/admin-controls.js";
 import { shutdownCode } from "../decision/shutdown-message.js";
 import type { MachineState } from "../vacquery/messages.js";
 
@@ -39,6 +40,12 @@ export interface MachineSnapshot {
   readonly destroyFactoryFault?: boolean;
   /** The recorded outcome: present once, and then the machine is finished. */
   readonly finished: FinishedRecord | undefined;
+  /**
+   * The administrator asked for it to stop (`vac shutdown`, `vac kill-all`): its shutdowntime is
+   * lowered to the request's deadline, and whenever it ends from then on, the request's reason
+   * (code 100) is its outcome, whatever the machine said itself.
+   */
+  readonly adminStop?: Pick<AdminStop, "deadline" | "reason" | "immediate">;
 }
 
 export interface FinishedRecord {
@@ -154,6 +161,18 @@ export function deriveMachine(
 ): DerivedMachine {
   if (s.finished) return { state: "shutdown", action: { kind: "none" }, beforeFizzle: false };
   if (s.started === undefined) {
+    // A machine the administrator stopped before its start was seen ends with the request's reason.
+    const admin = s.adminStop;
+    if (admin && now >= admin.deadline) {
+      if (hv === "running")
+        return {
+          state: "starting",
+          action: { kind: "destroy", reason: admin.reason, factoryFault: false },
+          beforeFizzle: true,
+        };
+      const action = { kind: "record", time: now, message: admin.reason, factoryFault: false } as const;
+      return { state: "shutdown", action, beforeFizzle: false };
+    }
     // Created but never started: a start that failed, or one still in progress this cycle.
     if (hv === "running") return { state: "starting", action: { kind: "none" }, beforeFizzle: true };
     const stale = now - s.created > Math.max(2 * rules.cycleSeconds, 60);
@@ -165,6 +184,10 @@ export function deriveMachine(
     const at = stoppedAt({ ...s, started: s.started }, now, stop);
     // Only evidence blames the factory: a domain that ended without its guest stopping, when the
     // machine had not said why it was ending. A machine that wrote a coded message keeps it.
+    if (s.adminStop) {
+      const action = { kind: "record", time: at, message: s.adminStop.reason, factoryFault: false } as const;
+      return { state: "shutdown", action, beforeFizzle: false };
+    }
     const lost = stop?.how === "lost" && !s.destroyReason && shutdownCode(s.shutdownMessage) === undefined;
     const message = lost
       ? `500 Machine lost: the domain ended without the guest stopping (${stop.detail})`
@@ -180,12 +203,23 @@ export function deriveMachine(
   if (hv === "paused")
     return { state: "paused", action: { kind: "destroy", reason: PAUSED, factoryFault: true }, beforeFizzle };
   const deadline = stopDeadline(s, rules);
+  const admin = s.adminStop;
+  if (admin && now >= admin.deadline && (admin.immediate || s.shutdownRequested === undefined)) {
+    // The administrator's deadline: a VM is asked first as at its shutdowntime, unless the
+    // request was to destroy at once (kill-all).
+    const ask = !admin.immediate && (rules.gracefulStopSeconds ?? 0) > 0;
+    const action: MachineAction = ask
+      ? { kind: "shutdown", reason: admin.reason }
+      : { kind: "destroy", reason: admin.reason, factoryFault: false };
+    return { state: "running", action, beforeFizzle };
+  }
   if (deadline !== undefined && now >= deadline) {
     // At its shutdowntime a VM is first asked to shut down, and destroyed only after the grace.
     const ask = (rules.gracefulStopSeconds ?? 0) > 0 && s.shutdownRequested === undefined;
+    const reason = admin?.reason ?? SHUTDOWNTIME;
     const action: MachineAction = ask
-      ? { kind: "shutdown", reason: SHUTDOWNTIME }
-      : { kind: "destroy", reason: s.destroyReason ?? SHUTDOWNTIME, factoryFault: false };
+      ? { kind: "shutdown", reason }
+      : { kind: "destroy", reason: admin?.reason ?? s.destroyReason ?? SHUTDOWNTIME, factoryFault: false };
     return { state: "running", action, beforeFizzle };
   }
   // Vac checks the heartbeat file only when fizzle_seconds is above 0, once fizzle_seconds have

@@ -139,6 +139,12 @@ export interface FactoryStatus extends ReplyEnvelope {
   readonly dropsByReason?: string | null;
   /** [ext] Why the hypervisor could not be read this cycle (nothing is started or destroyed), or absent. */
   readonly hypervisorError?: string | null;
+  /** [ext] Since when `vac kill-all` holds this factory (it starts nothing), and which uid ran it; absent when not held. */
+  readonly heldSince?: number | null;
+  readonly heldByUid?: number | null;
+  /** [ext] Since when this factory drains, and which uid ran `vac drain` (absent when set by hand); absent when not draining. */
+  readonly drainingSince?: number | null;
+  readonly drainingByUid?: number | null;
 }
 
 export type Reply = MachinetypeStatus | MachineStatus | FactoryStatus;

@@ -180,6 +180,10 @@ export const MESSAGE_FIELDS: Readonly<Record<MessageType, readonly FieldSpec[]>>
     f("datagrams_dropped", "count", { nullable: true, omitNull: true }),
     f("drops_by_reason", "text", { nullable: true, omitNull: true, maxBytes: 600 }),
     f("hypervisor_error", "text", { nullable: true, omitNull: true, maxBytes: 600 }),
+    f("held_since", "time", { nullable: true, omitNull: true }),
+    f("held_by_uid", "count", { nullable: true, omitNull: true }),
+    f("draining_since", "time", { nullable: true, omitNull: true }),
+    f("draining_by_uid", "count", { nullable: true, omitNull: true }),
     COOKIE,
   ],
 };

@@ -19,7 +19,9 @@ export function formatFactories(
     gib(f.memAvailKb ?? Math.max(0, f.memTotalKb - f.memUsedKb)),
     gib(f.daemonDiskAvailKb),
     // A factory with a problem is marked; the problem is told in full under the table.
-    clockTime(f.factoryHeartbeatTime, now) + (f.configError || f.hypervisorError ? " !" : ""),
+    clockTime(f.factoryHeartbeatTime, now) +
+      (f.configError || f.hypervisorError ? " !" : "") +
+      (f.heldSince != null ? " held" : f.drainingSince != null ? " draining" : ""),
   ]);
   const table = renderTable(
     [
@@ -42,9 +44,22 @@ export function formatFactories(
     ...(f.configError ? [`! ${f.factory}: configuration error: ${f.configError.split("\n")[0]}`] : []),
     ...(f.hypervisorError ? [`! ${f.factory}: hypervisor unavailable: ${f.hypervisorError}`] : []),
   ]);
+  // The administrator's controls (vac kill-all, vac drain): why a factory starts nothing.
+  const by = (uid: number | null | undefined) => (uid === null || uid === undefined ? "" : ` by uid ${uid}`);
+  const controls = sorted.flatMap((f) => [
+    ...(f.heldSince != null
+      ? [
+          `${f.factory}: held since ${clockTime(f.heldSince, now)}${by(f.heldByUid)} (vac kill-all; vac resume ends it)`,
+        ]
+      : []),
+    ...(f.drainingSince != null
+      ? [`${f.factory}: draining since ${clockTime(f.drainingSince, now)}${by(f.drainingByUid)}`]
+      : []),
+  ]);
   return [
     table,
     `Total: ${sorted.length} factory(ies), ${machines}/${max} machines, ${procs} processor(s) in use`,
     ...problems,
+    ...controls,
   ].join("\n");
 }

@@ -7,6 +7,7 @@
  * the disk or the hypervisor cannot be read, the cycle stops there and says why.
  */
 import {
+  type AdminMark,
   deriveMachine,
   type HypervisorView,
   type MachineSnapshot,
@@ -14,6 +15,7 @@ import {
   type VacConfig,
 } from "@vac/core";
 import type { HostFacts } from "../host/host-facts.js";
+import { readDrainMark, readHold } from "../state/admin-files.js";
 import { nextCycleDelayMs, refillDelayMs } from "./backoff-timing.js";
 import type { FactoryDeps } from "./factory-deps.js";
 import { earliestDeadline, LifecycleWatch } from "./lifecycle-watch.js";
@@ -61,6 +63,10 @@ export class FactoryLoop {
   private lastOrphanSweep: number | undefined;
   /** The longest stop-event lag of a machine left unjudged: the loop looks again after it. */
   private stopEventLag = 0;
+  /** `vac kill-all`'s hold, as the cycle read it. */
+  private hold: AdminMark | undefined;
+  /** Since when this factory drains, and who said so (`vac drain`'s record), while it does. */
+  private draining: { since: number; uid: number | null } | undefined;
 
   constructor(private readonly d: FactoryDeps) {
     this.watch = new LifecycleWatch(d.logger, d.clock.now());
@@ -73,6 +79,7 @@ export class FactoryLoop {
         this.stopEventLag = Math.max(this.stopEventLag, lag);
         return true;
       },
+      hold: () => this.hold,
     });
     this.starter = new MachineStarter(d, this.watch);
     d.onMachineStopped((name, stop) => {
@@ -150,6 +157,7 @@ export class FactoryLoop {
     const config = this.d.config();
     this.lastHeartbeat = clock.now();
     this.watch.cycleStarted();
+    await this.readAdminControls(config);
     const heartbeatFile = (name: string) => config.machinetypes.find((m) => m.name === name)?.heartbeatFile;
     const snapshots = await store.snapshot(heartbeatFile);
     await this.sweepOrphans();
@@ -237,6 +245,7 @@ export class FactoryLoop {
     );
     await this.starter.maybeStart(config, slots, startable, host, {
       stopping: () => this.stopped,
+      hold: () => this.hold,
       started: async (withNew, hostNow) => {
         // Tell the space at once: peers deciding now must count this machine (and, for a
         // machinetype just out of backoff, see it as a probe still before fizzle_seconds).
@@ -275,6 +284,37 @@ export class FactoryLoop {
         });
       }
     }
+  }
+
+  /**
+   * Reads the administrator's hold and drain records (state/admin-files.ts), and logs each change
+   * with the uid that made it. The hold is read from its file each cycle, so it survives a restart
+   * of vacd; a drain is the `draining` option (set by vac drain in /var/run/vac.conf, or by hand),
+   * and its record only says who set it and when.
+   */
+  private async readAdminControls(config: VacConfig): Promise<void> {
+    const { logger, paths, clock } = this.d;
+    const hold = await readHold(paths.stateDir);
+    if (hold && (!this.hold || hold.since !== this.hold.since))
+      logger.warn(
+        { event: "admin_hold", since: hold.since, uid: hold.uid },
+        "vac kill-all: starting nothing until vac resume",
+      );
+    if (!hold && this.hold)
+      logger.info({ event: "admin_resume" }, "the hold is cleared: machines may start again");
+    this.hold = hold;
+    if (!config.settings.draining) {
+      if (this.draining) logger.info({ event: "admin_undrain" });
+      this.draining = undefined;
+      return;
+    }
+    const mark = await readDrainMark(paths.stateDir);
+    const draining = mark
+      ? { since: mark.since, uid: mark.uid }
+      : { since: this.draining?.since ?? clock.now(), uid: null };
+    if (!this.draining || this.draining.since !== draining.since)
+      logger.info({ event: "admin_drain", since: draining.since, uid: draining.uid });
+    this.draining = draining;
   }
 
   /** Why the last cycle could not read a hypervisor, for factory_status; null when it could. */
@@ -355,6 +395,8 @@ export class FactoryLoop {
         version: this.d.version,
         configError: this.d.configError(),
         hypervisorError: this.hypervisorError,
+        held: this.hold ?? null,
+        draining: this.draining ?? null,
       }),
     );
   }

@@ -6,14 +6,18 @@
  * destroyed on sight.
  */
 import {
+  type AdminMark,
   deriveMachine,
   type HypervisorView,
+  KILL_ALL_REASON,
   type MachineSnapshot,
   type Machinetype,
   type StopEvidence,
   shutdownCode,
   type VacConfig,
 } from "@vac/core";
+import type { Logger } from "../log.js";
+import { readAdminStop } from "../state/admin-files.js";
 import { machineOutputUsage } from "../state/output-size.js";
 import type { FactoryDeps } from "./factory-deps.js";
 import { graceSecondsFor, loopWaitBeforeDestroySeconds } from "./graceful-stop.js";
@@ -47,6 +51,8 @@ export interface LifecycleHooks {
   startFailed(slot: string, reason: string): void;
   /** Whether to leave a machine found gone unjudged while its stop event may still come. */
   awaitingStopEvent(slot: string, lagSeconds: number): boolean;
+  /** `vac kill-all`'s hold: while it stands, every machine found is destroyed at once. */
+  hold(): AdminMark | undefined;
 }
 
 /** A machine found gone whose stop event may still come: its slot is not free, nor is it running. */
@@ -67,12 +73,12 @@ export class MachineActions {
     const now = this.d.clock.now();
     const mt = config.machinetypes.find((m) => m.name === found.machinetype);
     const rules = derivationRules(config, mt, this.hooks.daemonStarted);
-    let machine = found;
     const log = this.d.logger.child({
-      machine: machine.slot,
-      machinetype: machine.machinetype,
-      uuid: machine.uuid,
+      machine: found.slot,
+      machinetype: found.machinetype,
+      uuid: found.uuid,
     });
+    let machine = found.finished ? found : await this.withAdminStop(found, now, log);
     if (machine.finished && dom && dom.state !== "stopped") {
       // Its outcome is recorded but it still runs: a destroy that failed, or a start that
       // went through after all. It must not run on unwatched.
@@ -94,7 +100,7 @@ export class MachineActions {
     if (!machine.finished && (dom === undefined || dom.state === "stopped")) {
       // The snapshot was taken before the hypervisor was asked: a machine that wrote its
       // shutdown message and stopped in between must be judged by what it left, read now.
-      machine = await this.d.store.reread(machine, mt?.heartbeatFile);
+      machine = { ...(await this.d.store.reread(machine, mt?.heartbeatFile)), adminStop: machine.adminStop };
     }
     const gone = machine.started !== undefined && (dom === undefined || dom.state === "stopped");
     const stop =
@@ -141,6 +147,37 @@ export class MachineActions {
     const drivers = mt ? [this.d.hypervisorFor(mt)] : this.d.allHypervisors();
     const lag = Math.max(0, ...drivers.map((h) => h.stopEventLagSeconds ?? 0));
     return lag > 0 && this.hooks.awaitingStopEvent(m.slot, lag);
+  }
+
+  /**
+   * The administrator's request to stop this machine (`admin_stop`, written by vac shutdown or vac
+   * kill-all), or while kill-all's hold stands, one to destroy it now. A request's deadline
+   * lowers the machine's shutdowntime in the factory's record and in machinefeatures and
+   * jobfeatures (what a pilot reads to end its job in time); vacd is the only writer of those.
+   */
+  private async withAdminStop(m: MachineSnapshot, now: number, log: Logger): Promise<MachineSnapshot> {
+    const request = await readAdminStop(m.dir);
+    const hold = this.hooks.hold();
+    if (!request) {
+      if (!hold) return m;
+      return { ...m, adminStop: { deadline: Math.floor(now), reason: KILL_ALL_REASON, immediate: true } };
+    }
+    if (m.shutdownTime === undefined || request.deadline < m.shutdownTime) {
+      await this.d.store.lowerShutdownTime(m, request.deadline);
+      log.info({
+        event: "admin_shutdown",
+        uid: request.uid,
+        requested: request.time,
+        shutdowntime: request.deadline,
+        reason: request.reason,
+      });
+      m = { ...m, shutdownTime: request.deadline };
+    }
+    const immediate = request.immediate || hold !== undefined;
+    return {
+      ...m,
+      adminStop: { deadline: hold ? Math.floor(now) : request.deadline, reason: request.reason, immediate },
+    };
   }
 
   /** The machinetype's driver, or every driver when the machinetype is no longer configured. */
@@ -201,7 +238,11 @@ export class MachineActions {
       // next cycle. A machine that said why it was ending (a coded message) keeps its word, as
       // Vac's destroy wrote its reason only where the machine had written none (S1601).
       const latest = await this.d.store.reread(m, mt?.heartbeatFile);
-      const own = shutdownCode(latest.shutdownMessage) !== undefined ? latest.shutdownMessage : undefined;
+      // An administrator's stop is the outcome whatever the machine said (admin-controls.ts).
+      const own =
+        !m.adminStop && shutdownCode(latest.shutdownMessage) !== undefined
+          ? latest.shutdownMessage
+          : undefined;
       const ended = await this.record(
         latest,
         this.d.clock.now(),

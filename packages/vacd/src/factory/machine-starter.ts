@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import {
+  type AdminMark,
   chooseMachinetype,
   type Decision,
   FAILED_START,
@@ -49,6 +50,8 @@ function machinetypeOwnFailure(e: unknown, mt: Machinetype): boolean {
 export interface StarterHooks {
   /** Whether the loop is stopping: nothing more is started. */
   stopping(): boolean;
+  /** `vac kill-all`'s hold: a refusal to start, as draining is. */
+  hold(): AdminMark | undefined;
   /** A machine was started; `slots` holds it now, `host` is what was known of the host then. */
   started(slots: SlotState[], host: HostFacts): Promise<void>;
 }
@@ -111,6 +114,7 @@ export class MachineStarter {
       loadAverages: loadWithRecentStarts(host.loadAverages, this.recentStarts, now),
       hostProcessors: host.processors,
       stateDiskFreeBytes: host.stateDiskAvailKb * 1024,
+      hold: hooks.hold(),
     };
     // The superslots are keyed by the machines' shutdown times (D368-371); one without a
     // recorded time (Vac would have failed the cycle on it) holds its processors in a superslot

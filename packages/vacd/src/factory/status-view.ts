@@ -43,6 +43,9 @@ export function buildResponderView(
     version: string;
     configError: string | null;
     hypervisorError?: string | null;
+    /** `vac kill-all`'s hold, and the drain (uid null when set by hand), shown beside the factory. */
+    held?: { since: number; uid: number } | null;
+    draining?: { since: number; uid: number | null } | null;
   },
 ): ResponderView {
   const s = config.settings;
@@ -137,6 +140,11 @@ export function buildResponderView(
     swapTotalKb: host.swapTotalKb,
     configError: times.configError,
     hypervisorError: times.hypervisorError ?? null,
+    heldSince: times.held ? Math.floor(times.held.since) : null,
+    heldByUid: times.held && times.held.uid >= 0 ? times.held.uid : null,
+    drainingSince: times.draining ? Math.floor(times.draining.since) : null,
+    drainingByUid:
+      times.draining && times.draining.uid !== null && times.draining.uid >= 0 ? times.draining.uid : null,
   };
   return {
     // A Vac peer accepts a reply only from the lower-cased name in its list (S2745).

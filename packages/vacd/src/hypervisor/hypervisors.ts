@@ -96,6 +96,9 @@ export class Hypervisors {
       },
       list: (names) => driver.list(names),
       destroy: (name, dir) => driver.destroy(name, dir),
+      // The ACPI request before a destroy at a deadline (graceful-stop.ts): without it here the
+      // loop found no shutdown and destroyed every VM at once.
+      shutdown: (name) => driver.shutdown(name),
       start: async (launch: MachineLaunch) => {
         if (!existsSync(marker)) await writeFile(marker, "libvirt domains have been started here\n");
         return driver.start(launch);

@@ -1,3 +1,4 @@
+export * from "./admin-files.js";
 export * from "./atomic-write.js";
 export * from "./factory-files.js";
 export * from "./output-size.js";

@@ -1,0 +1,2 @@
+export * from "./admin-controls.js";
+export * from "./draining-override.js";
