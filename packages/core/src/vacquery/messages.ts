@@ -139,6 +139,8 @@ export interface FactoryStatus extends ReplyEnvelope {
   readonly dropsByReason?: string | null;
   /** [ext] Why the hypervisor could not be read this cycle (nothing is started or destroyed), or absent. */
   readonly hypervisorError?: string | null;
+  /** [ext] Why nothing is started for the state directory (unwritable, nearly full), or absent. */
+  readonly stateError?: string | null;
 }
 
 export type Reply = MachinetypeStatus | MachineStatus | FactoryStatus;

@@ -180,6 +180,7 @@ export const MESSAGE_FIELDS: Readonly<Record<MessageType, readonly FieldSpec[]>>
     f("datagrams_dropped", "count", { nullable: true, omitNull: true }),
     f("drops_by_reason", "text", { nullable: true, omitNull: true, maxBytes: 600 }),
     f("hypervisor_error", "text", { nullable: true, omitNull: true, maxBytes: 600 }),
+    f("state_error", "text", { nullable: true, omitNull: true, maxBytes: 600 }),
     COOKIE,
   ],
 };

@@ -19,7 +19,7 @@ export function formatFactories(
     gib(f.memAvailKb ?? Math.max(0, f.memTotalKb - f.memUsedKb)),
     gib(f.daemonDiskAvailKb),
     // A factory with a problem is marked; the problem is told in full under the table.
-    clockTime(f.factoryHeartbeatTime, now) + (f.configError || f.hypervisorError ? " !" : ""),
+    clockTime(f.factoryHeartbeatTime, now) + (f.configError || f.hypervisorError || f.stateError ? " !" : ""),
   ]);
   const table = renderTable(
     [
@@ -41,6 +41,7 @@ export function formatFactories(
   const problems = sorted.flatMap((f) => [
     ...(f.configError ? [`! ${f.factory}: configuration error: ${f.configError.split("\n")[0]}`] : []),
     ...(f.hypervisorError ? [`! ${f.factory}: hypervisor unavailable: ${f.hypervisorError}`] : []),
+    ...(f.stateError ? [`! ${f.factory}: state directory: ${f.stateError}`] : []),
   ]);
   return [
     table,

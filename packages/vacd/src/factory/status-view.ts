@@ -43,6 +43,7 @@ export function buildResponderView(
     version: string;
     configError: string | null;
     hypervisorError?: string | null;
+    stateError?: string | null;
   },
 ): ResponderView {
   const s = config.settings;
@@ -137,6 +138,7 @@ export function buildResponderView(
     swapTotalKb: host.swapTotalKb,
     configError: times.configError,
     hypervisorError: times.hypervisorError ?? null,
+    stateError: times.stateError ?? null,
   };
   return {
     // A Vac peer accepts a reply only from the lower-cased name in its list (S2745).
