@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chmod, copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { after, before, type TestContext, test } from "node:test";
@@ -347,5 +347,133 @@ test("a guest that reboots ends its machine (on_reboot destroy), judged as the g
     assert.equal(record.factory_fault, undefined);
   } finally {
     await f.stop();
+  }
+});
+
+test("libvirtd gone for many cycles: nothing started or judged, the reason in the log, factory_status and metrics; all as before once it is back", async (t) => {
+  const g = needGuest(t);
+  if (!g) return;
+  const f = await LibvirtFactory.create({
+    address: "127.0.0.49",
+    cycleSeconds: 1,
+    machinetype: [],
+    // The guest waits for the test's word (a jobfeatures file, over 9p), then ends as a job does.
+    userData:
+      '#!/bin/sh\necho "guest: waiting"\nwhile [ ! -f /etc/jobfeatures/test_go ]; do sleep 1; done\necho "300 No more work" > "$JOBOUTPUTS/shutdown_message"\npoweroff -f\n',
+  });
+  // vacd reaches libvirtd through a socket path of the test's own: removing it is, for vacd, a
+  // libvirtd that stopped (its socket gone); putting it back is libvirtd restarted. The shared
+  // libvirtd itself is left alone (other tests use it).
+  const socket = join(f.root, "libvirt-sock");
+  await symlink("/var/run/libvirt/libvirt-sock", socket);
+  await f.appendConfig([
+    "[settings]",
+    `libvirt_uri = qemu+unix:///system?socket=${socket}`,
+    "metrics_address = 127.0.0.49:0",
+    "[machinetype tiny]",
+    ...(await f.installGuest(g)),
+  ]);
+  const status = async () =>
+    (
+      (await f.vac(["factories", "--json"]).then((r) => JSON.parse(r.stdout))) as Record<string, unknown>[]
+    )[0] ?? {};
+  const metric = async (name: string) => {
+    const listening = (await f.events()).find((e) => e.event === "metrics_listening");
+    const text = await (await fetch(`http://127.0.0.49:${listening?.port}/metrics`)).text();
+    return text.split("\n").filter((l) => l.startsWith(name));
+  };
+  try {
+    f.start();
+    const dir = await f.waitFor("the machine running", 90_000, async () => {
+      const first = (await f.machineDirs())[0];
+      return first && existsSync(join(first, "started")) ? first : undefined;
+    });
+    await rm(socket);
+    const outage = Date.now();
+    const down = await f.waitFor("hypervisor_unavailable", 20_000, async () =>
+      (await f.events()).find((e) => e.event === "hypervisor_unavailable"),
+    );
+    assert.equal(down.code, "VAC_ERR_HYPERVISOR_UNAVAILABLE");
+    assert.match(String(down.err), /cannot be reached: .*(connect|No such file)/i);
+    assert.match(String((await status()).hypervisor_error), /^VAC_ERR_HYPERVISOR_UNAVAILABLE: /);
+    assert.deepEqual(await metric("vac_hypervisor_up "), ["vac_hypervisor_up 0"]);
+    // Many cycles without libvirt: the running machine is neither judged nor replaced.
+    await f.waitFor("30 s of outage", 40_000, async () => (Date.now() - outage > 30_000 ? true : undefined));
+    const cycles = (await f.events()).filter((e) => e.event === "hypervisor_unavailable").length;
+    assert.ok(cycles >= 10, `${cycles} cycles without the hypervisor`);
+    assert.ok(f.alive);
+    assert.equal((await f.machineDirs()).length, 1, "nothing started");
+    assert.equal(existsSync(join(dir, "finished")), false, "nothing judged");
+    assert.equal((await f.events()).filter((e) => e.event === "hypervisor_recovered").length, 0);
+
+    await symlink("/var/run/libvirt/libvirt-sock", socket);
+    await f.waitFor("hypervisor_recovered", 20_000, async () =>
+      (await f.events()).find((e) => e.event === "hypervisor_recovered"),
+    );
+    assert.equal((await status()).hypervisor_error ?? null, null);
+    assert.deepEqual(await metric("vac_hypervisor_up "), ["vac_hypervisor_up 1"]);
+    assert.equal(existsSync(join(dir, "finished")), false, "the machine ran on through the outage");
+    // And its end, afterwards, is judged as any other.
+    await writeFile(join(dir, "jobfeatures/test_go"), "");
+    const record = await f.waitFor("the machine's outcome", 60_000, async () => {
+      const text = await readFile(join(dir, "finished"), "utf8").catch(() => undefined);
+      return text ? (JSON.parse(text) as { message: string; factory_fault?: boolean }) : undefined;
+    });
+    assert.equal(record.message, "300 No more work");
+    assert.equal(record.factory_fault, undefined);
+  } finally {
+    await f.stop();
+  }
+});
+
+test("a virsh printing garbage for domstats is the hypervisor not answering: the running machine is neither judged nor destroyed", async (t) => {
+  const g = needGuest(t);
+  if (!g) return;
+  const bin = await makeTempRoot("vac-garbage-virsh-");
+  const flag = join(bin.path, "garbage");
+  // The real virsh, but while the flag file is there `domstats` prints random bytes (exit 0).
+  await bin.write(
+    "virsh",
+    `#!/bin/sh\nfor a in "$@"; do [ "$a" = domstats ] && [ -e '${flag}' ] && exec head -c 4096 /dev/urandom; done\nexec /usr/bin/virsh "$@"\n`,
+  );
+  await chmod(join(bin.path, "virsh"), 0o755);
+  const f = await LibvirtFactory.create({
+    address: "127.0.0.50",
+    cycleSeconds: 1,
+    machinetype: [],
+    userData: "#!/bin/sh\necho 'guest: sleeping'\nsleep 600\n",
+    env: { PATH: `${bin.path}:${process.env.PATH}` },
+  });
+  await f.appendConfig(await f.installGuest(g));
+  try {
+    f.start();
+    const dir = await f.waitFor("the machine running", 90_000, async () => {
+      const first = (await f.machineDirs())[0];
+      return first && existsSync(join(first, "started")) ? first : undefined;
+    });
+    await writeFile(flag, "");
+    const hits = await f.waitFor("five cycles of garbage", 30_000, async () => {
+      const h = (await f.events()).filter(
+        (e) => e.event === "hypervisor_unavailable" && e.code === "VAC_ERR_HYPERVISOR_OUTPUT",
+      );
+      return h.length >= 5 ? h : undefined;
+    });
+    assert.match(String(hits[0]?.err), /virsh domstats .*printed what vac cannot read/);
+    const { stdout } = await f.vac(["factories", "--json"]);
+    const status = (JSON.parse(stdout) as Record<string, unknown>[])[0];
+    assert.match(String(status?.hypervisor_error), /VAC_ERR_HYPERVISOR_OUTPUT/);
+    assert.ok(f.alive);
+    assert.equal(existsSync(join(dir, "finished")), false, "not judged ended");
+    assert.ok((await libvirtDomains())?.includes(f.slot), "not destroyed");
+    await rm(flag);
+    await f.waitFor("hypervisor_recovered", 20_000, async () =>
+      (await f.events()).find((e) => e.event === "hypervisor_recovered"),
+    );
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal(existsSync(join(dir, "finished")), false, "still running, still watched");
+    assert.equal((await f.machineDirs()).length, 1);
+  } finally {
+    await f.stop();
+    await bin.remove();
   }
 });

@@ -203,7 +203,16 @@ export const ERROR_CATALOG = {
     title: "State cannot be written",
     message: "{path}: {detail}",
     exitCode: EXIT.ioError,
-    action: "Check free space and permissions of the state directory.",
+    action:
+      "Check free space, the permissions and whether the file system went read-only; until a write succeeds vacd starts nothing (it could not record it) but goes on looking after its machines.",
+  },
+  VAC_ERR_STATE_DISK_LOW: {
+    title: "The state directory's disk is nearly full (warning)",
+    message:
+      "{dir} has {free} bytes free, less than the {min} a start needs: starting nothing until space returns",
+    exitCode: EXIT.ioError,
+    action:
+      "Free space on the state directory's file system (old machine directories, logs); vacd goes on looking after its machines and starts again by itself.",
   },
   VAC_ERR_UNSAFE_NAME: {
     title: "Unsafe name refused",
@@ -229,6 +238,13 @@ export const ERROR_CATALOG = {
     message: "{command} did not finish within {seconds}s and was killed",
     exitCode: EXIT.tempFail,
     action: "libvirtd may be hung; check it. vacd retries on its next cycle.",
+  },
+  VAC_ERR_HYPERVISOR_OUTPUT: {
+    title: "Hypervisor command printed what vac cannot read",
+    message: "{command} printed what vac cannot read ({detail}): taken as the hypervisor not answering",
+    exitCode: EXIT.tempFail,
+    action:
+      "Run the command by hand to see what it prints (a broken virsh, a wrapper earlier on PATH, a libvirt version vac does not know); vacd starts and destroys nothing until it reads sense again.",
   },
   VAC_ERR_SSH: {
     title: "SSH connection to the hypervisor failed",

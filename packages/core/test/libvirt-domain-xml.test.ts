@@ -171,6 +171,31 @@ test("virsh domstats output: states and CPU seconds of every domain", () => {
   assert.deepEqual(parseDomstats(""), []);
 });
 
+test("virsh domstats output that is not domstats is an error, never 'no domains'", () => {
+  const random = Buffer.from(Array.from({ length: 2048 }, (_, i) => (i * 7919 + 13) % 256)).toString("utf8");
+  const garbage = [
+    random,
+    "error: failed to connect to the hypervisor",
+    "  state.state=1",
+    "Domain: 'wn01-00.example.com'\n  state.state=running",
+    "Domain: 'wn01-00.example.com'\n  state.state=1\n  cpu.time=25000000\u0000",
+    "Domain: 'wn01-00.example.com'\n  state.st",
+  ];
+  for (const text of garbage)
+    assert.throws(
+      () => parseDomstats(text, "virsh domstats"),
+      (e: Error & { code?: string }) =>
+        e.code === "VAC_ERR_HYPERVISOR_OUTPUT" &&
+        /^virsh domstats printed what vac cannot read/.test(e.message),
+      JSON.stringify(text.slice(0, 60)),
+    );
+  // Fields vac does not use, whatever their names and values, are skipped.
+  assert.deepEqual(
+    parseDomstats("Domain: 'a'\n  state.state=1\n  cpu.cache.monitor.count=0\n  vcpu.0.name=x y\n"),
+    [{ name: "a", state: "running", cpuSeconds: undefined }],
+  );
+});
+
 test("context.sh, sourced by a real shell, gives back exactly the values it was given", () => {
   const userData = Buffer.from(`#!/bin/sh\necho '${HOSTILE}'\n`);
   const files = contextIsoFiles({

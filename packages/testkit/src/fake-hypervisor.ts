@@ -28,6 +28,13 @@ export class FakeHypervisor {
   guestsObeyShutdown = true;
   /** As libvirt's driver: how long a stop event may come after the domain is gone (unset: none). */
   stopEventLagSeconds: number | undefined;
+  /** As libvirt's driver, when set: a `lost` stop looked at again with the machine's directory. */
+  reviewLostStop:
+    | ((
+        dir: string,
+        stop: { how: "guest" | "lost"; detail: string },
+      ) => Promise<{ how: "guest" | "lost"; detail: string }>)
+    | undefined;
   private readonly stoppedListeners: ((
     name: string,
     stop?: { how: "guest" | "lost"; detail: string },

@@ -72,6 +72,16 @@ test("vac factories marks a factory without its hypervisor and says why on a lin
   for (const line of text.split("\n").slice(0, 3)) assert.ok(line.length <= 80, line);
 });
 
+test("vac factories marks a factory whose state directory stops its starts, and says why", () => {
+  const full = {
+    ...decode<FactoryStatus>("factory_status", { factory: "wn1.example.org" }),
+    stateError: "/var/lib/vac has 1048576 bytes free, less than the 1000000000 a start needs",
+  };
+  const text = formatFactories([full], NOW);
+  assert.match(text.split("\n")[1] ?? "", /!$/);
+  assert.match(text, /! wn1\.example\.org: state directory: \/var\/lib\/vac has 1048576 bytes free/);
+});
+
 test("a table cuts long cells for a terminal and keeps them whole for a pipe", () => {
   const long = "x".repeat(60);
   assert.match(renderTable([{ header: "V", max: 20 }], [[long]]), /x{19}~/);

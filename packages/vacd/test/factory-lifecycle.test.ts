@@ -148,6 +148,46 @@ for (const [name, end, want] of STOPS) {
     }));
 }
 
+// libvirt sometimes reports an on_reboot = destroy reboot only as `Stopped Destroyed`: the
+// driver's look at the console settles whose end it was.
+test("a Stopped Destroyed that the driver's console review shows was the guest's reboot is the guest's end, published", () =>
+  withLoopRig(BASE_CONF.replace("fizzle_seconds = 60", "fizzle_seconds = 600"), async (r) => {
+    const reviewed: string[] = [];
+    r.hv.reviewLostStop = async (dir, stop) => {
+      reviewed.push(dir);
+      const console = await readFile(join(dir, "console.log"), "utf8").catch(() => "");
+      return console.includes("reboot: Restarting system")
+        ? { how: "guest", detail: `${stop.detail}; the console ends: reboot: Restarting system` }
+        : stop;
+    };
+    r.loop.start();
+    await settle(r);
+    const [name] = await readdir(r.machinesDir);
+    await writeFile(join(r.machinesDir, String(name), "console.log"), "[ 3.8] reboot: Restarting system\r\n");
+    await pass(r, 5);
+    r.hv.endWithEvent(SLOT, "lost", "Stopped Destroyed");
+    await pass(r, 65, 5);
+    const [first] = await finishedRecords(r);
+    assert.equal(reviewed.length > 0, true, "the lost stop was reviewed");
+    assert.match(String(first?.message), /^300 Vac detects fizzle after \d+ seconds$/);
+    assert.equal(first?.factory_fault, undefined);
+    assert.ok(r.events.some((e) => e.event === "lost_stop_was_guest_end"));
+    assert.ok(backedOff(r).length > 0, "published against the machinetype, which backs off");
+  }));
+
+test("a Stopped Destroyed whose console review finds no reboot stays the factory's fault", () =>
+  withLoopRig(BASE_CONF.replace("fizzle_seconds = 60", "fizzle_seconds = 600"), async (r) => {
+    r.hv.reviewLostStop = async (_dir, stop) => stop;
+    r.loop.start();
+    await settle(r);
+    await pass(r, 5);
+    r.hv.endWithEvent(SLOT, "lost", "Stopped Destroyed");
+    await pass(r, 65, 5);
+    const [first] = await finishedRecords(r);
+    assert.match(String(first?.message), /^500 Machine lost: .*Stopped Destroyed/);
+    assert.equal(first?.factory_fault, true);
+  }));
+
 // libvirt's event is read a moment after the domain is gone, and a cycle may look in between
 // (another machine's event, a deadline, the cycle's own time): who ended the machine must not
 // depend on which vacd sees first.

@@ -1,3 +1,4 @@
+export * from "./console-guest-end.js";
 export * from "./domain-xml.js";
 export * from "./lifecycle-event.js";
 export * from "./machine-hosts.js";

@@ -145,6 +145,8 @@ export interface FactoryStatus extends ReplyEnvelope {
   /** [ext] Since when this factory drains, and which uid ran `vac drain` (absent when set by hand); absent when not draining. */
   readonly drainingSince?: number | null;
   readonly drainingByUid?: number | null;
+  /** [ext] Why nothing is started for the state directory (unwritable, nearly full), or absent. */
+  readonly stateError?: string | null;
 }
 
 export type Reply = MachinetypeStatus | MachineStatus | FactoryStatus;

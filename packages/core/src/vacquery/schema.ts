@@ -184,6 +184,7 @@ export const MESSAGE_FIELDS: Readonly<Record<MessageType, readonly FieldSpec[]>>
     f("held_by_uid", "count", { nullable: true, omitNull: true }),
     f("draining_since", "time", { nullable: true, omitNull: true }),
     f("draining_by_uid", "count", { nullable: true, omitNull: true }),
+    f("state_error", "text", { nullable: true, omitNull: true, maxBytes: 600 }),
     COOKIE,
   ],
 };

@@ -16,6 +16,7 @@ import {
 } from "@vac/core";
 import type { HostFacts } from "../host/host-facts.js";
 import { readDrainMark, readHold } from "../state/admin-files.js";
+import { StateCheck } from "../state/state-check.js";
 import { nextCycleDelayMs, refillDelayMs } from "./backoff-timing.js";
 import type { FactoryDeps } from "./factory-deps.js";
 import { earliestDeadline, LifecycleWatch } from "./lifecycle-watch.js";
@@ -67,6 +68,8 @@ export class FactoryLoop {
   private hold: AdminMark | undefined;
   /** Since when this factory drains, and who said so (`vac drain`'s record), while it does. */
   private draining: { since: number; uid: number | null } | undefined;
+  /** Whether the state directory can record a new machine (state-check.ts). */
+  private readonly stateCheck: StateCheck;
 
   constructor(private readonly d: FactoryDeps) {
     this.watch = new LifecycleWatch(d.logger, d.clock.now());
@@ -82,6 +85,7 @@ export class FactoryLoop {
       hold: () => this.hold,
     });
     this.starter = new MachineStarter(d, this.watch);
+    this.stateCheck = new StateCheck(d.paths.stateDir, d.store, d.logger);
     d.onMachineStopped((name, stop) => {
       if (!isOurSlot(d.config().settings.factoryName, name)) return;
       if (stop) this.watch.stopped(name, stop, d.clock.now());
@@ -158,6 +162,9 @@ export class FactoryLoop {
     this.lastHeartbeat = clock.now();
     this.watch.cycleStarted();
     await this.readAdminControls(config);
+    // A state directory that cannot be written (or is nearly full) stops the starts, not the
+    // care of the machines already running: their deadlines are still kept.
+    await this.stateCheck.run(this.lastHeartbeat);
     const heartbeatFile = (name: string) => config.machinetypes.find((m) => m.name === name)?.heartbeatFile;
     const snapshots = await store.snapshot(heartbeatFile);
     await this.sweepOrphans();
@@ -238,6 +245,10 @@ export class FactoryLoop {
     // A slot whose old domain was still there at the start of this cycle (a zombie, or a
     // finished machine whose destroy failed) is not free until a cycle sees it gone: starting
     // there would fail on the name and charge the failure to an innocent machinetype.
+    if (this.stateCheck.problem) {
+      logger.debug({ event: "start_skipped", reason: "state_directory", detail: this.stateCheck.problem });
+      return;
+    }
     const startable = new Set(
       slots
         .filter((x) => configured.has(x.slot) && !(domains.has(x.slot) && (!x.machine || x.machine.finished)))
@@ -346,7 +357,10 @@ export class FactoryLoop {
           },
           "starting and destroying nothing until the hypervisor answers",
         );
-        this.hypervisorError = `${h.description}: ${e instanceof Error ? e.message : String(e)}`;
+        // With its code first, as the state's problem: metrics label it, an admin looks it up.
+        const code = (e as { code?: string }).code;
+        const text = `${h.description}: ${e instanceof Error ? e.message : String(e)}`;
+        this.hypervisorError = code?.startsWith("VAC_ERR_") ? `${code}: ${text}` : text;
         return undefined;
       }
     }
@@ -397,6 +411,7 @@ export class FactoryLoop {
         hypervisorError: this.hypervisorError,
         held: this.hold ?? null,
         draining: this.draining ?? null,
+        stateError: this.stateCheck.problem,
       }),
     );
   }

@@ -105,7 +105,7 @@ export class MachineActions {
     const gone = machine.started !== undefined && (dom === undefined || dom.state === "stopped");
     const stop =
       gone && machine.started !== undefined
-        ? this.hooks.stopEvidence(machine.slot, machine.started)
+        ? await this.reviewLost(mt, machine, this.hooks.stopEvidence(machine.slot, machine.started))
         : undefined;
     if (gone && !stop && this.mayStillHearHowItStopped(machine, mt)) {
       log.debug({ event: "machine_gone_awaiting_stop_event" });
@@ -178,6 +178,34 @@ export class MachineActions {
       ...m,
       adminStop: { deadline: hold ? Math.floor(now) : request.deadline, reason: request.reason, immediate },
     };
+  }
+
+  /**
+   * A domain `lost` under its guest is the factory's fault, unless the driver's own record of the
+   * machine (libvirt: the console) shows the guest ended by itself: libvirt reports some
+   * on_reboot = destroy reboots only as `Stopped Destroyed`. vacd's own destroys never come
+   * here as stops (own-destroys.ts).
+   */
+  private async reviewLost(
+    mt: Machinetype | undefined,
+    m: MachineSnapshot,
+    stop: StopEvidence | undefined,
+  ): Promise<StopEvidence | undefined> {
+    const review = mt && this.d.hypervisorFor(mt).reviewLostStop;
+    if (stop?.how !== "lost" || !mt || !review) return stop;
+    const seen = await this.d
+      .hypervisorFor(mt)
+      .reviewLostStop?.(m.dir, stop)
+      .catch(() => stop);
+    if (!seen || seen.how === "lost") return stop;
+    this.d.logger.info({
+      event: "lost_stop_was_guest_end",
+      machine: m.slot,
+      machinetype: m.machinetype,
+      uuid: m.uuid,
+      detail: seen.detail,
+    });
+    return { ...stop, how: seen.how, detail: seen.detail };
   }
 
   /** The machinetype's driver, or every driver when the machinetype is no longer configured. */

@@ -46,6 +46,7 @@ export function buildResponderView(
     /** `vac kill-all`'s hold, and the drain (uid null when set by hand), shown beside the factory. */
     held?: { since: number; uid: number } | null;
     draining?: { since: number; uid: number | null } | null;
+    stateError?: string | null;
   },
 ): ResponderView {
   const s = config.settings;
@@ -145,6 +146,7 @@ export function buildResponderView(
     drainingSince: times.draining ? Math.floor(times.draining.since) : null,
     drainingByUid:
       times.draining && times.draining.uid !== null && times.draining.uid >= 0 ? times.draining.uid : null,
+    stateError: times.stateError ?? null,
   };
   return {
     // A Vac peer accepts a reply only from the lower-cased name in its list (S2745).

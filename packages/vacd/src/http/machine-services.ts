@@ -180,13 +180,17 @@ export class MachineServices {
 
   /**
    * `h` for this machinetype, refusing to start a `network = vac` machine until `ready`; all
-   * else, the optional graceful `shutdown` included, goes to `h` unchanged.
+   * else, the optional graceful `shutdown`, the stop event's lag and the review of a lost stop
+   * included, goes to `h` unchanged.
    */
   guard(h: Hypervisor, mt: Machinetype): Hypervisor {
     if (mt.network !== "vac") return h;
     const shutdown = h.shutdown?.bind(h);
+    const reviewLostStop = h.reviewLostStop?.bind(h);
     return {
       description: h.description,
+      ...(h.stopEventLagSeconds !== undefined ? { stopEventLagSeconds: h.stopEventLagSeconds } : {}),
+      ...(reviewLostStop ? { reviewLostStop } : {}),
       check: () => h.check(),
       list: (names, dirs) => h.list(names, dirs),
       destroy: (name, dir) => h.destroy(name, dir),

@@ -74,6 +74,13 @@ export interface Hypervisor {
    */
   onMachineStopped?(listener: StoppedListener): void;
   /**
+   * Optional: a `lost` stop of the machine whose directory is `dir` looked at again with what the
+   * driver kept of it: the guest's own end when that shows the guest ended by itself (libvirt
+   * reports some on_reboot = destroy reboots only as `Stopped Destroyed`; the console shows the
+   * reboot). Only stops the driver did not cause itself reach here.
+   */
+  reviewLostStop?(dir: string, stop: MachineStop): Promise<MachineStop>;
+  /**
    * Optional: how long after a machine is gone its stop event may still arrive (libvirt's
    * events are read from `virsh event`, a moment behind). A cycle that finds such a machine
    * gone, with no event yet and no coded message of its own, waits that long before judging

@@ -13,6 +13,7 @@ import { mkdir, open, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type BootChoice,
+  consoleShowsGuestEnd,
   contextIsoFiles,
   type DiskFile,
   type NetworkChoice,
@@ -30,7 +31,7 @@ import { generateMachineKeyPair } from "../context/machine-key.js";
 import { writeFileAtomic } from "../state/atomic-write.js";
 import type { CommandResult, CommandRunner } from "./command-runner.js";
 import { commandLabel } from "./command-runner.js";
-import type { DomainInfo, Hypervisor, MachineLaunch, StoppedListener } from "./hypervisor.js";
+import type { DomainInfo, Hypervisor, MachineLaunch, MachineStop, StoppedListener } from "./hypervisor.js";
 import { OwnDestroys } from "./own-destroys.js";
 
 export interface LibvirtOptions {
@@ -57,6 +58,8 @@ export const MACHINE_FILES = {
   consoleLog: "console.log",
 } as const;
 
+/** How much of a console log's end is read to see how its guest ended. */
+const CONSOLE_REVIEW_BYTES = 8192;
 /** What is kept of a finished machine's console log: the end, where a stuck machine says why. */
 const CONSOLE_KEEP_BYTES = 256 * 1024;
 
@@ -273,7 +276,19 @@ export class LibvirtHypervisor implements Hypervisor {
     const argv = ["virsh", "domstats", "--state", "--cpu-total", "--raw"];
     const r = await this.must(argv, () => this.virsh(["domstats", "--state", "--cpu-total", "--raw"]));
     const ours = new Set(names);
-    return parseDomstats(r.stdout).filter((d) => ours.has(d.name));
+    // Output it cannot read throws (VAC_ERR_HYPERVISOR_OUTPUT): the loop then acts on nothing.
+    return parseDomstats(r.stdout, commandLabel(argv)).filter((d) => ours.has(d.name));
+  }
+
+  /**
+   * A domain that ended as `Stopped Destroyed` (or another `lost` event) which vacd did not
+   * destroy itself: if its console ends with the guest's own reboot or power-off, the guest
+   * ended it (on_reboot = destroy, reported by libvirt at times as a destroy), not someone else.
+   */
+  async reviewLostStop(dir: string, stop: MachineStop): Promise<MachineStop> {
+    const tail = await readTail(join(dir, MACHINE_FILES.consoleLog), CONSOLE_REVIEW_BYTES);
+    const line = tail === undefined ? undefined : consoleShowsGuestEnd(tail);
+    return line === undefined ? stop : { how: "guest", detail: `${stop.detail}; the console ends: ${line}` };
   }
 
   async shutdown(name: string): Promise<void> {
@@ -369,6 +384,22 @@ async function requireFile(path: string | undefined, option: string, launch: Mac
       machinetype: launch.machinetype.name,
       detail: path === undefined ? `${option} is not set` : `${option} ${path} is not a readable file`,
     });
+}
+
+/** The last `bytes` of a file (not followed through a symlink), or undefined when it cannot be read. */
+async function readTail(path: string, bytes: number): Promise<string | undefined> {
+  const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined);
+  if (!file) return undefined;
+  try {
+    const { size } = await file.stat();
+    const buf = Buffer.alloc(Math.min(bytes, size));
+    const { bytesRead } = await file.read(buf, 0, buf.length, size - buf.length);
+    return buf.subarray(0, bytesRead).toString("utf8");
+  } catch {
+    return undefined;
+  } finally {
+    await file.close();
+  }
 }
 
 /** Removes what only a running machine needs; keeps the records and the end of the console log. */

@@ -24,6 +24,8 @@ export class FactoryMetrics {
   private readonly peers: Gauge;
   private readonly reloadOk: Gauge;
   private readonly reloadTime: Gauge;
+  private readonly hypervisorUp: Gauge;
+  private readonly problems: Gauge;
   /** Lives seen so far and those seen shut down; undefined before the first view. */
   private lives: Set<string> | undefined;
   private endedLives = new Set<string>();
@@ -67,6 +69,15 @@ export class FactoryMetrics {
       "vac_config_last_reload_timestamp_seconds",
       "When the configuration was last read (Unix time)",
     );
+    this.hypervisorUp = gauge(
+      "vac_hypervisor_up",
+      "1 when the last factory cycle read every hypervisor, 0 when one did not answer (nothing is started or destroyed then)",
+    );
+    this.problems = gauge(
+      "vac_factory_problem",
+      "1 for each problem that stops this factory starting machines, by what (hypervisor, state) and error code (docs/errors.md); none when all is well",
+      ["what", "code"],
+    );
     // Counters, as `_total` says to Prometheus (promtool refuses a `_total` gauge), read from
     // the responder's own counts at scrape time: those only grow, so each is set to its count.
     const counted = (name: string, help: string, labelNames: string[], collect: (c: Counter) => void) =>
@@ -108,6 +119,14 @@ export class FactoryMetrics {
 
   /** Each view the factory publishes. */
   observeView(view: ResponderView): void {
+    const { hypervisorError, stateError } = view.status;
+    this.hypervisorUp.set(hypervisorError ? 0 : 1);
+    this.problems.reset();
+    for (const [what, text] of [
+      ["hypervisor", hypervisorError],
+      ["state", stateError],
+    ] as const)
+      if (text) this.problems.set({ what, code: /^(VAC_ERR_[A-Z_]+):/.exec(text)?.[1] ?? "unknown" }, 1);
     this.machines.reset();
     for (const m of view.machines) {
       if (m.machinetype) this.machines.inc({ state: m.state, machinetype: m.machinetype });
