@@ -51,6 +51,15 @@ export interface SpaceSpec {
   readonly shortNames?: boolean;
   /** vac_space, as written in every factory's vac.conf (default `SPACE`). */
   readonly space?: string;
+  /**
+   * Where factory i binds (`addressOf(i, i)`) and where it sees factory j, when not 127.0.0.x
+   * for both (factories in network namespaces, reaching each other through a relay).
+   */
+  readonly addressOf?: (i: number, seenFrom: number) => string;
+  /** The space's UDP port, when the test chooses it (each namespace has ports of its own). */
+  readonly port?: number;
+  /** What factory i's vacd is started under (`ip netns exec NS`), before node's own argv. */
+  readonly launcher?: (i: number) => readonly string[];
 }
 
 /** The space's name unless a test gives another. */
@@ -97,14 +106,17 @@ export class Space {
     readonly port: number,
   ) {
     this.names = Array.from({ length: spec.factories }, (_, i) => `f${i + 1}.e2e.test`);
-    this.addresses = Array.from({ length: spec.factories }, (_, i) => `127.0.0.${spec.firstAddress + i}`);
+    this.addresses = Array.from(
+      { length: spec.factories },
+      (_, i) => spec.addressOf?.(i, i) ?? `127.0.0.${spec.firstAddress + i}`,
+    );
   }
 
   static async create(spec: SpaceSpec): Promise<Space> {
     const dir = await makeTempRoot("vac-e2e-");
     const addresses = Array.from({ length: spec.factories }, (_, i) => `127.0.0.${spec.firstAddress + i}`);
     const others = (spec.otherFactories ?? []).map((f) => f.address);
-    const space = new Space(dir, spec, await freePort([...addresses, ...others]));
+    const space = new Space(dir, spec, spec.port ?? (await freePort([...addresses, ...others])));
     for (let i = 0; i < spec.factories; i++) await space.writeRoot(i);
     return space;
   }
@@ -118,7 +130,8 @@ export class Space {
     const names = [...this.names, ...(s.otherFactories ?? []).map((f) => f.name)].map((n) =>
       s.shortNames ? (n.split(".")[0] ?? n) : n,
     );
-    const addresses = [...this.addresses, ...(s.otherFactories ?? []).map((f) => f.address)];
+    const seen = this.addresses.map((a, j) => s.addressOf?.(j, i) ?? a);
+    const addresses = [...seen, ...(s.otherFactories ?? []).map((f) => f.address)];
     const conf = [
       "[settings]",
       `vac_space = ${s.space ?? SPACE}`,
@@ -164,7 +177,14 @@ export class Space {
   async startFactory(i: number, env: NodeJS.ProcessEnv = process.env): Promise<void> {
     const { openSync } = await import("node:fs");
     const log = openSync(join(this.root(i), "vacd.log"), "a");
-    const child = spawn(process.execPath, [VACD, "--root", this.root(i)], {
+    const [command, ...args] = [
+      ...(this.spec.launcher?.(i) ?? []),
+      process.execPath,
+      VACD,
+      "--root",
+      this.root(i),
+    ];
+    const child = spawn(command as string, args, {
       stdio: ["ignore", log, log],
       env,
     });

@@ -1,6 +1,7 @@
 export * from "./factory-view.js";
 export * from "./fake-clock.js";
 export * from "./fake-hypervisor.js";
+export * from "./faulty-network.js";
 export * from "./fs-call-counter.js";
 export * from "./host-lock.js";
 export * from "./https-server.js";

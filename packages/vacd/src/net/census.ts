@@ -7,6 +7,12 @@
  * With a space key that cannot be used (`auth` is "unusable") the census sends nothing: a poll
  * the space expects signed must not go out unsigned, and nothing could verify the replies. It
  * says so once when it stops and once when it starts again, not at every interval.
+ *
+ * Each machinetype of a peer is kept with the time it was heard. A poll that hears a peer
+ * announce N machinetypes but brings fewer (the others' replies lost, re-sends and all) updates
+ * those it heard and keeps the rest as last heard, each counting until it is older than the
+ * freshness bound: one lost datagram must not make a peer's machines of a machinetype vanish
+ * for a round, which would have the space start that many more of it.
  */
 import {
   CENSUS_POLL_TIMEOUT_SECONDS,
@@ -50,8 +56,14 @@ export interface CensusOptions {
   readonly poll?: typeof pollSpace;
 }
 
+/** What the census last heard from one factory: each machinetype's reply with when it came. */
+interface Heard {
+  readonly answeredAt: number;
+  readonly machinetypes: ReadonlyMap<string, { readonly reply: MachinetypeStatus; readonly at: number }>;
+}
+
 export class SpaceCensus {
-  private readonly entries = new Map<string, CensusEntry>();
+  private readonly entries = new Map<string, Heard>();
   private lastPollAt: number | undefined;
   private interval: number;
   private timer: NodeJS.Timeout | undefined;
@@ -119,7 +131,16 @@ export class SpaceCensus {
     const own = this.options.own();
     const self = this.settings.factoryName.toLowerCase();
     const ownEntry = own ? { name: self, entry: { replies: own, answeredAt: now } } : undefined;
-    return censusView(this.names, this.entries, now, this.maxAgeSeconds, ownEntry);
+    const maxAge = this.maxAgeSeconds;
+    const entries = new Map<string, CensusEntry>();
+    for (const [name, heard] of this.entries) {
+      // Each machinetype counts while its own reply is within the bound; the entry is as old
+      // as the oldest reply it still counts.
+      const fresh = [...heard.machinetypes.values()].filter((m) => now - m.at <= maxAge);
+      const answeredAt = fresh.length > 0 ? Math.min(...fresh.map((m) => m.at)) : heard.answeredAt;
+      entries.set(name, { replies: fresh.map((m) => m.reply), answeredAt });
+    }
+    return censusView(this.names, entries, now, maxAge, ownEntry);
   }
 
   private schedule(seconds: number): void {
@@ -184,7 +205,15 @@ export class SpaceCensus {
       if (reply.messageType === "machinetype_status") list.push(reply);
       byFactory.set(reply.factory, list);
     }
-    for (const [name, replies] of byFactory) this.entries.set(name, { replies, answeredAt: at });
+    for (const [name, replies] of byFactory) {
+      const heard = new Map(replies.map((reply) => [reply.machinetype, { reply, at }]));
+      // All it announced came (or it has none): what it holds now is exactly this. Some were
+      // lost: the others stand as last heard, each until the freshness bound (see above).
+      const complete = heard.size >= (replies[0]?.numMachinetypes ?? 0);
+      const before = complete ? undefined : this.entries.get(name)?.machinetypes;
+      const machinetypes = new Map([...(before ?? []), ...heard]);
+      this.entries.set(name, { answeredAt: at, machinetypes });
+    }
     // Forget factories no longer in the space.
     const listed = new Set(this.settings.factories.map((f) => f.name.toLowerCase()));
     for (const name of this.entries.keys()) if (!listed.has(name)) this.entries.delete(name);
