@@ -15,6 +15,7 @@ import {
 } from "@vac/core";
 import type { HostFacts } from "../host/host-facts.js";
 import { nextCycleDelayMs, refillDelayMs } from "./backoff-timing.js";
+import { ClockSteps } from "./clock-steps.js";
 import type { FactoryDeps } from "./factory-deps.js";
 import { earliestDeadline, LifecycleWatch } from "./lifecycle-watch.js";
 import { derivationRules, MachineActions } from "./machine-actions.js";
@@ -56,6 +57,8 @@ export class FactoryLoop {
   private readonly actions: MachineActions;
   private readonly starter: MachineStarter;
   private readonly watch: LifecycleWatch;
+  /** Steps of the wall clock, and the machines' times re-based across them (clock-steps.ts). */
+  private readonly steps: ClockSteps;
   /** The earliest deadline of a running machine, seen by the last cycle: the loop wakes then. */
   private deadline: number | undefined;
   private lastOrphanSweep: number | undefined;
@@ -64,12 +67,18 @@ export class FactoryLoop {
 
   constructor(private readonly d: FactoryDeps) {
     this.watch = new LifecycleWatch(d.logger, d.clock.now());
+    const steps = new ClockSteps(d.clock, d.logger);
+    this.steps = steps;
+    const daemonStarted = this.watch.daemonStarted;
     this.actions = new MachineActions(d, {
-      daemonStarted: this.watch.daemonStarted,
+      get daemonStarted() {
+        return steps.ownTime(daemonStarted);
+      },
+      rebase: (m) => steps.rebase(m),
       stopEvidence: (slot, since) => this.watch.stopEvidence(slot, since),
-      startFailed: (slot, reason) => this.watch.startFailed(slot, reason, d.clock.now()),
+      startFailed: (slot, reason) => this.watch.startFailed(slot, reason, d.clock.monotonic(), d.clock.now()),
       awaitingStopEvent: (slot, lag) => {
-        if (!this.watch.awaitingStopEvent(slot, d.clock.now(), lag)) return false;
+        if (!this.watch.awaitingStopEvent(slot, d.clock.monotonic(), lag)) return false;
         this.stopEventLag = Math.max(this.stopEventLag, lag);
         return true;
       },
@@ -106,7 +115,7 @@ export class FactoryLoop {
       return;
     }
     // Many events in a row must not keep pushing the next cycle back.
-    const at = this.d.clock.now() + ms / 1000;
+    const at = this.d.clock.monotonic() + ms / 1000;
     if (this.cancelTimer && this.nextAt <= at) return;
     this.cancelTimer?.();
     this.nextAt = at;
@@ -135,13 +144,19 @@ export class FactoryLoop {
         this.again = false;
         this.soon(refillDelayMs(this.d.random));
       } else this.soon(nextCycleDelayMs(config.settings.cycleSeconds, this.d.random));
-      // Limits are kept on time, not on cycles: wake at the earliest machine's deadline, and at
-      // the end of the factory's own start backoff.
+      // Limits are kept on time, not on cycles: wake at the earliest machine's deadline (wall
+      // time, re-based across clock steps), and at the end of the factory's own start backoff
+      // and of a wait for a stop event (durations, on monotonic time).
       const now = this.d.clock.now();
-      const backoffEnd = this.watch.backoff.blockedUntil(now);
+      const mono = this.d.clock.monotonic();
+      const backoffEnd = this.watch.backoff.blockedUntil(mono);
       const stopEventDue = this.watch.stopEventDue(this.stopEventLag);
-      for (const at of [this.deadline, backoffEnd, stopEventDue])
-        if (at !== undefined) this.soon(Math.max(0, (at - now) * 1000) + DEADLINE_SLACK_MS);
+      for (const [at, from] of [
+        [this.deadline, now],
+        [backoffEnd, mono],
+        [stopEventDue, mono],
+      ] as const)
+        if (at !== undefined) this.soon(Math.max(0, (at - from) * 1000) + DEADLINE_SLACK_MS);
     }
   }
 
@@ -150,8 +165,10 @@ export class FactoryLoop {
     const config = this.d.config();
     this.lastHeartbeat = clock.now();
     this.watch.cycleStarted();
+    this.steps.observe();
     const heartbeatFile = (name: string) => config.machinetypes.find((m) => m.name === name)?.heartbeatFile;
     const snapshots = await store.snapshot(heartbeatFile);
+    this.steps.noteSnapshots(snapshots);
     await this.sweepOrphans();
     const slotNames = factorySlots(config);
     // A slot's machine is the one slots/<slot> names (written when it was made); creation
@@ -214,6 +231,7 @@ export class FactoryLoop {
     for (const x of slots)
       if (x.machine && !x.machine.finished && x.derived?.state === "running") this.watch.running(x.machine);
     this.watch.prune(new Set(snapshots.map((m) => m.dir)));
+    this.steps.prune(new Set(snapshots.map((m) => m.dir)));
     this.refreshDeadline(
       config,
       slots.map((x) => x.machine),
@@ -257,7 +275,7 @@ export class FactoryLoop {
    * was killed may have left one) is logged whatever it found.
    */
   private async sweepOrphans(): Promise<void> {
-    const now = this.d.clock.now();
+    const now = this.d.clock.monotonic();
     const first = this.lastOrphanSweep === undefined;
     if (!first && now - (this.lastOrphanSweep ?? 0) < ORPHAN_SWEEP_SECONDS) return;
     this.lastOrphanSweep = now;
@@ -334,7 +352,7 @@ export class FactoryLoop {
       return {
         slot,
         machine,
-        derived: deriveMachine(machine, assumed, derivationRules(config, mt), now),
+        derived: deriveMachine(this.steps.rebase(machine), assumed, derivationRules(config, mt), now),
         cpuSeconds: 0,
       };
     });
@@ -347,8 +365,11 @@ export class FactoryLoop {
     snapshots: readonly MachineSnapshot[],
     host: HostFacts,
   ): void {
+    // The space hears the machines' times in the current frame (an abort's time, for one).
+    const rebase = (m: MachineSnapshot) => this.steps.rebase(m);
+    const rebased = slots.map((x) => (x.machine ? { ...x, machine: rebase(x.machine) } : x));
     this.d.publish(
-      buildResponderView(config, slots, snapshots, host, {
+      buildResponderView(config, rebased, snapshots.map(rebase), host, {
         now: this.d.clock.now(),
         factoryHeartbeat: this.lastHeartbeat,
         responderHeartbeat: this.d.responderHeartbeat(),
@@ -361,7 +382,8 @@ export class FactoryLoop {
 
   /** The earliest deadline (with its grace) of these machines: the loop wakes then. */
   private refreshDeadline(config: VacConfig, machines: readonly (MachineSnapshot | undefined)[]): void {
-    this.deadline = earliestDeadline(machines, (m) => this.graceFor(config, m));
+    const rebased = machines.map((m) => (m ? this.steps.rebase(m) : undefined));
+    this.deadline = earliestDeadline(rebased, (m) => this.graceFor(config, m));
   }
 
   private graceFor(config: VacConfig, m: MachineSnapshot): number {

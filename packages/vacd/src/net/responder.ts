@@ -73,6 +73,12 @@ export interface ResponderOptions {
   readonly port: number;
   readonly logger: Logger;
   readonly now: () => number;
+  /**
+   * Seconds that never step, for the rate limits and the drop log's pacing (`now` when not
+   * given): a backward step of the wall clock must not refuse every peer until it catches up.
+   * The time window and the replay cache stay on `now`, the clock `time_sent` is read against.
+   */
+  readonly monotonic?: () => number;
   readonly security?: ResponderSecurity;
   /** Fields added to every `factory_status` (the census's freshness, for one). */
   readonly statusExtras?: () => Partial<FactoryStatusBody>;
@@ -159,7 +165,7 @@ export class Responder {
     // A lane closed takes its drops out of the sum: start again from what is left.
     if (seen !== undefined && drops > seen) {
       this.drops.count("queue_full", drops - seen);
-      this.drops.maybeLog(this.options.now());
+      this.drops.maybeLog(this.elapsed());
     }
     this.kernelDropsSeen = drops;
   }
@@ -235,13 +241,18 @@ export class Responder {
     if (s) await new Promise<void>((r) => s.close(() => r()));
   }
 
+  /** The clock durations are measured on. */
+  private elapsed(): number {
+    return (this.options.monotonic ?? this.options.now)();
+  }
+
   /** Counts and logs a dropped datagram; false, so a check can `return this.drop(...)`. */
   private drop(reason: DropReason, peer: RemoteInfo, detail: string): false {
     this.drops.count(reason);
     const logger = this.options.logger;
     if (logger.isLevelEnabled("debug"))
       logger.debug({ event: "datagram_dropped", reason, detail, peer: `${peer.address}:${peer.port}` });
-    this.drops.maybeLog(this.options.now());
+    this.drops.maybeLog(this.elapsed());
     return false;
   }
 
@@ -260,11 +271,12 @@ export class Responder {
     const limit = lane !== undefined || this.listeners.size > 0 ? MAX_REPLY_BYTES : MAX_QUERY_BYTES;
     if (msg.length > limit) return this.drop("too_big", peer, `${msg.length} bytes`);
     const now = this.options.now();
+    const elapsed = this.elapsed();
     const { keyring, policy } = this.security;
     const exempt = policy.isExempt(peer.address);
-    const admitted = this.limiter.admit(peer.address, exempt, msg.length, now);
+    const admitted = this.limiter.admit(peer.address, exempt, msg.length, elapsed);
     if (admitted !== "ok") {
-      this.drops.throttled(peer.address, admitted, now);
+      this.drops.throttled(peer.address, admitted, elapsed);
       return this.drop("rate_limit", peer, admitted);
     }
     let signed: string | undefined;
@@ -319,7 +331,7 @@ export class Responder {
     for (const template of templates) {
       // Within the 3x budget before anything is built or signed for it.
       if (limited && !this.limiter.allowReply(peer.address, false, template.length(query.cookie, signer))) {
-        this.drops.throttled(peer.address, "amplification", now);
+        this.drops.throttled(peer.address, "amplification", elapsed);
         this.drop("rate_limit", peer, "3x amplification limit");
         break;
       }
