@@ -9,17 +9,20 @@
  * shutdowntime, its heartbeat files' mtimes, ...) were written in the frame of the clock at the
  * time; one this vacd read before the step is carried into the new frame by the step's size, so
  * a machine keeps the time it had left and a heartbeat's age is its real age. A value first read
- * in the cycle that found the step may have been written on either side of it: it is taken as
- * the later of the two, which neither destroys a machine nor ages a heartbeat because of the step
- * (a backward step may then keep a machine up to the step's size longer). A value written after
- * that is in the new frame and used as it is. vacd restarted after a step reads every time in the
- * new frame: it cannot know.
+ * in the cycle that found the step may have been written on either side of it (firstShift): a
+ * time already past cannot be in the future, which mostly settles it, and otherwise the later
+ * reading is taken, which neither destroys a machine nor ages a heartbeat because of the step. A
+ * value written after that is in the new frame and used as it is. vacd restarted after a step
+ * reads every time in the new frame: it cannot know.
  */
 import type { Clock, MachineSnapshot } from "@vac/core";
 import type { Logger } from "../log.js";
 
 /** A change of wall minus monotonic time larger than this between two cycles is a step. */
 export const CLOCK_STEP_SECONDS = 30;
+
+/** How far in the future a time just written may be (file systems' coarse clocks). */
+const PAST_TOLERANCE_SECONDS = 2;
 
 const FIELDS = [
   "created",
@@ -100,7 +103,7 @@ export class ClockSteps {
       }
       let s = fields.get(f);
       if (s?.raw !== raw) {
-        s = { raw, shift: Math.max(0, this.ambiguous ?? 0) };
+        s = { raw, shift: this.ambiguous === undefined ? 0 : this.firstShift(f, raw, this.ambiguous) };
         fields.set(f, s);
       }
       if (s.shift === 0) continue;
@@ -108,6 +111,24 @@ export class ClockSteps {
       else out[f] = raw + s.shift;
     }
     return out as unknown as MachineSnapshot;
+  }
+
+  /**
+   * The shift of a value first read in the cycle that found a step of `step` seconds, written
+   * before the step (then it moves by the step) or after it (then it stands). Every field but the
+   * shutdowntime is a time already past, so an interpretation that puts it in the future is
+   * wrong: that settles it, except for a value both readings put in the past, which is taken as
+   * the later. The shutdowntime is taken as the later of the two.
+   */
+  private firstShift(f: Field, raw: number, step: number): number {
+    if (f === "shutdownTime") return Math.max(0, step);
+    const limit = this.clock.now() + PAST_TOLERANCE_SECONDS;
+    const before = raw + step <= limit;
+    const after = raw <= limit;
+    if (before && after) return Math.max(0, step);
+    if (before) return step;
+    if (after) return 0;
+    return this.clock.now() - raw;
   }
 
   /** Forgets machines no longer on disk. */
