@@ -47,6 +47,9 @@ class StillClock implements Clock {
   now(): number {
     return this.t;
   }
+  monotonic(): number {
+    return this.t;
+  }
   setTimer(): () => void {
     return () => undefined;
   }

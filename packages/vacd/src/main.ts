@@ -154,6 +154,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     port: config.settings.udpPort,
     logger,
     now: realClock.now,
+    monotonic: realClock.monotonic,
     security: security.responder,
     statusExtras: () => ({
       censusAgeSeconds: census?.ageSeconds() ?? null,
@@ -204,6 +205,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     logger,
     onPolled: (seconds, answered, silent) => metrics.observePoll(seconds, answered, silent),
     now: realClock.now,
+    monotonic: realClock.monotonic,
     daemonVersion: VERSION,
     drops: responder.drops,
     transport: responder.transport,
@@ -223,6 +225,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     logger,
     userAgent: `vac ${VERSION}`,
     now: realClock.now,
+    monotonic: realClock.monotonic,
   });
   sources.sweep().catch((e) => logger.warn({ event: "source_sweep_failed", err: String(e) }));
   const pipes = new PipeRefresher({

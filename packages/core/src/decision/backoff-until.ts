@@ -11,6 +11,16 @@ export interface BackoffCensus {
   readonly beforeFizzle: number;
 }
 
+/**
+ * How far in the future (of the deciding factory's clock) an abort's time may be and still count.
+ * One further ahead is a clock that stepped: a peer's clock an hour fast, or ours stepped an hour
+ * back after the abort was recorded. Counted, it would hold the machinetype in backoff for that
+ * hour and more, re-read every cycle; ignored, at most one more machine of it starts and aborts,
+ * and that abort, in today's clock, backs it off. So a backoff never lasts longer than this plus
+ * backoff_seconds and fizzle_seconds. (Vac compared with whatever time it was sent, D149-152.)
+ */
+export const ABORT_FUTURE_TOLERANCE_SECONDS = 300;
+
 export interface BackoffRules {
   readonly backoffSeconds: number;
   readonly fizzleSeconds: number;

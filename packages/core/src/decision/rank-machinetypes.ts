@@ -1,7 +1,7 @@
 import type { Random } from "../clock.js";
 import type { Machinetype, Settings } from "../config/model.js";
 import type { MachinetypeStatus } from "../vacquery/messages.js";
-import { backoffUntil, inBackoff } from "./backoff-until.js";
+import { ABORT_FUTURE_TOLERANCE_SECONDS, backoffUntil, inBackoff } from "./backoff-until.js";
 import { type LocalFacts, type Refusal, refuseToStart } from "./load-check.js";
 import { isAbortCode, shutdownCode } from "./shutdown-message.js";
 import { type Placement, placeInSuperslot, type RunningMachine } from "./superslots.js";
@@ -59,13 +59,22 @@ interface Totals {
  * per processor when `hs06_per_processor` is unset (S3033). A reply with processors but no HS06
  * (our factories before they did the same) counts `hs06PerProcessor` (1.0) per processor.
  */
-export function foldCensus(census: readonly MachinetypeStatus[], hs06PerProcessor = 1): Map<string, Totals> {
+export function foldCensus(
+  census: readonly MachinetypeStatus[],
+  hs06PerProcessor = 1,
+  abortsUpTo = Number.POSITIVE_INFINITY,
+): Map<string, Totals> {
   const totals = new Map<string, Totals>();
   for (const r of census) {
     const t = totals.get(r.machinetype) ?? { hs06: 0, beforeFizzle: 0, lastAbort: 0 };
     t.hs06 += r.runningHs06 > 0 ? r.runningHs06 : r.runningProcessors * hs06PerProcessor;
     t.beforeFizzle += r.numBeforeFizzle;
-    if (r.shutdownTime !== null && isAbortCode(shutdownCode(r.shutdownMessage))) {
+    // An abort dated beyond `abortsUpTo` is from a clock that stepped (ABORT_FUTURE_TOLERANCE_SECONDS).
+    if (
+      r.shutdownTime !== null &&
+      r.shutdownTime <= abortsUpTo &&
+      isAbortCode(shutdownCode(r.shutdownMessage))
+    ) {
       t.lastAbort = Math.max(t.lastAbort, r.shutdownTime);
     }
     totals.set(r.machinetype, t);
@@ -100,7 +109,7 @@ export function decideMachinetype(input: DecisionInput): Decision {
  */
 export function chooseMachinetype(input: Omit<DecisionInput, "local">): Decision {
   const { settings, machinetypes, now } = input;
-  const totals = foldCensus(input.census);
+  const totals = foldCensus(input.census, 1, now + ABORT_FUTURE_TOLERANCE_SECONDS);
   const groupScores = new Map<string, number>();
   for (const m of machinetypes) {
     const sum = groupScores.get(m.machinegroup) ?? 0;

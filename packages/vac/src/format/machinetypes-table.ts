@@ -1,4 +1,11 @@
-import { type BackoffRules, backoffUntil, foldCensus, inBackoff, type MachinetypeStatus } from "@vac/core";
+import {
+  ABORT_FUTURE_TOLERANCE_SECONDS,
+  type BackoffRules,
+  backoffUntil,
+  foldCensus,
+  inBackoff,
+  type MachinetypeStatus,
+} from "@vac/core";
 import { clockTime, renderTable, type TableOptions } from "./table.js";
 
 export interface MachinetypeRow {
@@ -43,7 +50,7 @@ export function backoffsOf(
   now: number,
 ): Map<string, number> {
   const backoffs = new Map<string, number>();
-  for (const [name, t] of foldCensus(replies)) {
+  for (const [name, t] of foldCensus(replies, 1, now + ABORT_FUTURE_TOLERANCE_SECONDS)) {
     const r = rules.get(name);
     if (!r) continue;
     const until = backoffUntil(t, r);

@@ -16,10 +16,14 @@
  */
 import { readdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { performance } from "node:perf_hooks";
 import type { ConfigProblem, VacConfig } from "@vac/core";
 import { hasErrors } from "@vac/core";
 import { type FSWatcher, watch } from "chokidar";
 import { type DiskConfigResult, loadConfigFromDisk } from "./load-config-from-disk.js";
+
+/** How far in the future an mtime may be (coarse file-system clocks) before it means a clock step. */
+const FUTURE_MTIME_MS = 5000;
 
 export interface ConfigWatcherOptions {
   readonly root: string;
@@ -127,7 +131,7 @@ export class ConfigWatcher {
   }
 
   private changed(): void {
-    this.lastChange = Date.now();
+    this.lastChange = performance.now();
     this.schedule(100);
   }
 
@@ -138,7 +142,7 @@ export class ConfigWatcher {
 
   private async settleThenLoad(): Promise<void> {
     const settle = this.options.settleMs ?? 400;
-    const quiet = Date.now() - this.lastChange;
+    const quiet = performance.now() - this.lastChange;
     if (quiet < settle) return this.schedule(settle - quiet);
     if (this.loading) {
       this.again = true;
@@ -163,7 +167,9 @@ export class ConfigWatcher {
           ),
         );
         const stillFor = Date.now() - Math.max(0, ...mtimes);
-        if (this.watcher && stillFor < settle) {
+        // An mtime well in the future was written before the wall clock stepped back: that file
+        // is still, not to be waited for until the clock catches up with it.
+        if (this.watcher && stillFor < settle && stillFor > -FUTURE_MTIME_MS) {
           await new Promise((r) => setTimeout(r, settle - stillFor));
           continue;
         }

@@ -18,6 +18,7 @@ import type { HostFacts } from "../host/host-facts.js";
 import { readDrainMark, readHold } from "../state/admin-files.js";
 import { StateCheck } from "../state/state-check.js";
 import { nextCycleDelayMs, refillDelayMs } from "./backoff-timing.js";
+import { ClockSteps } from "./clock-steps.js";
 import type { FactoryDeps } from "./factory-deps.js";
 import { earliestDeadline, LifecycleWatch } from "./lifecycle-watch.js";
 import { derivationRules, MachineActions } from "./machine-actions.js";
@@ -59,6 +60,8 @@ export class FactoryLoop {
   private readonly actions: MachineActions;
   private readonly starter: MachineStarter;
   private readonly watch: LifecycleWatch;
+  /** Steps of the wall clock, and the machines' times re-based across them (clock-steps.ts). */
+  private readonly steps: ClockSteps;
   /** The earliest deadline of a running machine, seen by the last cycle: the loop wakes then. */
   private deadline: number | undefined;
   private lastOrphanSweep: number | undefined;
@@ -73,12 +76,18 @@ export class FactoryLoop {
 
   constructor(private readonly d: FactoryDeps) {
     this.watch = new LifecycleWatch(d.logger, d.clock.now());
+    const steps = new ClockSteps(d.clock, d.logger);
+    this.steps = steps;
+    const daemonStarted = this.watch.daemonStarted;
     this.actions = new MachineActions(d, {
-      daemonStarted: this.watch.daemonStarted,
+      get daemonStarted() {
+        return steps.ownTime(daemonStarted);
+      },
+      rebase: (m) => steps.rebase(m),
       stopEvidence: (slot, since) => this.watch.stopEvidence(slot, since),
-      startFailed: (slot, reason) => this.watch.startFailed(slot, reason, d.clock.now()),
+      startFailed: (slot, reason) => this.watch.startFailed(slot, reason, d.clock.monotonic(), d.clock.now()),
       awaitingStopEvent: (slot, lag) => {
-        if (!this.watch.awaitingStopEvent(slot, d.clock.now(), lag)) return false;
+        if (!this.watch.awaitingStopEvent(slot, d.clock.monotonic(), lag)) return false;
         this.stopEventLag = Math.max(this.stopEventLag, lag);
         return true;
       },
@@ -117,7 +126,7 @@ export class FactoryLoop {
       return;
     }
     // Many events in a row must not keep pushing the next cycle back.
-    const at = this.d.clock.now() + ms / 1000;
+    const at = this.d.clock.monotonic() + ms / 1000;
     if (this.cancelTimer && this.nextAt <= at) return;
     this.cancelTimer?.();
     this.nextAt = at;
@@ -146,13 +155,19 @@ export class FactoryLoop {
         this.again = false;
         this.soon(refillDelayMs(this.d.random));
       } else this.soon(nextCycleDelayMs(config.settings.cycleSeconds, this.d.random));
-      // Limits are kept on time, not on cycles: wake at the earliest machine's deadline, and at
-      // the end of the factory's own start backoff.
+      // Limits are kept on time, not on cycles: wake at the earliest machine's deadline (wall
+      // time, re-based across clock steps), and at the end of the factory's own start backoff
+      // and of a wait for a stop event (durations, on monotonic time).
       const now = this.d.clock.now();
-      const backoffEnd = this.watch.backoff.blockedUntil(now);
+      const mono = this.d.clock.monotonic();
+      const backoffEnd = this.watch.backoff.blockedUntil(mono);
       const stopEventDue = this.watch.stopEventDue(this.stopEventLag);
-      for (const at of [this.deadline, backoffEnd, stopEventDue])
-        if (at !== undefined) this.soon(Math.max(0, (at - now) * 1000) + DEADLINE_SLACK_MS);
+      for (const [at, from] of [
+        [this.deadline, now],
+        [backoffEnd, mono],
+        [stopEventDue, mono],
+      ] as const)
+        if (at !== undefined) this.soon(Math.max(0, (at - from) * 1000) + DEADLINE_SLACK_MS);
     }
   }
 
@@ -161,12 +176,14 @@ export class FactoryLoop {
     const config = this.d.config();
     this.lastHeartbeat = clock.now();
     this.watch.cycleStarted();
+    this.steps.observe();
     await this.readAdminControls(config);
     // A state directory that cannot be written (or is nearly full) stops the starts, not the
     // care of the machines already running: their deadlines are still kept.
     await this.stateCheck.run(this.lastHeartbeat);
     const heartbeatFile = (name: string) => config.machinetypes.find((m) => m.name === name)?.heartbeatFile;
     const snapshots = await store.snapshot(heartbeatFile);
+    this.steps.noteSnapshots(snapshots);
     await this.sweepOrphans();
     const slotNames = factorySlots(config);
     // A slot's machine is the one slots/<slot> names (written when it was made); creation
@@ -229,6 +246,7 @@ export class FactoryLoop {
     for (const x of slots)
       if (x.machine && !x.machine.finished && x.derived?.state === "running") this.watch.running(x.machine);
     this.watch.prune(new Set(snapshots.map((m) => m.dir)));
+    this.steps.prune(new Set(snapshots.map((m) => m.dir)));
     this.refreshDeadline(
       config,
       slots.map((x) => x.machine),
@@ -277,7 +295,7 @@ export class FactoryLoop {
    * was killed may have left one) is logged whatever it found.
    */
   private async sweepOrphans(): Promise<void> {
-    const now = this.d.clock.now();
+    const now = this.d.clock.monotonic();
     const first = this.lastOrphanSweep === undefined;
     if (!first && now - (this.lastOrphanSweep ?? 0) < ORPHAN_SWEEP_SECONDS) return;
     this.lastOrphanSweep = now;
@@ -388,7 +406,7 @@ export class FactoryLoop {
       return {
         slot,
         machine,
-        derived: deriveMachine(machine, assumed, derivationRules(config, mt), now),
+        derived: deriveMachine(this.steps.rebase(machine), assumed, derivationRules(config, mt), now),
         cpuSeconds: 0,
       };
     });
@@ -401,8 +419,11 @@ export class FactoryLoop {
     snapshots: readonly MachineSnapshot[],
     host: HostFacts,
   ): void {
+    // The space hears the machines' times in the current frame (an abort's time, for one).
+    const rebase = (m: MachineSnapshot) => this.steps.rebase(m);
+    const rebased = slots.map((x) => (x.machine ? { ...x, machine: rebase(x.machine) } : x));
     this.d.publish(
-      buildResponderView(config, slots, snapshots, host, {
+      buildResponderView(config, rebased, snapshots.map(rebase), host, {
         now: this.d.clock.now(),
         factoryHeartbeat: this.lastHeartbeat,
         responderHeartbeat: this.d.responderHeartbeat(),
@@ -418,7 +439,8 @@ export class FactoryLoop {
 
   /** The earliest deadline (with its grace) of these machines: the loop wakes then. */
   private refreshDeadline(config: VacConfig, machines: readonly (MachineSnapshot | undefined)[]): void {
-    this.deadline = earliestDeadline(machines, (m) => this.graceFor(config, m));
+    const rebased = machines.map((m) => (m ? this.steps.rebase(m) : undefined));
+    this.deadline = earliestDeadline(rebased, (m) => this.graceFor(config, m));
   }
 
   private graceFor(config: VacConfig, m: MachineSnapshot): number {

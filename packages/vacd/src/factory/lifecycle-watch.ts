@@ -12,7 +12,10 @@ import { StartBackoff } from "./start-backoff.js";
 
 export class LifecycleWatch {
   private readonly stops = new Map<string, StopEvidence>();
-  /** When a cycle first found a slot's machine gone with no stop event yet (awaitingStopEvent). */
+  /**
+   * When (monotonic time) a cycle first found a slot's machine gone with no stop event yet
+   * (awaitingStopEvent).
+   */
   private goneSince = new Map<string, number>();
   /** The same, as the previous cycle left it: a slot not awaited again this cycle is dropped. */
   private goneBefore = new Map<string, number>();
@@ -36,7 +39,8 @@ export class LifecycleWatch {
    * A cycle found the slot's started machine gone, with no stop event read for it and no coded
    * message of its own: whether to leave it unjudged for now, because its driver's event may
    * still be on its way (`lagSeconds`). It is judged once the event is read (which wakes the
-   * loop) or, failing that, at the first cycle `lagSeconds` after it was found gone.
+   * loop) or, failing that, at the first cycle `lagSeconds` after it was found gone. `now` is
+   * monotonic time.
    */
   awaitingStopEvent(slot: string, now: number, lagSeconds: number): boolean {
     const since = this.goneBefore.get(slot) ?? this.goneSince.get(slot) ?? now;
@@ -51,7 +55,7 @@ export class LifecycleWatch {
     this.goneSince = new Map();
   }
 
-  /** When the loop must look again at a machine left unjudged by awaitingStopEvent, if any. */
+  /** When (monotonic time) the loop must look again at a machine left unjudged, if any. */
   stopEventDue(lagSeconds: number): number | undefined {
     let at: number | undefined;
     for (const since of this.goneSince.values()) if (at === undefined || since < at) at = since;
@@ -106,9 +110,13 @@ export class LifecycleWatch {
     this.logger.info({ event: "hypervisor_recovered" }, "starting and destroying again");
   }
 
-  /** The factory's own start failed: back off (logged with the growing delay). */
-  startFailed(slot: string, reason: string, now: number): void {
-    const b = this.backoff.failed(now);
+  /**
+   * The factory's own start failed: back off (logged with the growing delay). The backoff runs on
+   * `monotonic` time, so a step of the wall clock neither ends it nor makes it last for ever;
+   * `wall` is for the log's `until`.
+   */
+  startFailed(slot: string, reason: string, monotonic: number, wall: number): void {
+    const b = this.backoff.failed(monotonic);
     this.logger.warn(
       {
         event: "factory_start_backoff",
@@ -116,7 +124,7 @@ export class LifecycleWatch {
         reason,
         failures: b.failures,
         delay_seconds: b.delaySeconds,
-        until: b.until,
+        until: wall + b.delaySeconds,
       },
       "this factory starts nothing until then; the machinetype is not blamed",
     );

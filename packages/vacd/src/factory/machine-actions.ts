@@ -43,8 +43,10 @@ export function derivationRules(config: VacConfig, mt: Machinetype | undefined, 
 
 /** What the loop knows that one machine's care needs, and what it wants to hear back. */
 export interface LifecycleHooks {
-  /** When this vacd started (heartbeat-file kills wait fizzle_seconds after it). */
+  /** When this vacd started (heartbeat-file kills wait fizzle_seconds after it), in now's frame. */
   readonly daemonStarted: number;
+  /** The machine with its times re-based across clock steps (clock-steps.ts): what is judged. */
+  rebase(m: MachineSnapshot): MachineSnapshot;
   /** How the slot's domain stopped, if the hypervisor said so since `since`. */
   stopEvidence(slot: string, since: number): StopEvidence | undefined;
   /** A start that never completed was found: the factory backs itself off. */
@@ -90,7 +92,7 @@ export class MachineActions {
     if (
       machine.started === undefined &&
       dom?.state === "running" &&
-      now - machine.created > staleStartSeconds(config)
+      now - this.hooks.rebase(machine).created > staleStartSeconds(config)
     ) {
       // Started, but vacd stopped before it could say so: from now on it is a running machine.
       await this.d.store.markStarted(machine.dir, machine.created);
@@ -103,15 +105,16 @@ export class MachineActions {
       machine = { ...(await this.d.store.reread(machine, mt?.heartbeatFile)), adminStop: machine.adminStop };
     }
     const gone = machine.started !== undefined && (dom === undefined || dom.state === "stopped");
+    const judged = this.hooks.rebase(machine);
     const stop =
-      gone && machine.started !== undefined
-        ? await this.reviewLost(mt, machine, this.hooks.stopEvidence(machine.slot, machine.started))
+      gone && judged.started !== undefined
+        ? await this.reviewLost(mt, machine, this.hooks.stopEvidence(machine.slot, judged.started))
         : undefined;
     if (gone && !stop && this.mayStillHearHowItStopped(machine, mt)) {
       log.debug({ event: "machine_gone_awaiting_stop_event" });
       return { slot: machine.slot, machine, derived: AWAITING_STOP_EVENT, cpuSeconds: 0 };
     }
-    let derived = deriveMachine(machine, dom?.state ?? "stopped", rules, now, stop);
+    let derived = deriveMachine(judged, dom?.state ?? "stopped", rules, now, stop);
     if (derived.state === "running" && derived.action.kind === "none") {
       const usage = await machineOutputUsage(machine.dir);
       if (usage.tooMany || usage.bytes > config.settings.maxMachineOutputMb * 1024 * 1024) {
@@ -130,7 +133,7 @@ export class MachineActions {
     return {
       slot: machine.slot,
       machine: updated,
-      derived: deriveMachine(updated, dom?.state ?? "stopped", rules, now),
+      derived: deriveMachine(this.hooks.rebase(updated), dom?.state ?? "stopped", rules, now),
       cpuSeconds: dom?.cpu ?? 0,
     };
   }

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import {
+  ABORT_FUTURE_TOLERANCE_SECONDS,
   type AdminMark,
   chooseMachinetype,
   type Decision,
@@ -107,7 +108,7 @@ export class MachineStarter {
     if (!free) return "done";
     if (this.startBackedOff()) return "done";
     const host = await this.d.refreshHostFacts(cycleHost);
-    const now = this.d.clock.now();
+    const now = this.d.clock.monotonic();
     const local: LocalFacts = {
       processorsInUse: busy.reduce((n, s) => n + (s.machine?.processors ?? 0), 0),
       machinesInUse: busy.length,
@@ -153,7 +154,8 @@ export class MachineStarter {
       chosen.shutdownTime,
     );
     if (!started) return "done";
-    const at = this.d.clock.now();
+    // Durations this vacd measures (how recent a start, a probe): monotonic time.
+    const at = this.d.clock.monotonic();
     this.recentStarts = [
       ...this.recentStarts.filter((s) => at - s.at < RECENT_START_SECONDS),
       { at, processors: chosen.processors },
@@ -199,18 +201,22 @@ export class MachineStarter {
       census_age_seconds: poll.ageSeconds ?? 0,
     });
     const mt = config.machinetypes.find((m) => m.name === decision.chosen?.machinetype);
-    const lastAbort = mt ? (foldCensus(poll.replies).get(mt.name)?.lastAbort ?? 0) : 0;
+    const now = this.d.clock.now();
+    const lastAbort = mt
+      ? (foldCensus(poll.replies, 1, now + ABORT_FUTURE_TOLERANCE_SECONDS).get(mt.name)?.lastAbort ?? 0)
+      : 0;
     // A probe: the first machines after a recent backoff, not any start of a type that once aborted.
-    const recent =
-      mt !== undefined && lastAbort > this.d.clock.now() - 2 * (mt.backoffSeconds + mt.fizzleSeconds);
+    const recent = mt !== undefined && lastAbort > now - 2 * (mt.backoffSeconds + mt.fizzleSeconds);
     return { ...decision, probe: recent, censusMaxAgeSeconds: poll.maxAgeSeconds ?? 0 };
   }
 
   /** The factory's own start backoff, after starts that failed here (start-backoff.ts). */
   private startBackedOff(): boolean {
-    const until = this.watch.backoff.blockedUntil(this.d.clock.now());
+    const mono = this.d.clock.monotonic();
+    const until = this.watch.backoff.blockedUntil(mono);
     if (until === undefined) return false;
-    this.d.logger.debug({ event: "start_skipped", reason: "factory_start_backoff", until });
+    const wallUntil = this.d.clock.now() + (until - mono);
+    this.d.logger.debug({ event: "start_skipped", reason: "factory_start_backoff", until: wallUntil });
     return true;
   }
 
@@ -252,7 +258,7 @@ export class MachineStarter {
       // seen before anything was made: the sources or the config watcher make that machinetype
       // sit out, and this factory goes on starting the others.
       if (!launch && machinetypeOwnFailure(e, mt)) return undefined;
-      this.watch.startFailed(slot, err.slice(0, 200), clock.now());
+      this.watch.startFailed(slot, err.slice(0, 200), clock.monotonic(), clock.now());
       if (!launch) return undefined;
       await this.d
         .hypervisorFor(mt)

@@ -4,7 +4,8 @@
  * machinetype's: Vac never counted a failed creation as an abort, and publishing one would put
  * the machinetype in backoff on every healthy factory of the space within a second. Instead this
  * factory alone waits before starting anything again, 30 s after the first failure, doubling up
- * to 30 minutes, and forgets it all at the first start that works.
+ * to 30 minutes, and forgets it all at the first start that works. Its times are monotonic
+ * (Clock.monotonic): a backoff this vacd computed is a duration, which no clock step stretches.
  */
 export const START_BACKOFF_FIRST_SECONDS = 30;
 export const START_BACKOFF_MAX_SECONDS = 1800;

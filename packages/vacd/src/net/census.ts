@@ -43,6 +43,11 @@ export interface CensusSettings {
 export interface CensusOptions {
   readonly logger: Logger;
   readonly now: () => number;
+  /**
+   * Seconds that never step, for the census's ages (when each factory answered, the last poll);
+   * `now` when not given. A step of the wall clock must not make the census look stale or fresh.
+   */
+  readonly monotonic?: () => number;
   readonly daemonVersion: string;
   /** This factory's own machinetype_status replies, as it publishes them now. */
   readonly own: () => readonly MachinetypeStatus[] | undefined;
@@ -105,7 +110,7 @@ export class SpaceCensus {
 
   /** Age of the last completed poll, or null before the first. */
   ageSeconds(): number | null {
-    return this.lastPollAt === undefined ? null : Math.max(0, this.options.now() - this.lastPollAt);
+    return this.lastPollAt === undefined ? null : Math.max(0, this.elapsed() - this.lastPollAt);
   }
 
   /** Bytes of census traffic (sent and received) since start. */
@@ -115,7 +120,7 @@ export class SpaceCensus {
 
   /** The census a decision uses; waits for one poll only when there is no fresh one. */
   async current(): Promise<CensusView> {
-    if (!censusUsable(this.lastPollAt, this.options.now(), this.maxAgeSeconds)) await this.refresh();
+    if (!censusUsable(this.lastPollAt, this.elapsed(), this.maxAgeSeconds)) await this.refresh();
     return this.view();
   }
 
@@ -126,8 +131,13 @@ export class SpaceCensus {
     return this.view();
   }
 
+  /** The clock the census's ages are kept on. */
+  private elapsed(): number {
+    return (this.options.monotonic ?? this.options.now)();
+  }
+
   private view(): CensusView {
-    const now = this.options.now();
+    const now = this.elapsed();
     const own = this.options.own();
     const self = this.settings.factoryName.toLowerCase();
     const ownEntry = own ? { name: self, entry: { replies: own, answeredAt: now } } : undefined;
@@ -155,7 +165,7 @@ export class SpaceCensus {
 
   private pollOnce(): void {
     const s = this.settings;
-    const started = this.options.now();
+    const started = this.elapsed();
     const poll = this.options.poll ?? pollSpace;
     const auth = s.auth;
     this.noteHeld(auth === "unusable");
@@ -197,7 +207,7 @@ export class SpaceCensus {
   }
 
   private record(r: PollResult, started: number): void {
-    const at = this.options.now();
+    const at = this.elapsed();
     const byFactory = new Map<string, MachinetypeStatus[]>();
     for (const reply of r.replies) {
       const list = byFactory.get(reply.factory) ?? [];

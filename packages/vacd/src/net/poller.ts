@@ -19,6 +19,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { createSocket, type Socket } from "node:dgram";
+import { performance } from "node:perf_hooks";
 import {
   type DropReason,
   decodeMessage,
@@ -113,7 +114,7 @@ const ANSWER: Readonly<Record<Query["messageType"], Reply["messageType"]>> = {
 };
 
 export async function pollSpace(options: PollOptions): Promise<PollResult> {
-  const started = Date.now();
+  const started = performance.now();
   const salt = randomBytes(16).toString("hex");
   const expected = new Map(options.factories.map((f) => [f.name.toLowerCase(), f]));
   // Each factory's cookies: unsigned, one re-sent as Vac re-sent it (S2693-2712); signed, a new
@@ -263,7 +264,7 @@ export async function pollSpace(options: PollOptions): Promise<PollResult> {
     unreachable: [...unreachable],
     wrongSpace: [...wrongSpace].map(([factory, space]) => ({ factory, space })),
     drops,
-    durationMs: Date.now() - started,
+    durationMs: performance.now() - started,
     bytesSent,
     bytesReceived,
   };

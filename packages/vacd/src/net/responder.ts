@@ -74,6 +74,12 @@ export interface ResponderOptions {
   readonly port: number;
   readonly logger: Logger;
   readonly now: () => number;
+  /**
+   * Seconds that never step, for the rate limits and the drop log's pacing (`now` when not
+   * given): a backward step of the wall clock must not refuse every peer until it catches up.
+   * The time window and the replay cache stay on `now`, the clock `time_sent` is read against.
+   */
+  readonly monotonic?: () => number;
   readonly security?: ResponderSecurity;
   /** Fields added to every `factory_status` (the census's freshness, for one). */
   readonly statusExtras?: () => Partial<FactoryStatusBody>;
@@ -160,7 +166,7 @@ export class Responder {
     // A lane closed takes its drops out of the sum: start again from what is left.
     if (seen !== undefined && drops > seen) {
       this.drops.count("queue_full", drops - seen);
-      this.drops.maybeLog(this.options.now());
+      this.drops.maybeLog(this.elapsed());
     }
     this.kernelDropsSeen = drops;
   }
@@ -236,13 +242,18 @@ export class Responder {
     if (s) await new Promise<void>((r) => s.close(() => r()));
   }
 
+  /** The clock durations are measured on. */
+  private elapsed(): number {
+    return (this.options.monotonic ?? this.options.now)();
+  }
+
   /** Counts and logs a dropped datagram; false, so a check can `return this.drop(...)`. */
   private drop(reason: DropReason, peer: RemoteInfo, detail: string): false {
     this.drops.count(reason);
     const logger = this.options.logger;
     if (logger.isLevelEnabled("debug"))
       logger.debug({ event: "datagram_dropped", reason, detail, peer: `${peer.address}:${peer.port}` });
-    this.drops.maybeLog(this.options.now());
+    this.drops.maybeLog(this.elapsed());
     return false;
   }
 
@@ -261,11 +272,12 @@ export class Responder {
     const limit = lane !== undefined || this.listeners.size > 0 ? MAX_REPLY_BYTES : MAX_QUERY_BYTES;
     if (msg.length > limit) return this.drop("too_big", peer, `${msg.length} bytes`);
     const now = this.options.now();
+    const elapsed = this.elapsed();
     const { keyring, policy } = this.security;
     const exempt = policy.isExempt(peer.address);
-    const admitted = this.limiter.admit(peer.address, exempt, msg.length, now);
+    const admitted = this.limiter.admit(peer.address, exempt, msg.length, elapsed);
     if (admitted !== "ok") {
-      this.drops.throttled(peer.address, admitted, now);
+      this.drops.throttled(peer.address, admitted, elapsed);
       return this.drop("rate_limit", peer, admitted);
     }
     let signed: string | undefined;
@@ -322,7 +334,7 @@ export class Responder {
       // Within the budget before anything is built or signed for it.
       if (limited && !this.limiter.allowReply(peer.address, exempt, template.length(query.cookie, signer))) {
         const why = exempt ? "exempt_byte_budget" : "amplification";
-        this.drops.throttled(peer.address, why, now);
+        this.drops.throttled(peer.address, why, elapsed);
         this.drop("rate_limit", peer, exempt ? "exempt source's byte budget" : "3x amplification limit");
         break;
       }

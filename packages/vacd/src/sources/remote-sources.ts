@@ -6,6 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { isRemoteUrl, type Machinetype, type Settings, type VacConfig, type VacPaths } from "@vac/core";
 import type { Logger } from "../log.js";
 import { pipesCacheDir } from "./pipe-cache.js";
@@ -24,6 +25,8 @@ export interface RemoteSourcesOptions {
   readonly userAgent: string;
   /** Unix seconds. */
   readonly now: () => number;
+  /** Seconds that never step, for how long a failed source sits out; `now` when not given. */
+  readonly monotonic?: () => number;
   /** Default `/etc/grid-security/certificates` under the root. */
   readonly caDir?: string;
 }
@@ -49,7 +52,7 @@ export class RemoteSources {
 
   /** Node's roots plus the grid CA directory, read again every ten minutes. */
   trustRoots(): Promise<TrustRoots> {
-    const now = Date.now();
+    const now = performance.now();
     if (!this.roots || now - this.roots.at > TRUST_ROOTS_MS) {
       const dir = this.o.caDir ?? join(this.o.paths.root, "etc/grid-security/certificates");
       const value = loadTrustRoots(dir).then((r) => {
@@ -78,7 +81,7 @@ export class RemoteSources {
    * one unreachable repository from blocking every other machinetype.
    */
   usableConfig(config: VacConfig): VacConfig {
-    const now = this.o.now();
+    const now = (this.o.monotonic ?? this.o.now)();
     for (const [url, until] of this.unavailable) if (until <= now) this.unavailable.delete(url);
     if (this.unavailable.size === 0) return config;
     const out = (mt: Machinetype) =>
@@ -97,7 +100,7 @@ export class RemoteSources {
       return await fetch();
     } catch (e) {
       const seconds = Math.max(UNAVAILABLE_MIN_SECONDS, mt.backoffSeconds);
-      this.unavailable.set(url, this.o.now() + seconds);
+      this.unavailable.set(url, (this.o.monotonic ?? this.o.now)() + seconds);
       throw e;
     }
   }

@@ -84,7 +84,9 @@ export class VacMonSender {
     this.ended = new Set(endedNow.map(lifeOf));
     if (collectors.length === 0 || this.isHeld()) return;
     const messages: Reply[] = [];
-    if (now - this.lastStatus >= this.o.intervalSeconds()) {
+    // A wall clock stepped back (now before the last send) must not silence the status for as
+    // long as the step.
+    if (now - this.lastStatus >= this.o.intervalSeconds() || now < this.lastStatus) {
       this.lastStatus = now;
       messages.push(...this.replies(view, "factory_query", now));
       messages.push(
