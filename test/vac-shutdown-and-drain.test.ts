@@ -7,15 +7,12 @@
  * factory_status, and `--wait` returns once the last machine has ended.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { promisify } from "node:util";
 import { PAYLOAD_UNTIL_STOP, Space, VAC, waitFor } from "./support/space-harness.js";
 import { runVac } from "./support/vac-command.js";
-
-const run = promisify(execFile);
 
 /** Says it had nothing to do when stopped: an abort, were it believed. */
 const PILOT = `#!/bin/sh
@@ -136,12 +133,30 @@ test("vac drain keeps /var/run/vac.conf's other lines, starts nothing more, --wa
   assert.equal(timedOut.code, 75);
   assert.match(timedOut.stderr, /VAC_ERR_DRAIN_TIMEOUT/);
 
-  const waiting = run(process.execPath, [VAC, "drain", "--wait", "--timeout", "60", "--root", space.root(0)]);
-  await new Promise((r) => setTimeout(r, 1500));
+  // The machines are told to end only once the command says it is waiting for them (a loaded
+  // host may take seconds to start node).
+  const waiting = spawn(
+    process.execPath,
+    [VAC, "drain", "--wait", "--timeout", "60", "--root", space.root(0)],
+    {
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
+  let stderr = "";
+  waiting.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString("utf8");
+  });
+  const exited = new Promise<number | null>((resolve) => waiting.on("close", resolve));
+  await waitFor(
+    "vac drain --wait to be waiting",
+    async () => (/waiting for/.test(stderr) ? true : undefined),
+    30_000,
+    50,
+  );
+  assert.match(stderr, /waiting for 2 machine\(s\)/);
   for (const m of machines) await writeFile(join(m.dir, "joboutputs/stop"), "");
-  const waited = await waiting;
-  assert.match(waited.stderr, /waiting for 2 machine\(s\)/);
-  assert.match(waited.stderr, /every machine has ended/);
+  assert.equal(await exited, 0, stderr);
+  assert.match(stderr, /every machine has ended/);
   for (const m of machines) assert.ok(await finished(m.dir));
   await new Promise((r) => setTimeout(r, 2500));
   assert.equal((await space.machinesOnDisk()).length, 2, "nothing started while draining");
