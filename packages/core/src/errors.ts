@@ -75,6 +75,14 @@ export const ERROR_CATALOG = {
     action:
       "Set total_processors to at most the count `grep -c ^processor /proc/cpuinfo` gives, or remove it to use every processor.",
   },
+  VAC_ERR_CONFIG_VOLUME_GROUP: {
+    title: "volume_group names a volume group that does not exist",
+    message:
+      "{file}:{line}: volume_group = {value}: {detail}; a named volume group must exist, as in Vac 3.1 (S277-281)",
+    exitCode: EXIT.config,
+    action:
+      "Create the group (pvcreate, vgcreate), correct its name, or remove volume_group to use files (or vac_volume_group when that exists); then reload vacd (systemctl reload vacd).",
+  },
   VAC_ERR_CONFIG_BAD_NAME: {
     title: "Machinetype name not allowed",
     message: "{file}:{line}: machinetype name '{name}' must be lowercase letters, digits and hyphens",
@@ -213,6 +221,20 @@ export const ERROR_CATALOG = {
     exitCode: EXIT.ioError,
     action:
       "Free space on the state directory's file system (old machine directories, logs); vacd goes on looking after its machines and starts again by itself.",
+  },
+  VAC_ERR_VOLUME_GROUP_SPACE: {
+    title: "The volume group lacks the space for a machine's volume",
+    message: "volume group {group} has {free} bytes free, {machine} needs {needed} ({rule}): not started",
+    exitCode: EXIT.tempFail,
+    action:
+      "Free space in the group (other logical volumes), extend it (vgextend), or lower disk_gb_per_processor; vacd tries again each cycle and starts by itself once the volume fits.",
+  },
+  VAC_ERR_VOLUME: {
+    title: "An LVM command on a machine's volume failed",
+    message: "{command} failed for volume group {group} (exit {status}): {detail}",
+    exitCode: EXIT.failure,
+    action:
+      'Read lvm2\'s message: a group that is gone, a kernel without device-mapper ("Required device-mapper target(s) not detected"), a volume still in use. A failed start removes what it made and is charged to this factory, which backs off and tries again.',
   },
   VAC_ERR_UNSAFE_NAME: {
     title: "Unsafe name refused",

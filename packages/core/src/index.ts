@@ -8,6 +8,7 @@ export * from "./config/index.js";
 export * from "./decision/index.js";
 export * from "./errors.js";
 export * from "./libvirt/index.js";
+export * from "./lvm/index.js";
 export * from "./machine/index.js";
 export * from "./paths.js";
 export * from "./shares/index.js";

@@ -5,6 +5,7 @@ export * from "./faulty-network.js";
 export * from "./fs-call-counter.js";
 export * from "./host-lock.js";
 export * from "./https-server.js";
+export * from "./loop-volume-group.js";
 export * from "./own-census.js";
 export * from "./require.js";
 export * from "./shared-dir.js";

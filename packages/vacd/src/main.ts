@@ -50,6 +50,7 @@ import { PipeRefresher } from "./sources/pipe-refresher.js";
 import { RemoteSources } from "./sources/remote-sources.js";
 import { writeHeartbeatFiles } from "./state/factory-files.js";
 import { StateStore } from "./state/state-store.js";
+import { LvmVolumes } from "./storage/lvm-volumes.js";
 import { vacMonFor } from "./vacmon/vacmon-sender.js";
 
 export const VERSION = "0.1.0";
@@ -102,7 +103,16 @@ export async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   const bootLogger = createLogger({ level });
-  const watcher = new ConfigWatcher({ root: args.root });
+  const watcher = new ConfigWatcher({
+    root: args.root,
+    // Looked for where lvm2 runs; over hypervisor_ssh, the first start finds a missing group.
+    volumeGroupExists: (group, s) =>
+      s.hypervisorSsh !== undefined
+        ? Promise.resolve(undefined)
+        : new LvmVolumes({ runner: new LocalRunner(), timeoutMs: s.hypervisorTimeoutSeconds * 1000 }).exists(
+            group,
+          ),
+  });
   const first = await watcher.start();
   logConfigResult(bootLogger, first.problems, first.config);
   const usable = first.config && !hasErrors(first.problems) ? first.config : first.fallback;

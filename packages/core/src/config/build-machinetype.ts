@@ -178,6 +178,7 @@ export function buildMachinetype(
     accountingFqan: get<string>(t, "accounting_fqan"),
     rootDevice: get<string>(t, "root_device") ?? "vda",
     scratchDevice: get<string>(t, "scratch_device") ?? "vdb",
+    diskGbPerProcessor: get<number>(t, "disk_gb_per_processor") || undefined,
     shutdownCommand: get<string>(t, "shutdown_command"),
     logMachineoutputs: get<boolean>(t, "log_machineoutputs") ?? false,
     network: get<string>(t, "network") ?? "user",

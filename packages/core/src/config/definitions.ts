@@ -261,8 +261,18 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "disk_gb_per_processor",
     { kind: "integer", min: 0 },
     "40",
-    "Size of each machine's scratch disk or root overlay per processor; 0 means the default, as in Vac (S1867).",
+    "Size of each machine's disk per processor, in GB of 10^9 bytes: its scratch disk or root overlay as a file, or its logical volume (rounded down to the group's extent size, S2232). A machinetype's own disk_gb_per_processor is used when it is no more than this one (S1700-1704). 0 means unset, as in Vac (S1867): a file disk then has 40 GB a processor, and a logical volume, as in Vac, the machine's processors' share of the group, less what volumes not named like this factory's machines use (S1729-1733).",
     { unit: "GB", aliases: ["gb_per_cpu", "disk_gb_per_cpu", "scratch_gb"] },
+  ),
+  s(
+    "volume_group",
+    {
+      kind: "pattern",
+      pattern: /^[A-Za-z0-9+_.][A-Za-z0-9+_.-]{0,126}$/,
+      expected: "an LVM volume group name",
+    },
+    "vac_volume_group, when that group exists",
+    "LVM volume group of the machines' disks, as in Vac 3.1: each machine has a logical volume named after it (its hostname), of disk_gb_per_processor times its processors, made when it starts and removed when it ends. It is the empty root disk of a cernvm3 or kernel machine and the scratch disk of a vm-raw one (S1803-1815, S1846-1857); the vm-raw overlay stays a file. A named group that does not exist is a configuration error (S277-281); unset, vac_volume_group is used when it exists. lvm2 runs where virsh does (over hypervisor_ssh too). No machine is started when the group has less free space than its volume needs (vgs): the reason is logged and shown as volume_group_error in vac factories. Volumes named like this factory's machines with no live machine are removed at start and at each cycle; other volumes are never touched. Tested for real: measuring a group on a loop device, refusing a start for lack of space, an lvcreate that fails, removing stray volumes and never the others; making, using and removing a real volume runs only where the kernel has device-mapper (see README).",
   ),
   s(
     "root_public_key",
@@ -476,6 +486,13 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "Device name of the empty scratch disk in a vm-raw VM, after its root disk. The guest names virtio disks in order, so keep root_device and scratch_device consecutive (vda, vdb).",
   ),
   m(
+    "disk_gb_per_processor",
+    { kind: "integer", min: 0 },
+    "the [settings] one",
+    "This machinetype's disk size per processor (GB of 10^9 bytes), used when it is no more than the [settings] disk_gb_per_processor or that is unset, as in Vac (S1700-1704); a larger value gets the [settings] one. A Vacuum Pipe's value is ignored.",
+    { unit: "GB" },
+  ),
+  m(
     "shutdown_command",
     { kind: "string" },
     undefined,
@@ -559,7 +576,6 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
 export const OBSOLETE_OPTIONS: ReadonlySet<string> = new Set([
   "bridge_device",
   "version_logger",
-  "volume_group",
   "gocdb_cert_file",
   "gocdb_key_file",
   "image_signing_dn",

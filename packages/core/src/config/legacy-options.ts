@@ -29,10 +29,6 @@ export const LEGACY_OPTIONS: Readonly<Record<string, LegacyOption>> = {
   // Vac 3.1's [settings] (S216-S348).
   description: { sections: S, replacement: "the space's description is not used" },
   singularity_user: { sections: S, replacement: "the singularity machine model is not supported" },
-  volume_group: {
-    sections: S,
-    replacement: "scratch disks are files sized by disk_gb_per_processor, not logical volumes",
-  },
   version_logger: { sections: S, replacement: "no version datagram is sent (Vac sent one daily, D191-201)" },
   gocdb_cert_file: { sections: S, replacement: "nothing is published to GOCDB" },
   gocdb_key_file: { sections: S, replacement: "nothing is published to GOCDB" },
@@ -55,10 +51,6 @@ export const LEGACY_OPTIONS: Readonly<Record<string, LegacyOption>> = {
   machinetype_path: {
     sections: M,
     replacement: "relative files are always under /var/lib/vac/machinetypes/NAME/files (S586)",
-  },
-  disk_gb_per_processor: {
-    sections: M,
-    replacement: "the [settings] disk_gb_per_processor sizes every machinetype's disks",
   },
   machines_dir_days: {
     sections: M,

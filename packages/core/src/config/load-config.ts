@@ -141,6 +141,8 @@ function buildSettings(input: LoadConfigInput, v: SectionValues, problems: Confi
     hypervisorTimeoutSeconds: get<number>(t, "hypervisor_timeout_seconds") ?? 60,
     // 0 (Vac 3.1's own example.vac.conf) meant the default in Vac too (S1867).
     diskGbPerProcessor: get<number>(t, "disk_gb_per_processor") || 40,
+    diskGbPerProcessorSet: (get<number>(t, "disk_gb_per_processor") ?? 0) > 0,
+    volumeGroup: get<string>(t, "volume_group"),
     rootPublicKey: underRoot(input.paths, get<string>(t, "root_public_key") ?? "/root/.ssh/id_rsa.pub"),
     gocdbSitename: get<string>(t, "gocdb_sitename") ?? vacSpace.split(".").slice(1).join("."),
     gocdbSitenameSet: get<string>(t, "gocdb_sitename") !== undefined,

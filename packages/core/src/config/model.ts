@@ -54,7 +54,12 @@ export interface Settings {
   readonly hypervisorSshKnownHosts: string | undefined;
   /** A hypervisor command (virsh, qemu-img, genisoimage) running longer is killed. */
   readonly hypervisorTimeoutSeconds: number;
+  /** disk_gb_per_processor, or 40 when unset (or 0). */
   readonly diskGbPerProcessor: number;
+  /** Whether disk_gb_per_processor was set (and not 0): a logical volume is otherwise a share of its group. */
+  readonly diskGbPerProcessorSet?: boolean;
+  /** volume_group when set; unset, vac_volume_group is used when it exists. */
+  readonly volumeGroup?: string | undefined;
   readonly rootPublicKey: string;
   readonly gocdbSitename: string;
   /** True when gocdb_sitename was set: only then, with the machine's HS06, records go to apel-outgoing (S1394). */
@@ -112,6 +117,8 @@ export interface Machinetype {
   readonly accountingFqan: string | undefined;
   readonly rootDevice: string;
   readonly scratchDevice: string;
+  /** This machinetype's disk_gb_per_processor, capped by the [settings] one (volume-size.ts). */
+  readonly diskGbPerProcessor?: number | undefined;
   readonly shutdownCommand: string | undefined;
   readonly logMachineoutputs: boolean;
   /** libvirt networking: `user`, `none`, `vac`, `network:NAME` or `bridge:NAME`. */

@@ -55,6 +55,8 @@ export interface DiskFile {
   readonly path: string;
   /** Target device name, e.g. `vda` (root_device / scratch_device). */
   readonly device: string;
+  /** A block device (a logical volume, volume_group) given raw, rather than a qcow2 file. */
+  readonly block?: boolean;
 }
 
 export interface DomainSpec {
@@ -106,11 +108,12 @@ function nextVirtioDevice(used: readonly string[]): string {
 }
 
 function qcow2Disk(disk: DiskFile): XmlElement {
+  // A logical volume is a raw block device, as Vac gave it (S1808-1812, S1851-1855).
   return el(
     "disk",
-    { type: "file", device: "disk" },
-    el("driver", { name: "qemu", type: "qcow2", cache: "none" }),
-    el("source", { file: disk.path }),
+    { type: disk.block ? "block" : "file", device: "disk" },
+    el("driver", { name: "qemu", type: disk.block ? "raw" : "qcow2", cache: "none" }),
+    el("source", disk.block ? { dev: disk.path } : { file: disk.path }),
     el("target", { dev: checkDevice(disk.device, "disk device"), bus: "virtio" }),
   );
 }

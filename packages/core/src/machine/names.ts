@@ -8,6 +8,19 @@ export function slotName(factoryName: string, n: number): string {
   return `${host}-${String(n).padStart(2, "0")}${domain}`;
 }
 
+/** Whether `name` is one of this factory's slot names (`wn01-NN.example.com` for `wn01.example.com`). */
+export function isSlotName(factoryName: string, name: string): boolean {
+  const dot = factoryName.indexOf(".");
+  const host = dot < 0 ? factoryName : factoryName.slice(0, dot);
+  const domain = dot < 0 ? "" : factoryName.slice(dot);
+  return (
+    name.length > host.length + 1 + domain.length &&
+    name.startsWith(`${host}-`) &&
+    name.endsWith(domain) &&
+    /^\d+$/.test(name.slice(host.length + 1, name.length - domain.length))
+  );
+}
+
 /** `56:4d` ("VM") and four bytes unique to the slot; locally administered, unicast. */
 export function slotMacAddress(slot: string): string {
   const bytes = createHash("sha256").update(slot).digest().subarray(0, 4);

@@ -147,6 +147,8 @@ export interface FactoryStatus extends ReplyEnvelope {
   readonly drainingByUid?: number | null;
   /** [ext] Why nothing is started for the state directory (unwritable, nearly full), or absent. */
   readonly stateError?: string | null;
+  /** [ext] Why the last start was refused for its logical volume (the group lacks the room, cannot be read), or absent. */
+  readonly volumeGroupError?: string | null;
 }
 
 export type Reply = MachinetypeStatus | MachineStatus | FactoryStatus;

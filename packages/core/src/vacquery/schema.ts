@@ -185,6 +185,7 @@ export const MESSAGE_FIELDS: Readonly<Record<MessageType, readonly FieldSpec[]>>
     f("draining_since", "time", { nullable: true, omitNull: true }),
     f("draining_by_uid", "count", { nullable: true, omitNull: true }),
     f("state_error", "text", { nullable: true, omitNull: true, maxBytes: 600 }),
+    f("volume_group_error", "text", { nullable: true, omitNull: true, maxBytes: 600 }),
     COOKIE,
   ],
 };

@@ -20,7 +20,7 @@ export function formatFactories(
     gib(f.daemonDiskAvailKb),
     // A factory with a problem is marked; the problem is told in full under the table.
     clockTime(f.factoryHeartbeatTime, now) +
-      (f.configError || f.hypervisorError || f.stateError ? " !" : "") +
+      (f.configError || f.hypervisorError || f.stateError || f.volumeGroupError ? " !" : "") +
       (f.heldSince != null ? " held" : f.drainingSince != null ? " draining" : ""),
   ]);
   const table = renderTable(
@@ -44,6 +44,7 @@ export function formatFactories(
     ...(f.configError ? [`! ${f.factory}: configuration error: ${f.configError.split("\n")[0]}`] : []),
     ...(f.hypervisorError ? [`! ${f.factory}: hypervisor unavailable: ${f.hypervisorError}`] : []),
     ...(f.stateError ? [`! ${f.factory}: state directory: ${f.stateError}`] : []),
+    ...(f.volumeGroupError ? [`! ${f.factory}: not started: ${f.volumeGroupError}`] : []),
   ]);
   // The administrator's controls (vac kill-all, vac drain): why a factory starts nothing.
   const by = (uid: number | null | undefined) => (uid === null || uid === undefined ? "" : ` by uid ${uid}`);

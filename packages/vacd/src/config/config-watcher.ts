@@ -20,14 +20,16 @@ import { performance } from "node:perf_hooks";
 import type { ConfigProblem, VacConfig } from "@vac/core";
 import { hasErrors } from "@vac/core";
 import { type FSWatcher, watch } from "chokidar";
-import { type DiskConfigResult, loadConfigFromDisk } from "./load-config-from-disk.js";
+import {
+  type DiskConfigOptions,
+  type DiskConfigResult,
+  loadConfigFromDisk,
+} from "./load-config-from-disk.js";
 
 /** How far in the future an mtime may be (coarse file-system clocks) before it means a clock step. */
 const FUTURE_MTIME_MS = 5000;
 
-export interface ConfigWatcherOptions {
-  readonly root: string;
-  readonly hostname?: string;
+export interface ConfigWatcherOptions extends DiskConfigOptions {
   /** How long every file must be unchanged before it is read. */
   readonly settleMs?: number;
   /** How often the files are looked at regardless of events (default 1000 ms; 0: never). */

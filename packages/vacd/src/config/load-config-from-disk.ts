@@ -15,6 +15,7 @@ import {
   configProblem,
   type LoadConfigResult,
   loadConfig,
+  type Settings,
   type VacConfig,
   type VacPaths,
   vacPaths,
@@ -28,6 +29,11 @@ export interface DiskConfigOptions {
   readonly root: string;
   /** Defaults to the host's name. */
   readonly hostname?: string;
+  /**
+   * Whether a named volume_group exists (vgs); undefined when that cannot be told here (lvm2
+   * runs on another host). Without it the group is not looked for.
+   */
+  readonly volumeGroupExists?: (group: string, settings: Settings) => Promise<boolean | undefined>;
 }
 
 export interface DiskConfigResult extends LoadConfigResult {
@@ -111,6 +117,18 @@ export async function loadConfigFromDisk(options: DiskConfigOptions): Promise<Di
       return pipeTexts.get(prefix);
     },
   });
+  // A named volume_group that does not exist is a configuration error, as in Vac (S277-281).
+  const group = result.config?.settings.volumeGroup;
+  if (result.config && group !== undefined && options.volumeGroupExists) {
+    if ((await options.volumeGroupExists(group, result.config.settings)) === false)
+      readProblems.push(
+        configProblem("VAC_ERR_CONFIG_VOLUME_GROUP", {
+          ...(result.config.sources.get("settings.volume_group") ?? {}),
+          value: group,
+          detail: "vgs finds no such volume group",
+        }),
+      );
+  }
   const problems = [...readProblems, ...result.problems];
   const hash = createHash("sha256");
   for (const f of files) hash.update(`${f.path}\0${f.text}\0`);

@@ -10,6 +10,7 @@ import {
   type AdminMark,
   deriveMachine,
   type HypervisorView,
+  isSlotName,
   type MachineSnapshot,
   slotName,
   type VacConfig,
@@ -39,14 +40,7 @@ const ZOMBIE_SCAN_SLOTS = 256;
 
 /** Whether `name` is one of this factory's slot names (`wn01-NN.example.com` for `wn01.example.com`). */
 export function isOurSlot(factoryName: string, name: string): boolean {
-  const dot = factoryName.indexOf(".");
-  const host = dot < 0 ? factoryName : factoryName.slice(0, dot);
-  const domain = dot < 0 ? "" : factoryName.slice(dot);
-  return (
-    name.startsWith(`${host}-`) &&
-    name.endsWith(domain) &&
-    /^\d+$/.test(name.slice(host.length + 1, name.length - domain.length))
-  );
+  return isSlotName(factoryName, name);
 }
 
 export class FactoryLoop {
@@ -241,6 +235,7 @@ export class FactoryLoop {
         slots.push({ slot, machine, derived: undefined, cpuSeconds: dom?.cpu ?? 0 });
       }
     }
+    await this.sweepVolumes(config, names, domains, slots);
     // What this cycle recorded must be in what the space hears now, before anything is started:
     // an abort recorded a moment ago is exactly what stops the next start of that machinetype.
     for (const x of slots)
@@ -309,6 +304,36 @@ export class FactoryLoop {
         this.d.logger.warn({
           event: "orphan_sweep_failed",
           hypervisor: h.description,
+          err: e instanceof Error ? e.message : String(e),
+        });
+      }
+    }
+  }
+
+  /**
+   * Removes the volumes (volume_group) named like this factory's machines that no live machine
+   * has: one whose domain the hypervisor lists, or whose record has not finished. Only with the
+   * hypervisors' complete view (the caller has it), never on a guess.
+   */
+  private async sweepVolumes(
+    config: VacConfig,
+    names: readonly string[],
+    domains: ReadonlyMap<string, unknown>,
+    slots: readonly SlotState[],
+  ): Promise<void> {
+    const live = new Set([
+      ...names.filter((n) => domains.has(n)),
+      ...slots.filter((x) => x.machine && !x.machine.finished).map((x) => x.slot),
+    ]);
+    for (const h of this.d.allHypervisors()) {
+      if (!h.sweepVolumes) continue;
+      try {
+        const removed = await h.sweepVolumes(config.settings.factoryName, live);
+        if (removed.length > 0) this.d.logger.info({ event: "stray_volumes_removed", removed });
+      } catch (e) {
+        this.d.logger.warn({
+          event: "volume_sweep_failed",
+          code: (e as { code?: string }).code,
           err: e instanceof Error ? e.message : String(e),
         });
       }
@@ -433,6 +458,7 @@ export class FactoryLoop {
         held: this.hold ?? null,
         draining: this.draining ?? null,
         stateError: this.stateCheck.problem,
+        volumeGroupError: this.starter.volumeGroupError,
       }),
     );
   }

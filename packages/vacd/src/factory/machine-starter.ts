@@ -62,6 +62,8 @@ export class MachineStarter {
   private recentStarts: RecentStart[] = [];
   /** When this factory last started a probe of each machinetype. */
   private readonly lastProbeAt = new Map<string, number>();
+  /** Why the last start was refused for its volume (volume_group), for factory_status; null when it was not. */
+  volumeGroupError: string | null = null;
 
   constructor(
     private readonly d: FactoryDeps,
@@ -144,6 +146,7 @@ export class MachineStarter {
     const chosen = decision.chosen;
     const mt = chosen && config.machinetypes.find((m) => m.name === chosen.machinetype);
     if (!chosen || !mt || hooks.stopping()) return "done";
+    if (await this.refusedForVolume(config, mt, free.slot, chosen.processors)) return "done";
     const index = slots.indexOf(free);
     const started = await this.startMachine(
       config,
@@ -208,6 +211,41 @@ export class MachineStarter {
     // A probe: the first machines after a recent backoff, not any start of a type that once aborted.
     const recent = mt !== undefined && lastAbort > now - 2 * (mt.backoffSeconds + mt.fizzleSeconds);
     return { ...decision, probe: recent, censusMaxAgeSeconds: poll.maxAgeSeconds ?? 0 };
+  }
+
+  /**
+   * A machine whose volume the group cannot hold now is not made at all (no directory, no failed
+   * start, no backoff): the reason, which names the group, is logged and shown as
+   * volume_group_error until a start finds the room; the next cycle asks again.
+   */
+  private async refusedForVolume(
+    config: VacConfig,
+    mt: Machinetype,
+    slot: string,
+    processors: number,
+  ): Promise<boolean> {
+    const ask = this.d.hypervisorFor(mt).volumeRefusal;
+    if (!ask) return false;
+    const refusal = await this.d
+      .hypervisorFor(mt)
+      .volumeRefusal?.({ name: slot, machinetype: mt, settings: config.settings, processors })
+      .catch((e: unknown) => (e instanceof Error ? e.message : String(e)));
+    if (refusal === undefined) {
+      if (this.volumeGroupError !== null)
+        this.d.logger.info({ event: "volume_group_recovered", machine: slot, machinetype: mt.name });
+      this.volumeGroupError = null;
+      return false;
+    }
+    const changed = refusal !== this.volumeGroupError;
+    this.volumeGroupError = refusal.slice(0, 600);
+    this.d.logger[changed ? "warn" : "debug"]({
+      event: "start_refused",
+      reason: "volume_group",
+      machine: slot,
+      machinetype: mt.name,
+      detail: refusal,
+    });
+    return true;
   }
 
   /** The factory's own start backoff, after starts that failed here (start-backoff.ts). */

@@ -47,6 +47,7 @@ export function buildResponderView(
     held?: { since: number; uid: number } | null;
     draining?: { since: number; uid: number | null } | null;
     stateError?: string | null;
+    volumeGroupError?: string | null;
   },
 ): ResponderView {
   const s = config.settings;
@@ -147,6 +148,7 @@ export function buildResponderView(
     drainingByUid:
       times.draining && times.draining.uid !== null && times.draining.uid >= 0 ? times.draining.uid : null,
     stateError: times.stateError ?? null,
+    volumeGroupError: times.volumeGroupError ?? null,
   };
   return {
     // A Vac peer accepts a reply only from the lower-cased name in its list (S2745).

@@ -187,8 +187,12 @@ export class MachineServices {
     if (mt.network !== "vac") return h;
     const shutdown = h.shutdown?.bind(h);
     const reviewLostStop = h.reviewLostStop?.bind(h);
+    const volumeRefusal = h.volumeRefusal?.bind(h);
+    const sweepVolumes = h.sweepVolumes?.bind(h);
     return {
       description: h.description,
+      ...(volumeRefusal ? { volumeRefusal } : {}),
+      ...(sweepVolumes ? { sweepVolumes } : {}),
       ...(h.stopEventLagSeconds !== undefined ? { stopEventLagSeconds: h.stopEventLagSeconds } : {}),
       ...(reviewLostStop ? { reviewLostStop } : {}),
       check: () => h.check(),

@@ -93,6 +93,19 @@ export interface Hypervisor {
    * running after it ended), and says what it found.
    */
   sweepOrphans?(): Promise<{ readonly marked: number; readonly killed: number; readonly unknown: number }>;
+  /**
+   * Optional: why a machine of `processors` could not have its disk now (volume_group lacks the
+   * room, or cannot be read), or undefined. Asked before a machine is made: a refusal makes
+   * nothing and is no failed start; the starter shows it as volume_group_error.
+   */
+  volumeRefusal?(
+    machine: Pick<MachineLaunch, "name" | "machinetype" | "settings" | "processors">,
+  ): Promise<string | undefined>;
+  /**
+   * Optional: removes the disks (logical volumes) named like this factory's machines that none
+   * of `live` has, and says which. Only called with a complete view of the machines.
+   */
+  sweepVolumes?(factoryName: string, live: ReadonlySet<string>): Promise<string[]>;
   /** Releases connections and watchers; machines keep running. */
   close?(): Promise<void>;
 }

@@ -10,6 +10,7 @@ import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type Machinetype, type Settings, type VacConfig, VacError } from "@vac/core";
+import { LvmVolumes } from "../storage/lvm-volumes.js";
 import { type CommandRunner, LocalRunner } from "./command-runner.js";
 import type { Hypervisor, MachineLaunch, StoppedListener } from "./hypervisor.js";
 import { LibvirtHypervisor } from "./libvirt.js";
@@ -60,6 +61,7 @@ export class Hypervisors {
       s.hypervisorSshKey,
       s.hypervisorSshKnownHosts,
       s.hypervisorTimeoutSeconds,
+      s.volumeGroup,
     ]);
     if (this.libvirt?.key !== key) {
       void this.libvirt?.driver.close().catch(() => undefined);
@@ -77,6 +79,9 @@ export class Hypervisors {
         runner,
         localRunner: this.local,
         timeoutMs: s.hypervisorTimeoutSeconds * 1000,
+        // lvm2 runs where virsh does: the volumes are the hypervisor host's block devices.
+        volumes: new LvmVolumes({ runner, timeoutMs: s.hypervisorTimeoutSeconds * 1000 }),
+        ...(s.volumeGroup !== undefined ? { volumeGroup: s.volumeGroup } : {}),
       });
       for (const l of this.stoppedListeners) driver.onMachineStopped(l);
       this.libvirt = { key, driver };
@@ -99,6 +104,8 @@ export class Hypervisors {
       // The ACPI request before a destroy at a deadline (graceful-stop.ts): without it here the
       // loop found no shutdown and destroyed every VM at once.
       shutdown: (name) => driver.shutdown(name),
+      volumeRefusal: (machine) => driver.volumeRefusal(machine),
+      sweepVolumes: (factoryName, live) => driver.sweepVolumes(factoryName, live),
       start: async (launch: MachineLaunch) => {
         if (!existsSync(marker)) await writeFile(marker, "libvirt domains have been started here\n");
         return driver.start(launch);

@@ -16,6 +16,8 @@ import {
   consoleShowsGuestEnd,
   contextIsoFiles,
   type DiskFile,
+  diskGbPerProcessorFor,
+  fileDiskGb,
   type NetworkChoice,
   parseDomstats,
   parseNetwork,
@@ -29,6 +31,7 @@ import {
 import { buildContextIso } from "../context/context-iso.js";
 import { generateMachineKeyPair } from "../context/machine-key.js";
 import { writeFileAtomic } from "../state/atomic-write.js";
+import type { LvmVolumes, VolumePlan } from "../storage/lvm-volumes.js";
 import type { CommandResult, CommandRunner } from "./command-runner.js";
 import { commandLabel } from "./command-runner.js";
 import type { DomainInfo, Hypervisor, MachineLaunch, MachineStop, StoppedListener } from "./hypervisor.js";
@@ -46,6 +49,10 @@ export interface LibvirtOptions {
    * name another, one libvirt lacks, rather than take the host's filter away from under others.
    */
   readonly trafficFilter?: string;
+  /** The machines' logical volumes (storage/lvm-volumes.ts); without it the disks are files. */
+  readonly volumes?: LvmVolumes;
+  /** volume_group as configured; unset, vac_volume_group when it exists. */
+  readonly volumeGroup?: string;
 }
 
 /** Files the driver makes in a machine's directory, and removes with the machine. */
@@ -139,6 +146,8 @@ export class LibvirtHypervisor implements Hypervisor {
       await requireFile(mt.initrd, "initrd", launch);
     // Before anything is made: a network = vac machine without its filter is not started.
     const network = mt.network === "vac" ? await this.vacNetwork(launch) : parseNetwork(mt.network);
+    // Nor one whose volume the group has no room for (VAC_ERR_VOLUME_GROUP_SPACE).
+    const volume = await this.planVolume(launch);
 
     const keys = generateMachineKeyPair(`root@${launch.name}`);
     await mkdir(path(MACHINE_FILES.keyDir), { mode: 0o700 });
@@ -162,7 +171,7 @@ export class LibvirtHypervisor implements Hypervisor {
       timeoutMs: this.o.timeoutMs,
     });
 
-    const sizeGb = `${s.diskGbPerProcessor * launch.processors}G`;
+    const sizeGb = `${fileDiskGb(mt, s, launch.processors)}G`;
     const qemuImg = (args: readonly string[]) => {
       const argv = ["qemu-img", ...args];
       return this.must(argv, () => this.o.runner.run(argv, { timeoutMs: this.o.timeoutMs }));
@@ -212,7 +221,15 @@ export class LibvirtHypervisor implements Hypervisor {
         detail: `machine_model ${mt.machineModel} is not a libvirt model`,
       });
     }
-    await qemuImg(["create", "-q", "-f", "qcow2", path(MACHINE_FILES.scratchDisk), sizeGb]);
+    // The empty disk: the machine's logical volume when a group is in use, else a file. The
+    // volume is made last, so that nothing before it can fail and leave it (the failed start's
+    // destroy removes it in any case).
+    const emptyDisk = volume
+      ? { path: await this.volumes().create(volume), block: true }
+      : await qemuImg(["create", "-q", "-f", "qcow2", path(MACHINE_FILES.scratchDisk), sizeGb]).then(() => ({
+          path: path(MACHINE_FILES.scratchDisk),
+          block: false,
+        }));
 
     const xml = renderDomainXml({
       name: launch.name,
@@ -226,7 +243,7 @@ export class LibvirtHypervisor implements Hypervisor {
       // /dev/vda, so it takes root_device (as Vac's cernvm3 disk did); scratch_device names the
       // disk after a vm-raw root.
       scratchDisk: {
-        path: path(MACHINE_FILES.scratchDisk),
+        ...emptyDisk,
         device: rootDisk ? mt.scratchDevice : mt.rootDevice,
       },
       contextIso: iso,
@@ -313,6 +330,54 @@ export class LibvirtHypervisor implements Hypervisor {
         });
     }
     if (dir !== undefined) await removeMachineFiles(dir);
+    // The machine's volume goes with it (Vac's removeLogicalVolume, S1666-1683).
+    const group = this.o.volumes && (await this.o.volumes.groupFor(this.o.volumeGroup));
+    if (group !== undefined) await this.volumes().remove(group, name);
+  }
+
+  private volumes(): LvmVolumes {
+    if (!this.o.volumes) throw new VacError("VAC_ERR_INTERNAL", { detail: "no LVM volumes" });
+    return this.o.volumes;
+  }
+
+  /** The machine's logical volume, when a group is in use and has the room; else undefined. */
+  private async planVolume(launch: MachineLaunch): Promise<VolumePlan | undefined> {
+    const group = this.o.volumes && (await this.o.volumes.groupFor(this.o.volumeGroup));
+    if (group === undefined) return undefined;
+    return this.volumes().plan(group, {
+      name: launch.name,
+      processors: launch.processors,
+      gbPerProcessor: diskGbPerProcessorFor(launch.machinetype, launch.settings),
+      factoryName: launch.settings.factoryName,
+      hostProcessors: launch.settings.totalProcessors,
+    });
+  }
+
+  /**
+   * Why a machine could not be started for its volume now (the group lacks the room, cannot be
+   * read, is gone), or undefined: asked before the machine is made, so that a start the group
+   * cannot hold makes nothing and is not charged as a failed start.
+   */
+  async volumeRefusal(
+    launch: Pick<MachineLaunch, "name" | "machinetype" | "settings" | "processors">,
+  ): Promise<string | undefined> {
+    try {
+      await this.planVolume(launch as MachineLaunch);
+      return undefined;
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      return `${code ? `${code}: ` : ""}${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
+
+  /**
+   * Removes the volumes named like this factory's machines that none of `live` has (at start and
+   * each cycle); returns their names. Other volumes of the group are never touched.
+   */
+  async sweepVolumes(factoryName: string, live: ReadonlySet<string>): Promise<string[]> {
+    const group = this.o.volumes && (await this.o.volumes.groupFor(this.o.volumeGroup));
+    if (group === undefined) return [];
+    return this.volumes().sweep(group, factoryName, live);
   }
 
   /**

@@ -119,12 +119,13 @@ export class FactoryMetrics {
 
   /** Each view the factory publishes. */
   observeView(view: ResponderView): void {
-    const { hypervisorError, stateError } = view.status;
+    const { hypervisorError, stateError, volumeGroupError } = view.status;
     this.hypervisorUp.set(hypervisorError ? 0 : 1);
     this.problems.reset();
     for (const [what, text] of [
       ["hypervisor", hypervisorError],
       ["state", stateError],
+      ["volume_group", volumeGroupError],
     ] as const)
       if (text) this.problems.set({ what, code: /^(VAC_ERR_[A-Z_]+):/.exec(text)?.[1] ?? "unknown" }, 1);
     this.machines.reset();

@@ -1,0 +1,2 @@
+export * from "./lvm-report.js";
+export * from "./volume-size.js";

@@ -1,0 +1,2 @@
+export * from "./lvm-volumes.js";
+export * from "./scratch-volume.js";

@@ -1,0 +1,104 @@
+/**
+ * A container machine's scratch volume, as Vac 3.1 gave its container models one: a logical
+ * volume named after the machine, `mke2fs -t ext4`, mounted at the machine's `mnt`
+ * (S2016-2023); when the machine ends, `fuser --kill --mount`, `umount` and `lvremove -f`
+ * (S1666-1683). For the container machine model to call around its container.
+ *
+ * The mount must be one the container engine sees. vacd's systemd unit (PrivateTmp,
+ * ProtectSystem) gives vacd a mount namespace of its own, and a mount made there is not seen by
+ * dockerd, which runs in the host's. So when vacd's mount namespace is not PID 1's, mount,
+ * umount and fuser run in PID 1's through `nsenter --mount=/proc/1/ns/mnt`; the machine
+ * directory has the same path in both (only /tmp differs).
+ */
+import { readlink } from "node:fs/promises";
+import { VacError } from "@vac/core";
+import type { CommandResult, CommandRunner } from "../hypervisor/command-runner.js";
+import type { LvmVolumes, VolumeRequest } from "./lvm-volumes.js";
+
+export interface ScratchMachine extends VolumeRequest {
+  /** The machine's `mnt` directory (made beforehand with the machine's directory). */
+  readonly mnt: string;
+}
+
+export interface ScratchVolumeDeps {
+  readonly lvm: LvmVolumes;
+  /** Runs mke2fs, mount, umount and fuser: the machine's own host (containers are local). */
+  readonly runner: CommandRunner;
+  readonly timeoutMs: number;
+  /** The group in use (LvmVolumes.groupFor); undefined: no volume, the mnt stays a directory. */
+  readonly group: string | undefined;
+  /** Whether mounts must be made in PID 1's namespace; default: whether vacd's differs from it. */
+  readonly hostNamespace?: boolean;
+}
+
+/** Whether this process's mount namespace is not PID 1's (as under vacd's systemd unit). */
+export async function ownMountNamespace(): Promise<boolean> {
+  const [self, init] = await Promise.all(
+    ["/proc/self/ns/mnt", "/proc/1/ns/mnt"].map((p) => readlink(p).catch(() => undefined)),
+  );
+  return self !== undefined && init !== undefined && self !== init;
+}
+
+/** argv run in the host's mount namespace when `host` is true. */
+export function inHostNamespace(argv: readonly string[], host: boolean): string[] {
+  return host ? ["nsenter", "--mount=/proc/1/ns/mnt", "--", ...argv] : [...argv];
+}
+
+async function must(d: ScratchVolumeDeps, argv: readonly string[]): Promise<CommandResult> {
+  const r = await d.runner.run(argv, { timeoutMs: d.timeoutMs });
+  if (r.code !== 0)
+    throw new VacError("VAC_ERR_VOLUME", {
+      command:
+        argv
+          .filter((a) => !a.startsWith("-") && a !== "nsenter")
+          .slice(0, 1)
+          .join(" ") || String(argv[0]),
+      group: d.group ?? "",
+      status: r.code,
+      detail: (r.stderr.trim() || r.stdout.trim()).slice(0, 500) || "no message",
+    });
+  return r;
+}
+
+/**
+ * Makes, formats and mounts the machine's scratch volume; returns its device, or undefined
+ * when no group is in use. Refuses (VAC_ERR_VOLUME_GROUP_SPACE) before anything is made when the
+ * group lacks the room; anything that fails afterwards is undone before the error is thrown.
+ */
+export async function prepareScratchVolume(
+  d: ScratchVolumeDeps,
+  m: ScratchMachine,
+): Promise<string | undefined> {
+  if (d.group === undefined) return undefined;
+  const plan = await d.lvm.plan(d.group, m);
+  const device = await d.lvm.create(plan);
+  const host = d.hostNamespace ?? (await ownMountNamespace());
+  try {
+    await must(d, ["mke2fs", "-q", "-F", "-t", "ext4", device]);
+    await must(d, inHostNamespace(["mount", device, m.mnt], host));
+  } catch (e) {
+    await removeScratchVolume(d, m).catch(() => undefined);
+    throw e;
+  }
+  return device;
+}
+
+/**
+ * Kills what still uses the machine's volume, unmounts it and removes it (as Vac, S1666-1683);
+ * false when there was no volume. An unmount that fails because nothing is mounted is no error.
+ */
+export async function removeScratchVolume(
+  d: ScratchVolumeDeps,
+  m: Pick<ScratchMachine, "name" | "mnt">,
+): Promise<boolean> {
+  if (d.group === undefined) return false;
+  const device = `/dev/${d.group}/${m.name}`;
+  const host = d.hostNamespace ?? (await ownMountNamespace());
+  const run = (argv: string[]) =>
+    d.runner.run(inHostNamespace(argv, host), { timeoutMs: d.timeoutMs }).catch(() => undefined);
+  // fuser exits 1 when nothing uses it; umount 32 when it is not mounted: both are fine here,
+  // and lvremove says plainly if the volume is still busy.
+  await run(["fuser", "--kill", "--mount", device]);
+  await run(["umount", m.mnt]);
+  return d.lvm.remove(d.group, m.name);
+}
