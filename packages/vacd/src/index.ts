@@ -11,4 +11,5 @@ export * from "./metrics/index.js";
 export * from "./net/index.js";
 export * from "./sources/index.js";
 export * from "./state/index.js";
+export * from "./status/index.js";
 export * from "./vacmon/index.js";
