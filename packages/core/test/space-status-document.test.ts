@@ -229,9 +229,19 @@ test("the history counts each life's start and end once, forgets what is past th
       ["end", 300],
     ],
   );
+  // A slot's next life begun within the same second, with another UUID, is another start.
+  h.observe(
+    "f1",
+    [
+      { ...ended, machine: "m3", uuid: "u1" },
+      { ...ended, machine: "m3", uuid: "u2", machinetype: "beta" },
+    ],
+    NOW + 1,
+  );
+  assert.equal(h.list(NOW + 1).filter((e) => e.kind === "start").length, 4);
   // The same slot's next life is another start.
   h.observe("f1", [{ ...running, createdTime: NOW + 1 }], NOW + 2);
-  assert.equal(h.list(NOW + 2).length, 4);
+  assert.equal(h.list(NOW + 2).filter((e) => e.kind === "start").length, 5);
   // An hour on, all but that start is past the horizon.
   h.observe("f1", [], NOW + 3600);
   assert.equal(h.size, 1);

@@ -23,6 +23,7 @@ export interface HistoryEvent {
 export interface HistoryMachine {
   readonly machine: string;
   readonly machinetype: string | null;
+  readonly uuid?: string | null;
   readonly createdTime: number | null;
   readonly shutdownTime: number | null;
   readonly shutdownMessage: string | null;
@@ -45,7 +46,7 @@ export class MachineHistory {
     const since = now - this.horizonSeconds;
     for (const m of machines) {
       if (!m.machinetype || m.createdTime === null) continue;
-      const life = `${factory} ${m.machine} ${m.createdTime}`;
+      const life = `${factory} ${m.machine} ${m.machinetype} ${m.uuid ?? m.createdTime}`;
       if (m.createdTime >= since)
         this.add(`${life} start`, {
           kind: "start",
