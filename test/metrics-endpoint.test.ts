@@ -113,7 +113,17 @@ test("a real vacd's /metrics reports machines, outcomes, polls, datagrams and co
     assert.equal(checked.output.trim(), "", "no complaint, not even a warning");
   });
 
-  const other = await fetch(`${base}/`);
+  // The same listener serves the status page at / (test/status-page-browser.test.ts); any other
+  // path is not found, and nothing is written through it.
+  const page = await fetch(`${base}/`);
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get("content-type") ?? "", /^text\/html/);
+  await page.text();
+  const other = await fetch(`${base}/elsewhere`);
   assert.equal(other.status, 404);
   await other.text();
+  const post = await fetch(`${base}/metrics`, { method: "POST", body: "x" });
+  assert.equal(post.status, 405);
+  assert.equal(post.headers.get("allow"), "GET, HEAD");
+  await post.text();
 });

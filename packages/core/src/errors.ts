@@ -200,6 +200,13 @@ export const ERROR_CATALOG = {
     action:
       "Write one key of at least 16 characters a line (the first signs, all verify), owned by root with mode 600 or 640, then `systemctl reload vacd`. Until then vacd starts nothing, sends nothing (no census polls, no VacMon messages: none goes out unsigned), drops every datagram as `bad_hmac` but an unsigned `factory_query` from 127.0.0.1 or ::1, and shows this message in that reply's `config_error`, so `vac factories .` and check-vacd on the factory show it. A `vac` that cannot use the key says so and sends its queries unsigned.",
   },
+  VAC_ERR_STATUS_TOKEN: {
+    title: "The status page's token file cannot be used",
+    message: "status_token_file {file}: {detail}",
+    exitCode: EXIT.config,
+    action:
+      "Write one token of at least 16 characters on the file's first line, owned by root with mode 600 or 640 and no larger than 4096 bytes, then `systemctl reload vacd`. Until then vacd refuses the status page and /api/space to every request (503); /metrics and the factory are not affected.",
+  },
   VAC_ERR_STATE_UNREADABLE: {
     title: "State directory cannot be read",
     message: "{path}: {detail}",

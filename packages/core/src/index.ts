@@ -13,4 +13,5 @@ export * from "./machine/index.js";
 export * from "./paths.js";
 export * from "./shares/index.js";
 export * from "./sources/index.js";
+export * from "./status/index.js";
 export * from "./vacquery/index.js";

@@ -11,5 +11,6 @@ export * from "./metrics/index.js";
 export * from "./net/index.js";
 export * from "./sources/index.js";
 export * from "./state/index.js";
+export * from "./status/index.js";
 export * from "./storage/index.js";
 export * from "./vacmon/index.js";

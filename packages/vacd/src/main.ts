@@ -17,6 +17,7 @@ import {
   formatConfigProblem,
   hasErrors,
   isVacError,
+  MachineHistory,
   repliesFor,
   signDatagram,
   underRoot,
@@ -50,6 +51,8 @@ import { PipeRefresher } from "./sources/pipe-refresher.js";
 import { RemoteSources } from "./sources/remote-sources.js";
 import { writeHeartbeatFiles } from "./state/factory-files.js";
 import { StateStore } from "./state/state-store.js";
+import { SpaceSnapshot } from "./status/space-snapshot.js";
+import { loadStatusToken } from "./status/status-token.js";
 import { LvmVolumes } from "./storage/lvm-volumes.js";
 import { vacMonFor } from "./vacmon/vacmon-sender.js";
 
@@ -278,7 +281,34 @@ export async function main(argv: readonly string[]): Promise<void> {
   };
   checkMachineServicesLater();
   metrics.observeConfigRead(usable === first.config, realClock.now());
-  const metricsServer = new MetricsServer(metrics.registry);
+  // The status page's history of starts and outcomes: this factory's own from each view it
+  // publishes (the first holds the finished machines still in the state directory), the
+  // others' from each status poll (status/space-snapshot.ts).
+  const history = new MachineHistory();
+  const snapshot = new SpaceSnapshot({
+    config: () => config,
+    auth: () => security.pollAuth,
+    history,
+    now: realClock.now,
+    daemonVersion: VERSION,
+  });
+  // The status token is read at start and at each reload; while its file cannot be used the
+  // page is refused to everyone (fail closed), and the log says why once per reading.
+  let statusToken: string | undefined | Error;
+  const readStatusToken = async (c: VacConfig) => {
+    const file = c.settings.statusTokenFile;
+    statusToken = file
+      ? await loadStatusToken(file).catch((e: unknown) => {
+          logger.error({ event: "status_token_unusable", file, err: (e as Error).message });
+          return e as Error;
+        })
+      : undefined;
+  };
+  await readStatusToken(config);
+  const metricsServer = new MetricsServer(metrics.registry, {
+    document: () => snapshot.document(),
+    token: () => statusToken,
+  });
   if (config.settings.metricsAddress) {
     // Metrics are for the admin's convenience: a port in use must not stop the factory.
     await metricsServer.start(config.settings.metricsAddress).then(
@@ -356,6 +386,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       ).catch(() => undefined);
       vacmon.publish(view);
       metrics.observeView(view);
+      history.observe(view.factory.toLowerCase(), view.machines, realClock.now());
     },
     responderHeartbeat: () => responder.lastActivity,
     hostFacts: () => readHostFacts(first.paths.stateDir, first.paths.root),
@@ -387,6 +418,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       config = e.config;
       void recordIdentity(e.config);
       void reloadSecurity(e.config);
+      void readStatusToken(e.config);
       metrics.observeConfigRead(true, realClock.now());
       logger.info({ event: "config_applied" });
       void machineServices.check();

@@ -300,7 +300,14 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
       expected: "PORT or ADDRESS:PORT (127.0.0.1:9995)",
     },
     undefined,
-    "Serve Prometheus metrics over HTTP at /metrics on this address (a bare port binds 127.0.0.1 only): machines by state and machinetype, creations and ends by outcome, census poll latency, VacQuery datagrams answered and dropped by reason, configuration reloads, peers answering. Unset: no endpoint. Read at start: changing it needs a restart.",
+    "Serve Prometheus metrics over HTTP at /metrics on this address (a bare port binds 127.0.0.1 only): machines by state and machinetype, creations and ends by outcome, census poll latency, VacQuery datagrams answered and dropped by reason, configuration reloads, peers answering. The same listener serves the status page at / and its JSON at /api/space (docs/admin-guide.md). Unset: no endpoint. Read at start: changing it needs a restart.",
+    { ext: true },
+  ),
+  s(
+    "status_token_file",
+    { kind: "path" },
+    undefined,
+    "With metrics_address: a file whose first line is a token (at least 16 characters) that every request for the status page (/) and /api/space must bear as `Authorization: Bearer TOKEN`. The file must not be readable or writable by others (mode 600 or 640), nor larger than 4096 bytes: vacd refuses the page to every request while it cannot use the file. Re-read at each reload. Unset: the page is served without a token, to whoever can reach metrics_address (loopback by default; an SSH tunnel reaches it from elsewhere).",
     { ext: true },
   ),
   s(

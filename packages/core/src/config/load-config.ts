@@ -148,6 +148,7 @@ function buildSettings(input: LoadConfigInput, v: SectionValues, problems: Confi
     gocdbSitenameSet: get<string>(t, "gocdb_sitename") !== undefined,
     vacmonHostport: get<string[]>(t, "vacmon_hostport") ?? [],
     metricsAddress: get<string>(t, "metrics_address"),
+    statusTokenFile: pathSetting(input, t, "status_token_file"),
     machineModel: (get<string>(t, "machine_model") ?? "cernvm3") as MachineModel,
     cycleSeconds: get<number>(t, "cycle_seconds") ?? 60,
     machinesDirDays: get<number>(t, "machines_dir_days") ?? 3,

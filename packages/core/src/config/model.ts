@@ -67,6 +67,8 @@ export interface Settings {
   readonly vacmonHostport: readonly string[];
   /** [ext] Where to serve Prometheus metrics (`metrics_address`); undefined: nowhere. */
   readonly metricsAddress?: string | undefined;
+  /** [ext] The token the status page and /api/space require (`status_token_file`); unset: none. */
+  readonly statusTokenFile?: string | undefined;
   readonly machineModel: MachineModel;
   readonly cycleSeconds: number;
   readonly machinesDirDays: number;

@@ -52,6 +52,14 @@ export function demoFactoryAddress(options: Pick<DemoSpaceOptions, "firstAddress
   return `127.0.0.${options.firstAddress + index}`;
 }
 
+/** Where factory `index` serves its status page and /metrics (TCP, the space's port number). */
+export function demoStatusAddress(
+  options: Pick<DemoSpaceOptions, "firstAddress" | "port">,
+  index: number,
+): string {
+  return `${demoFactoryAddress(options, index)}:${options.port}`;
+}
+
 /** The vac.conf of factory `index` (0-based). */
 export function demoVacConf(options: DemoSpaceOptions, index: number): string {
   const names = Array.from({ length: options.factories }, (_, i) => demoFactoryName(options, i));
@@ -68,6 +76,8 @@ export function demoVacConf(options: DemoSpaceOptions, index: number): string {
     `udp_port = ${options.port}`,
     `udp_bind_address = ${demoFactoryAddress(options, index)}`,
     "udp_timeout_seconds = 2",
+    "# The status page (http://ADDRESS:PORT/) and /metrics: TCP on the space's port number.",
+    `metrics_address = ${demoStatusAddress(options, index)}`,
     `total_processors = ${options.processorsPerFactory}`,
     `total_machines = ${options.processorsPerFactory}`,
     `cycle_seconds = ${options.cycleSeconds}`,

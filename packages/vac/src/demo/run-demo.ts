@@ -15,7 +15,13 @@ import { cpuinfoText, loadConfigFromDisk, pollSpace } from "@vac/vacd";
 import type { Io } from "../commands/command.js";
 import { summariseMachinetypes } from "../format/machinetypes-table.js";
 import { renderTable } from "../format/table.js";
-import { DEFAULT_DEMO, type DemoSpaceOptions, demoFactoryAddress, demoVacConf } from "./demo-config.js";
+import {
+  DEFAULT_DEMO,
+  type DemoSpaceOptions,
+  demoFactoryAddress,
+  demoStatusAddress,
+  demoVacConf,
+} from "./demo-config.js";
 import { DEMO_PAYLOAD } from "./demo-payload.js";
 
 const VACD = new URL("../../../../vacd/bin/vacd.js", import.meta.url).pathname;
@@ -177,6 +183,7 @@ export async function runDemo(dirArg: string, durationSeconds: number | undefine
   const rel = relative(process.cwd(), roots[0] ?? dir) || ".";
   io.err(`Started ${daemons.length} factories (logs: ${rel}/vacd.log, ...).`);
   io.err(`From another terminal:  npx vac machines --root ${rel}   (or machinetypes, factories)`);
+  io.err(`The space at a glance, in a browser:  http://${demoStatusAddress(options, 0)}/`);
   io.err("Ctrl-C stops the demo.\n");
   const started = Date.now() / 1000;
   let timer: NodeJS.Timeout | undefined;

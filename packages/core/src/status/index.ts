@@ -1,0 +1,2 @@
+export * from "./machine-history.js";
+export * from "./space-status.js";
