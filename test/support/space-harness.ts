@@ -32,6 +32,8 @@ export interface MachinetypeSpec {
   readonly backoffSeconds?: number;
   readonly fizzleSeconds?: number;
   readonly maxWallclockSeconds?: number;
+  /** More lines for the machinetype's section (`accounting_fqan = ...`). */
+  readonly extraLines?: readonly string[];
 }
 
 export interface SpaceSpec {
@@ -159,6 +161,7 @@ export class Space {
         `backoff_seconds = ${m.backoffSeconds ?? 10}`,
         `fizzle_seconds = ${m.fizzleSeconds ?? 3}`,
         `max_wallclock_seconds = ${m.maxWallclockSeconds ?? 600}`,
+        ...(m.extraLines ?? []),
         "",
       );
       const files = join(this.root(i), "var/lib/vac/machinetypes", m.name, "files");

@@ -288,6 +288,20 @@ export const ERROR_CATALOG = {
     action:
       "vacd keeps using its cached copy, if it has one, and tries again later. Check that the server answers (curl -I URL), the size and time limits (fetch_max_mb, fetch_timeout_seconds), and that its CA is among the system roots or in /etc/grid-security/certificates.",
   },
+  VAC_ERR_GOCDB_UPDATE: {
+    title: "GOCDB update failed",
+    message: "{url}: {detail}",
+    exitCode: EXIT.unavailable,
+    action:
+      "vacd tries again at its next turn (a period later, as Vac). Check that the space is registered in GOCDB as a service of type uk.ac.gridpp.vac with the space's name as its host name under gocdb_sitename, that the certificate in gocdb_cert_file may edit it, that GOCDB's CA is in /etc/grid-security/certificates, and gocdb_api_url; `vac gocdb --dry-run` shows what would be sent.",
+  },
+  VAC_ERR_GOCDB_CERT: {
+    title: "No GOCDB certificate to send with",
+    message: "{detail}",
+    exitCode: EXIT.config,
+    action:
+      "Set gocdb_cert_file and gocdb_key_file in [settings] to the site's certificate and its unencrypted key (both must exist), or use `vac gocdb --dry-run` to see the values without sending them.",
+  },
   VAC_ERR_PIPE_OPTION: {
     title: "Option from a Vacuum Pipe ignored",
     message: "[vacuum_pipe {pipe}] {url}: {option} = '{value}' ignored: {reason}",

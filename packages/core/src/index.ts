@@ -7,6 +7,7 @@ export * from "./clock.js";
 export * from "./config/index.js";
 export * from "./decision/index.js";
 export * from "./errors.js";
+export * from "./gocdb/index.js";
 export * from "./libvirt/index.js";
 export * from "./lvm/index.js";
 export * from "./machine/index.js";

@@ -14,13 +14,22 @@ export interface TestHttpsServer {
   close(): Promise<void>;
 }
 
-export async function startHttpsServer(tls: { key: string; cert: string }): Promise<TestHttpsServer> {
+/**
+ * With `clientCa`, the server asks for a client certificate and refuses a connection without one
+ * signed by that CA (as GOCDB's write API does); `req.socket` then has the peer's certificate.
+ */
+export async function startHttpsServer(tls: {
+  key: string;
+  cert: string;
+  clientCa?: string;
+}): Promise<TestHttpsServer> {
   let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => {
     res.statusCode = 404;
     res.end();
   };
   const requests: IncomingMessage[] = [];
-  const server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
+  const clientCheck = tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {};
+  const server = createServer({ key: tls.key, cert: tls.cert, ...clientCheck }, (req, res) => {
     requests.push(req);
     handler(req, res);
   });

@@ -3,6 +3,7 @@ export * from "./fake-clock.js";
 export * from "./fake-hypervisor.js";
 export * from "./faulty-network.js";
 export * from "./fs-call-counter.js";
+export * from "./gocdb-stand-in.js";
 export * from "./host-lock.js";
 export * from "./https-server.js";
 export * from "./loop-volume-group.js";

@@ -121,3 +121,33 @@ export async function makeTestPki(dir: string, options: { userDays?: number } = 
     userKeyPath: join(dir, "user.key"),
   };
 }
+
+/** Another user certificate of the test CA, with its own subject: `name`.pem and `name`.key. */
+export async function makeTestUserCert(
+  pki: TestPki,
+  name: string,
+  subject: string,
+): Promise<{ certPath: string; keyPath: string }> {
+  await openssl(
+    [
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      `${name}.key`,
+      "-out",
+      `${name}.csr`,
+      "-subj",
+      subject,
+    ],
+    pki.dir,
+  );
+  await signWithTestCa(
+    pki.dir,
+    name,
+    2,
+    "basicConstraints=critical,CA:false\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n",
+  );
+  return { certPath: join(pki.dir, `${name}.pem`), keyPath: join(pki.dir, `${name}.key`) };
+}

@@ -13,6 +13,7 @@ import { configCommand } from "./commands/config.js";
 import { consoleCommand } from "./commands/console.js";
 import { demoCommand } from "./commands/demo.js";
 import { drainCommand, undrainCommand } from "./commands/drain.js";
+import { gocdbCommand } from "./commands/gocdb.js";
 import { killAllCommand, resumeCommand } from "./commands/kill-all.js";
 import { missingArguments } from "./commands/missing-arguments.js";
 import {
@@ -33,6 +34,7 @@ const COMMANDS: readonly VacCommand[] = [
   configCommand,
   demoCommand,
   apelSyncCommand,
+  gocdbCommand,
   sharesCommand,
   killAllCommand,
   resumeCommand,

@@ -3,6 +3,7 @@ export * from "./accounting/index.js";
 export * from "./config/index.js";
 export * from "./context/index.js";
 export * from "./factory/index.js";
+export * from "./gocdb/index.js";
 export * from "./host/index.js";
 export * from "./http/index.js";
 export * from "./hypervisor/index.js";

@@ -29,6 +29,7 @@ import { identityFile, saveIdentity } from "./config/kept-identity-file.js";
 import { logConfigResult, logNeedsRestart } from "./config/log-config-result.js";
 import { watchAdminControls } from "./factory/admin-watch.js";
 import { FactoryLoop } from "./factory/factory-loop.js";
+import { GocdbPublisher, gocdbTimingFromEnv } from "./gocdb/gocdb-publisher.js";
 import { readHostFacts, refreshHostFacts } from "./host/host-facts.js";
 import { MachineServices } from "./http/machine-services.js";
 import { LocalRunner } from "./hypervisor/command-runner.js";
@@ -38,6 +39,7 @@ import { createLogger, logLevelProblem } from "./log.js";
 import { FactoryMetrics } from "./metrics/factory-metrics.js";
 import { MetricsServer } from "./metrics/metrics-server.js";
 import { type CensusSettings, SpaceCensus } from "./net/census.js";
+import { pollSpace } from "./net/poller.js";
 import { Responder } from "./net/responder.js";
 import {
   loadSpaceSecurity,
@@ -431,6 +433,36 @@ export async function main(argv: readonly string[]): Promise<void> {
       logger.error({ event: "config_rejected" }, "keeping the last good configuration");
     }
   });
+  // The hourly census of factory_status replies and the daily GOCDB update (D207-235).
+  const gocdb = new GocdbPublisher({
+    paths: first.paths,
+    config: () => config,
+    logger,
+    version: VERSION,
+    now: realClock.now,
+    random: Math.random,
+    timing: gocdbTimingFromEnv(process.env),
+    poll: async () => {
+      const auth = security.pollAuth;
+      if (auth === "unusable") return "held";
+      const s = config.settings;
+      const r = await pollSpace({
+        factories: s.factories,
+        space: s.vacSpace,
+        queryType: "factory_query",
+        timeoutSeconds: s.udpTimeoutSeconds,
+        daemonVersion: VERSION,
+        now: realClock.now,
+        auth,
+        // From a port of its own, as Vac's sendFactoriesRequests (S2861-2865): its replies are
+        // not the decision census's to count.
+      });
+      return r.replies.flatMap((reply, i) =>
+        reply.messageType === "factory_status" ? [{ factory: reply.factory, wire: r.wire[i] ?? {} }] : [],
+      );
+    },
+  });
+  gocdb.start();
   // vac kill-all, vac shutdown and vac drain leave their files in the state directory.
   const adminWatch = watchAdminControls(first.paths.stateDir, logger, () => loop.soon(0));
   loop.start();
@@ -456,6 +488,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   clearTimeout(machineServicesTimer);
   await machineServices.close();
   await spaceCensus.stop();
+  await gocdb.stop();
   await responder.close();
   await vacmon.close();
   await metricsServer.close();

@@ -284,7 +284,25 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "gocdb_sitename",
     { kind: "string" },
     "the domain part of vac_space",
-    "Site name in accounting records. Only when this is set and a machine was made with hs06_per_processor set does its APEL record also go to /var/lib/vac/apel-outgoing for ssmsend, as in Vac.",
+    "Site name in accounting records and in GOCDB. Only when this is set and a machine was made with hs06_per_processor set does its APEL record also go to /var/lib/vac/apel-outgoing for ssmsend, as in Vac.",
+  ),
+  s(
+    "gocdb_cert_file",
+    { kind: "path" },
+    undefined,
+    "The site's certificate (PEM) for GOCDB. When it and gocdb_key_file are set and both exist, this factory sends the space's capacity and shares (from the hourly census of /var/lib/vac/space-census and the optional /var/lib/vac/space-catalogue.json) to the space's uk.ac.gridpp.vac service in GOCDB once a day at a random time, less often above 24 factories (the day times N/24), as Vac 3 did (D207-235). `vac gocdb --dry-run` shows what it sends.",
+  ),
+  s("gocdb_key_file", { kind: "path" }, undefined, "The unencrypted private key of gocdb_cert_file."),
+  s(
+    "gocdb_api_url",
+    {
+      kind: "pattern",
+      pattern: /^https:\/\/[^\s/?#]+(?:\/[^\s?#]*)?$/i,
+      expected: "an https:// URL without query",
+    },
+    "https://goc.egi.eu",
+    "GOCDB's base URL: the service is looked up at /gocdbpi/public/ and its values are written to /gocdbpi/v5/Service/ID/ExtensionProperties under it, with the site's certificate, the server checked against /etc/grid-security/certificates.",
+    { ext: true },
   ),
   s(
     "vacmon_hostport",
@@ -583,8 +601,6 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
 export const OBSOLETE_OPTIONS: ReadonlySet<string> = new Set([
   "bridge_device",
   "version_logger",
-  "gocdb_cert_file",
-  "gocdb_key_file",
   "image_signing_dn",
   "user_data_proxy_cert",
   "user_data_proxy_key",

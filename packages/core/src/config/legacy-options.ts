@@ -30,8 +30,6 @@ export const LEGACY_OPTIONS: Readonly<Record<string, LegacyOption>> = {
   description: { sections: S, replacement: "the space's description is not used" },
   singularity_user: { sections: S, replacement: "the singularity machine model is not supported" },
   version_logger: { sections: S, replacement: "no version datagram is sent (Vac sent one daily, D191-201)" },
-  gocdb_cert_file: { sections: S, replacement: "nothing is published to GOCDB" },
-  gocdb_key_file: { sections: S, replacement: "nothing is published to GOCDB" },
   // Vac's [vmtype]/[machinetype] sections (S590-S740).
   rootpublickey: { sections: M, replacement: "use root_public_key in [settings] (S639)" },
   root_public_key: { sections: M, replacement: "use root_public_key in [settings] (S641)" },

@@ -64,6 +64,11 @@ export interface Settings {
   readonly gocdbSitename: string;
   /** True when gocdb_sitename was set: only then, with the machine's HS06, records go to apel-outgoing (S1394). */
   readonly gocdbSitenameSet: boolean;
+  /** The site's certificate and key for GOCDB (S222-226), resolved under the root; unset: no updates. */
+  readonly gocdbCertFile?: string | undefined;
+  readonly gocdbKeyFile?: string | undefined;
+  /** [ext] GOCDB's base URL (Vac wrote https://goc.egi.eu into its URLs, U829, U886). */
+  readonly gocdbApiUrl?: string;
   readonly vacmonHostport: readonly string[];
   /** [ext] Where to serve Prometheus metrics (`metrics_address`); undefined: nowhere. */
   readonly metricsAddress?: string | undefined;

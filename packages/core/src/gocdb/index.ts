@@ -1,0 +1,3 @@
+export * from "./schedule.js";
+export * from "./service-endpoint.js";
+export * from "./space-values.js";

@@ -1,0 +1,195 @@
+/**
+ * vacd's turns (D207-235) on a clock the test moves: the hourly census writes its files, a
+ * factory with a certificate makes its GOCDB mark at a random phase and sends once a period,
+ * the period grows by N/24 above 24 counted factories, and without the certificate's files
+ * nothing is sent.
+ */
+import assert from "node:assert/strict";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { vacPaths } from "@vac/core";
+import {
+  type GocdbStandIn,
+  haveOpenssl,
+  makeTempRoot,
+  makeTestPki,
+  makeTestUserCert,
+  requireOrSkip,
+  startGocdbStandIn,
+  type TempRoot,
+  type TestPki,
+} from "@vac/testkit";
+import { loadConfigFromDisk } from "../src/config/load-config-from-disk.js";
+import { GocdbPublisher, gocdbTimingFromEnv, VAC_TIMING } from "../src/gocdb/gocdb-publisher.js";
+import { censusDir, gocdbMark, readTimeMark, writeCensusFiles } from "../src/gocdb/space-census-files.js";
+import { createLogger } from "../src/log.js";
+
+let work: TempRoot;
+let pki: TestPki;
+let gocdb: GocdbStandIn;
+let client: { certPath: string; keyPath: string };
+const available = haveOpenssl();
+const T0 = 1_700_000_000;
+
+before(async () => {
+  work = await makeTempRoot("vac-gocdb-turns-");
+  if (!available) return;
+  pki = await makeTestPki(join(work.path, "pki"));
+  client = await makeTestUserCert(pki, "site", "/DC=test/DC=vac/CN=vac01.example.org");
+  gocdb = await startGocdbStandIn(pki, { site: "UKI-TEST", space: "vac.example.org", primaryKey: "77G0" });
+});
+after(async () => {
+  await gocdb?.close();
+  await work.remove();
+});
+
+const reply = (factory: string, p: number) => ({
+  factory,
+  wire: { message_type: "factory_status", factory, max_processors: p, max_machines: p, max_hs06: 10 * p },
+});
+
+async function factory(certs: boolean, answering = 2) {
+  const r = await makeTempRoot("vac-gocdb-turns-root-");
+  await r.write(
+    "etc/vac.conf",
+    [
+      "[settings]",
+      "vac_space = vac.example.org",
+      "factory_name = vac01.example.org",
+      "factories = vac01.example.org vac02.example.org",
+      "gocdb_sitename = UKI-TEST",
+      `gocdb_api_url = ${gocdb.url}`,
+      "gocdb_cert_file = /etc/grid-security/hostcert.pem",
+      "gocdb_key_file = /etc/grid-security/hostkey.pem",
+      "total_processors = 1",
+    ].join("\n"),
+  );
+  await r.write("proc/cpuinfo", "processor\t: 0\n\n");
+  await r.write("etc/grid-security/certificates/testca.pem", pki.caCert);
+  if (certs) {
+    await r.write("etc/grid-security/hostcert.pem", await readFile(client.certPath));
+    await r.write("etc/grid-security/hostkey.pem", await readFile(client.keyPath));
+  }
+  const disk = await loadConfigFromDisk({ root: r.path, hostname: "vac01.example.org" });
+  assert.ok(disk.config);
+  const config = disk.config;
+  const clock = { now: T0 };
+  let polls = 0;
+  const publisher = new GocdbPublisher({
+    paths: vacPaths(r.path),
+    config: () => config,
+    logger: createLogger({ level: "silent" }),
+    version: "1.2.3",
+    now: () => clock.now,
+    random: () => 0.5,
+    poll: async () => {
+      polls++;
+      return [
+        reply("vac01.example.org", 2),
+        reply("vac02.example.org", 4),
+        ...Array.from({ length: answering - 2 }, (_, i) => reply(`vac${i + 10}.example.org`, 1)),
+      ];
+    },
+    timing: { updateSeconds: 100, censusSeconds: 10, tickSeconds: 1 },
+  });
+  return { root: r, paths: vacPaths(r.path), clock, publisher, polls: () => polls };
+}
+
+test("the test knob shortens the day and the hour; unset or nonsense, Vac's day stands", () => {
+  assert.deepEqual(gocdbTimingFromEnv({}), VAC_TIMING);
+  assert.deepEqual(VAC_TIMING, { updateSeconds: 86_400, censusSeconds: 3_600, tickSeconds: 60 });
+  for (const bad of ["", "0", "-5", "soon"])
+    assert.deepEqual(gocdbTimingFromEnv({ VAC_TEST_GOCDB_SECONDS: bad }), VAC_TIMING);
+  assert.deepEqual(gocdbTimingFromEnv({ VAC_TEST_GOCDB_SECONDS: "48" }), {
+    updateSeconds: 48,
+    censusSeconds: 2,
+    tickSeconds: 2,
+  });
+  assert.deepEqual(gocdbTimingFromEnv({ VAC_TEST_GOCDB_SECONDS: "6" }), {
+    updateSeconds: 6,
+    censusSeconds: 1,
+    tickSeconds: 1,
+  });
+});
+
+test("census each hour; the first update at the random phase, then one each period (D207-235)", async (t) => {
+  if (!requireOrSkip(t, available, "openssl")) return;
+  const f = await factory(true);
+  t.after(() => f.root.remove());
+  const puts = () =>
+    gocdb.puts().filter((p) => p.path === "/gocdbpi/v5/Service/77/ExtensionProperties").length;
+  const start = puts();
+  await f.publisher.turn();
+  assert.equal(f.polls(), 1, "no census mark: the census is due at once");
+  assert.deepEqual((await readdir(censusDir(f.paths))).sort(), ["vac01.example.org", "vac02.example.org"]);
+  assert.equal(await readTimeMark(gocdbMark(f.paths)), T0 - 50, "the mark is set back by random() x period");
+  assert.equal(puts() - start, 0, "not due until the phase has passed");
+  f.clock.now = T0 + 5;
+  await f.publisher.turn();
+  assert.equal(f.polls(), 1, "the census waits its hour");
+  f.clock.now = T0 + 51;
+  await f.publisher.turn();
+  assert.equal(f.polls(), 2);
+  assert.equal(puts() - start, 1, "sent once the phase has passed");
+  const body = gocdb.puts().at(-1)?.body;
+  assert.equal(body?.ComputingManagerTotalPhysicalCPUs, 2);
+  assert.equal(body?.ComputingManagerTotalLogicalCPUs, 6);
+  assert.equal(body?.BenchmarkValue, 60 * 250);
+  assert.equal(body?.ComputingManagerProductVersion, "1.2.3");
+  for (const now of [T0 + 70, T0 + 100, T0 + 150]) {
+    f.clock.now = now;
+    await f.publisher.turn();
+  }
+  assert.equal(puts() - start, 1, "not again within the period");
+  f.clock.now = T0 + 152;
+  await f.publisher.turn();
+  assert.equal(puts() - start, 1, "due, but GOCDB is looked at only when the census is (D208-213)");
+  f.clock.now = T0 + 161;
+  await f.publisher.turn();
+  assert.equal(puts() - start, 2, "again a period after the last, at the next census");
+  assert.equal(await readTimeMark(gocdbMark(f.paths)), T0 + 161);
+});
+
+test("above 24 counted factories the period is the day times N/24 (D226-227)", async (t) => {
+  if (!requireOrSkip(t, available, "openssl")) return;
+  const f = await factory(true, 30);
+  t.after(() => f.root.remove());
+  const puts = () => gocdb.puts().length;
+  await f.publisher.turn();
+  assert.equal(
+    await readTimeMark(gocdbMark(f.paths)),
+    T0 - 0.5 * 125,
+    "the phase is drawn over 100 x 30/24 s",
+  );
+  const start = puts();
+  f.clock.now = T0 - 62.5 + 125 + 1;
+  await f.publisher.turn();
+  assert.equal(puts() - start, 1);
+  assert.equal(gocdb.puts().at(-1)?.body?.ComputingManagerTotalPhysicalCPUs, 30);
+  f.clock.now += 100 + 11;
+  await f.publisher.turn();
+  assert.equal(puts() - start, 1, "a day of 100 s is not enough with 30 factories");
+  f.clock.now += 20;
+  await f.publisher.turn();
+  assert.equal(puts() - start, 2, "125 s is");
+});
+
+test("old census files are deleted by the census; without the certificate's files nothing is sent or marked (D213-218)", async (t) => {
+  if (!requireOrSkip(t, available, "openssl")) return;
+  const f = await factory(false);
+  t.after(() => f.root.remove());
+  await writeCensusFiles(f.paths, [reply("gone.example.org", 1), reply("stale.example.org", 1)], T0 - 250);
+  await writeCensusFiles(f.paths, [reply("stale.example.org", 1)], T0 - 150);
+  const start = gocdb.requests.length;
+  await f.publisher.turn();
+  assert.deepEqual((await readdir(censusDir(f.paths))).sort(), [
+    "stale.example.org",
+    "vac01.example.org",
+    "vac02.example.org",
+  ]);
+  f.clock.now = T0 + 1000;
+  await f.publisher.turn();
+  assert.equal(gocdb.requests.length - start, 0);
+  assert.equal(await readTimeMark(gocdbMark(f.paths)), undefined);
+});
