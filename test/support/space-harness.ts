@@ -32,6 +32,9 @@ export interface MachinetypeSpec {
   readonly backoffSeconds?: number;
   readonly fizzleSeconds?: number;
   readonly maxWallclockSeconds?: number;
+  /** machine_model (default process) and more lines for the section (root_image, ...). */
+  readonly model?: string;
+  readonly lines?: readonly string[];
 }
 
 export interface SpaceSpec {
@@ -154,7 +157,8 @@ export class Space {
       conf.push(
         `[machinetype ${m.name}]`,
         `target_share = ${m.share}`,
-        "machine_model = process",
+        `machine_model = ${m.model ?? "process"}`,
+        ...(m.lines ?? []),
         "user_data = user_data",
         `backoff_seconds = ${m.backoffSeconds ?? 10}`,
         `fizzle_seconds = ${m.fizzleSeconds ?? 3}`,
