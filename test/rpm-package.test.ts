@@ -75,6 +75,7 @@ test("npm run rpm builds a noarch RPM that installs and runs from a scratch root
     "/var/log/vacd-accounting",
     "/usr/share/doc/vac/vac-ssmsend.cron",
     "/usr/share/doc/vac/vac-ssmsend-prod.cfg",
+    "/usr/share/doc/vac/vacd.service.d/containers.conf",
     "/usr/lib/vac/packages/vacd/dist/src/main.js",
     "/usr/lib/vac/node_modules/ssh2/package.json",
   ])

@@ -32,7 +32,9 @@ export interface MachinetypeSpec {
   readonly backoffSeconds?: number;
   readonly fizzleSeconds?: number;
   readonly maxWallclockSeconds?: number;
-  /** More lines for the machinetype's section (`accounting_fqan = ...`). */
+  /** machine_model (default process). */
+  readonly model?: string;
+  /** More lines for the machinetype's section (`root_image = ...`, `accounting_fqan = ...`). */
   readonly extraLines?: readonly string[];
 }
 
@@ -156,7 +158,7 @@ export class Space {
       conf.push(
         `[machinetype ${m.name}]`,
         `target_share = ${m.share}`,
-        "machine_model = process",
+        `machine_model = ${m.model ?? "process"}`,
         "user_data = user_data",
         `backoff_seconds = ${m.backoffSeconds ?? 10}`,
         `fizzle_seconds = ${m.fizzleSeconds ?? 3}`,

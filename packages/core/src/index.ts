@@ -5,6 +5,7 @@ export * from "./admin/index.js";
 export * from "./census/index.js";
 export * from "./clock.js";
 export * from "./config/index.js";
+export * from "./containers/index.js";
 export * from "./decision/index.js";
 export * from "./errors.js";
 export * from "./gocdb/index.js";

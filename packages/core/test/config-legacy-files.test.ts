@@ -249,15 +249,15 @@ test("a missing file disables only its machinetype, with the reason", () => {
   assert.match(r.problems[0]?.message ?? "", /machinetype a is disabled until it is/);
 });
 
-test("Vac 3.1's machine models: cernvm4 boots as cernvm3, a container model disables only its machinetype", () => {
+test("Vac 3.1's machine models: cernvm4 boots as cernvm3, singularity disables only its machinetype", () => {
   const r = loadTexts({
-    "/r/etc/vac.conf": `[settings]\nvac_space = s.example.com\nfactories = .\n[machinetype four]\ntarget_share = 1\nmachine_model = cernvm4\n[machinetype box]\ntarget_share = 1\nmachine_model = docker\n`,
+    "/r/etc/vac.conf": `[settings]\nvac_space = s.example.com\nfactories = .\n[machinetype four]\ntarget_share = 1\nmachine_model = cernvm4\n[machinetype box]\ntarget_share = 1\nmachine_model = singularity\n`,
   });
   assert.ok(r.config, JSON.stringify(r.problems));
   const [four, box] = r.config.machinetypes;
   assert.equal(four?.machineModel, "cernvm3");
   assert.equal(four?.disabled, undefined);
-  assert.equal(box?.disabled, "machine_model docker is not supported (/r/etc/vac.conf:9)");
+  assert.equal(box?.disabled, "machine_model singularity is not supported (/r/etc/vac.conf:9)");
   assert.deepEqual(
     r.problems.map((p) => [p.code, p.severity, p.line]),
     [["VAC_ERR_CONFIG_NOT_SUPPORTED_YET", "warning", 9]],

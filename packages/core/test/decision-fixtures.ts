@@ -31,6 +31,7 @@ export const settings = (over: Partial<Settings> = {}): Settings => ({
   hypervisorSshKey: undefined,
   hypervisorSshKnownHosts: undefined,
   hypervisorTimeoutSeconds: 60,
+  dockerCommand: "/usr/bin/docker",
   diskGbPerProcessor: 40,
   rootPublicKey: "/root/.ssh/id_rsa.pub",
   gocdbSitename: "example.com",

@@ -5,6 +5,7 @@
  * machine-network-checks.ts).
  */
 import { join, resolve } from "node:path";
+import { containerCommandWords, containerImage, tmpBindProblem } from "../containers/container-argv.js";
 import { isInside, machinetypeFilesDir, underRoot, type VacPaths } from "../paths.js";
 import { isRemoteUrl } from "../sources/remote-url.js";
 import { type ConfigProblem, configProblem } from "./config-problem.js";
@@ -153,6 +154,7 @@ export function buildMachinetype(
   // target_share in the machinetype wins over a [targetshares] line (S596-598).
   if (share && !t.has("target_share")) sources.set(`machinetype ${name}.target_share`, share.source);
   const machineModel = (get<string>(t, "machine_model") ?? settings.machineModel) as MachineModel;
+  const container = machineModel === "docker" ? containerOptions(t, problems, disabled) : undefined;
   const mt: Machinetype = {
     name,
     targetShare: get<number>(t, "target_share") ?? share?.value ?? 0,
@@ -160,7 +162,7 @@ export function buildMachinetype(
     // (say, two LHCb ones) share one group, then to the machinetype's name.
     machinegroup: get<string>(t, "machinegroup") ?? get<string>(t, "accounting_fqan") ?? name,
     machineModel,
-    rootImage: fileOrUrl("root_image"),
+    rootImage: container ? get<string>(t, "root_image") : fileOrUrl("root_image"),
     userData: fileOrUrl("user_data"),
     prolog: file("prolog"),
     epilog: file("epilog"),
@@ -190,6 +192,7 @@ export function buildMachinetype(
     userDataProxy: get<boolean>(t, "user_data_proxy") ?? false,
     legacyProxy: get<boolean>(t, "legacy_proxy") ?? false,
     ...(pipe ? { pipe } : {}),
+    ...container,
   };
   if (
     mt.heartbeatFile !== undefined &&
@@ -207,6 +210,45 @@ export function buildMachinetype(
       );
   }
   return mt;
+}
+
+/**
+ * A container machinetype's own options: root_image must be docker://IMAGE[:TAG] (S2001-2004),
+ * container_command must split into words, and each tmp_binds path must be a plain absolute
+ * path. What is wrong disables this machinetype alone, with a warning: Vac found these only when
+ * it tried to start a container.
+ */
+function containerOptions(
+  t: SectionValues["typed"],
+  problems: ConfigProblem[],
+  disabled: string[],
+): Pick<Machinetype, "containerCommand" | "tmpBinds" | "cvmfsRepositories"> {
+  const refuse = (option: string, value: string, expected: string) => {
+    const source = t.get(option)?.source;
+    if (source)
+      problems.push(
+        configProblem("VAC_ERR_CONFIG_BAD_VALUE", { ...source, option, value, expected }, "warning"),
+      );
+    disabled.push(
+      `${option} ${value ? `'${value}' ` : ""}is not ${expected}${source ? ` (${source.file}:${source.line})` : ""}`,
+    );
+  };
+  const image = containerImage(get<string>(t, "root_image"));
+  if ("why" in image) refuse("root_image", get<string>(t, "root_image") ?? "", "docker://IMAGE[:TAG]");
+  const command = containerCommandWords(get<string>(t, "container_command"));
+  if (!command.ok)
+    refuse("container_command", get<string>(t, "container_command") ?? "", `a command (${command.why})`);
+  const tmpBinds = get<string[]>(t, "tmp_binds") ?? [];
+  for (const path of tmpBinds) {
+    const why = tmpBindProblem(path);
+    if (why) refuse("tmp_binds", path, why);
+  }
+  return {
+    containerCommand: command.ok ? command.words : [],
+    // A set, as Vac's (S654).
+    tmpBinds: [...new Set(tmpBinds)],
+    cvmfsRepositories: get<string[]>(t, "cvmfs_repositories") ?? [],
+  };
 }
 
 /**

@@ -78,7 +78,7 @@ const p = (
   extra: Partial<OptionDefinition> = {},
 ): OptionDefinition => ({ section: "vacuum_pipe", name, type, defaultText, description, ...extra });
 
-const MODELS = ["cernvm3", "vm-raw", "kernel", "process"] as const;
+const MODELS = ["cernvm3", "vm-raw", "kernel", "process", "docker"] as const;
 /** A device name goes into the domain XML: Vac allowed a-z and 0-9 only (S622, S631). */
 const DEVICE: OptionType = {
   kind: "pattern",
@@ -243,6 +243,13 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     { ext: true },
   ),
   s("hypervisor_ssh_key", { kind: "path" }, undefined, "Private key for hypervisor_ssh.", { ext: true }),
+  s(
+    "docker_command",
+    { kind: "path" },
+    "/usr/bin/docker",
+    "The container engine's client for machine_model = docker (Vac's dockerPath, S83): Docker's, or /usr/bin/podman, whose command line is Docker's. It runs on the host vacd runs on, even with hypervisor_ssh. A command still running after hypervisor_timeout_seconds is killed.",
+    { ext: true },
+  ),
   s(
     "hypervisor_timeout_seconds",
     { kind: "seconds", min: 1 },
@@ -415,14 +422,32 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "machine_model",
     { kind: "enum", values: MODELS },
     "the [settings] machine_model",
-    "cernvm3 boots root_image as an ISO; vm-raw boots a disk image; kernel boots kernel and initrd directly; process runs user_data as a local process. Vac 3.1's cernvm4 is read as cernvm3; its docker and singularity models are not supported: such a machinetype is disabled, with a warning, and the others run.",
+    "cernvm3 boots root_image as an ISO; vm-raw boots a disk image; kernel boots kernel and initrd directly; process runs user_data as a local process; docker runs container_command in a container of root_image = docker://IMAGE[:TAG] through docker_command (Docker, or Podman with docker_command = /usr/bin/podman), always on the host vacd runs on (hypervisor_ssh is for libvirt only), with joboutputs read-write at /var/spool/joboutputs, user_data at /user_data and machinefeatures and jobfeatures at /etc/machinefeatures and /etc/jobfeatures read-only, as Vac 3.1 did; its jobfeatures/job_id is the container's id, and it is removed (docker rm --force) at once at its deadline, with no grace. Vac 3.1's cernvm4 is read as cernvm3; its singularity model is not supported: such a machinetype is disabled, with a warning, and the others run.",
     { aliases: ["vm_model"] },
   ),
   m(
     "root_image",
     { kind: "path", files: true },
     undefined,
-    "Image to boot; relative paths are under /var/lib/vac/machinetypes/NAME/files. For vm-raw it must be a raw or qcow2 image that refers to no other file (qemu-img info names no backing or external data file): any other format is refused, since a vmdk, for one, may name any file of the host as its extent; convert such an image with qemu-img convert -O qcow2. An http:// or https:// URL is fetched into /var/lib/vac/imagecache and asked for again (If-Modified-Since, and If-None-Match as our improvement) at each start; when the server fails the cached copy is used.",
+    "Image to boot (for machine_model = docker, docker://IMAGE[:TAG], an image the engine has or can pull); relative paths are under /var/lib/vac/machinetypes/NAME/files. For vm-raw it must be a raw or qcow2 image that refers to no other file (qemu-img info names no backing or external data file): any other format is refused, since a vmdk, for one, may name any file of the host as its extent; convert such an image with qemu-img convert -O qcow2. An http:// or https:// URL is fetched into /var/lib/vac/imagecache and asked for again (If-Modified-Since, and If-None-Match as our improvement) at each start; when the server fails the cached copy is used.",
+  ),
+  m(
+    "container_command",
+    { kind: "string" },
+    "/user_data",
+    "machine_model = docker: what the container runs, split into words as a shell splits them (blanks, '...', \"...\" and backslashes), but never run through a shell: no variables, globs, ; or |, unless the command is itself a shell (/bin/sh -c '...'). user_data is made executable for it, as Vac did (S2044).",
+  ),
+  m(
+    "tmp_binds",
+    { kind: "list" },
+    undefined,
+    "machine_model = docker: absolute paths in the container, separated by white space, each bound read-write to a fresh directory under the machine's mnt/ (S2027-2031), which vacd empties when the machine is destroyed.",
+  ),
+  m(
+    "cvmfs_repositories",
+    { kind: "list" },
+    undefined,
+    "machine_model = docker: CernVM-FS repositories the machines use; with any, the host's /cvmfs is bound read-only at /cvmfs, and each /cvmfs/REPOSITORY is looked at before the start so the automounter mounts it (S2036-2042). Other models ignore it, as Vac did.",
   ),
   m(
     "user_data",
@@ -604,7 +629,6 @@ export const OBSOLETE_OPTIONS: ReadonlySet<string> = new Set([
   "image_signing_dn",
   "user_data_proxy_cert",
   "user_data_proxy_key",
-  "cvmfs_repositories",
   "tmp_binding",
 ]);
 

@@ -35,9 +35,6 @@ export const LEGACY_OPTIONS: Readonly<Record<string, LegacyOption>> = {
   root_public_key: { sections: M, replacement: "use root_public_key in [settings] (S641)" },
   cernvm_signing_dn: { sections: M, replacement: "images are not signature-checked (S590)" },
   image_signing_dn: { sections: M, replacement: "images are not signature-checked" },
-  container_command: { sections: M, replacement: "the docker machine model is not supported" },
-  tmp_binds: { sections: M, replacement: "the docker machine model is not supported" },
-  cvmfs_repositories: { sections: M, replacement: "the docker machine model is not supported" },
   user_data_proxy_cert: {
     sections: M,
     replacement: "Vac 3.1 replaced it by user_data_proxy = true with x509cert.pem and x509key.pem (S733)",

@@ -139,6 +139,7 @@ function buildSettings(input: LoadConfigInput, v: SectionValues, problems: Confi
       get<string>(t, "hypervisor_ssh_known_hosts") ?? "/etc/vac/known_hosts",
     ),
     hypervisorTimeoutSeconds: get<number>(t, "hypervisor_timeout_seconds") ?? 60,
+    dockerCommand: get<string>(t, "docker_command") ?? "/usr/bin/docker",
     // 0 (Vac 3.1's own example.vac.conf) meant the default in Vac too (S1867).
     diskGbPerProcessor: get<number>(t, "disk_gb_per_processor") || 40,
     diskGbPerProcessorSet: (get<number>(t, "disk_gb_per_processor") ?? 0) > 0,

@@ -16,7 +16,7 @@ export interface FactoryAddress {
   readonly host: string;
 }
 
-export type MachineModel = "cernvm3" | "vm-raw" | "kernel" | "process";
+export type MachineModel = "cernvm3" | "vm-raw" | "kernel" | "process" | "docker";
 export type DomainType = "kvm" | "qemu";
 
 export interface Settings {
@@ -54,6 +54,8 @@ export interface Settings {
   readonly hypervisorSshKnownHosts: string | undefined;
   /** A hypervisor command (virsh, qemu-img, genisoimage) running longer is killed. */
   readonly hypervisorTimeoutSeconds: number;
+  /** The container engine's client (`docker_command`). */
+  readonly dockerCommand: string;
   /** disk_gb_per_processor, or 40 when unset (or 0). */
   readonly diskGbPerProcessor: number;
   /** Whether disk_gb_per_processor was set (and not 0): a logical volume is otherwise a share of its group. */
@@ -147,6 +149,12 @@ export interface Machinetype {
   readonly legacyProxy?: boolean;
   /** The `[vacuum_pipe PREFIX]` this machinetype came from; its files are under PREFIX's directory. */
   readonly pipe?: string;
+  /** Container models: the command run in the container, as words (`container_command`). */
+  readonly containerCommand?: readonly string[];
+  /** Container models: paths in the container each given a fresh directory (`tmp_binds`). */
+  readonly tmpBinds?: readonly string[];
+  /** Container models: with any, /cvmfs is bound read-only (`cvmfs_repositories`). */
+  readonly cvmfsRepositories?: readonly string[];
 }
 
 /** Where a value came from, for `vac config show` and error messages. */

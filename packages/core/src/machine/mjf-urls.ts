@@ -2,7 +2,7 @@
  * What `##user_data_machinefeatures_url##`, `##user_data_jobfeatures_url##` and
  * `##user_data_joboutputs_url##` become (S1539-1554). Vac 3 images read MJF and PUT their
  * outputs over HTTP at 169.254.169.253 (`machine_contract = vac3`); seed-era images read the
- * 9p exports (`seed`), and a process machine reads its own directories: for those two the
+ * 9p exports (`seed`), a container its binds, and a process machine reads its own directories: for those the
  * values are the plain paths MJF clients read (not `file://` URLs, which they do not take).
  */
 
@@ -25,6 +25,13 @@ export function mjfUrls(
       machinefeaturesUrl: `${machineDir}/machinefeatures`,
       jobfeaturesUrl: `${machineDir}/jobfeatures`,
       joboutputsUrl: `${machineDir}/joboutputs`,
+    };
+  // Where the container sees its binds (S1545-1548).
+  if (mt.machineModel === "docker")
+    return {
+      machinefeaturesUrl: "/etc/machinefeatures",
+      jobfeaturesUrl: "/etc/jobfeatures",
+      joboutputsUrl: "/var/spool/joboutputs",
     };
   if (mt.machineContract === "vac3")
     return {

@@ -49,6 +49,8 @@ const MACHINETYPE_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 /** Options Vac took from a pipe document (S473-497), less those with no meaning here. */
 const ACCEPTED = new Set([
   "accounting_fqan",
+  "container_command",
+  "cvmfs_repositories",
   "backoff_seconds",
   "fizzle_seconds",
   "heartbeat_file",
@@ -62,17 +64,12 @@ const ACCEPTED = new Set([
   "root_device",
   "root_image",
   "scratch_device",
+  "tmp_binds",
   "user_data",
   "user_data_proxy",
 ]);
 /** Accepted by Vac but meaning nothing here: dropped without a word. */
-const IGNORED = new Set([
-  "container_command",
-  "cvmfs_repositories",
-  "image_signing_dn",
-  "tmp_binds",
-  "disk_gb_per_processor",
-]);
+const IGNORED = new Set(["image_signing_dn", "disk_gb_per_processor"]);
 
 /** Parses a pipe document; undefined when it is not one (the caller keeps its last good copy). */
 export function parsePipeDocument(text: string): PipeDocument | undefined {
@@ -116,6 +113,8 @@ function refusal(option: string, value: string, x: PipeExpansion): string | unde
   // A process machine runs user_data on the factory itself: only the site may choose that.
   if (option === "machine_model" && value.trim().toLowerCase() === "process")
     return "only vac.conf may choose machine_model = process";
+  // A container image, run by the site's engine as Vac ran it (S2001-2004).
+  if (option === "root_image" && value.startsWith("docker://")) return undefined;
   if (option === "root_image" && value.startsWith("/cvmfs/") && !value.includes("/../")) {
     const path = underRoot(x.paths, value);
     return x.fileExists(path) ? undefined : `no file ${path}`;

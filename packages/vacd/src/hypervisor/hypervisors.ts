@@ -1,10 +1,12 @@
 /**
  * Which driver runs which machine, as the configuration says now: `process` machinetypes run
- * as local processes, the others as libvirt domains. The libvirt driver is rebuilt when its
+ * as local processes, `docker` ones as containers (container.ts, always on this host), the others
+ * as libvirt domains. The libvirt driver is rebuilt when its
  * settings change (libvirt_uri, hypervisor_ssh...) and is consulted every cycle while any
  * machinetype needs it, or while this factory has ever run a domain (a marker file in the state
  * directory), so that removing the last VM machinetype from the configuration cannot orphan
- * the domains still running.
+ * the domains still running. The container driver is kept the same way (its marker is
+ * `containers-used`), while docker_command is there to ask.
  */
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
@@ -12,6 +14,7 @@ import { join } from "node:path";
 import { type Machinetype, type Settings, type VacConfig, VacError } from "@vac/core";
 import { LvmVolumes } from "../storage/lvm-volumes.js";
 import { type CommandRunner, LocalRunner } from "./command-runner.js";
+import { ContainerHypervisor } from "./container.js";
 import type { Hypervisor, MachineLaunch, StoppedListener } from "./hypervisor.js";
 import { LibvirtHypervisor } from "./libvirt.js";
 import { ProcessHypervisor, type ProcessOptions } from "./process.js";
@@ -22,6 +25,9 @@ export interface HypervisorsOptions extends ProcessOptions {
   readonly stateDir: string;
 }
 
+/** The models libvirt runs. */
+const LIBVIRT_MODELS: ReadonlySet<string> = new Set(["cernvm3", "vm-raw", "kernel"]);
+
 export class Hypervisors {
   readonly processes: ProcessHypervisor;
   private readonly local = new LocalRunner();
@@ -30,14 +36,35 @@ export class Hypervisors {
   /** The marker was found: once true it stays so, without looking at the disk each cycle. */
   private usedLibvirt = false;
   private readonly stoppedListeners: StoppedListener[] = [];
+  private containers: { key: string; driver: ContainerHypervisor } | undefined;
+  private readonly containersMarker: string;
 
-  constructor(o: HypervisorsOptions) {
+  constructor(private readonly o: HypervisorsOptions) {
     this.processes = new ProcessHypervisor(o);
     this.marker = join(o.stateDir, "libvirt-used");
+    this.containersMarker = join(o.stateDir, "containers-used");
   }
 
   for(mt: Machinetype, settings: Settings): Hypervisor {
-    return mt.machineModel === "process" ? this.processes : this.libvirtFor(settings);
+    if (mt.machineModel === "process") return this.processes;
+    return mt.machineModel === "docker" ? this.containersFor(settings) : this.libvirtFor(settings);
+  }
+
+  private containersFor(s: Settings): ContainerHypervisor {
+    const key = JSON.stringify([s.dockerCommand, s.hypervisorTimeoutSeconds]);
+    if (this.containers?.key !== key)
+      this.containers = {
+        key,
+        driver: new ContainerHypervisor({
+          command: s.dockerCommand,
+          runner: this.local,
+          timeoutMs: s.hypervisorTimeoutSeconds * 1000,
+          logger: this.o.logger,
+          marker: this.containersMarker,
+          pauseAfterCreateMs: this.o.pauseAfterSpawnMs,
+        }),
+      };
+    return this.containers.driver;
   }
 
   /** Calls `listener(name)` when a machine of any driver, present or future, stops by itself. */
@@ -50,8 +77,15 @@ export class Hypervisors {
   /** Every driver whose machines must be looked at this cycle. */
   all(config: VacConfig): Hypervisor[] {
     this.usedLibvirt ||= existsSync(this.marker);
-    const vms = config.machinetypes.some((m) => m.machineModel !== "process");
-    return vms || this.usedLibvirt ? [this.processes, this.libvirtFor(config.settings)] : [this.processes];
+    const vms = config.machinetypes.some((m) => LIBVIRT_MODELS.has(m.machineModel));
+    const drivers: Hypervisor[] = [this.processes];
+    if (vms || this.usedLibvirt) drivers.push(this.libvirtFor(config.settings));
+    // Containers are looked after while any machinetype runs them, or after one has, as long as
+    // the engine's client is there: without it, as in Vac (S2242-2243), there is nothing to ask.
+    const containers = config.machinetypes.some((m) => m.machineModel === "docker");
+    if (containers || (existsSync(this.containersMarker) && existsSync(config.settings.dockerCommand)))
+      drivers.push(this.containersFor(config.settings));
+    return drivers;
   }
 
   private libvirtFor(s: Settings): Hypervisor {

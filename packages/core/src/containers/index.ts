@@ -1,0 +1,3 @@
+export * from "./cgroup-cpu.js";
+export * from "./container-argv.js";
+export * from "./shell-words.js";
