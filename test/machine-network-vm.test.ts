@@ -118,7 +118,7 @@ test("a Vac 3 image's path: DHCP lease, user-data from 169.254.169.254, MJF and 
     assert.equal(field("address"), "169.254.169.0/16", "slot 0's static lease");
     assert.equal(field("user_data_marker"), "yes", "user-data served by the metadata server");
     assert.equal(
-      `${field("shutdowntime")}\n`,
+      field("shutdowntime"),
       await readFile(join(finished.dir, "machinefeatures/shutdowntime"), "utf8"),
     );
     assert.equal(field("jobfeatures_listing"), "1");

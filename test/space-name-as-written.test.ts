@@ -77,7 +77,7 @@ test("a space named with capitals is answered, counted, queried, and told to mac
   // MJF: the machine is told the space as written.
   const first = ours[0];
   assert.ok(first);
-  assert.equal(await readFile(join(first.dir, "machinefeatures/vac_space"), "utf8"), `${SPACE}\n`);
+  assert.equal(await readFile(join(first.dir, "machinefeatures/vac_space"), "utf8"), SPACE);
 
   // `vac`: its polls name the space as written, and the Vac factory's replies count.
   const factories = (await space.vacJson(0, ["factories"])) as Record<string, unknown>[];

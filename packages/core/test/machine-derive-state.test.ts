@@ -212,17 +212,21 @@ test("MJF files: one value per file, newline-terminated", () => {
     shutdownCommand: "/sbin/vac-shutdown",
   };
   const mf = renderMachineFeatures(facts);
-  assert.equal(mf.shutdowntime, `${NOW + 3600}\n`);
-  assert.equal(mf.hs06, "20\n");
-  assert.equal(mf.jobslots, "1\n", "the machine is its own only job slot (S1452)");
-  assert.equal(mf.shutdown_command, "/sbin/vac-shutdown\n");
-  assert.equal(mf.vac_vmtype, "lhcb\n");
+  assert.equal(mf.shutdowntime, `${NOW + 3600}`);
+  assert.equal(mf.hs06, "20");
+  assert.equal(mf.jobslots, "1", "the machine is its own only job slot (S1452)");
+  assert.equal(mf.shutdown_command, "/sbin/vac-shutdown");
+  assert.equal(mf.vac_vmtype, "lhcb");
   const jf = renderJobFeatures(facts);
-  assert.equal(jf.wall_limit_secs, "3600\n");
-  assert.equal(jf.cpu_limit_secs, "7200\n");
-  assert.equal(jf.max_rss_bytes, `${4096 * 1024 * 1024}\n`);
+  assert.equal(jf.job_id, "u-1", "no newline, as Vac wrote it (S1765): cloud-init keeps one");
+  assert.equal(jf.wall_limit_secs, "3600");
+  assert.equal(jf.cpu_limit_secs, "7200");
+  assert.equal(jf.max_rss_bytes, `${4096 * 1024 * 1024}`);
+  // Vac ended these two alone with a newline (S1525-1529), and every other value without one.
   assert.equal(jf.allocated_cpu, "2\n");
-  for (const v of [...Object.values(mf), ...Object.values(jf)]) assert.match(v, /^[^\n]+\n$/);
+  assert.equal(jf.allocated_CPU, "2\n");
+  for (const [k, v] of [...Object.entries(mf), ...Object.entries(jf)])
+    if (k !== "allocated_cpu" && k !== "allocated_CPU") assert.match(v, /^[^\n]+$/, k);
   assert.equal(renderMachineFeatures({ ...facts, shutdownCommand: undefined }).shutdown_command, undefined);
 });
 

@@ -18,7 +18,7 @@ const facts = {
 
 test("machinefeatures_option_* adds files to machinefeatures, and cannot replace vac's own", () => {
   const mf = renderMachineFeatures({ ...facts, extra: { site_tag: "tier2", hs06: "99" } });
-  assert.equal(mf.site_tag, "tier2\n");
-  assert.equal(mf.hs06, "20\n", "hs06 is the machine's, not the site's text");
+  assert.equal(mf.site_tag, "tier2", "the value as configured, as Vac wrote it (S1467)");
+  assert.equal(mf.hs06, "20", "hs06 is the machine's, not the site's text");
   assert.equal(renderMachineFeatures(facts).site_tag, undefined);
 });

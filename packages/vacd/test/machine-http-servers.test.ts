@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { connect } from "node:net";
 import { join } from "node:path";
@@ -195,23 +195,108 @@ test("meta-data.json carries the MJF URLs under meta, the UUID, the names and th
   assert.match((meta.public_keys as Record<string, string>)["0"] ?? "", /^ssh-rsa AAAASITE site@example\n$/);
 });
 
-test("the meta-data listing, the SSH key and instance-id/ami-id; anything else is 404", async () => {
-  const listing = await http(metadataPort, FIRST, "/latest/meta-data/");
-  assert.equal(listing.body, "public-keys/0/openssh-key\nami-id\ninstance-id\n");
+test("the EC2 meta-data tree as EC2 lists it, values with no trailing newline; anything else is 404", async () => {
+  const siteKey = "ssh-rsa AAAASITE site@example";
+  const root =
+    "ami-id\nami-launch-index\nhostname\ninstance-id\nlocal-hostname\nlocal-ipv4\nplacement/\npublic-keys/";
+  for (const path of ["/latest/meta-data/", "/latest/meta-data", "/2009-04-04/meta-data/"])
+    assert.equal((await http(metadataPort, FIRST, path)).body, root, path);
+  // Vac listed `public-keys/0/openssh-key` as one leaf, where cloud-init finds no key.
+  assert.equal((await http(metadataPort, SECOND, "/latest/meta-data/public-keys/")).body, "0=site");
+  assert.equal((await http(metadataPort, SECOND, "/latest/meta-data/public-keys/0/")).body, "openssh-key");
   assert.equal(
-    (await http(metadataPort, FIRST, "/latest/meta-data/public-keys/0/openssh-key")).body,
-    "ssh-rsa AAAASITE site@example\n",
+    (await http(metadataPort, SECOND, "/latest/meta-data/public-keys/0/openssh-key")).body,
+    siteKey,
   );
-  assert.equal((await http(metadataPort, FIRST, "/latest/meta-data/instance-id")).body.trim(), "uuid-first");
-  assert.equal((await http(metadataPort, FIRST, "/latest/meta-data/ami-id")).body.trim(), "uuid-first");
+  // The machine's own key, after the site's, as the context ISO's root.pub has them.
+  await mkdir(join(dirs[0] ?? "", "ssh"), { recursive: true });
+  await writeFile(join(dirs[0] ?? "", "ssh/id_ed25519.pub"), "ssh-ed25519 AAAAOWN root@wn01-00\n");
+  try {
+    assert.equal(
+      (await http(metadataPort, FIRST, "/latest/meta-data/public-keys")).body,
+      "0=site\n1=machine",
+    );
+    assert.equal(
+      (await http(metadataPort, FIRST, "/latest/meta-data/public-keys/1/openssh-key")).body,
+      "ssh-ed25519 AAAAOWN root@wn01-00",
+    );
+  } finally {
+    await rm(join(dirs[0] ?? "", "ssh"), { recursive: true });
+  }
+  // The uuid file ends with a newline; instance-id must not (cloud-init would make it a list).
+  for (const [path, value] of [
+    ["instance-id", "uuid-first"],
+    ["ami-id", "uuid-first"],
+    ["hostname", "wn01-00.example.com"],
+    ["local-hostname", "wn01-00.example.com"],
+    ["local-ipv4", "169.254.169.0"],
+    ["placement/availability-zone", "wn01.example.com"],
+    ["placement/", "availability-zone"],
+  ])
+    assert.equal((await http(metadataPort, FIRST, `/latest/meta-data/${path}`)).body, value, path);
+  assert.equal((await http(metadataPort, FIRST, "/latest/")).body, "meta-data/\nuser-data");
   for (const path of [
     "/",
-    "/latest/meta-data/hostname",
+    "/latest/meta-data/no-such-key",
+    "/latest/meta-data/instance-id/",
+    "/latest/meta-data/public-keys/0/openssh-key/x",
+    "/latest/meta-data/public-keys/7/openssh-key",
+    "/latest/meta-data/placement/__proto__",
+    "/latest/meta-data/constructor",
     "/latest/user-data/../../etc/passwd",
     "/latest/user_data",
   ])
     assert.equal((await http(metadataPort, FIRST, path)).status, 404, path);
   assert.equal((await http(metadataPort, FIRST, "/latest/user-data", "POST", "x")).status, 405);
+});
+
+test("OpenStack: /openstack lists the versions, and each has meta_data.json, user_data, vendor_data.json, network_data.json", async () => {
+  const versions = await http(metadataPort, FIRST, "/openstack");
+  assert.equal(versions.body, "2012-08-10\n2013-04-04\n2013-10-17\n2015-10-15\nlatest\n");
+  assert.equal((await http(metadataPort, FIRST, "/openstack/")).body, versions.body);
+  for (const version of ["latest", "2015-10-15", "2012-08-10"]) {
+    const md = await http(metadataPort, SECOND, `/openstack/${version}/meta_data.json`);
+    assert.equal(md.status, 200, version);
+    assert.equal(md.type, "application/json");
+    assert.deepEqual(JSON.parse(md.body), {
+      uuid: "uuid-second",
+      hostname: "wn01-01.example.com",
+      name: "wn01-01.example.com",
+      availability_zone: "wn01.example.com",
+      launch_index: 0,
+      public_keys: { site: "ssh-rsa AAAASITE site@example" },
+      keys: [{ name: "site", type: "ssh", data: "ssh-rsa AAAASITE site@example" }],
+      meta: {
+        machinefeatures: "http://169.254.169.253/machinefeatures",
+        jobfeatures: "http://169.254.169.253/jobfeatures",
+        joboutputs: "http://169.254.169.253/joboutputs",
+        machinetype: "beta",
+      },
+    });
+    assert.equal(
+      (await http(metadataPort, SECOND, `/openstack/${version}/user_data`)).body,
+      "#!/bin/sh\necho user data of slot 1\n",
+    );
+    assert.equal((await http(metadataPort, SECOND, `/openstack/${version}/vendor_data.json`)).body, "{}");
+  }
+  assert.deepEqual(
+    JSON.parse((await http(metadataPort, SECOND, "/openstack/latest/network_data.json")).body),
+    {
+      links: [{ id: "vac0", type: "phy", ethernet_mac_address: "56:4d:a9:fe:a9:01", mtu: null }],
+      networks: [{ id: "network0", type: "ipv4_dhcp", link: "vac0", network_id: "vac" }],
+      services: [],
+    },
+  );
+  assert.equal(
+    (await http(metadataPort, SECOND, "/openstack/latest/")).body,
+    "meta_data.json\nuser_data\nvendor_data.json\nnetwork_data.json\n",
+  );
+  for (const path of [
+    "/openstack/latest/vendor_data2.json",
+    "/openstack/latest/password",
+    "/openstack/x/meta_data.json",
+  ])
+    assert.equal((await http(metadataPort, SECOND, path)).status, 404, path);
 });
 
 test("an address that is no slot's, or a slot with no machine, gets nothing", async () => {

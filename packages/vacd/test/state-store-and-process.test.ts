@@ -98,13 +98,16 @@ test("an outcome is recorded exactly once, and finishes/ points at the machine",
 });
 
 test("shutdowntime is only ever lowered, and old finished directories are removed", async () => {
-  const { root, store } = await storeWithMachine();
+  const { root, store, dir } = await storeWithMachine();
   try {
     let [m] = await store.snapshot(() => undefined);
     assert.equal(await store.lowerShutdownTime(m!, NOW + 900), false);
     assert.equal(await store.lowerShutdownTime(m!, NOW + 300), true);
     [m] = await store.snapshot(() => undefined);
     assert.equal(m?.shutdownTime, NOW + 300);
+    // Rewritten as Vac rewrote them (D282-290): the value, no newline.
+    assert.equal(await readFile(join(dir, "machinefeatures/shutdowntime"), "utf8"), `${NOW + 300}`);
+    assert.equal(await readFile(join(dir, "jobfeatures/shutdowntime_job"), "utf8"), `${NOW + 300}`);
     await store.recordFinished(m!, NOW - 5 * 86400, "200 ok");
     [m] = await store.snapshot(() => undefined);
     assert.deepEqual(await store.removeOldMachines([m!], 3, NOW), [], "still in its slot");

@@ -1,3 +1,4 @@
+export * from "./cloud-metadata.js";
 export * from "./context-files.js";
 export * from "./derive-machine.js";
 export * from "./mjf.js";

@@ -322,8 +322,9 @@ export class StateStore {
     if (snapshot.shutdownTime !== undefined && snapshot.shutdownTime <= time) return false;
     this.forget(snapshot.dir);
     await writeFileAtomic(join(snapshot.dir, FACTORY_SHUTDOWNTIME), `${Math.floor(time)}\n`);
-    await writeFileAtomic(join(snapshot.dir, "machinefeatures/shutdowntime"), `${Math.floor(time)}\n`);
-    await writeFileAtomic(join(snapshot.dir, "jobfeatures/shutdowntime_job"), `${Math.floor(time)}\n`);
+    // The MJF values with no newline, as Vac rewrote them (D282-290) and as they were first written.
+    await writeFileAtomic(join(snapshot.dir, "machinefeatures/shutdowntime"), `${Math.floor(time)}`);
+    await writeFileAtomic(join(snapshot.dir, "jobfeatures/shutdowntime_job"), `${Math.floor(time)}`);
     return true;
   }
 
