@@ -7,6 +7,7 @@
  */
 import {
   deriveMachine,
+  FAILED_START,
   type HypervisorView,
   type MachineSnapshot,
   type Machinetype,
@@ -14,6 +15,7 @@ import {
   shutdownCode,
   type VacConfig,
 } from "@vac/core";
+import type { Hypervisor } from "../hypervisor/hypervisor.js";
 import { machineOutputUsage } from "../state/output-size.js";
 import type { FactoryDeps } from "./factory-deps.js";
 import { graceSecondsFor, loopWaitBeforeDestroySeconds } from "./graceful-stop.js";
@@ -25,6 +27,24 @@ function staleStartSeconds(config: VacConfig): number {
 }
 
 export { GRACEFUL_STOP_SECONDS } from "./graceful-stop.js";
+
+/**
+ * How long a restarted vacd waits before taking a spawn that was intended and not recorded as
+ * one that never happened: the record is written by the spawned process itself, a few
+ * milliseconds after it starts, even after the vacd that spawned it is gone.
+ */
+export const INTERRUPTED_START_GRACE_SECONDS = 5;
+
+type DomainView = { state: HypervisorView; cpu: number };
+
+/** One machine as its driver sees it now, as the loop's list reads it. */
+async function domainOf(h: Hypervisor, m: MachineSnapshot): Promise<DomainView | undefined> {
+  const [dom] = await h.list([m.slot], new Map([[m.slot, m.dir]]));
+  if (!dom) return undefined;
+  const state: HypervisorView =
+    dom.state === "paused" ? "paused" : dom.state === "shutoff" ? "stopped" : "running";
+  return { state, cpu: dom.cpuSeconds ?? 0 };
+}
 
 export function derivationRules(config: VacConfig, mt: Machinetype | undefined, daemonStarted?: number) {
   return {
@@ -62,8 +82,9 @@ export class MachineActions {
   async lookAfter(
     config: VacConfig,
     found: MachineSnapshot,
-    dom: { state: HypervisorView; cpu: number } | undefined,
+    seen: DomainView | undefined,
   ): Promise<SlotState> {
+    let dom = seen;
     const now = this.d.clock.now();
     const mt = config.machinetypes.find((m) => m.name === found.machinetype);
     const rules = derivationRules(config, mt, this.hooks.daemonStarted);
@@ -80,6 +101,23 @@ export class MachineActions {
       // While it runs it may still write its joboutputs: read it again next cycle.
       this.d.store.forget(machine.dir);
       await this.destroyWith(mt, machine);
+    }
+    if (machine.started === undefined && !machine.finished && mt) {
+      const h = this.d.hypervisorFor(mt);
+      const spawn = h.spawnRecord ? await h.spawnRecord(machine.slot, machine.dir) : undefined;
+      if (typeof spawn === "object") {
+        // Spawned by a vacd killed before it could say so: started then, whether it still runs
+        // or has already ended (then it is judged below by what it left, as any machine).
+        await this.d.store.markStarted(machine.dir, spawn.at);
+        machine = { ...machine, started: Math.floor(spawn.at) };
+        log.warn({ event: "start_adopted", spawned_at: spawn.at });
+        // The cycle's list may have been read before the spawn's record was written.
+        dom ??= await domainOf(h, machine);
+      } else if (spawn === "never" || (spawn === "pending" && this.spawnRecordOverdue(now))) {
+        const ended = await this.record(machine, now, FAILED_START, true);
+        log.warn({ event: "start_interrupted", spawn }, "its vacd stopped before spawning it");
+        machine = { ...machine, finished: ended };
+      }
     }
     if (
       machine.started === undefined &&
@@ -127,6 +165,14 @@ export class MachineActions {
       derived: deriveMachine(updated, dom?.state ?? "stopped", rules, now),
       cpuSeconds: dom?.cpu ?? 0,
     };
+  }
+
+  /**
+   * A spawn intended by an earlier vacd and not recorded, though this vacd has been up long
+   * enough for its record to have been written: there was none.
+   */
+  private spawnRecordOverdue(now: number): boolean {
+    return now - this.hooks.daemonStarted >= INTERRUPTED_START_GRACE_SECONDS;
   }
 
   /**
