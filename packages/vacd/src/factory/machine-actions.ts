@@ -168,6 +168,19 @@ export class MachineActions {
   }
 
   /**
+   * A machine that its slot does not name (its vacd was killed while making it, before it
+   * pointed the slot at it) is looked at only to close it: never spawned, it is a failed start.
+   */
+  async closeUnpointed(config: VacConfig, m: MachineSnapshot): Promise<void> {
+    const mt = config.machinetypes.find((x) => x.name === m.machinetype);
+    if (m.finished || m.started !== undefined || !mt) return;
+    const h = this.d.hypervisorFor(mt);
+    if ((h.spawnRecord ? await h.spawnRecord(m.slot, m.dir) : undefined) !== "never") return;
+    await this.record(m, this.d.clock.now(), FAILED_START, true);
+    this.d.logger.warn({ event: "start_interrupted", machine: m.slot, dir: m.dirName, spawn: "never" });
+  }
+
+  /**
    * A spawn intended by an earlier vacd and not recorded, though this vacd has been up long
    * enough for its record to have been written: there was none.
    */
