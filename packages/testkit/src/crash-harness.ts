@@ -120,7 +120,9 @@ export async function runCrashHarness(o: CrashRunOptions): Promise<CrashRunRepor
       const machines = await readMachines(stateDir);
       lives = machines.filter((m) => m.finished).length;
       if (lives >= o.lives) break;
-      // A while of ordinary work between kills, as most of a real vacd's life is.
+      // A while of ordinary work between kills, as most of a real vacd's life is: at least its
+      // first cycle (a loaded host starts node slowly: killed before that, no vacd works at all).
+      await vacd.next((e) => e.event === "orphan_sweep", 20_000);
       await sleep(200 + random() * 1800);
       const r = random();
       const aim: KillAim = r < 0.3 ? "spawn" : r < 0.55 ? "ended" : r < 0.7 ? "creation" : "random";
