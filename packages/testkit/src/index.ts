@@ -1,3 +1,6 @@
+export * from "./crash-harness.js";
+export * from "./crash-invariants.js";
+export * from "./crash-vacd.js";
 export * from "./factory-view.js";
 export * from "./fake-clock.js";
 export * from "./fake-hypervisor.js";

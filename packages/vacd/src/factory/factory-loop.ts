@@ -193,6 +193,8 @@ export class FactoryLoop {
       const old = current.get(s.slot);
       if (!old || preferred(s, old) > 0) current.set(s.slot, s);
     }
+    for (const s of snapshots)
+      if (current.get(s.slot) !== s) await this.actions.closeUnpointed(config, s).catch(() => undefined);
     // Where machines may be: the configured slots, any slot with a machine on disk, and slot
     // names beyond the configured number (total_machines may have been lowered), so that no
     // domain of ours is left unwatched. Machines start only in the configured slots.
