@@ -14,6 +14,7 @@ import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CRASH_PAYLOAD, markedProcesses, readMachines, unknownProcesses } from "./crash-invariants.js";
 import { CrashVacd, type LogEvent } from "./crash-vacd.js";
+import { seededRandom } from "./seeded-random.js";
 import { makeTempRoot, type TempRoot } from "./temp-root.js";
 
 export interface CrashRunOptions {
@@ -50,18 +51,6 @@ export interface CrashRunReport {
   readonly problems: string[];
   readonly events: Record<string, number>;
   readonly seconds: number;
-}
-
-/** mulberry32: a small seeded generator, so that a failing run can be repeated. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -12,6 +12,7 @@ export * from "./https-server.js";
 export * from "./loop-volume-group.js";
 export * from "./own-census.js";
 export * from "./require.js";
+export * from "./seeded-random.js";
 export * from "./shared-dir.js";
 export * from "./sshd.js";
 export * from "./temp-root.js";
