@@ -8,6 +8,7 @@ export * from "./https-server.js";
 export * from "./own-census.js";
 export * from "./require.js";
 export * from "./shared-dir.js";
+export * from "./signed-image.js";
 export * from "./sshd.js";
 export * from "./temp-root.js";
 export * from "./test-pki.js";

@@ -39,8 +39,6 @@ export const LEGACY_OPTIONS: Readonly<Record<string, LegacyOption>> = {
   // Vac's [vmtype]/[machinetype] sections (S590-S740).
   rootpublickey: { sections: M, replacement: "use root_public_key in [settings] (S639)" },
   root_public_key: { sections: M, replacement: "use root_public_key in [settings] (S641)" },
-  cernvm_signing_dn: { sections: M, replacement: "images are not signature-checked (S590)" },
-  image_signing_dn: { sections: M, replacement: "images are not signature-checked" },
   container_command: { sections: M, replacement: "the docker machine model is not supported" },
   tmp_binds: { sections: M, replacement: "the docker machine model is not supported" },
   cvmfs_repositories: { sections: M, replacement: "the docker machine model is not supported" },

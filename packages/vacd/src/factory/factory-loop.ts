@@ -433,6 +433,7 @@ export class FactoryLoop {
         held: this.hold ?? null,
         draining: this.draining ?? null,
         stateError: this.stateCheck.problem,
+        ...(this.d.sources ? { imageRefusals: this.d.sources.imageRefusals() } : {}),
       }),
     );
   }

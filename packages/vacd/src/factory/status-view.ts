@@ -47,6 +47,8 @@ export function buildResponderView(
     held?: { since: number; uid: number } | null;
     draining?: { since: number; uid: number | null } | null;
     stateError?: string | null;
+    /** Machinetype -> why its root image is refused (image_signing_dn). */
+    imageRefusals?: ReadonlyMap<string, string>;
   },
 ): ResponderView {
   const s = config.settings;
@@ -83,6 +85,7 @@ export function buildResponderView(
       bytesPerProcessor: s.mbPerProcessor * 1048576,
       fqan: mt.accountingFqan ?? null,
       site,
+      ...(times.imageRefusals?.has(mt.name) ? { imageRefused: times.imageRefusals.get(mt.name) } : {}),
     };
   });
   const machines: MachineStatusBody[] = slots.map((x) => {
