@@ -316,6 +316,13 @@ export const ERROR_CATALOG = {
     action:
       "user_data_proxy needs x509cert.pem and x509key.pem (unencrypted) in /var/lib/vac/machinetypes/NAME/ (the pipe's prefix for pipe machinetypes), with a certificate still valid.",
   },
+  VAC_ERR_IMAGE_SIGNATURE: {
+    title: "Root image refused: its CernVM signature did not verify",
+    message: "machinetype {machinetype}: {image}: {detail}",
+    exitCode: EXIT.failure,
+    action:
+      "The machinetype's image_signing_dn asks for a signed image. Check the image (vac cernvm-signature IMAGE shows its signer), that the signer's CA is in /etc/grid-security/certificates, and that the regular expression matches the signer's DN in its /C=../O=../CN=.. form. The other machinetypes go on.",
+  },
   VAC_ERR_ISO_BUILD: {
     title: "Contextualization ISO could not be built",
     message: "machine {machine}: {detail}",

@@ -348,3 +348,28 @@ test("no obsolete or legacy entry shadows an option that works in the same secti
     }
   }
 });
+
+test("image_signing_dn and Vac 3.1's cernvm_signing_dn both set the check (Vac stored one and read the other, S590-594, S1781)", () => {
+  for (const name of ["image_signing_dn", "cernvm_signing_dn"]) {
+    const r = loadTexts({
+      "/r/etc/vac.conf": `[settings]\nvac_space = vac.example.org\nfactories = wn01.example.com\n\n[machinetype cernvm]\nroot_image = /images/cernvm.iso\nuser_data = /images/user_data\nmachine_model = cernvm3\n${name} = ^/DC=ch/DC=cern/OU=computers/CN=cvm-sign01\\.cern\\.ch$\n`,
+    });
+    assert.deepEqual(
+      r.problems.filter((p) => p.severity === "error" || p.code === "VAC_ERR_CONFIG_OBSOLETE_OPTION"),
+      [],
+      name,
+    );
+    assert.equal(
+      r.config?.machinetypes[0]?.imageSigningDn,
+      "^/DC=ch/DC=cern/OU=computers/CN=cvm-sign01\\.cern\\.ch$",
+      name,
+    );
+  }
+  const bad = loadTexts({
+    "/r/etc/vac.conf":
+      "[settings]\nvac_space = vac.example.org\nfactories = wn01.example.com\n\n[machinetype cernvm]\nroot_image = /images/cernvm.iso\nuser_data = /images/user_data\nimage_signing_dn = /CN=(unclosed\n",
+  });
+  assert.ok(
+    bad.problems.some((p) => p.code === "VAC_ERR_CONFIG_BAD_VALUE" && /image_signing_dn/.test(p.message)),
+  );
+});

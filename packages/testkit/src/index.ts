@@ -14,6 +14,7 @@ export * from "./own-census.js";
 export * from "./require.js";
 export * from "./seeded-random.js";
 export * from "./shared-dir.js";
+export * from "./signed-image.js";
 export * from "./sshd.js";
 export * from "./temp-root.js";
 export * from "./test-pki.js";

@@ -151,6 +151,8 @@ export function buildMachinetype(
     `at most max_wallclock_seconds (${maxWallclock})`,
   );
   check(minProcessors <= maxProcessors, "min_processors", `at most max_processors (${maxProcessors})`);
+  const signingDn = get<string>(t, "image_signing_dn");
+  check(signingDn === undefined || isRegExp(signingDn), "image_signing_dn", "a regular expression");
   // target_share in the machinetype wins over a [targetshares] line (S596-598).
   if (share && !t.has("target_share")) sources.set(`machinetype ${name}.target_share`, share.source);
   const machineModel = (get<string>(t, "machine_model") ?? settings.machineModel) as MachineModel;
@@ -191,6 +193,7 @@ export function buildMachinetype(
     disabled: disabled.length > 0 ? disabled.join("; ") : undefined,
     userDataProxy: get<boolean>(t, "user_data_proxy") ?? false,
     legacyProxy: get<boolean>(t, "legacy_proxy") ?? false,
+    ...(signingDn !== undefined ? { imageSigningDn: signingDn } : {}),
     ...(pipe ? { pipe } : {}),
     ...container,
   };
@@ -272,5 +275,14 @@ export function superslotWarnings(
     problems.push(
       configProblem("VAC_ERR_CONFIG_SUPERSLOT_NOT_REFILLED", { ...at, per, name: m.name }, "warning"),
     );
+  }
+}
+
+function isRegExp(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
   }
 }

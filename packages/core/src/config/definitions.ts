@@ -586,6 +586,13 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     { vacAcceptedAnyValue: "S742-746" },
   ),
   m(
+    "image_signing_dn",
+    { kind: "string" },
+    undefined,
+    "A regular expression (searched for, not anchored, as Vac's re.search did) that the DN of the signer of a cernvm3 or vm-raw root_image must match, in OpenSSL's one-line form such as /C=CH/O=CERN/OU=computers/CN=cvm-sign01.cern.ch (the example ^/DC=ch/DC=cern/OU=computers/CN=cvm-sign01\\.cern\\.ch$ relies on it). The image must end in a CernVM signature block (U446-507) whose RSA-SHA256 signature verifies with a certificate that chains to a CA in /etc/grid-security/certificates (only those; not Node's built-in CAs). An unsigned, altered or wrongly signed image is not booted: the reason, naming the signer's DN when there is one, is logged and shown by vac machinetypes. Each version of an image is verified once. Vac 3.1 read image_signing_dn but checked only cernvm_signing_dn (S590-594, S1781): both names check here. A Vacuum Pipe document may set it; vac.conf's value wins.",
+    { aliases: ["cernvm_signing_dn"] },
+  ),
+  m(
     "legacy_proxy",
     { kind: "boolean" },
     "no",
@@ -626,7 +633,6 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
 export const OBSOLETE_OPTIONS: ReadonlySet<string> = new Set([
   "bridge_device",
   "version_logger",
-  "image_signing_dn",
   "user_data_proxy_cert",
   "user_data_proxy_key",
   "tmp_binding",

@@ -147,6 +147,11 @@ export interface Machinetype {
   readonly userDataProxy?: boolean;
   /** ... in the old Globus style rather than RFC 3820. */
   readonly legacyProxy?: boolean;
+  /**
+   * image_signing_dn (or cernvm_signing_dn): the root_image must carry a CernVM signature by a
+   * signer whose one-line DN this regular expression finds (U446-507, S1781-1788).
+   */
+  readonly imageSigningDn?: string;
   /** The `[vacuum_pipe PREFIX]` this machinetype came from; its files are under PREFIX's directory. */
   readonly pipe?: string;
   /** Container models: the command run in the container, as words (`container_command`). */

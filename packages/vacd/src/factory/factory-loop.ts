@@ -461,6 +461,7 @@ export class FactoryLoop {
         draining: this.draining ?? null,
         stateError: this.stateCheck.problem,
         volumeGroupError: this.starter.volumeGroupError,
+        ...(this.d.sources ? { imageRefusals: this.d.sources.imageRefusals() } : {}),
       }),
     );
   }

@@ -31,7 +31,11 @@ import { prepareMachine } from "./prepare-machine.js";
 import type { SlotState } from "./status-view.js";
 
 /** Errors of a machinetype's own sources when preparing a machine: not the factory's fault. */
-const MACHINETYPE_SOURCE_ERRORS: ReadonlySet<string> = new Set(["VAC_ERR_SOURCE_FETCH", "VAC_ERR_PROXY"]);
+const MACHINETYPE_SOURCE_ERRORS: ReadonlySet<string> = new Set([
+  "VAC_ERR_SOURCE_FETCH",
+  "VAC_ERR_PROXY",
+  "VAC_ERR_IMAGE_SIGNATURE",
+]);
 
 /**
  * Whether a failure to prepare a machine is its machinetype's own: a remote source or proxy that
