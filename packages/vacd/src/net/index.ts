@@ -7,3 +7,6 @@ export * from "./responder.js";
 export * from "./source-policy.js";
 export * from "./space-key.js";
 export * from "./space-security.js";
+export * from "./serf-agent.js";
+export * from "./serf-census.js";
+export * from "./serf-keyring.js";
