@@ -10,6 +10,7 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -19,6 +20,7 @@ import { SERF_SUMMARY_TAG } from "@vac/core";
 import type { Logger } from "../log.js";
 
 const run = promisify(execFile);
+const SETPRIV = "/usr/bin/setpriv";
 /** Seconds between a death and the restart; doubled for each death in a row, up to a minute. */
 const RESTART_SECONDS = 2;
 
@@ -169,9 +171,11 @@ export class SerfAgent implements SerfClient {
       { mode: 0o600 },
     );
     if (this.stopped) return;
-    const child = spawn(this.command, ["agent", "-config-file", config], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    // setpriv (util-linux) has the kernel kill the agent when vacd dies, however it dies: an
+    // agent left behind would go on publishing this factory's last summary as current.
+    const argv = [this.command, "agent", "-config-file", config];
+    const [command, ...args] = existsSync(SETPRIV) ? [SETPRIV, "--pdeathsig", "KILL", "--", ...argv] : argv;
+    const child = spawn(command as string, args, { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     this.rpc = rpc;
     const log = this.options.logger;
