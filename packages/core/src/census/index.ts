@@ -1,3 +1,3 @@
 export * from "./freshness.js";
-export * from "./start-pacing.js";
 export * from "./serf-summary.js";
+export * from "./start-pacing.js";
