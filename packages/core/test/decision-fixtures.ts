@@ -16,6 +16,8 @@ export const settings = (over: Partial<Settings> = {}): Settings => ({
   adminNetworks: [],
   censusSeconds: 15,
   censusBytesPerSecond: 200000,
+  censusBackend: "poll",
+  serfPort: 7946,
   maxStartsPerCycle: 1,
   totalMachines: 8,
   totalProcessors: 8,

@@ -179,6 +179,20 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     { unit: "bytes/s", ext: true },
   ),
   s(
+    "census_backend",
+    { kind: "enum", values: ["poll", "serf"] },
+    "poll",
+    "How the census learns the other factories' machinetypes. poll: a machinetypes_query to each, every round (paced by census_bytes_per_second). serf: each factory's summary is a tag of a HashiCorp Serf member, gossiped; vacd runs `serf agent` itself (the serf command must be installed), encrypted with a key derived from space_key_file, which serf requires (without a usable key vacd polls, and says so). Factories that are not alive in Serf with a summary (Vac 3.1 factories, vacd factories that poll, a summary over Serf's 512 bytes) are polled as before. Read at start: a change needs a restart.",
+    { ext: true },
+  ),
+  s(
+    "serf_port",
+    { kind: "integer", min: 1, max: 65535 },
+    "7946",
+    "With census_backend = serf: the TCP and UDP port every factory's Serf agent gossips on. It binds udp_bind_address (or, when that is 0.0.0.0, the address the space lists this factory at) and joins every other factory of `factories` at this port.",
+    { ext: true },
+  ),
+  s(
     "total_machines",
     { kind: "integer", min: 0 },
     "total_processors",

@@ -121,6 +121,8 @@ function buildSettings(input: LoadConfigInput, v: SectionValues, problems: Confi
     adminNetworks: get<string[]>(t, "admin_networks") ?? [],
     censusSeconds: get<number>(t, "census_seconds") ?? 15,
     censusBytesPerSecond: get<number>(t, "census_bytes_per_second") ?? 200000,
+    censusBackend: get<"poll" | "serf">(t, "census_backend") ?? "poll",
+    serfPort: get<number>(t, "serf_port") ?? 7946,
     maxStartsPerCycle: get<number>(t, "max_starts_per_cycle") ?? 0,
     totalMachines: get<number>(t, "total_machines") ?? totalProcessors,
     totalProcessors,

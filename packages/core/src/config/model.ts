@@ -36,6 +36,9 @@ export interface Settings {
   readonly adminNetworks: readonly string[];
   readonly censusSeconds: number;
   readonly censusBytesPerSecond: number;
+  /** How the census hears the other factories: polling them, or Serf member tags (serf-census.ts). */
+  readonly censusBackend: "poll" | "serf";
+  readonly serfPort: number;
   /** The most machines started in one cycle; 0 (the default) for no limit but the checks, 1 for Vac's rule. */
   readonly maxStartsPerCycle: number;
   readonly totalMachines: number;
