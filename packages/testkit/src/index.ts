@@ -10,6 +10,7 @@ export * from "./loop-volume-group.js";
 export * from "./own-census.js";
 export * from "./require.js";
 export * from "./shared-dir.js";
+export * from "./singularity-stand-in.js";
 export * from "./sshd.js";
 export * from "./temp-root.js";
 export * from "./test-pki.js";
