@@ -85,6 +85,22 @@ for (const [label, setup, model] of MODELS) {
       );
     });
 
+    test("singularity only: the stand-in ran as createSC ran it (argv, user, cgroup, hostname)", async (t) => {
+      if (model !== "singularity" || !ready(t) || !machine) return;
+      const read = (n: string) => readFile(join((machine as MachineLaunch).dir, "joboutputs", n), "utf8");
+      const jobId = await readFile(join(machine.dir, "jobfeatures/job_id"), "utf8");
+      assert.match(jobId, /^\d{6,}-[0-9a-f-]{36}$/);
+      const argv = (await read("stand-in.argv")).trimEnd().split("\n");
+      assert.deepEqual(argv.slice(1, 5), ["exec", "--contain", "--workdir", `${machine.dir}/mnt`]);
+      // root_image = /image.sif, under the test's root.
+      assert.deepEqual(argv.slice(-2), [join((f as ModelFixture).root.path, "image.sif"), "/user_data"]);
+      assert.ok(argv.includes(`${machine.dir}/joboutputs:/tmp/joboutputs`));
+      const [uid] = (await read("stand-in.ids")).trim().split(" ");
+      assert.equal(Number(uid), machine.settings.singularityUser?.uid);
+      assert.match(await read("stand-in.cgroup"), new RegExp(`:cpu:/vac/singularity-${jobId}$`, "m"));
+      assert.equal((await read("stand-in.hostname")).trim(), machine.name);
+    });
+
     test("adopt: a new driver lists the same machine running, never started again", async (t) => {
       if (!ready(t) || !machine) return;
       const jobId = await readFile(join(machine.dir, "jobfeatures/job_id"), "utf8").catch(() => "");
