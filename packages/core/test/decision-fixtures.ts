@@ -34,6 +34,7 @@ export const settings = (over: Partial<Settings> = {}): Settings => ({
   hypervisorSshKnownHosts: undefined,
   hypervisorTimeoutSeconds: 60,
   dockerCommand: "/usr/bin/docker",
+  singularityCommand: "/usr/bin/singularity",
   diskGbPerProcessor: 40,
   rootPublicKey: "/root/.ssh/id_rsa.pub",
   gocdbSitename: "example.com",

@@ -15,6 +15,7 @@ export * from "./require.js";
 export * from "./seeded-random.js";
 export * from "./shared-dir.js";
 export * from "./signed-image.js";
+export * from "./singularity-stand-in.js";
 export * from "./sshd.js";
 export * from "./temp-root.js";
 export * from "./test-pki.js";

@@ -28,7 +28,6 @@ export const LEGACY_OPTIONS: Readonly<Record<string, LegacyOption>> = {
   },
   // Vac 3.1's [settings] (S216-S348).
   description: { sections: S, replacement: "the space's description is not used" },
-  singularity_user: { sections: S, replacement: "the singularity machine model is not supported" },
   version_logger: { sections: S, replacement: "no version datagram is sent (Vac sent one daily, D191-201)" },
   // Vac's [vmtype]/[machinetype] sections (S590-S740).
   rootpublickey: { sections: M, replacement: "use root_public_key in [settings] (S639)" },

@@ -16,7 +16,7 @@ export interface FactoryAddress {
   readonly host: string;
 }
 
-export type MachineModel = "cernvm3" | "vm-raw" | "kernel" | "process" | "docker";
+export type MachineModel = "cernvm3" | "vm-raw" | "kernel" | "process" | "docker" | "singularity";
 export type DomainType = "kvm" | "qemu";
 
 export interface Settings {
@@ -59,6 +59,10 @@ export interface Settings {
   readonly hypervisorTimeoutSeconds: number;
   /** The container engine's client (`docker_command`). */
   readonly dockerCommand: string;
+  /** Singularity's or Apptainer's binary (`singularity_command`). */
+  readonly singularityCommand: string;
+  /** `singularity_user`, with its ids (-1 when it is no user of this host). */
+  readonly singularityUser?: { readonly name: string; readonly uid: number; readonly gid: number };
   /** disk_gb_per_processor, or 40 when unset (or 0). */
   readonly diskGbPerProcessor: number;
   /** Whether disk_gb_per_processor was set (and not 0): a logical volume is otherwise a share of its group. */
@@ -157,7 +161,10 @@ export interface Machinetype {
   readonly imageSigningDn?: string;
   /** The `[vacuum_pipe PREFIX]` this machinetype came from; its files are under PREFIX's directory. */
   readonly pipe?: string;
-  /** Container models: the command run in the container, as words (`container_command`). */
+  /**
+   * Container models: the command run in the container, as words (`container_command`); for
+   * singularity, its whole text as one word, as Vac passed it.
+   */
   readonly containerCommand?: readonly string[];
   /** Container models: paths in the container each given a fresh directory (`tmp_binds`). */
   readonly tmpBinds?: readonly string[];
