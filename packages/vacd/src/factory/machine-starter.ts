@@ -24,7 +24,6 @@ import {
   type VacConfig,
 } from "@vac/core";
 import type { HostFacts } from "../host/host-facts.js";
-import { clearFactoryError, writeFactoryError } from "../state/factory-files.js";
 import type { FactoryDeps } from "./factory-deps.js";
 import type { LifecycleWatch } from "./lifecycle-watch.js";
 import { prepareMachine } from "./prepare-machine.js";
@@ -243,13 +242,13 @@ export class MachineStarter {
       await store.markStarted(launch.dir, clock.now());
       log.info({ event: "machine_started" });
       this.watch.startSucceeded();
-      await clearFactoryError(this.d.paths.stateDir).catch(() => undefined);
+      await store.clearFactoryError().catch(() => undefined);
       return await store.machine(launch.dir, mt.heartbeatFile);
     } catch (e) {
       const err = e instanceof Error ? e.message : String(e);
       log.error({ event: "machine_start_failed", code: (e as { code?: string }).code, err });
       // For check-vacd, as Vac's factory-error (D472).
-      await writeFactoryError(this.d.paths.stateDir, err).catch(() => undefined);
+      await store.writeFactoryError(err).catch(() => undefined);
       // Clean up at once rather than a cycle later: whatever was made for it goes, and the slot
       // is free again. The failure is this factory's, not the machinetype's (Vac never counted a
       // failed creation as an abort): it is recorded as such, never published as the

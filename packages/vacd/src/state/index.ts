@@ -3,3 +3,4 @@ export * from "./atomic-write.js";
 export * from "./factory-files.js";
 export * from "./output-size.js";
 export * from "./state-store.js";
+export * from "./machine-store.js";
