@@ -21,7 +21,12 @@ export interface MachineStore {
   touchHeartbeat(dir: string, cpuSeconds: number): Promise<void>;
   setDestroyReason(dir: string, reason: string, factoryFault?: boolean): Promise<void>;
   markShutdownRequested(dir: string, reason: string, time: number): Promise<void>;
-  recordFinished(snapshot: MachineSnapshot, time: number, message: string, factoryFault?: boolean): Promise<boolean>;
+  recordFinished(
+    snapshot: MachineSnapshot,
+    time: number,
+    message: string,
+    factoryFault?: boolean,
+  ): Promise<boolean>;
   lowerShutdownTime(snapshot: MachineSnapshot, time: number): Promise<boolean>;
   removeOldMachines(snapshots: readonly MachineSnapshot[], days: number, now: number): Promise<string[]>;
   slotOwners(): Promise<string[]>;

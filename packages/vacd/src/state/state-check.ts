@@ -17,7 +17,10 @@ export class StateCheck {
 
   constructor(
     private readonly stateDir: string,
-    private readonly store: { diskFreeBytes(): Promise<number>; writeFactoryHeartbeat(now: number): Promise<void> },
+    private readonly store: {
+      diskFreeBytes(): Promise<number>;
+      writeFactoryHeartbeat(now: number): Promise<void>;
+    },
     private readonly logger: Logger,
   ) {}
 
