@@ -57,8 +57,8 @@ export interface StarterHooks {
 }
 
 export class MachineStarter {
-  /** Machines started lately, as load the load average does not show yet. */
-  private recentStarts: RecentStart[] = [];
+  /** Machines started lately (with their directories), as load the load average does not show yet. */
+  private recentStarts: (RecentStart & { readonly dir: string })[] = [];
   /** When this factory last started a probe of each machinetype. */
   private readonly lastProbeAt = new Map<string, number>();
 
@@ -111,7 +111,12 @@ export class MachineStarter {
     const local: LocalFacts = {
       processorsInUse: busy.reduce((n, s) => n + (s.machine?.processors ?? 0), 0),
       machinesInUse: busy.length,
-      loadAverages: loadWithRecentStarts(host.loadAverages, this.recentStarts, now),
+      // A machine that has ended will never show as load: only those still running count.
+      loadAverages: loadWithRecentStarts(
+        host.loadAverages,
+        this.recentStarts.filter((r) => busy.some((s) => s.machine?.dir === r.dir)),
+        now,
+      ),
       hostProcessors: host.processors,
       stateDiskFreeBytes: host.stateDiskAvailKb * 1024,
       hold: hooks.hold(),
@@ -157,7 +162,7 @@ export class MachineStarter {
     const at = this.d.clock.monotonic();
     this.recentStarts = [
       ...this.recentStarts.filter((s) => at - s.at < RECENT_START_SECONDS),
-      { at, processors: chosen.processors },
+      { at, processors: chosen.processors, dir: started.dir },
     ];
     if (decision.probe) this.lastProbeAt.set(mt.name, at);
     const derived = { state: "starting", action: { kind: "none" }, beforeFizzle: true } as const;
