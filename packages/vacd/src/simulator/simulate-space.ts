@@ -222,7 +222,13 @@ export async function simulateSpace(o: SimOptions) {
     if (Math.round(t) % 60 === 0) for (const f of factories) f.store.prune();
     o.onProgress?.(t, rec.running());
   }
-  await Promise.all(factories.flatMap((f) => [f.loop?.stop(), f.census?.stop()]));
+  // A cycle may be waiting on simulated time (a poll's timeout): time runs on until all stop.
+  let stopped = false;
+  const stopping = Promise.all(factories.flatMap((f) => [f.loop?.stop(), f.census?.stop()])).then(() => {
+    stopped = true;
+  });
+  for (let t = clock.elapsed; !stopped; t += 1) await clock.runUntil(t + 1);
+  await stopping;
   return rec.report(shares);
 }
 
