@@ -16,7 +16,6 @@ import {
   type VacConfig,
 } from "@vac/core";
 import type { HostFacts } from "../host/host-facts.js";
-import { readDrainMark, readHold } from "../state/admin-files.js";
 import { StateCheck } from "../state/state-check.js";
 import { nextCycleDelayMs, refillDelayMs } from "./backoff-timing.js";
 import { ClockSteps } from "./clock-steps.js";
@@ -349,8 +348,8 @@ export class FactoryLoop {
    * and its record only says who set it and when.
    */
   private async readAdminControls(config: VacConfig): Promise<void> {
-    const { logger, paths, clock } = this.d;
-    const hold = await readHold(paths.stateDir);
+    const { logger, clock } = this.d;
+    const hold = await this.d.store.readHold();
     if (hold && (!this.hold || hold.since !== this.hold.since))
       logger.warn(
         { event: "admin_hold", since: hold.since, uid: hold.uid },
@@ -364,7 +363,7 @@ export class FactoryLoop {
       this.draining = undefined;
       return;
     }
-    const mark = await readDrainMark(paths.stateDir);
+    const mark = await this.d.store.readDrainMark();
     const draining = mark
       ? { since: mark.since, uid: mark.uid }
       : { since: this.draining?.since ?? clock.now(), uid: null };

@@ -19,8 +19,6 @@ import {
 } from "@vac/core";
 import type { Hypervisor } from "../hypervisor/hypervisor.js";
 import type { Logger } from "../log.js";
-import { readAdminStop } from "../state/admin-files.js";
-import { machineOutputUsage } from "../state/output-size.js";
 import type { FactoryDeps } from "./factory-deps.js";
 import { graceSecondsFor, loopWaitBeforeDestroySeconds } from "./graceful-stop.js";
 import type { SlotState } from "./status-view.js";
@@ -154,7 +152,7 @@ export class MachineActions {
     }
     let derived = deriveMachine(judged, dom?.state ?? "stopped", rules, now, stop);
     if (derived.state === "running" && derived.action.kind === "none") {
-      const usage = await machineOutputUsage(machine.dir);
+      const usage = await this.d.store.outputUsage(machine.dir);
       if (usage.tooMany || usage.bytes > config.settings.maxMachineOutputMb * 1024 * 1024) {
         log.warn({ event: "machine_output_over_limit", bytes: usage.bytes, entries: usage.entries });
         derived = {
@@ -218,7 +216,7 @@ export class MachineActions {
    * jobfeatures (what a pilot reads to end its job in time); vacd is the only writer of those.
    */
   private async withAdminStop(m: MachineSnapshot, now: number, log: Logger): Promise<MachineSnapshot> {
-    const request = await readAdminStop(m.dir);
+    const request = await this.d.store.readAdminStop(m.dir);
     const hold = this.hooks.hold();
     if (!request) {
       if (!hold) return m;
