@@ -193,6 +193,11 @@ export async function simulateSpace(o: SimOptions) {
         usableConfig: (c: VacConfig) => c,
         userDataTemplate: async () => "",
         rootImagePath: async (mt: { rootImage?: string }) => mt.rootImage,
+        // A simulated machinetype's image is never signature-checked.
+        images: { require: async () => undefined },
+        imageAccepted: () => {},
+        imageRefused: () => {},
+        imageRefusals: () => new Map<string, string>(),
       } as unknown as RemoteSources,
     };
     f.loop = new FactoryLoop(deps);
