@@ -281,12 +281,17 @@ test("rule table: MJF files (S1431-1531)", () => {
   const rows: [string, string, () => string | undefined, string | undefined][] = [
     [
       "wall_limit_secs, start late in its second",
-      "shutdowntime - int(now) = 3600 (S1455)",
+      "shutdowntime - int(now) = 3600, no newline: createFile of str() (S1455, S1497)",
       () => renderJobFeatures(facts).wall_limit_secs,
-      "3600\n",
+      "3600",
     ],
-    ["cpu_limit_secs", "wall x processors (S1487)", () => renderJobFeatures(facts).cpu_limit_secs, "14400\n"],
-    ["job_id", "written by the dc/sc models only (S1765)", () => renderJobFeatures(facts).job_id, "u-1\n"],
+    ["cpu_limit_secs", "wall x processors (S1487)", () => renderJobFeatures(facts).cpu_limit_secs, "14400"],
+    [
+      "job_id",
+      "written for every model, without a newline (S1765, S2060, S2189)",
+      () => renderJobFeatures(facts).job_id,
+      "u-1",
+    ],
     [
       "hs06 without hs06_per_processor",
       "not written (S1437)",
@@ -303,21 +308,27 @@ test("rule table: MJF files (S1431-1531)", () => {
       "hs06 with hs06_per_processor = 10",
       "10 x processors (S1438)",
       () => renderMachineFeatures({ ...facts, hs06PerProcessor: 10 }).hs06,
-      "40\n",
+      "40",
     ],
-    ["jobslots", "1 (S1452)", () => renderMachineFeatures(facts).jobslots, "1\n"],
-    ["mem_limit_MB", "bytes / 1000000 (S1515)", () => renderJobFeatures(facts).mem_limit_MB, "8589\n"],
+    ["jobslots", "1 (S1452)", () => renderMachineFeatures(facts).jobslots, "1"],
+    [
+      "allocated_cpu",
+      "the one value Vac ended with a newline (S1525)",
+      () => renderJobFeatures(facts).allocated_cpu,
+      "4\n",
+    ],
+    ["mem_limit_MB", "bytes / 1000000 (S1515)", () => renderJobFeatures(facts).mem_limit_MB, "8589"],
     [
       "grace_secs (HEPiX)",
       "not written",
       () => renderMachineFeatures({ ...facts, graceSeconds: 30 }).grace_secs,
-      "30\n",
+      "30",
     ],
     [
       "grace_secs_job (HEPiX)",
       "not written",
       () => renderJobFeatures({ ...facts, graceSeconds: 30 }).grace_secs_job,
-      "30\n",
+      "30",
     ],
   ];
   for (const [name, vac, ours, want] of rows) assert.equal(ours(), want, `${name} (Vac: ${vac})`);
