@@ -1,28 +1,31 @@
 /**
- * Responder throughput on one core: queries answered a second by the VacQuery responder, plain
- * and with a space key, as a ratio to a bare `node:dgram` server that answers each datagram with
- * the same reply bytes and does nothing else (goal >= 0.5). A sender in a child process blasts
- * `factory_query` datagrams (signed and distinct with a key) from an exempt address for a few
- * seconds, more than any of the servers answers, so each is measured busy on one core while the
- * sender has the other.
+ * Responder cost on one core: the CPU time the VacQuery responder spends per query answered, for
+ * each kind of query (factory_query: one factory_status; machinetypes_query: one reply per
+ * machinetype, 4; machines_query: one per machine, 32 by default), plain and with a space key,
+ * as a ratio to a bare `node:dgram` server that answers each query with the same reply bytes
+ * (vacd's own, signed when vacd's are) and does nothing else (goal <= 2). A sender in a child
+ * process blasts queries of that kind (signed and distinct with a key) from an exempt address
+ * for a few seconds, more than any of the servers answers, so each is measured busy on one core
+ * while the sender has the other.
  *
- * The figure compared is replies per second of the server's own CPU time (user + system of this
- * process, which runs only the server while the child sends); the replies a second while it was
- * answering (wall clock, counted by the server) are printed beside it, and agree when the server
- * was saturated. The sender keeps almost none of the replies (a 1-byte receive buffer): when it
+ * The figure compared is milliseconds of the server's own CPU time (user + system of this
+ * process, which runs only the server while the child sends) per query answered; the queries
+ * answered a second while it was answering (wall clock, counted by the server) are printed
+ * beside it, and agree when the server was saturated. The sender keeps almost none of the replies (a 1-byte receive buffer): when it
  * received them all, it could not send as fast as a bare server answers, and the bare server was
  * measured half idle. `BENCH_RATE` paces the sender instead: at a rate below what every server
  * answers, the figures are the cost of a query to a server mostly idle (caches cold), which
  * treats the heavier paths worse.
  */
-import { signDatagram } from "@vac/core";
 import { percentile, runChild, SPACE } from "./support/net-bench.js";
 import {
   HOST,
   KEY,
-  keyring,
+  KINDS,
+  type Kind,
+  MACHINES,
   type Mode,
-  replyBytes,
+  repliesOf,
   SENDER_PREAMBLE,
   startServer,
 } from "./support/responder-servers.js";
@@ -52,14 +55,14 @@ console.log(JSON.stringify({ sent }));
 `;
 
 interface Run {
-  /** Replies the server sent a second while it was answering (wall clock). */
+  /** Queries the server answered a second while it was answering (wall clock). */
   readonly wallRate: number;
-  /** Replies the server sent per second of its own CPU time. */
-  readonly cpuRate: number;
+  /** Milliseconds of the server's own CPU time per query answered. */
+  readonly cpuMs: number;
 }
 
 /** Runs the sender against `port`; `answered()` counts the server's replies. */
-async function measure(port: number, sign: boolean, answered: () => number): Promise<Run> {
+async function measure(port: number, sign: boolean, kind: Kind, answered: () => number): Promise<Run> {
   const cpuBefore = process.cpuUsage();
   const answeredBefore = answered();
   // The count every 50 ms, for the rate while answering (not the child's start or its end).
@@ -71,6 +74,7 @@ async function measure(port: number, sign: boolean, answered: () => number): Pro
     SECONDS: String(SECONDS),
     RATE: String(RATE),
     SPACE,
+    KIND: kind,
     ...(sign ? { SIGN: KEY } : {}),
   });
   clearInterval(sampler);
@@ -81,46 +85,59 @@ async function measure(port: number, sign: boolean, answered: () => number): Pro
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   return {
     wallRate: t1 > t0 ? ((n1 - n0) * 1000) / (t1 - t0) : 0,
-    cpuRate: (answered() - answeredBefore) / cpuSeconds,
+    cpuMs: (cpuSeconds * 1000) / Math.max(1, answered() - answeredBefore),
   };
 }
 
-/** One run against a fresh server of `mode`. */
-async function run(mode: Mode): Promise<Run> {
-  const server = await startServer(mode);
+/** One run against a fresh server of `mode`, sent queries of `kind`; bare ones send `replies`. */
+async function run(mode: Mode, kind: Kind, signed: boolean): Promise<Run> {
+  const server = await startServer(mode, repliesOf(kind, signed));
   try {
-    return await measure(server.port, mode === "authenticated", server.answered);
+    return await measure(server.port, signed, kind, server.answered);
   } finally {
     await server.close();
   }
 }
 
-// Rounds interleave the three, and the medians are compared: the machine is shared, and any
-// one run may be starved.
+// Rounds interleave the servers, and the medians are compared: the machine is shared, and any
+// one run may be starved. Each responder run has its bare run beside it, sending the same bytes.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const runs = { bare: [] as Run[], plain: [] as Run[], authenticated: [] as Run[] };
+/** `BENCH_KINDS=machines_query` measures one kind alone; `BENCH_SIGNED=0` or `1` one side. */
+const kinds = (process.env.BENCH_KINDS ?? KINDS.join(",")).split(",") as Kind[];
+const sides = (process.env.BENCH_SIGNED ?? "0,1").split(",").map((x) => x === "1");
 /** `BENCH_MODES=authenticated` runs one mode alone (to profile it). */
 const MODES = (process.env.BENCH_MODES ?? "bare,plain,authenticated").split(",");
+type Series = { bare: Run[]; vacd: Run[] };
+const series = new Map<string, Series>();
 for (let i = 0; i < ROUNDS; i++) {
-  if (MODES.includes("bare")) runs.bare.push(await run("bare"));
-  if (MODES.includes("plain")) runs.plain.push(await run("plain"));
-  if (MODES.includes("authenticated")) runs.authenticated.push(await run("authenticated"));
+  for (const kind of kinds) {
+    for (const signed of sides) {
+      const key = `${kind} ${signed ? "signed" : "unsigned"}`;
+      const s = series.get(key) ?? { bare: [], vacd: [] };
+      series.set(key, s);
+      const mode: Mode = signed ? "authenticated" : "plain";
+      if (MODES.includes("bare")) s.bare.push(await run("bare", kind, signed));
+      if (MODES.includes(mode)) s.vacd.push(await run(mode, kind, signed));
+    }
+  }
 }
 const med = (xs: readonly Run[], k: keyof Run) =>
   percentile(
     xs.map((x) => x[k]),
     50,
   );
-const list = (xs: readonly Run[], k: keyof Run) => xs.map((x) => x[k].toFixed(0)).join(", ");
-const signedReply = signDatagram(replyBytes, keyring);
+const list = (xs: readonly Run[], k: keyof Run, digits: number) =>
+  xs.map((x) => x[k].toFixed(digits)).join(", ");
 console.log(
-  `reply: ${replyBytes.length} bytes (${signedReply.length} signed); ${ROUNDS} rounds of ${SECONDS} s`,
+  `${MACHINES} machines; ${ROUNDS} rounds of ${SECONDS} s; CPU per answered query (ms, user + system of this process), vacd's over the bare server's (goal <= 2.00)`,
 );
-console.log(
-  `bare node:dgram baseline: median ${med(runs.bare, "cpuRate").toFixed(0)} replies per CPU-second [${list(runs.bare, "cpuRate")}]; answering ${med(runs.bare, "wallRate").toFixed(0)}/s`,
-);
-for (const mode of ["plain", "authenticated"] as const) {
+for (const [key, s] of series) {
+  const kind = key.split(" ")[0] as Kind;
+  const replies = repliesOf(kind, key.endsWith(" signed"));
+  const bytes = replies.reduce((n, r) => n + r.length, 0);
+  const bare = med(s.bare, "cpuMs");
+  const vacd = med(s.vacd, "cpuMs");
   console.log(
-    `responder ${mode}: median ${med(runs[mode], "cpuRate").toFixed(0)} replies per CPU-second [${list(runs[mode], "cpuRate")}], ratio to baseline ${(med(runs[mode], "cpuRate") / med(runs.bare, "cpuRate")).toFixed(2)} (goal >= 0.5); answering ${med(runs[mode], "wallRate").toFixed(0)}/s`,
+    `${key.padEnd(28)} ${replies.length} replies ${bytes} bytes: bare ${bare.toFixed(4)} [${list(s.bare, "cpuMs", 4)}], vacd ${vacd.toFixed(4)} [${list(s.vacd, "cpuMs", 4)}], ratio ${(vacd / bare).toFixed(2)}; answering ${med(s.bare, "wallRate").toFixed(0)}/s and ${med(s.vacd, "wallRate").toFixed(0)}/s`,
   );
 }

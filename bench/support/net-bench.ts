@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { ResponderView } from "@vac/core";
+import type { MachineStatusBody, ResponderView } from "@vac/core";
 import { factoryView } from "@vac/testkit";
 
 export const SPACE = "bench.vac.test";
@@ -47,6 +47,29 @@ export function benchView(factory: string, machinetypes: number): ResponderView 
       swapTotalKb: 1e6,
     },
   });
+}
+
+/** `n` running machines as a factory at work publishes them (a machines_query's replies, one each). */
+export function benchMachines(n: number): MachineStatusBody[] {
+  const t = Math.floor(now());
+  return Array.from({ length: n }, (_, i) => ({
+    machine: `f0-${String(i).padStart(2, "0")}.bench.vac.test`,
+    state: "Running",
+    uuid: `8c4b2f6e-1d3a-4f5b-9e7c-${String(i).padStart(12, "0")}`,
+    createdTime: t - 3600 - i,
+    startedTime: t - 3590 - i,
+    heartbeatTime: t - 30,
+    cpuSeconds: 3500 + i,
+    cpuPercentage: 97.5,
+    hs06: 10,
+    machinetype: `mt${i % 4}`,
+    shutdownMessage: null,
+    shutdownTime: null,
+    machineModel: "cernvm3",
+    numProcessors: 1,
+    fqan: null,
+    site: "example.com",
+  }));
 }
 
 /** The compiled @vac/vacd, likewise. */

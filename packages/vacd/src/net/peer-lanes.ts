@@ -46,8 +46,11 @@ export class Lane {
     private readonly socket: Socket,
   ) {}
 
-  /** A send that fails (refused, unroutable) comes to the socket's error listener (PeerLanes.open). */
-  send(bytes: Buffer): void {
+  /**
+   * One datagram, of `bytes` or of the parts listed (sent as one, not joined first). A send that
+   * fails (refused, unroutable) comes to the socket's error listener (PeerLanes.open).
+   */
+  send(bytes: Buffer | readonly Buffer[]): void {
     this.socket.send(bytes);
   }
 

@@ -129,7 +129,7 @@ export class Responder {
     const probe = createSocket({ type: "udp4", reuseAddr: false });
     await bindOrRefuse(probe, this.options.port, address);
     const port = probe.address().port;
-    const socket = createSocket({ type: "udp4", reuseAddr: true });
+    const socket = createSocket({ type: "udp4", reuseAddr: true, lookup: literalAddress });
     await new Promise<void>((r) => probe.close(() => r()));
     await bindOrRefuse(socket, port, address);
     socket.on("message", (msg, peer) => this.handle(msg, peer, undefined));
@@ -319,17 +319,25 @@ export class Responder {
     // is from a key holder, whatever its source. With an unusable key only this host got here.
     const limited = signed === undefined && keyring !== "unusable";
     const type = query.messageType as Query["messageType"];
-    const second = Math.floor(now);
-    const templates =
-      this.templates.cached(view, type, second) ??
-      this.templates.build(view, type, second, (cookie) => {
-        const withExtras =
-          type === "factory_query" && this.options.statusExtras
-            ? { ...view, status: { ...view.status, ...this.options.statusExtras() } }
-            : view;
-        return repliesFor(withExtras, { ...(query as Query), cookie }, now, VACQUERY_VERSION);
-      });
+    // factory_status carries the responder's own counts (statusExtras), which change within a
+    // cycle: it is written each second; the other replies hold only the published view.
+    const extras = type === "factory_query" ? this.options.statusExtras : undefined;
+    const templates = this.templates.get(
+      view,
+      type,
+      Math.floor(now),
+      (cookie, at) =>
+        repliesFor(
+          extras ? { ...view, status: { ...view.status, ...extras() } } : view,
+          { ...(query as Query), cookie },
+          at,
+          VACQUERY_VERSION,
+        ),
+      extras !== undefined,
+    );
     const signer = keyring === "unusable" ? undefined : keyring;
+    // Unsigned, every reply is its template's head and tail around these bytes (Template.parts).
+    const cookie = signer ? undefined : Buffer.from(query.cookie, "latin1");
     for (const template of templates) {
       // Within the budget before anything is built or signed for it.
       if (limited && !this.limiter.allowReply(peer.address, exempt, template.length(query.cookie, signer))) {
@@ -338,7 +346,7 @@ export class Responder {
         this.drop("rate_limit", peer, exempt ? "exempt source's byte budget" : "3x amplification limit");
         break;
       }
-      const reply = template.reply(query.cookie, signer);
+      const reply = cookie ? template.parts(cookie) : template.reply(query.cookie, signer);
       if (lane) lane.send(reply);
       else this.socket?.send(reply, peer.port, peer.address);
     }
@@ -346,6 +354,21 @@ export class Responder {
     this.lastActivity = now;
     return true;
   }
+}
+
+/**
+ * The socket's "name lookup": it only ever sends to the address a datagram came from, an IP
+ * address as the kernel gave it, so there is nothing to look up. node:dgram looks up every
+ * send's address (dns.lookup, which for an address answers on the next tick): answering at once
+ * saves that and the deferral on each of a query's replies. A send to anything but an IPv4
+ * address is not sent (node:dgram drops it silently when the send has no callback).
+ */
+function literalAddress(
+  address: string,
+  _family: unknown,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  callback(null, address, 4);
 }
 
 /** Binds `socket`, or refuses with VAC_ERR_NET_BIND (the port is taken, the address not ours). */
