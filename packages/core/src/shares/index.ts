@@ -1,1 +1,4 @@
+export * from "./delivered-hours.js";
+export * from "./long-term-plan.js";
 export * from "./share-report.js";
+export * from "./shares-fragment.js";
