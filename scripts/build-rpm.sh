@@ -57,8 +57,9 @@ fi
 ')
 
 echo "== sources"
-mkdir -p "$src/systemd" "$src/docs" "$src/etc/puppet"
+mkdir -p "$src/systemd/vacd.service.d" "$src/docs" "$src/etc/puppet"
 cp systemd/vacd.service systemd/90-vac.conf "$src/systemd/"
+cp systemd/vacd.service.d/containers.conf "$src/systemd/vacd.service.d/"
 cp docs/vacd.8 docs/vac.1 docs/check-vacd.8 docs/vac.conf.5 docs/admin-guide.md docs/errors.md docs/accounting.md "$src/docs/"
 cp etc/vac.conf.installed etc/vac.conf.example etc/vac-ssmsend.cron etc/vac-long-term-shares.cron etc/vac-ssmsend-prod.cfg "$src/etc/"
 cp etc/puppet/vac.pp "$src/etc/puppet/"

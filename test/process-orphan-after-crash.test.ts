@@ -1,13 +1,15 @@
 /**
  * A real vacd killed (SIGKILL) at the worst moment, between spawning a `process` machine and
- * recording its pid, leaves a machine that nothing records. The restarted vacd finds it by the
- * `VAC_MACHINE_DIR` in its environment and stops it and its group (TERM, then KILL: this one
- * ignores TERM), and nothing else: not look-alike processes, and not a recorded machine across a
- * normal restart, which is adopted.
+ * recording its `started`, leaves a machine whose spawned process recorded itself before it ran
+ * user_data: the restarted vacd adopts it and does not stop it. A process that names a machine
+ * whose life is over (what a machine left behind, or one spawned by an older vacd that had no
+ * such record) is found by the `VAC_MACHINE_DIR` in its environment and stopped with its group
+ * (TERM, then KILL: this one ignores TERM), and nothing else: not look-alike processes, and not a
+ * recorded machine across a normal restart, which is adopted.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFile, stat } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { test } from "node:test";
 import { Space, waitFor } from "./support/space-harness.js";
@@ -66,23 +68,51 @@ test("a process machine spawned by a vacd killed before recording it is stopped 
     async () => (await events(space)).find((e) => e.event === "test_pause_after_spawn"),
     30_000,
   );
-  const orphan = Number(paused.pid);
+  const spawned = Number(paused.pid);
   const [machine] = await space.machinesOnDisk();
   assert.ok(machine, "the machine's directory was made before the spawn");
+  await waitFor(
+    "the machine's child",
+    async () => {
+      const text = await readFile(join(machine.dir, "joboutputs/child.pid"), "utf8").catch(() => "");
+      return text.endsWith("\n") ? text : undefined;
+    },
+    10_000,
+  );
+  await space.killFactory(0);
+  const record = JSON.parse(await readFile(join(machine.dir, "process.json"), "utf8")) as { pid: number };
+  assert.equal(record.pid, spawned, "the spawned process recorded itself before running user_data");
+  await assert.rejects(readFile(join(machine.dir, "started")), "vacd was killed before its started");
+  const spawnedTicks = await startTicks(spawned);
+  assert.ok(spawnedTicks, "the machine runs on without its vacd");
+
+  // A machine whose life is over, and a process that still names it (as an older vacd left one).
+  const [created, , slot] = basename(machine.dir).split("_");
+  const endedDir = join(machinesDir, `${Number(created) - 1}_stubborn_${slot?.replace(/-\d+\./, "-05.")}`);
+  await mkdir(join(endedDir, "joboutputs"), { recursive: true });
+  await writeFile(join(endedDir, "uuid"), "ended-machine\n");
+  await writeFile(
+    join(endedDir, "finished"),
+    `${JSON.stringify({ time: Number(created) - 1, message: "200 done" })}\n`,
+  );
+  const left = spawn("/bin/sh", ["-c", STUBBORN], {
+    detached: true,
+    stdio: "ignore",
+    env: { PATH: "/usr/bin:/bin", VAC_MACHINE_DIR: endedDir, JOBOUTPUTS: join(endedDir, "joboutputs") },
+  });
+  const orphan = left.pid ?? 0;
+  left.unref();
   const child = Number(
     await waitFor(
       "the orphan's child",
       async () => {
-        const text = await readFile(join(machine.dir, "joboutputs/child.pid"), "utf8").catch(() => "");
+        const text = await readFile(join(endedDir, "joboutputs/child.pid"), "utf8").catch(() => "");
         return text.endsWith("\n") ? text : undefined;
       },
       10_000,
     ),
   );
-  await space.killFactory(0);
-  await assert.rejects(readFile(join(machine.dir, "process.json")), "nothing recorded the machine");
-  const orphanTicks = await startTicks(orphan);
-  assert.ok(orphanTicks, "the machine runs on without its vacd");
+  decoys.push({ pid: orphan, ticks: (await startTicks(orphan)) ?? "" });
   assert.ok(await startTicks(child));
 
   // Processes that only look like it: another root's machines/, a path that leaves machines/.
@@ -101,7 +131,7 @@ test("a process machine spawned by a vacd killed before recording it is stopped 
     decoys.push({ pid, ticks });
   }
 
-  // 2. The next vacd stops the orphan and its group, and nothing else.
+  // 2. The next vacd adopts the spawned machine, stops the orphan and its group, and nothing else.
   let from = await logSize(space);
   await space.startFactory(0, env);
   const killed = await waitFor(
@@ -109,7 +139,7 @@ test("a process machine spawned by a vacd killed before recording it is stopped 
     async () => (await events(space, from)).find((e) => e.event === "orphan_killed" && e.pid === orphan),
     30_000,
   );
-  assert.equal(killed.machine, basename(machine.dir));
+  assert.equal(killed.machine, basename(endedDir));
   assert.equal(killed.signal, "SIGKILL", "it ignored SIGTERM: KILL came after the grace");
   assert.equal(killed.group, true);
   await waitFor(
@@ -120,7 +150,17 @@ test("a process machine spawned by a vacd killed before recording it is stopped 
     },
     10_000,
   );
-  for (const d of decoys) assert.equal(await startTicks(d.pid), d.ticks, `decoy ${d.pid} is left running`);
+  for (const d of decoys.filter((d) => d.pid !== orphan))
+    assert.equal(await startTicks(d.pid), d.ticks, `decoy ${d.pid} is left running`);
+  const adopted = await waitFor(
+    "the spawned machine's adoption",
+    async () => (await events(space, from)).find((e) => e.event === "start_adopted"),
+    30_000,
+  );
+  assert.equal(adopted.machine, slot);
+  assert.equal(await startTicks(spawned), spawnedTicks, "the adopted machine runs on");
+  const started = Number(await readFile(join(machine.dir, "started"), "utf8"));
+  assert.ok(Math.abs(started - Number(created)) <= 2, "started at its spawn, not when adopted");
 
   // 3. The free slot gets a machine, recorded; a normal restart adopts it and kills nothing.
   const recorded = await waitFor(
@@ -158,5 +198,5 @@ test("a process machine spawned by a vacd killed before recording it is stopped 
   assert.ok(
     !after.some((e) => e.event === "machine_ended" && e.machine === basename(recorded.dir).split("_")[2]),
   );
-  for (const d of decoys) assert.equal(await startTicks(d.pid), d.ticks);
+  for (const d of decoys.filter((d) => d.pid !== orphan)) assert.equal(await startTicks(d.pid), d.ticks);
 });

@@ -121,6 +121,14 @@ export const ERROR_CATALOG = {
     action:
       "Install the file (images and user_data go under /var/lib/vac/machinetypes/NAME/files) or fix the path; the other machinetypes keep running, and vacd enables this one within seconds of the file appearing.",
   },
+  VAC_ERR_CONFIG_SINGULARITY_UNUSABLE: {
+    title: "A singularity machinetype cannot run on this host: that machinetype is disabled (warning)",
+    message:
+      "{file}:{line}: machinetype {machinetype} has machine_model = singularity, but {why}: it is disabled until that is mended",
+    exitCode: EXIT.config,
+    action:
+      "Install Apptainer or Singularity (singularity_command names its binary, /usr/bin/singularity by default; /usr/bin/apptainer works too) and set singularity_user to a user other than root that nothing else uses; the other machinetypes keep running. This model has been tested only against a stand-in binary.",
+  },
   VAC_ERR_CONFIG_UNREADABLE: {
     title: "Configuration file cannot be read",
     message: "{file}: cannot be read: {detail}",
@@ -315,6 +323,13 @@ export const ERROR_CATALOG = {
     exitCode: EXIT.failure,
     action:
       "user_data_proxy needs x509cert.pem and x509key.pem (unencrypted) in /var/lib/vac/machinetypes/NAME/ (the pipe's prefix for pipe machinetypes), with a certificate still valid.",
+  },
+  VAC_ERR_IMAGE_SIGNATURE: {
+    title: "Root image refused: its CernVM signature did not verify",
+    message: "machinetype {machinetype}: {image}: {detail}",
+    exitCode: EXIT.failure,
+    action:
+      "The machinetype's image_signing_dn asks for a signed image. Check the image (vac cernvm-signature IMAGE shows its signer), that the signer's CA is in /etc/grid-security/certificates, and that the regular expression matches the signer's DN in its /C=../O=../CN=.. form. The other machinetypes go on.",
   },
   VAC_ERR_ISO_BUILD: {
     title: "Contextualization ISO could not be built",

@@ -1,7 +1,13 @@
 /** Configuration files as sites wrote them for the original Vac are accepted unchanged. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { findLegacyOption, OBSOLETE_OPTIONS, OPTION_DEFINITIONS } from "../src/index.js";
+import {
+  findLegacyOption,
+  loadConfig,
+  OBSOLETE_OPTIONS,
+  OPTION_DEFINITIONS,
+  vacPaths,
+} from "../src/index.js";
 import { FILES, loadTexts } from "./config-load-helpers.js";
 
 const VAC_2013_VM = `# /etc/vac-virtualmachines.conf, Vac 0.x style
@@ -249,7 +255,7 @@ test("a missing file disables only its machinetype, with the reason", () => {
   assert.match(r.problems[0]?.message ?? "", /machinetype a is disabled until it is/);
 });
 
-test("Vac 3.1's machine models: cernvm4 boots as cernvm3, singularity disables only its machinetype", () => {
+test("Vac 3.1's machine models: cernvm4 boots as cernvm3; singularity loads, and is disabled alone while singularity_user is unset and its binary missing", () => {
   const r = loadTexts({
     "/r/etc/vac.conf": `[settings]\nvac_space = s.example.com\nfactories = .\n[machinetype four]\ntarget_share = 1\nmachine_model = cernvm4\n[machinetype box]\ntarget_share = 1\nmachine_model = singularity\n`,
   });
@@ -257,11 +263,42 @@ test("Vac 3.1's machine models: cernvm4 boots as cernvm3, singularity disables o
   const [four, box] = r.config.machinetypes;
   assert.equal(four?.machineModel, "cernvm3");
   assert.equal(four?.disabled, undefined);
-  assert.equal(box?.disabled, "machine_model singularity is not supported (/r/etc/vac.conf:9)");
+  assert.equal(box?.machineModel, "singularity");
+  assert.equal(
+    box?.disabled,
+    "machine_model = singularity cannot run: singularity_user is not set; machine_model = singularity cannot run: singularity_command /usr/bin/singularity is missing (install Apptainer or Singularity, or name its binary in singularity_command)",
+  );
   assert.deepEqual(
     r.problems.map((p) => [p.code, p.severity, p.line]),
-    [["VAC_ERR_CONFIG_NOT_SUPPORTED_YET", "warning", 9]],
+    [
+      ["VAC_ERR_CONFIG_SINGULARITY_UNUSABLE", "warning", 9],
+      ["VAC_ERR_CONFIG_SINGULARITY_UNUSABLE", "warning", 9],
+    ],
   );
+});
+
+test("singularity: singularity_user root or unknown disables the machinetype; container_command stays one argument; apptainer is accepted", () => {
+  const text = (user: string) =>
+    `[settings]\nvac_space = s.example.com\nfactories = .\nsingularity_user = ${user}\nsingularity_command = /opt/apptainer/bin/apptainer\n[machinetype box]\ntarget_share = 1\nmachine_model = singularity\nroot_image = /images/box.sif\ncontainer_command = /user_data 'one arg'\ncvmfs_repositories = atlas.cern.ch\n`;
+  const load = (user: string) =>
+    loadConfig({
+      files: [{ path: "/r/etc/vac.conf", text: text(user) }],
+      paths: vacPaths("/r"),
+      hostname: "wn01.example.com",
+      hostProcessors: 8,
+      fileExists: (p) => p === "/opt/apptainer/bin/apptainer",
+      dirExists: (p) => p === "/r/images/box.sif",
+      userIds: (name) => ({ sing: { uid: 990, gid: 980 }, root: { uid: 0, gid: 0 } })[name],
+    });
+  const ok = load("sing");
+  const box = ok.config?.machinetypes[0];
+  assert.equal(box?.disabled, undefined, JSON.stringify(ok.problems));
+  assert.deepEqual(ok.config?.settings.singularityUser, { name: "sing", uid: 990, gid: 980 });
+  assert.deepEqual(box?.containerCommand, ["/user_data 'one arg'"]);
+  assert.deepEqual(box?.cvmfsRepositories, ["atlas.cern.ch"]);
+  assert.equal(box?.rootImage, "/r/images/box.sif", "a directory image is accepted");
+  assert.match(load("root").config?.machinetypes[0]?.disabled ?? "", /singularity_user root is root/);
+  assert.match(load("nobody9").config?.machinetypes[0]?.disabled ?? "", /nobody9 is not a user of this host/);
 });
 
 test("root_device and scratch_device are refused unless a-z and 0-9, as Vac refused them", () => {
@@ -347,4 +384,29 @@ test("no obsolete or legacy entry shadows an option that works in the same secti
       assert.ok(!OBSOLETE_OPTIONS.has(name), `${name} is both defined and obsolete`);
     }
   }
+});
+
+test("image_signing_dn and Vac 3.1's cernvm_signing_dn both set the check (Vac stored one and read the other, S590-594, S1781)", () => {
+  for (const name of ["image_signing_dn", "cernvm_signing_dn"]) {
+    const r = loadTexts({
+      "/r/etc/vac.conf": `[settings]\nvac_space = vac.example.org\nfactories = wn01.example.com\n\n[machinetype cernvm]\nroot_image = /images/cernvm.iso\nuser_data = /images/user_data\nmachine_model = cernvm3\n${name} = ^/DC=ch/DC=cern/OU=computers/CN=cvm-sign01\\.cern\\.ch$\n`,
+    });
+    assert.deepEqual(
+      r.problems.filter((p) => p.severity === "error" || p.code === "VAC_ERR_CONFIG_OBSOLETE_OPTION"),
+      [],
+      name,
+    );
+    assert.equal(
+      r.config?.machinetypes[0]?.imageSigningDn,
+      "^/DC=ch/DC=cern/OU=computers/CN=cvm-sign01\\.cern\\.ch$",
+      name,
+    );
+  }
+  const bad = loadTexts({
+    "/r/etc/vac.conf":
+      "[settings]\nvac_space = vac.example.org\nfactories = wn01.example.com\n\n[machinetype cernvm]\nroot_image = /images/cernvm.iso\nuser_data = /images/user_data\nimage_signing_dn = /CN=(unclosed\n",
+  });
+  assert.ok(
+    bad.problems.some((p) => p.code === "VAC_ERR_CONFIG_BAD_VALUE" && /image_signing_dn/.test(p.message)),
+  );
 });

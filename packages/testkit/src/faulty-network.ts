@@ -10,6 +10,7 @@
  * brought up again, as a restarted vacd.
  */
 import { decodeMessage, encodeMessage, type ResponderView, repliesFor } from "@vac/core";
+import { seededRandom } from "./seeded-random.js";
 
 export interface NetworkFaults {
   /** The chance that a datagram is lost (0.3: 30%). */
@@ -25,18 +26,6 @@ export interface NetworkFaults {
 }
 
 export const NO_FAULTS: NetworkFaults = { loss: 0, delayMs: 0, jitterMs: 0, duplicate: 0, replayStale: 0 };
-
-/** mulberry32: a small seeded generator, so that a run's faults can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** What the census's poll is given: net/poller.ts `PollTransport`, structurally. */
 export interface FaultyTransport {

@@ -1,3 +1,6 @@
+export * from "./crash-harness.js";
+export * from "./crash-invariants.js";
+export * from "./crash-vacd.js";
 export * from "./factory-view.js";
 export * from "./fake-clock.js";
 export * from "./fake-hypervisor.js";
@@ -9,7 +12,10 @@ export * from "./https-server.js";
 export * from "./loop-volume-group.js";
 export * from "./own-census.js";
 export * from "./require.js";
+export * from "./seeded-random.js";
 export * from "./shared-dir.js";
+export * from "./signed-image.js";
+export * from "./singularity-stand-in.js";
 export * from "./sshd.js";
 export * from "./temp-root.js";
 export * from "./test-pki.js";

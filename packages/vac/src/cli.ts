@@ -24,6 +24,7 @@ import {
 } from "./commands/query.js";
 import { sharesCommand } from "./commands/shares.js";
 import { shutdownCommand } from "./commands/shutdown.js";
+import { simulateCommand } from "./commands/simulate.js";
 
 const COMMANDS: readonly VacCommand[] = [
   machinesCommand,
@@ -41,6 +42,7 @@ const COMMANDS: readonly VacCommand[] = [
   shutdownCommand,
   drainCommand,
   undrainCommand,
+  simulateCommand,
 ];
 
 /** This package's version, as `vac --version` prints it. */

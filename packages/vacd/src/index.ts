@@ -10,6 +10,7 @@ export * from "./hypervisor/index.js";
 export * from "./log.js";
 export * from "./metrics/index.js";
 export * from "./net/index.js";
+export * from "./simulator/index.js";
 export * from "./sources/index.js";
 export * from "./state/index.js";
 export * from "./status/index.js";

@@ -11,6 +11,8 @@
  * libvirt domains: they keep running when vacd stops, and a restarted vacd adopts them from the
  * state directory.
  */
+
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
   encodeMessage,
@@ -38,9 +40,12 @@ import { pauseAfterSpawnMs } from "./hypervisor/process.js";
 import { createLogger, logLevelProblem } from "./log.js";
 import { FactoryMetrics } from "./metrics/factory-metrics.js";
 import { MetricsServer } from "./metrics/metrics-server.js";
-import { type CensusSettings, SpaceCensus } from "./net/census.js";
+import { type CensusOptions, type CensusSettings, SpaceCensus } from "./net/census.js";
 import { pollSpace } from "./net/poller.js";
 import { Responder } from "./net/responder.js";
+import { SerfAgent, type SerfAgentSettings } from "./net/serf-agent.js";
+import { type CensusSource, SerfCensus } from "./net/serf-census.js";
+import { serfKeysFromSpaceKeys } from "./net/serf-keyring.js";
 import {
   loadSpaceSecurity,
   loadSpaceSources,
@@ -163,7 +168,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     );
   // The names of the space's factories are looked up just after (reloadSecurity, below).
   let security = await loadSpaceSecurity(config, logger, { resolveNames: false });
-  let census: SpaceCensus | undefined;
+  let census: CensusSource | undefined;
   const responder: Responder = new Responder({
     address: config.settings.udpBindAddress,
     port: config.settings.udpPort,
@@ -216,7 +221,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     auth: sec.pollAuth,
   });
   const metrics = new FactoryMetrics(responder);
-  census = new SpaceCensus(censusSettings(config, security), {
+  const censusOptions: CensusOptions = {
     logger,
     onPolled: (seconds, answered, silent) => metrics.observePoll(seconds, answered, silent),
     now: realClock.now,
@@ -232,7 +237,37 @@ export async function main(argv: readonly string[]): Promise<void> {
         (r) => r.messageType === "machinetype_status",
       );
     },
-  });
+  };
+  // census_backend = serf: the others' summaries come as Serf member tags (net/serf-census.ts),
+  // over an agent keyed from the space key; without a usable key it cannot be keyed, so vacd polls.
+  const serfAgentSettings = (c: VacConfig, sec: SpaceSecurity): SerfAgentSettings | undefined => {
+    const auth = sec.pollAuth;
+    if (auth === undefined || auth === "unusable") return undefined;
+    const s = c.settings;
+    const self = s.factoryName.toLowerCase();
+    const address =
+      s.udpBindAddress !== "0.0.0.0" ? s.udpBindAddress : (sec.responder.laneAddress ?? "0.0.0.0");
+    const at = (host: string) => `${host.includes(":") ? `[${host}]` : host}:${s.serfPort}`;
+    return {
+      node: self,
+      bind: at(address),
+      join: s.factories.filter((f) => f.name.toLowerCase() !== self).map((f) => at(f.host)),
+      keys: serfKeysFromSpaceKeys(auth.keyring.keys),
+    };
+  };
+  const firstSerf =
+    config.settings.censusBackend === "serf" ? serfAgentSettings(config, security) : undefined;
+  if (config.settings.censusBackend === "serf" && !firstSerf)
+    logger.error(
+      { event: "serf_census_unavailable", reason: "no_usable_space_key" },
+      "census_backend = serf needs a usable space_key_file to key Serf's encryption: the census polls every factory instead",
+    );
+  const serfAgent = firstSerf
+    ? new SerfAgent(firstSerf, { dir: join(first.paths.stateDir, "serf"), logger })
+    : undefined;
+  census = serfAgent
+    ? new SerfCensus(censusSettings(config, security), { ...censusOptions, serf: serfAgent })
+    : new SpaceCensus(censusSettings(config, security), censusOptions);
   const spaceCensus = census;
   spaceCensus.start();
   const sources = new RemoteSources({
@@ -404,6 +439,9 @@ export async function main(argv: readonly string[]): Promise<void> {
       security = sec;
       responder.setSecurity(sec.responder);
       spaceCensus.update(censusSettings(c, sec));
+      // A rotated space key re-keys Serf (the agent is started again with the new keyring).
+      const serf = serfAgent ? serfAgentSettings(c, sec) : undefined;
+      if (serf) serfAgent?.reconfigure(serf);
     });
   // A slow resolver delays nothing: until the names are looked up, the factories written as
   // addresses are known, and the others are strangers (held to the 3x limit, without lanes).

@@ -2,10 +2,12 @@
  * Several starts a cycle (docs/protocol.md, 'The census'), with a fake hypervisor and a fake
  * clock: by default
  * the loop fills free slots in one cycle but checks the load again before each start, counting
- * machines started in the last minute as load the load average does not show yet;
+ * machines started in the last minute and still running as load the load average does not show yet;
  * `max_starts_per_cycle` caps the starts, and 1 is Vac's one start a cycle.
  */
 import assert from "node:assert/strict";
+import { readdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { test } from "node:test";
 import { loopConf, loopRig } from "./support/loop-rig.js";
 
@@ -75,6 +77,35 @@ test("a load that rises after the first start of a cycle stops the starts that f
     const refusal = r.events.find((e) => e.event === "decision" && e.chosen === null);
     assert.equal((refusal?.refusal as { reason?: string })?.reason, "overloaded");
     assert.match(String((refusal?.refusal as { detail?: string })?.detail), /load average 21 /);
+  } finally {
+    await r.loop.stop();
+    await r.root.remove();
+  }
+});
+
+test("a machine started in the last minute that has already ended counts as no load: its slot is filled again at once", async () => {
+  // 8 host processors, overload 1.25, load 0: the cycle fills the 8 slots. Two machines end at
+  // once (an experiment without work); 6 run, so a load over 7.5 refuses. Counting the two
+  // ended machines as load to come (8 in all) refused the refill for a minute.
+  const r = await loopRig(loopConf(8, "\n"), { processors: 8, loadAverage: 0 });
+  try {
+    await r.loop.runCycle();
+    const started = r.hv.startsSoFar().map((c) => c.slice("start ".length));
+    assert.equal(started.length, 8);
+    // They end having done their work (a 200), so no backoff holds the machinetype.
+    for (const name of started.slice(0, 2)) {
+      const dir = (await readdir(r.machinesDir)).find((d) => d.endsWith(`_${name}`)) as string;
+      await writeFile(join(r.machinesDir, dir, "joboutputs/shutdown_message"), "200 Success\n");
+      r.hv.powerOff(name);
+    }
+    r.clock.advance(5);
+    await r.loop.runCycle();
+    assert.equal(r.hv.startsSoFar().length, 10, "both freed slots are filled again");
+    assert.ok(
+      !r.events.some(
+        (e) => e.event === "decision" && (e.refusal as { reason?: string })?.reason === "overloaded",
+      ),
+    );
   } finally {
     await r.loop.stop();
     await r.root.remove();

@@ -1,2 +1,3 @@
 export * from "./freshness.js";
+export * from "./serf-summary.js";
 export * from "./start-pacing.js";

@@ -6,6 +6,7 @@
  */
 import { join, resolve } from "node:path";
 import { containerCommandWords, containerImage, tmpBindProblem } from "../containers/container-argv.js";
+import { singularityBinaryProblem } from "../containers/singularity-argv.js";
 import { isInside, machinetypeFilesDir, underRoot, type VacPaths } from "../paths.js";
 import { isRemoteUrl } from "../sources/remote-url.js";
 import { type ConfigProblem, configProblem } from "./config-problem.js";
@@ -19,6 +20,8 @@ export interface MachinetypeFilesInput {
   readonly paths: VacPaths;
   /** Whether a file exists (injected so this stays pure). */
   readonly fileExists: (path: string) => boolean;
+  /** Whether a directory exists (a singularity root_image may be one). */
+  readonly dirExists?: (path: string) => boolean;
 }
 
 /** The [targetshares] lines (Vac 3.1 refused them, S596-599): at least 0, for a known machinetype. */
@@ -151,10 +154,17 @@ export function buildMachinetype(
     `at most max_wallclock_seconds (${maxWallclock})`,
   );
   check(minProcessors <= maxProcessors, "min_processors", `at most max_processors (${maxProcessors})`);
+  const signingDn = get<string>(t, "image_signing_dn");
+  check(signingDn === undefined || isRegExp(signingDn), "image_signing_dn", "a regular expression");
   // target_share in the machinetype wins over a [targetshares] line (S596-598).
   if (share && !t.has("target_share")) sources.set(`machinetype ${name}.target_share`, share.source);
   const machineModel = (get<string>(t, "machine_model") ?? settings.machineModel) as MachineModel;
-  const container = machineModel === "docker" ? containerOptions(t, problems, disabled) : undefined;
+  const container =
+    machineModel === "docker"
+      ? containerOptions(t, problems, disabled)
+      : machineModel === "singularity"
+        ? singularityOptions(input, name, t, settings, sources, problems, disabled)
+        : undefined;
   const mt: Machinetype = {
     name,
     targetShare: get<number>(t, "target_share") ?? share?.value ?? 0,
@@ -163,7 +173,12 @@ export function buildMachinetype(
     // (say, two LHCb ones) share one group, then to the machinetype's name.
     machinegroup: get<string>(t, "machinegroup") ?? get<string>(t, "accounting_fqan") ?? name,
     machineModel,
-    rootImage: container ? get<string>(t, "root_image") : fileOrUrl("root_image"),
+    rootImage:
+      machineModel === "docker"
+        ? get<string>(t, "root_image")
+        : machineModel === "singularity"
+          ? singularityImage(input, t, fileOrUrl)
+          : fileOrUrl("root_image"),
     userData: fileOrUrl("user_data"),
     prolog: file("prolog"),
     epilog: file("epilog"),
@@ -192,6 +207,7 @@ export function buildMachinetype(
     disabled: disabled.length > 0 ? disabled.join("; ") : undefined,
     userDataProxy: get<boolean>(t, "user_data_proxy") ?? false,
     legacyProxy: get<boolean>(t, "legacy_proxy") ?? false,
+    ...(signingDn !== undefined ? { imageSigningDn: signingDn } : {}),
     ...(pipe ? { pipe } : {}),
     ...container,
   };
@@ -253,6 +269,66 @@ function containerOptions(
 }
 
 /**
+ * A singularity machinetype's own options (S2071-2136): container_command as one argument (Vac
+ * passed the option's text as one argv entry), cvmfs_repositories; and what the model needs of
+ * the host, each missing one disabling the machinetype with a warning: singularity_user set to a
+ * user of this host other than root (Vac refused the unknown user and root at load, S261-271, and
+ * a singularity machine without the setting at its start, S2074-2075), and singularity_command
+ * there (S2077-2078). tmp_binds were docker's alone in Vac.
+ */
+function singularityOptions(
+  input: MachinetypeFilesInput,
+  name: string,
+  t: SectionValues["typed"],
+  settings: Settings,
+  sources: Map<string, ValueSource>,
+  problems: ConfigProblem[],
+  disabled: string[],
+): Pick<Machinetype, "containerCommand" | "tmpBinds" | "cvmfsRepositories"> {
+  const source = t.get("machine_model")?.source ?? sources.get("settings.machine_model");
+  const refuse = (why: string) => {
+    problems.push(
+      configProblem(
+        "VAC_ERR_CONFIG_SINGULARITY_UNUSABLE",
+        { ...(source ?? {}), machinetype: name, why },
+        "warning",
+      ),
+    );
+    disabled.push(`machine_model = singularity cannot run: ${why}`);
+  };
+  const user = settings.singularityUser;
+  if (!user) refuse("singularity_user is not set");
+  else if (user.uid < 0) refuse(`singularity_user ${user.name} is not a user of this host`);
+  else if (user.uid === 0) refuse(`singularity_user ${user.name} is root, which Vac refused too (S270-271)`);
+  const binary = settings.singularityCommand;
+  const binaryWhy = singularityBinaryProblem(binary);
+  if (binaryWhy) refuse(`singularity_command ${binary} is not ${binaryWhy}`);
+  else if (!input.fileExists(binary))
+    refuse(
+      `singularity_command ${binary} is missing (install Apptainer or Singularity, or name its binary in singularity_command)`,
+    );
+  const command = get<string>(t, "container_command") ?? "/user_data";
+  if (command.trim() === "") refuse("container_command is empty");
+  return {
+    containerCommand: [command],
+    tmpBinds: [],
+    cvmfsRepositories: get<string[]>(t, "cvmfs_repositories") ?? [],
+  };
+}
+
+/** A singularity root_image: a URL, or a file or a directory (an unpacked image, S2083-2085). */
+function singularityImage(
+  input: MachinetypeFilesInput,
+  t: SectionValues["typed"],
+  fileOrUrl: (option: string) => string | undefined,
+): string | undefined {
+  const value = get<string>(t, "root_image");
+  if (value?.startsWith("/") && input.dirExists?.(underRoot(input.paths, value)))
+    return underRoot(input.paths, value);
+  return fileOrUrl("root_image");
+}
+
+/**
  * Vac fills an incomplete superslot only while its remaining life is at least the machinetype's
  * min_wallclock_seconds (D438-441), which defaults to max_wallclock_seconds (S694): with the
  * default a superslot is never refilled after its first second (docs/differences-from-vac.md,
@@ -273,5 +349,14 @@ export function superslotWarnings(
     problems.push(
       configProblem("VAC_ERR_CONFIG_SUPERSLOT_NOT_REFILLED", { ...at, per, name: m.name }, "warning"),
     );
+  }
+}
+
+function isRegExp(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
   }
 }

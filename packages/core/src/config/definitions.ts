@@ -78,7 +78,7 @@ const p = (
   extra: Partial<OptionDefinition> = {},
 ): OptionDefinition => ({ section: "vacuum_pipe", name, type, defaultText, description, ...extra });
 
-const MODELS = ["cernvm3", "vm-raw", "kernel", "process", "docker"] as const;
+const MODELS = ["cernvm3", "vm-raw", "kernel", "process", "docker", "singularity"] as const;
 /** A device name goes into the domain XML: Vac allowed a-z and 0-9 only (S622, S631). */
 const DEVICE: OptionType = {
   kind: "pattern",
@@ -179,6 +179,20 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     { unit: "bytes/s", ext: true },
   ),
   s(
+    "census_backend",
+    { kind: "enum", values: ["poll", "serf"] },
+    "poll",
+    "How the census learns the other factories' machinetypes. poll: a machinetypes_query to each, every round (paced by census_bytes_per_second). serf: each factory's summary is a tag of a HashiCorp Serf member, gossiped; vacd runs `serf agent` itself (the serf command must be installed), encrypted with a key derived from space_key_file, which serf requires (without a usable key vacd polls, and says so). Factories that are not alive in Serf with a summary (Vac 3.1 factories, vacd factories that poll, a summary over Serf's 512 bytes) are polled as before. Read at start: a change needs a restart.",
+    { ext: true },
+  ),
+  s(
+    "serf_port",
+    { kind: "integer", min: 1, max: 65535 },
+    "7946",
+    "With census_backend = serf: the TCP and UDP port every factory's Serf agent gossips on. It binds udp_bind_address (or, when that is 0.0.0.0, the address the space lists this factory at) and joins every other factory of `factories` at this port.",
+    { ext: true },
+  ),
+  s(
     "total_machines",
     { kind: "integer", min: 0 },
     "total_processors",
@@ -249,6 +263,19 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "/usr/bin/docker",
     "The container engine's client for machine_model = docker (Vac's dockerPath, S83): Docker's, or /usr/bin/podman, whose command line is Docker's. It runs on the host vacd runs on, even with hypervisor_ssh. A command still running after hypervisor_timeout_seconds is killed.",
     { ext: true },
+  ),
+  s(
+    "singularity_command",
+    { kind: "path" },
+    "/usr/bin/singularity",
+    "The binary that runs machine_model = singularity machines (Vac's singularityPath, S84): Singularity's, or Apptainer's (/usr/bin/apptainer), whose exec command line is the same. A singularity machinetype is disabled, with a warning, while it is missing. This model has been tested only against a stand-in that records what it is given, never against a real Singularity or Apptainer.",
+    { ext: true },
+  ),
+  s(
+    "singularity_user",
+    { kind: "string" },
+    undefined,
+    "The user (not root) that machine_model = singularity machines run as, as in Vac 3.1 (S261-271): vacd makes it the owner of each machine's joboutputs and mnt/ and runs singularity_command with its uid and gid. Every process of this user that is not in a live machine's cgroup is killed each cycle (Vac's killZombieSCs, S981-1045), so give it to nothing else. A singularity machinetype is disabled, with a warning, while it is unset, unknown or root.",
   ),
   s(
     "hypervisor_timeout_seconds",
@@ -429,20 +456,20 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "machine_model",
     { kind: "enum", values: MODELS },
     "the [settings] machine_model",
-    "cernvm3 boots root_image as an ISO; vm-raw boots a disk image; kernel boots kernel and initrd directly; process runs user_data as a local process; docker runs container_command in a container of root_image = docker://IMAGE[:TAG] through docker_command (Docker, or Podman with docker_command = /usr/bin/podman), always on the host vacd runs on (hypervisor_ssh is for libvirt only), with joboutputs read-write at /var/spool/joboutputs, user_data at /user_data and machinefeatures and jobfeatures at /etc/machinefeatures and /etc/jobfeatures read-only, as Vac 3.1 did; its jobfeatures/job_id is the container's id, and it is removed (docker rm --force) at once at its deadline, with no grace. Vac 3.1's cernvm4 is read as cernvm3; its singularity model is not supported: such a machinetype is disabled, with a warning, and the others run.",
+    "cernvm3 boots root_image as an ISO; vm-raw boots a disk image; kernel boots kernel and initrd directly; process runs user_data as a local process; docker runs container_command in a container of root_image = docker://IMAGE[:TAG] through docker_command (Docker, or Podman with docker_command = /usr/bin/podman), always on the host vacd runs on (hypervisor_ssh is for libvirt only), with joboutputs read-write at /var/spool/joboutputs, user_data at /user_data and machinefeatures and jobfeatures at /etc/machinefeatures and /etc/jobfeatures read-only, as Vac 3.1 did; its jobfeatures/job_id is the container's id, and it is removed (docker rm --force) at once at its deadline, with no grace. singularity runs container_command (as one argument, as Vac passed it) with singularity_command exec --contain --workdir MACHINE/mnt, as singularity_user, in a new UTS namespace with the machine's hostname and in its own cgroup (cpu.shares processors x 1024, memory.soft_limit_in_bytes processors x mb_per_processor), with machinefeatures, jobfeatures and joboutputs bound at /tmp/machinefeatures, /tmp/jobfeatures and /tmp/joboutputs and user_data at /user_data, as Vac 3.1's createSC did (S2071-2190); its jobfeatures/job_id is PID-UUID (S2184-2188), and it ends when its processes are killed (at its deadline, or as a zombie). It has been tested only against a stand-in for the binary, never a real Singularity or Apptainer. Vac 3.1's cernvm4 is read as cernvm3.",
     { aliases: ["vm_model"] },
   ),
   m(
     "root_image",
     { kind: "path", files: true },
     undefined,
-    "Image to boot (for machine_model = docker, docker://IMAGE[:TAG], an image the engine has or can pull); relative paths are under /var/lib/vac/machinetypes/NAME/files. For vm-raw it must be a raw or qcow2 image that refers to no other file (qemu-img info names no backing or external data file): any other format is refused, since a vmdk, for one, may name any file of the host as its extent; convert such an image with qemu-img convert -O qcow2. An http:// or https:// URL is fetched into /var/lib/vac/imagecache and asked for again (If-Modified-Since, and If-None-Match as our improvement) at each start; when the server fails the cached copy is used.",
+    "Image to boot (for machine_model = docker, docker://IMAGE[:TAG], an image the engine has or can pull; for singularity, an image file, a directory (an unpacked image, say under /cvmfs) or an https:// URL, S2079-2088); relative paths are under /var/lib/vac/machinetypes/NAME/files. For vm-raw it must be a raw or qcow2 image that refers to no other file (qemu-img info names no backing or external data file): any other format is refused, since a vmdk, for one, may name any file of the host as its extent; convert such an image with qemu-img convert -O qcow2. An http:// or https:// URL is fetched into /var/lib/vac/imagecache and asked for again (If-Modified-Since, and If-None-Match as our improvement) at each start; when the server fails the cached copy is used.",
   ),
   m(
     "container_command",
     { kind: "string" },
     "/user_data",
-    "machine_model = docker: what the container runs, split into words as a shell splits them (blanks, '...', \"...\" and backslashes), but never run through a shell: no variables, globs, ; or |, unless the command is itself a shell (/bin/sh -c '...'). user_data is made executable for it, as Vac did (S2044).",
+    "machine_model = docker: what the container runs, split into words as a shell splits them (blanks, '...', \"...\" and backslashes), but never run through a shell: no variables, globs, ; or |, unless the command is itself a shell (/bin/sh -c '...'). machine_model = singularity: passed as one argument, unsplit, as Vac passed it (S2136), so it names one executable. user_data is made executable for it, as Vac did (S2044, S2114).",
   ),
   m(
     "tmp_binds",
@@ -454,7 +481,7 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "cvmfs_repositories",
     { kind: "list" },
     undefined,
-    "machine_model = docker: CernVM-FS repositories the machines use; with any, the host's /cvmfs is bound read-only at /cvmfs, and each /cvmfs/REPOSITORY is looked at before the start so the automounter mounts it (S2036-2042). Other models ignore it, as Vac did.",
+    "machine_model = docker or singularity: CernVM-FS repositories the machines use; with any, the host's /cvmfs is bound at /cvmfs (read-only for docker), and each /cvmfs/REPOSITORY is looked at before the start so the automounter mounts it (S2036-2042). Other models ignore it, as Vac did.",
   ),
   m(
     "user_data",
@@ -593,6 +620,13 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     { vacAcceptedAnyValue: "S742-746" },
   ),
   m(
+    "image_signing_dn",
+    { kind: "string" },
+    undefined,
+    "A regular expression (searched for, not anchored, as Vac's re.search did) that the DN of the signer of a cernvm3 or vm-raw root_image must match, in OpenSSL's one-line form such as /C=CH/O=CERN/OU=computers/CN=cvm-sign01.cern.ch (the example ^/DC=ch/DC=cern/OU=computers/CN=cvm-sign01\\.cern\\.ch$ relies on it). The image must end in a CernVM signature block (U446-507) whose RSA-SHA256 signature verifies with a certificate that chains to a CA in /etc/grid-security/certificates (only those; not Node's built-in CAs). An unsigned, altered or wrongly signed image is not booted: the reason, naming the signer's DN when there is one, is logged and shown by vac machinetypes. Each version of an image is verified once. Vac 3.1 read image_signing_dn but checked only cernvm_signing_dn (S590-594, S1781): both names check here. A Vacuum Pipe document may set it; vac.conf's value wins.",
+    { aliases: ["cernvm_signing_dn"] },
+  ),
+  m(
     "legacy_proxy",
     { kind: "boolean" },
     "no",
@@ -633,7 +667,6 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
 export const OBSOLETE_OPTIONS: ReadonlySet<string> = new Set([
   "bridge_device",
   "version_logger",
-  "image_signing_dn",
   "user_data_proxy_cert",
   "user_data_proxy_key",
   "tmp_binding",

@@ -28,13 +28,10 @@ export const LEGACY_OPTIONS: Readonly<Record<string, LegacyOption>> = {
   },
   // Vac 3.1's [settings] (S216-S348).
   description: { sections: S, replacement: "the space's description is not used" },
-  singularity_user: { sections: S, replacement: "the singularity machine model is not supported" },
   version_logger: { sections: S, replacement: "no version datagram is sent (Vac sent one daily, D191-201)" },
   // Vac's [vmtype]/[machinetype] sections (S590-S740).
   rootpublickey: { sections: M, replacement: "use root_public_key in [settings] (S639)" },
   root_public_key: { sections: M, replacement: "use root_public_key in [settings] (S641)" },
-  cernvm_signing_dn: { sections: M, replacement: "images are not signature-checked (S590)" },
-  image_signing_dn: { sections: M, replacement: "images are not signature-checked" },
   user_data_proxy_cert: {
     sections: M,
     replacement: "Vac 3.1 replaced it by user_data_proxy = true with x509cert.pem and x509key.pem (S733)",

@@ -28,6 +28,10 @@ export interface LoadConfigInput {
   readonly fileExists: (path: string) => boolean;
   /** The cached document of `[vacuum_pipe PREFIX]`, if there is one (injected, as fileExists). */
   readonly pipeDocument?: (prefix: string) => string | undefined;
+  /** A user's uid and gid, as getpwnam finds them (injected; singularity_user, S261-271). */
+  readonly userIds?: (name: string) => { uid: number; gid: number } | undefined;
+  /** Whether a directory exists (injected): a singularity root_image may be one (S2083-2085). */
+  readonly dirExists?: (path: string) => boolean;
 }
 
 export interface LoadConfigResult {
@@ -121,6 +125,8 @@ function buildSettings(input: LoadConfigInput, v: SectionValues, problems: Confi
     adminNetworks: get<string[]>(t, "admin_networks") ?? [],
     censusSeconds: get<number>(t, "census_seconds") ?? 15,
     censusBytesPerSecond: get<number>(t, "census_bytes_per_second") ?? 200000,
+    censusBackend: get<"poll" | "serf">(t, "census_backend") ?? "poll",
+    serfPort: get<number>(t, "serf_port") ?? 7946,
     maxStartsPerCycle: get<number>(t, "max_starts_per_cycle") ?? 0,
     totalMachines: get<number>(t, "total_machines") ?? totalProcessors,
     totalProcessors,
@@ -140,6 +146,8 @@ function buildSettings(input: LoadConfigInput, v: SectionValues, problems: Confi
     ),
     hypervisorTimeoutSeconds: get<number>(t, "hypervisor_timeout_seconds") ?? 60,
     dockerCommand: get<string>(t, "docker_command") ?? "/usr/bin/docker",
+    singularityCommand: get<string>(t, "singularity_command") ?? "/usr/bin/singularity",
+    ...singularityUser(input, get<string>(t, "singularity_user")),
     // 0 (Vac 3.1's own example.vac.conf) meant the default in Vac too (S1867).
     diskGbPerProcessor: get<number>(t, "disk_gb_per_processor") || 40,
     diskGbPerProcessorSet: (get<number>(t, "disk_gb_per_processor") ?? 0) > 0,
@@ -177,6 +185,16 @@ function buildSettings(input: LoadConfigInput, v: SectionValues, problems: Confi
  * error in Vac 3.1, which then started nothing until the file was fixed (S231-245, D171-175):
  * so it is here. The fallback configuration uses the host's count meanwhile.
  */
+/** singularity_user with its ids, looked up once; build-machinetype.ts judges it. */
+function singularityUser(
+  input: LoadConfigInput,
+  name: string | undefined,
+): Pick<Settings, "singularityUser"> {
+  if (name === undefined) return {};
+  const ids = input.userIds?.(name.trim());
+  return { singularityUser: { name: name.trim(), uid: ids?.uid ?? -1, gid: ids?.gid ?? -1 } };
+}
+
 function checkedTotalProcessors(t: Typed, hostProcessors: number, problems: ConfigProblem[]): number {
   const entry = t.get("total_processors");
   if (entry === undefined) return hostProcessors;

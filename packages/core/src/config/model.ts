@@ -16,7 +16,7 @@ export interface FactoryAddress {
   readonly host: string;
 }
 
-export type MachineModel = "cernvm3" | "vm-raw" | "kernel" | "process" | "docker";
+export type MachineModel = "cernvm3" | "vm-raw" | "kernel" | "process" | "docker" | "singularity";
 export type DomainType = "kvm" | "qemu";
 
 export interface Settings {
@@ -36,6 +36,9 @@ export interface Settings {
   readonly adminNetworks: readonly string[];
   readonly censusSeconds: number;
   readonly censusBytesPerSecond: number;
+  /** How the census hears the other factories: polling them, or Serf member tags (serf-census.ts). */
+  readonly censusBackend: "poll" | "serf";
+  readonly serfPort: number;
   /** The most machines started in one cycle; 0 (the default) for no limit but the checks, 1 for Vac's rule. */
   readonly maxStartsPerCycle: number;
   readonly totalMachines: number;
@@ -56,6 +59,10 @@ export interface Settings {
   readonly hypervisorTimeoutSeconds: number;
   /** The container engine's client (`docker_command`). */
   readonly dockerCommand: string;
+  /** Singularity's or Apptainer's binary (`singularity_command`). */
+  readonly singularityCommand: string;
+  /** `singularity_user`, with its ids (-1 when it is no user of this host). */
+  readonly singularityUser?: { readonly name: string; readonly uid: number; readonly gid: number };
   /** disk_gb_per_processor, or 40 when unset (or 0). */
   readonly diskGbPerProcessor: number;
   /** Whether disk_gb_per_processor was set (and not 0): a logical volume is otherwise a share of its group. */
@@ -149,9 +156,17 @@ export interface Machinetype {
   readonly userDataProxy?: boolean;
   /** ... in the old Globus style rather than RFC 3820. */
   readonly legacyProxy?: boolean;
+  /**
+   * image_signing_dn (or cernvm_signing_dn): the root_image must carry a CernVM signature by a
+   * signer whose one-line DN this regular expression finds (U446-507, S1781-1788).
+   */
+  readonly imageSigningDn?: string;
   /** The `[vacuum_pipe PREFIX]` this machinetype came from; its files are under PREFIX's directory. */
   readonly pipe?: string;
-  /** Container models: the command run in the container, as words (`container_command`). */
+  /**
+   * Container models: the command run in the container, as words (`container_command`); for
+   * singularity, its whole text as one word, as Vac passed it.
+   */
   readonly containerCommand?: readonly string[];
   /** Container models: paths in the container each given a fresh directory (`tmp_binds`). */
   readonly tmpBinds?: readonly string[];

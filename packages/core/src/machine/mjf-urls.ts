@@ -33,6 +33,13 @@ export function mjfUrls(
       jobfeaturesUrl: "/etc/jobfeatures",
       joboutputsUrl: "/var/spool/joboutputs",
     };
+  // Where Singularity sees its binds (S1550-1553).
+  if (mt.machineModel === "singularity")
+    return {
+      machinefeaturesUrl: "/tmp/machinefeatures",
+      jobfeaturesUrl: "/tmp/jobfeatures",
+      joboutputsUrl: "/tmp/joboutputs",
+    };
   if (mt.machineContract === "vac3")
     return {
       machinefeaturesUrl: `http://${MJF_ADDRESS}/machinefeatures`,

@@ -55,6 +55,8 @@ const ACCEPTED = new Set([
   "fizzle_seconds",
   "heartbeat_file",
   "heartbeat_seconds",
+  // It can only add a check to the document's own root_image; vac.conf's value wins (S473-497).
+  "image_signing_dn",
   "legacy_proxy",
   "machine_model",
   "max_processors",
@@ -69,7 +71,7 @@ const ACCEPTED = new Set([
   "user_data_proxy",
 ]);
 /** Accepted by Vac but meaning nothing here: dropped without a word. */
-const IGNORED = new Set(["image_signing_dn", "disk_gb_per_processor"]);
+const IGNORED = new Set(["disk_gb_per_processor"]);
 
 /** Parses a pipe document; undefined when it is not one (the caller keeps its last good copy). */
 export function parsePipeDocument(text: string): PipeDocument | undefined {

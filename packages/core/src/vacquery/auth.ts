@@ -12,7 +12,6 @@
  * by adding the new key second everywhere, then moving it first, then removing the old one.
  */
 import { hash } from "node:crypto";
-import { HmacSha256 } from "./sha256.js";
 
 const PREFIX = Buffer.from(', "hmac": "');
 const SUFFIX = Buffer.from('"}');
@@ -47,42 +46,27 @@ export function parseKeyring(text: string): KeyringParse {
   return { ok: true, keyring: { keys } };
 }
 
-/** Each key's HMAC with its pads hashed, made once per key (a keyring lives until a reload). */
-const hmacs = new WeakMap<Buffer, HmacSha256>();
-
-function hmacOf(key: Buffer): HmacSha256 {
-  let h = hmacs.get(key);
-  if (!h) {
-    h = new HmacSha256(key);
-    hmacs.set(key, h);
-  }
-  return h;
-}
-
 const ZEROS = Buffer.alloc(HEX_LENGTH, "0");
-/** Each byte's two lower-case hex digits, as the ASCII codes written into a datagram. */
-const HEX_DIGITS = Buffer.from(
-  Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0")).join(""),
-);
 const EMPTY = Buffer.alloc(0);
 
 /**
- * Signs datagrams that all begin with the same `head`, hashing the head once: a responder's
+ * Signs datagrams that all begin with the same `head`, encoding the head once: a responder's
  * replies in one second differ only by the cookie at their end (schema.ts).
+ *
+ * The MAC is node:crypto's one-shot `hash` over the key's pads and the whole datagram (macHex),
+ * not a keyed hash resumed from the state after the head. @noble/hashes' HMAC can be resumed
+ * that way (its state cloned part way), and hashes only the three blocks after the head, but in
+ * JavaScript: measured on the responder, that cost a sixth of its signed replies a second, while
+ * the CPU's SHA instructions hash all twenty blocks of a reply for less (bench/responder-throughput).
  */
 export class HeadSigner {
-  private readonly hmac: HmacSha256;
-  /** The inner state after the head's whole blocks, and how many bytes those are. */
-  private readonly afterHead: Int32Array;
-  private readonly hashed: number;
+  private readonly pads: Pads;
 
   constructor(
     keyring: Keyring,
     private readonly head: Uint8Array = EMPTY,
   ) {
-    this.hmac = hmacOf(keyring.keys[0] as Buffer);
-    this.afterHead = this.hmac.headState(head);
-    this.hashed = head.length - (head.length % 64);
+    this.pads = padsOf(keyring.keys[0] as Buffer);
   }
 
   /**
@@ -100,29 +84,16 @@ export class HeadSigner {
     copyBytes(last, lastBody, out, head.length + middle.length);
     out.set(PREFIX, at - PREFIX.length);
     // The MAC is over the datagram with the digits as zeros: hash those, then write the digits.
-    // The head's whole blocks were hashed once; its rest is in `out` with everything after it.
     out.set(ZEROS, at);
     out.set(SUFFIX, at + HEX_LENGTH);
-    this.hmac.macFrom(this.afterHead, out, this.hashed, MAC);
-    writeHex(MAC, out, at);
+    out.write(macHex(this.pads, out, at), at, "latin1");
     return out;
   }
 }
 
-const MAC = new Uint8Array(32);
-
 /** The first `n` bytes of `from` into `to` at `at`, without making a view of them. */
 function copyBytes(from: Uint8Array, n: number, to: Uint8Array, at: number): void {
   for (let i = 0; i < n; i++) to[at + i] = from[i] as number;
-}
-
-/** The 32 bytes of `mac` as 64 lower-case hex digits into `out` at `at`. */
-function writeHex(mac: Uint8Array, out: Uint8Array, at: number): void {
-  for (let i = 0; i < 32; i++) {
-    const byte = mac[i] as number;
-    out[at + 2 * i] = HEX_DIGITS[2 * byte] as number;
-    out[at + 2 * i + 1] = HEX_DIGITS[2 * byte + 1] as number;
-  }
 }
 
 /** `datagram` (a JSON object ending in `}`) with the `hmac` member added, signed by the first key. */
@@ -183,9 +154,8 @@ let scratch = Buffer.alloc(BLOCK + 1024);
 /**
  * The MAC of `datagram` with its digits at `hexAt` read as zeros, as 64 lower-case hex digits.
  *
- * Verifying has no common head to resume from (every querier writes its own), so the whole
- * datagram is hashed, and node:crypto's one-shot `hash` does that several times faster than
- * sha256.ts: no object to make per call (createHmac's cost), and the CPU's SHA instructions.
+ * node:crypto's one-shot `hash` makes no object per call (createHmac's fixed cost, about 3 µs, is
+ * most of what a MAC of a datagram costs with it) and uses the CPU's SHA instructions.
  */
 function macHex(pads: Pads, datagram: Uint8Array, hexAt: number): string {
   const n = BLOCK + datagram.length;

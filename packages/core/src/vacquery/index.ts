@@ -6,4 +6,3 @@ export * from "./py-json.js";
 export * from "./replay-cache.js";
 export * from "./responder-view.js";
 export * from "./schema.js";
-export * from "./sha256.js";

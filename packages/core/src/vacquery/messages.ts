@@ -72,6 +72,11 @@ export interface MachinetypeStatus extends ReplyEnvelope {
   readonly bytesPerProcessor?: number | null;
   readonly fqan: string | null;
   readonly site: string | null;
+  /**
+   * Why this factory refuses the machinetype's root image (image_signing_dn): not in Vac, which
+   * ignores the field; omitted when there is none.
+   */
+  readonly imageRefused?: string | null;
 }
 
 export interface MachineStatus extends ReplyEnvelope {

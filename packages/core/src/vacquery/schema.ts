@@ -121,6 +121,7 @@ export const MESSAGE_FIELDS: Readonly<Record<MessageType, readonly FieldSpec[]>>
     f("bytes_per_processor", "count", orNull),
     FQAN,
     SITE,
+    f("image_refused", "text", { nullable: true, omitNull: true, maxBytes: 600 }),
     COOKIE,
   ],
   machine_status: [

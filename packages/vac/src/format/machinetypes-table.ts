@@ -107,5 +107,10 @@ export function formatMachinetypes(
   const inBackoff = [...backoffs]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, until]) => `In backoff: ${name} until ${clockTime(until, now)}`);
-  return [table, total, ...inBackoff].join("\n");
+  // image_signing_dn: each factory says why it will not boot a machinetype's image.
+  const refused = replies
+    .filter((r) => typeof r.imageRefused === "string" && r.imageRefused !== "")
+    .map((r) => `! ${r.factory}: image refused: ${r.imageRefused}`)
+    .sort();
+  return [table, total, ...inBackoff, ...refused].join("\n");
 }

@@ -2,6 +2,7 @@
  * Reads the configuration files under a root in SPEC order and loads them. Missing files are
  * skipped; a file that exists but cannot be read is a problem (and so no configuration).
  */
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
@@ -15,6 +16,7 @@ import {
   configProblem,
   type LoadConfigResult,
   loadConfig,
+  passwdIds,
   type Settings,
   type VacConfig,
   type VacPaths,
@@ -60,6 +62,16 @@ function fallbackOf(result: LoadConfigResult, unreadable: boolean): { fallback?:
 }
 
 /** A regular file this process can read: anything else would fail when a machine starts. */
+/** A user's ids as getpwnam finds them (NSS included, through getent); undefined when none. */
+function lookUpUser(name: string): { uid: number; gid: number } | undefined {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9._-]{0,31}$/.test(name)) return undefined;
+  try {
+    return passwdIds(execFileSync("getent", ["passwd", name], { timeout: 5000, encoding: "utf8" }), name);
+  } catch {
+    return undefined;
+  }
+}
+
 function readableFile(path: string): boolean {
   try {
     if (!statSync(path).isFile()) return false;
@@ -112,6 +124,14 @@ export async function loadConfigFromDisk(options: DiskConfigOptions): Promise<Di
       checked.set(path, found);
       return found;
     },
+    dirExists: (path) => {
+      try {
+        return statSync(path).isDirectory();
+      } catch {
+        return false;
+      }
+    },
+    userIds: lookUpUser,
     pipeDocument: (prefix) => {
       if (!pipeTexts.has(prefix)) pipeTexts.set(prefix, readPipeCache(paths, prefix));
       return pipeTexts.get(prefix);

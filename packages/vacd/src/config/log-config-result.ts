@@ -15,6 +15,7 @@ const READ_AT_START: readonly [string, keyof Settings][] = [
   ["udp_bind_address", "udpBindAddress"],
   ["metrics_address", "metricsAddress"],
   ["factory_name", "factoryName"],
+  ["census_backend", "censusBackend"],
 ];
 
 export function logConfigResult(

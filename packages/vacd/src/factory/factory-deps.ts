@@ -18,14 +18,14 @@ import type { HostFacts } from "../host/host-facts.js";
 import type { Hypervisor, StoppedListener } from "../hypervisor/hypervisor.js";
 import type { Logger } from "../log.js";
 import type { RemoteSources } from "../sources/remote-sources.js";
-import type { StateStore } from "../state/state-store.js";
+import type { MachineStore } from "../state/machine-store.js";
 
 export interface FactoryDeps {
   readonly paths: VacPaths;
   readonly clock: Clock;
   readonly random: Random;
   readonly logger: Logger;
-  readonly store: StateStore;
+  readonly store: MachineStore;
   readonly version: string;
   config(): VacConfig;
   /** The configuration problem vacd is running despite, for factory_status. */

@@ -16,7 +16,6 @@ import {
   type VacConfig,
 } from "@vac/core";
 import type { HostFacts } from "../host/host-facts.js";
-import { readDrainMark, readHold } from "../state/admin-files.js";
 import { StateCheck } from "../state/state-check.js";
 import { nextCycleDelayMs, refillDelayMs } from "./backoff-timing.js";
 import { ClockSteps } from "./clock-steps.js";
@@ -193,6 +192,8 @@ export class FactoryLoop {
       const old = current.get(s.slot);
       if (!old || preferred(s, old) > 0) current.set(s.slot, s);
     }
+    for (const s of snapshots)
+      if (current.get(s.slot) !== s) await this.actions.closeUnpointed(config, s).catch(() => undefined);
     // Where machines may be: the configured slots, any slot with a machine on disk, and slot
     // names beyond the configured number (total_machines may have been lowered), so that no
     // domain of ours is left unwatched. Machines start only in the configured slots.
@@ -347,8 +348,8 @@ export class FactoryLoop {
    * and its record only says who set it and when.
    */
   private async readAdminControls(config: VacConfig): Promise<void> {
-    const { logger, paths, clock } = this.d;
-    const hold = await readHold(paths.stateDir);
+    const { logger, clock } = this.d;
+    const hold = await this.d.store.readHold();
     if (hold && (!this.hold || hold.since !== this.hold.since))
       logger.warn(
         { event: "admin_hold", since: hold.since, uid: hold.uid },
@@ -362,7 +363,7 @@ export class FactoryLoop {
       this.draining = undefined;
       return;
     }
-    const mark = await readDrainMark(paths.stateDir);
+    const mark = await this.d.store.readDrainMark();
     const draining = mark
       ? { since: mark.since, uid: mark.uid }
       : { since: this.draining?.since ?? clock.now(), uid: null };
@@ -459,6 +460,7 @@ export class FactoryLoop {
         draining: this.draining ?? null,
         stateError: this.stateCheck.problem,
         volumeGroupError: this.starter.volumeGroupError,
+        ...(this.d.sources ? { imageRefusals: this.d.sources.imageRefusals() } : {}),
       }),
     );
   }

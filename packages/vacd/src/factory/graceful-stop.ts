@@ -3,7 +3,8 @@
  * its deadline is asked to shut down (ACPI) and destroyed if it still runs this long after; Vac
  * destroyed at once (D296-298). A process machine gets SIGTERM, then SIGKILL two seconds later
  * (process.ts). A container is removed at once (`docker rm --force`), as Vac removed it
- * (D293-296, S2063-2069): it has no grace. The machine is told in machinefeatures/grace_secs and jobfeatures/grace_secs_job
+ * (D293-296, S2063-2069): it has no grace; nor has a singularity machine, whose processes Vac
+ * killed with SIGKILL as zombies once it had finished (S981-1045). The machine is told in machinefeatures/grace_secs and jobfeatures/grace_secs_job
  * (HEPiX MJF).
  */
 import type { MachineModel } from "@vac/core";
@@ -13,7 +14,7 @@ export const PROCESS_GRACE_SECONDS = 2;
 
 /** Seconds between the request to stop and the kill, for machines of that model (what MJF says). */
 export function graceSecondsFor(model: MachineModel | undefined): number {
-  if (model === "docker") return 0;
+  if (model === "docker" || model === "singularity") return 0;
   return model === "process" ? PROCESS_GRACE_SECONDS : GRACEFUL_STOP_SECONDS;
 }
 

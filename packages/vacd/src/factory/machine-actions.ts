@@ -8,6 +8,7 @@
 import {
   type AdminMark,
   deriveMachine,
+  FAILED_START,
   type HypervisorView,
   KILL_ALL_REASON,
   type MachineSnapshot,
@@ -16,9 +17,8 @@ import {
   shutdownCode,
   type VacConfig,
 } from "@vac/core";
+import type { Hypervisor } from "../hypervisor/hypervisor.js";
 import type { Logger } from "../log.js";
-import { readAdminStop } from "../state/admin-files.js";
-import { machineOutputUsage } from "../state/output-size.js";
 import type { FactoryDeps } from "./factory-deps.js";
 import { graceSecondsFor, loopWaitBeforeDestroySeconds } from "./graceful-stop.js";
 import type { SlotState } from "./status-view.js";
@@ -29,6 +29,24 @@ function staleStartSeconds(config: VacConfig): number {
 }
 
 export { GRACEFUL_STOP_SECONDS } from "./graceful-stop.js";
+
+/**
+ * How long a restarted vacd waits before taking a spawn that was intended and not recorded as
+ * one that never happened: the record is written by the spawned process itself, a few
+ * milliseconds after it starts, even after the vacd that spawned it is gone.
+ */
+export const INTERRUPTED_START_GRACE_SECONDS = 5;
+
+type DomainView = { state: HypervisorView; cpu: number };
+
+/** One machine as its driver sees it now, as the loop's list reads it. */
+async function domainOf(h: Hypervisor, m: MachineSnapshot): Promise<DomainView | undefined> {
+  const [dom] = await h.list([m.slot], new Map([[m.slot, m.dir]]));
+  if (!dom) return undefined;
+  const state: HypervisorView =
+    dom.state === "paused" ? "paused" : dom.state === "shutoff" ? "stopped" : "running";
+  return { state, cpu: dom.cpuSeconds ?? 0 };
+}
 
 export function derivationRules(config: VacConfig, mt: Machinetype | undefined, daemonStarted?: number) {
   return {
@@ -70,8 +88,9 @@ export class MachineActions {
   async lookAfter(
     config: VacConfig,
     found: MachineSnapshot,
-    dom: { state: HypervisorView; cpu: number } | undefined,
+    seen: DomainView | undefined,
   ): Promise<SlotState> {
+    let dom = seen;
     const now = this.d.clock.now();
     const mt = config.machinetypes.find((m) => m.name === found.machinetype);
     const rules = derivationRules(config, mt, this.hooks.daemonStarted);
@@ -88,6 +107,23 @@ export class MachineActions {
       // While it runs it may still write its joboutputs: read it again next cycle.
       this.d.store.forget(machine.dir);
       await this.destroyWith(mt, machine);
+    }
+    if (machine.started === undefined && !machine.finished && mt) {
+      const h = this.d.hypervisorFor(mt);
+      const spawn = h.spawnRecord ? await h.spawnRecord(machine.slot, machine.dir) : undefined;
+      if (typeof spawn === "object") {
+        // Spawned by a vacd killed before it could say so: started then, whether it still runs
+        // or has already ended (then it is judged below by what it left, as any machine).
+        await this.d.store.markStarted(machine.dir, spawn.at);
+        machine = { ...machine, started: Math.floor(spawn.at) };
+        log.warn({ event: "start_adopted", spawned_at: spawn.at });
+        // The cycle's list may have been read before the spawn's record was written.
+        dom ??= await domainOf(h, machine);
+      } else if (spawn === "never" || (spawn === "pending" && this.spawnRecordOverdue(now))) {
+        const ended = await this.record(machine, now, FAILED_START, true);
+        log.warn({ event: "start_interrupted", spawn }, "its vacd stopped before spawning it");
+        machine = { ...machine, finished: ended };
+      }
     }
     if (
       machine.started === undefined &&
@@ -116,7 +152,7 @@ export class MachineActions {
     }
     let derived = deriveMachine(judged, dom?.state ?? "stopped", rules, now, stop);
     if (derived.state === "running" && derived.action.kind === "none") {
-      const usage = await machineOutputUsage(machine.dir);
+      const usage = await this.d.store.outputUsage(machine.dir);
       if (usage.tooMany || usage.bytes > config.settings.maxMachineOutputMb * 1024 * 1024) {
         log.warn({ event: "machine_output_over_limit", bytes: usage.bytes, entries: usage.entries });
         derived = {
@@ -136,6 +172,27 @@ export class MachineActions {
       derived: deriveMachine(this.hooks.rebase(updated), dom?.state ?? "stopped", rules, now),
       cpuSeconds: dom?.cpu ?? 0,
     };
+  }
+
+  /**
+   * A machine that its slot does not name (its vacd was killed while making it, before it
+   * pointed the slot at it) is looked at only to close it: never spawned, it is a failed start.
+   */
+  async closeUnpointed(config: VacConfig, m: MachineSnapshot): Promise<void> {
+    const mt = config.machinetypes.find((x) => x.name === m.machinetype);
+    if (m.finished || m.started !== undefined || !mt) return;
+    const h = this.d.hypervisorFor(mt);
+    if ((h.spawnRecord ? await h.spawnRecord(m.slot, m.dir) : undefined) !== "never") return;
+    await this.record(m, this.d.clock.now(), FAILED_START, true);
+    this.d.logger.warn({ event: "start_interrupted", machine: m.slot, dir: m.dirName, spawn: "never" });
+  }
+
+  /**
+   * A spawn intended by an earlier vacd and not recorded, though this vacd has been up long
+   * enough for its record to have been written: there was none.
+   */
+  private spawnRecordOverdue(now: number): boolean {
+    return now - this.hooks.daemonStarted >= INTERRUPTED_START_GRACE_SECONDS;
   }
 
   /**
@@ -159,7 +216,7 @@ export class MachineActions {
    * jobfeatures (what a pilot reads to end its job in time); vacd is the only writer of those.
    */
   private async withAdminStop(m: MachineSnapshot, now: number, log: Logger): Promise<MachineSnapshot> {
-    const request = await readAdminStop(m.dir);
+    const request = await this.d.store.readAdminStop(m.dir);
     const hold = this.hooks.hold();
     if (!request) {
       if (!hold) return m;

@@ -24,14 +24,17 @@ import {
   type VacConfig,
 } from "@vac/core";
 import type { HostFacts } from "../host/host-facts.js";
-import { clearFactoryError, writeFactoryError } from "../state/factory-files.js";
 import type { FactoryDeps } from "./factory-deps.js";
 import type { LifecycleWatch } from "./lifecycle-watch.js";
 import { prepareMachine } from "./prepare-machine.js";
 import type { SlotState } from "./status-view.js";
 
 /** Errors of a machinetype's own sources when preparing a machine: not the factory's fault. */
-const MACHINETYPE_SOURCE_ERRORS: ReadonlySet<string> = new Set(["VAC_ERR_SOURCE_FETCH", "VAC_ERR_PROXY"]);
+const MACHINETYPE_SOURCE_ERRORS: ReadonlySet<string> = new Set([
+  "VAC_ERR_SOURCE_FETCH",
+  "VAC_ERR_PROXY",
+  "VAC_ERR_IMAGE_SIGNATURE",
+]);
 
 /**
  * Whether a failure to prepare a machine is its machinetype's own: a remote source or proxy that
@@ -58,8 +61,8 @@ export interface StarterHooks {
 }
 
 export class MachineStarter {
-  /** Machines started lately, as load the load average does not show yet. */
-  private recentStarts: RecentStart[] = [];
+  /** Machines started lately (with their directories), as load the load average does not show yet. */
+  private recentStarts: (RecentStart & { readonly dir: string })[] = [];
   /** When this factory last started a probe of each machinetype. */
   private readonly lastProbeAt = new Map<string, number>();
   /** Why the last start was refused for its volume (volume_group), for factory_status; null when it was not. */
@@ -114,7 +117,12 @@ export class MachineStarter {
     const local: LocalFacts = {
       processorsInUse: busy.reduce((n, s) => n + (s.machine?.processors ?? 0), 0),
       machinesInUse: busy.length,
-      loadAverages: loadWithRecentStarts(host.loadAverages, this.recentStarts, now),
+      // A machine that has ended will never show as load: only those still running count.
+      loadAverages: loadWithRecentStarts(
+        host.loadAverages,
+        this.recentStarts.filter((r) => busy.some((s) => s.machine?.dir === r.dir)),
+        now,
+      ),
       hostProcessors: host.processors,
       stateDiskFreeBytes: host.stateDiskAvailKb * 1024,
       hold: hooks.hold(),
@@ -161,7 +169,7 @@ export class MachineStarter {
     const at = this.d.clock.monotonic();
     this.recentStarts = [
       ...this.recentStarts.filter((s) => at - s.at < RECENT_START_SECONDS),
-      { at, processors: chosen.processors },
+      { at, processors: chosen.processors, dir: started.dir },
     ];
     if (decision.probe) this.lastProbeAt.set(mt.name, at);
     const derived = { state: "starting", action: { kind: "none" }, beforeFizzle: true } as const;
@@ -281,13 +289,13 @@ export class MachineStarter {
       await store.markStarted(launch.dir, clock.now());
       log.info({ event: "machine_started" });
       this.watch.startSucceeded();
-      await clearFactoryError(this.d.paths.stateDir).catch(() => undefined);
+      await store.clearFactoryError().catch(() => undefined);
       return await store.machine(launch.dir, mt.heartbeatFile);
     } catch (e) {
       const err = e instanceof Error ? e.message : String(e);
       log.error({ event: "machine_start_failed", code: (e as { code?: string }).code, err });
       // For check-vacd, as Vac's factory-error (D472).
-      await writeFactoryError(this.d.paths.stateDir, err).catch(() => undefined);
+      await store.writeFactoryError(err).catch(() => undefined);
       // Clean up at once rather than a cycle later: whatever was made for it goes, and the slot
       // is free again. The failure is this factory's, not the machinetype's (Vac never counted a
       // failed creation as an abort): it is recorded as such, never published as the

@@ -18,11 +18,11 @@ import type { MachineLaunch } from "../hypervisor/hypervisor.js";
 import type { Logger } from "../log.js";
 import { readMachineSources } from "../sources/machine-sources.js";
 import type { RemoteSources } from "../sources/remote-sources.js";
-import type { StateStore } from "../state/state-store.js";
+import type { MachineStore } from "../state/machine-store.js";
 import { graceSecondsFor } from "./graceful-stop.js";
 
 export interface PrepareContext {
-  readonly store: StateStore;
+  readonly store: MachineStore;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly version: string;

@@ -48,6 +48,8 @@ export function buildResponderView(
     draining?: { since: number; uid: number | null } | null;
     stateError?: string | null;
     volumeGroupError?: string | null;
+    /** Machinetype -> why its root image is refused (image_signing_dn). */
+    imageRefusals?: ReadonlyMap<string, string>;
   },
 ): ResponderView {
   const s = config.settings;
@@ -84,6 +86,7 @@ export function buildResponderView(
       bytesPerProcessor: s.mbPerProcessor * 1048576,
       fqan: mt.accountingFqan ?? null,
       site,
+      ...(times.imageRefusals?.has(mt.name) ? { imageRefused: times.imageRefusals.get(mt.name) } : {}),
     };
   });
   const machines: MachineStatusBody[] = slots.map((x) => {

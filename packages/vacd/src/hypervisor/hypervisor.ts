@@ -40,6 +40,13 @@ export interface MachineStop {
 
 export type StoppedListener = (name: string, stop?: MachineStop) => void;
 
+/**
+ * A start's record: spawned at that time (Unix seconds); `never`, no spawn was even intended, so
+ * none happened; `pending`, a spawn was intended and none recorded, so none happened unless its
+ * record is still being written (a moment after it, by the spawned process itself).
+ */
+export type SpawnRecord = { readonly at: number } | "never" | "pending";
+
 /** One machine as the hypervisor sees it. */
 export interface DomainInfo {
   readonly name: string;
@@ -87,6 +94,13 @@ export interface Hypervisor {
    * it, so that who ended it does not depend on which of the two vacd sees first.
    */
   readonly stopEventLagSeconds?: number;
+  /**
+   * Optional, for drivers whose start is recorded before and after its one effect: what the
+   * records say of the start of the machine in `dir` (SpawnRecord), undefined when they cannot
+   * be read. Asked about a machine with no `started` (its vacd was killed during the start): the
+   * next vacd adopts it from its spawn, even if it has already ended, instead of guessing.
+   */
+  spawnRecord?(name: string, dir: string): Promise<SpawnRecord | undefined>;
   /**
    * Optional: stops what this driver started that no record of a live machine names any more (a
    * process machine spawned by a vacd killed before it recorded the pid, or what a machine left

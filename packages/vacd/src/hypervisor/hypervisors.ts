@@ -6,7 +6,8 @@
  * machinetype needs it, or while this factory has ever run a domain (a marker file in the state
  * directory), so that removing the last VM machinetype from the configuration cannot orphan
  * the domains still running. The container driver is kept the same way (its marker is
- * `containers-used`), while docker_command is there to ask.
+ * `containers-used`), while docker_command is there to ask; the singularity driver too (its marker
+ * is `singularity-used`), while singularity_user names a user whose zombies it can look for.
  */
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
@@ -18,6 +19,7 @@ import { ContainerHypervisor } from "./container.js";
 import type { Hypervisor, MachineLaunch, StoppedListener } from "./hypervisor.js";
 import { LibvirtHypervisor } from "./libvirt.js";
 import { ProcessHypervisor, type ProcessOptions } from "./process.js";
+import { SingularityHypervisor } from "./singularity.js";
 import { SshRunner } from "./ssh-runner.js";
 
 export interface HypervisorsOptions extends ProcessOptions {
@@ -38,16 +40,37 @@ export class Hypervisors {
   private readonly stoppedListeners: StoppedListener[] = [];
   private containers: { key: string; driver: ContainerHypervisor } | undefined;
   private readonly containersMarker: string;
+  private singularity: { key: string; driver: SingularityHypervisor } | undefined;
+  private readonly singularityMarker: string;
 
   constructor(private readonly o: HypervisorsOptions) {
     this.processes = new ProcessHypervisor(o);
     this.marker = join(o.stateDir, "libvirt-used");
     this.containersMarker = join(o.stateDir, "containers-used");
+    this.singularityMarker = join(o.stateDir, "singularity-used");
   }
 
   for(mt: Machinetype, settings: Settings): Hypervisor {
     if (mt.machineModel === "process") return this.processes;
+    if (mt.machineModel === "singularity") return this.singularityFor(settings);
     return mt.machineModel === "docker" ? this.containersFor(settings) : this.libvirtFor(settings);
+  }
+
+  private singularityFor(s: Settings): SingularityHypervisor {
+    const user = s.singularityUser ?? { name: "", uid: -1, gid: -1 };
+    const key = JSON.stringify([s.singularityCommand, user]);
+    if (this.singularity?.key !== key) {
+      const driver = new SingularityHypervisor({
+        logger: this.o.logger,
+        machinesDir: this.o.machinesDir,
+        marker: this.singularityMarker,
+        command: s.singularityCommand,
+        user,
+      });
+      for (const l of this.stoppedListeners) driver.onMachineStopped(l);
+      this.singularity = { key, driver };
+    }
+    return this.singularity.driver;
   }
 
   private containersFor(s: Settings): ContainerHypervisor {
@@ -72,6 +95,7 @@ export class Hypervisors {
     this.stoppedListeners.push(listener);
     this.processes.onMachineStopped(listener);
     this.libvirt?.driver.onMachineStopped(listener);
+    this.singularity?.driver.onMachineStopped(listener);
   }
 
   /** Every driver whose machines must be looked at this cycle. */
@@ -85,6 +109,11 @@ export class Hypervisors {
     const containers = config.machinetypes.some((m) => m.machineModel === "docker");
     if (containers || (existsSync(this.containersMarker) && existsSync(config.settings.dockerCommand)))
       drivers.push(this.containersFor(config.settings));
+    // Singularity machines are looked after (and the user's zombies killed) while any
+    // machinetype runs them, or after one has, as long as singularity_user is a user to look for.
+    const sc = config.machinetypes.some((m) => m.machineModel === "singularity");
+    if ((config.settings.singularityUser?.uid ?? 0) > 0 && (sc || existsSync(this.singularityMarker)))
+      drivers.push(this.singularityFor(config.settings));
     return drivers;
   }
 

@@ -1,12 +1,13 @@
 /**
- * Finding and stopping `process` machines that nothing records. A machine's pid is written to
- * `process.json` just after it is spawned; a vacd killed between the two (SIGKILL, a crash, the
- * power) leaves a process that no record names and no destroy would ever stop. So every machine
- * process carries its directory in its environment (`VAC_MACHINE_DIR`, set at exec, inherited
- * by its children), and vacd looks through `/proc` at start and then now and again: a process of
- * its own uid naming exactly one of its machine directories, whose machine has no live record,
- * is an orphan, and is stopped (TERM, then KILL after a grace). The same finds what a machine
- * left running after it ended.
+ * Finding and stopping `process` machine processes that nothing records as a live machine: what
+ * a machine left running after it ended, or a machine spawned by an older vacd that recorded
+ * its pid only after the spawn and was killed in between. (A machine spawned by this vacd
+ * records itself before it runs user_data, process.ts, and a restarted vacd adopts it: the
+ * sweep, every 30 s, could miss a machine that lived less, and would only have killed it.)
+ * Every machine process carries its directory in its environment (`VAC_MACHINE_DIR`, set at
+ * exec, inherited by its children), and vacd looks through `/proc` at start and then now and
+ * again: a process of its own uid naming exactly one of its machine directories, whose machine
+ * has no live record, is an orphan, and is stopped (TERM, then KILL after a grace).
  *
  * Everything in `/proc` is read as hostile: reads are bounded, the variable must name a
  * directory directly under this factory's machines directory with a machine's name (another

@@ -2,18 +2,26 @@
  * The `process` machine model: user_data, after substitutions, runs as an executable in its own
  * session and process group and working directory, with MACHINEFEATURES, JOBFEATURES and
  * JOBOUTPUTS pointing at the machine's directories and its output going to the machine's console
- * log. The pid and the process's start time are kept in the machine directory, so a restarted
- * vacd adopts running machines (the start time guards against a reused pid). Every machine
- * process also carries `VAC_MACHINE_DIR`, so that one spawned by a vacd killed before it could
- * write that record is still found and stopped (process-orphans.ts).
+ * log. The pid and the process's start time are kept in the machine directory (`process.json`),
+ * so a restarted vacd adopts running machines (the start time guards against a reused pid).
+ *
+ * The record precedes the effect: `process.spawning` is written before the spawn, and the process
+ * is spawned as a few lines of `/bin/sh` (SPAWN_RECORD) that write `process.json` themselves,
+ * atomically, and only then exec user_data. A vacd killed at any moment of a start therefore
+ * leaves either no machine process (nothing was spawned, or the wrapper could not write and exited
+ * without running user_data) or one that its record names, which the next vacd adopts
+ * (`spawnRecord`: the record's time) even when it has already ended, and judges by what it left;
+ * and without `process.spawning` it knows at once that nothing was spawned. Every machine process also carries `VAC_MACHINE_DIR`, so that what a machine
+ * leaves behind, or a process of an older vacd that spawned without the wrapper, is still found
+ * and stopped (process-orphans.ts).
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { lstat, mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdir, open, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Logger } from "../log.js";
 import { writeFileAtomic } from "../state/atomic-write.js";
-import type { DomainInfo, Hypervisor, MachineLaunch, StoppedListener } from "./hypervisor.js";
+import type { DomainInfo, Hypervisor, MachineLaunch, SpawnRecord, StoppedListener } from "./hypervisor.js";
 import { readProcStat, sameLiveProcess } from "./proc-files.js";
 import {
   MACHINE_DIR_VARIABLE,
@@ -26,6 +34,29 @@ import {
 export function processWorkDir(machineDir: string): string {
   return join(dirname(dirname(machineDir)), "process-work", basename(machineDir));
 }
+
+/**
+ * Run by /bin/sh as `sh -c SPAWN_RECORD vac-machine <dir>`: records its own pid and start time
+ * (field 22 of its stat, read after the last ")" as proc-files.ts reads it) in `<dir>/process.json`
+ * by temp + rename, then becomes user_data by exec, keeping that pid and start time. A write that
+ * fails ends it before user_data runs (127). No fsync, as elsewhere in the state store: a vacd
+ * killed is what this guards against; the page cache outlives it.
+ */
+export const SPAWN_RECORD = [
+  'd="$1"',
+  'read -r s < "/proc/$$/stat" || exit 127',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion: the fields after ") "
+  's=${s##*") "}',
+  "set -f",
+  "set -- $s",
+  "shift 19",
+  'printf \'{"pid":%s,"startTicks":"%s"}\\n\' "$$" "$1" > "$d/.process.json.spawn" || exit 127',
+  'mv -f "$d/.process.json.spawn" "$d/process.json" || exit 127',
+  'exec "$d/user_data"',
+].join("\n");
+
+/** Written before the spawn: without it, a machine with no `process.json` was never spawned. */
+const SPAWN_INTENT = "process.spawning";
 
 interface ProcessRecord {
   readonly pid: number;
@@ -107,9 +138,10 @@ export class ProcessHypervisor implements Hypervisor {
       await writeFile(this.marker, "");
       this.used = true;
     }
+    await writeFileAtomic(join(launch.dir, SPAWN_INTENT), "");
     this.starting.add(launch.dir);
     try {
-      const child = spawn(executable, [], {
+      const child = spawn("/bin/sh", ["-c", SPAWN_RECORD, "vac-machine", launch.dir], {
         cwd: work,
         detached: true,
         stdio: ["ignore", log.fd, log.fd],
@@ -146,10 +178,12 @@ export class ProcessHypervisor implements Hypervisor {
         await new Promise((r) => setTimeout(r, this.o.pauseAfterSpawnMs));
       }
       try {
-        const stat = await readProcStat(pid);
+        // The same record as the wrapper's, written here too: a wrapper that could not write has
+        // exited without running user_data, and this one names that dead process.
+        const proc = await readProcStat(pid);
         await writeFileAtomic(
           join(launch.dir, "process.json"),
-          JSON.stringify({ pid, startTicks: stat?.startTicks ?? "" }),
+          `${JSON.stringify({ pid, startTicks: proc?.startTicks ?? "" })}\n`,
         );
       } catch (e) {
         // Without its record (a full disk) nothing could find this process again: kill it.
@@ -194,6 +228,23 @@ export class ProcessHypervisor implements Hypervisor {
     } finally {
       if (dir) await rm(processWorkDir(dir), { recursive: true, force: true });
     }
+  }
+
+  /**
+   * The start's record: the wrapper's `process.json` (its time: the spawn's, a moment before
+   * user_data ran), else whether `process.spawning` says a spawn was intended.
+   */
+  async spawnRecord(_name: string, dir: string): Promise<SpawnRecord | undefined> {
+    const record = await readRecord(dir);
+    if (record === undefined) return undefined;
+    if (record) {
+      const st = await stat(join(dir, "process.json")).catch(() => undefined);
+      return st ? { at: st.mtimeMs / 1000 } : undefined;
+    }
+    const intent = await lstat(join(dir, SPAWN_INTENT)).catch((e: { code?: string }) =>
+      e.code === "ENOENT" ? null : undefined,
+    );
+    return intent === undefined ? undefined : intent ? "pending" : "never";
   }
 
   onMachineStopped(listener: StoppedListener): void {

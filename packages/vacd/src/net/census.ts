@@ -57,8 +57,10 @@ export interface CensusOptions {
   readonly onPolled?: (seconds: number, answered: number, silent: number) => void;
   /** Poll from the responder's port, through the space's lanes (responder.ts `transport`). */
   readonly transport?: PollTransport;
-  /** Tests: poll with something else. */
+  /** Tests and the simulator: poll with something else. */
   readonly poll?: typeof pollSpace;
+  /** The timer the polls are spaced with (a fake clock's, in vac simulate); setTimeout, unref'd, when not given. */
+  readonly setTimer?: (ms: number, fn: () => void) => () => void;
 }
 
 /** What the census last heard from one factory: each machinetype's reply with when it came. */
@@ -71,7 +73,7 @@ export class SpaceCensus {
   private readonly entries = new Map<string, Heard>();
   private lastPollAt: number | undefined;
   private interval: number;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: (() => void) | undefined;
   private inFlight: Promise<void> | undefined;
   private stopped = false;
   private totalBytes = 0;
@@ -94,7 +96,7 @@ export class SpaceCensus {
 
   stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.();
     return this.inFlight ?? Promise.resolve();
   }
 
@@ -155,12 +157,18 @@ export class SpaceCensus {
 
   private schedule(seconds: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => {
+    const fire = () => {
       this.timer = undefined;
       if (this.inFlight) return this.schedule(this.interval);
       this.pollOnce();
-    }, seconds * 1000);
-    this.timer.unref?.();
+    };
+    if (this.options.setTimer) {
+      this.timer = this.options.setTimer(seconds * 1000, fire);
+      return;
+    }
+    const t = setTimeout(fire, seconds * 1000);
+    t.unref?.();
+    this.timer = () => clearTimeout(t);
   }
 
   private pollOnce(): void {

@@ -8,8 +8,27 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isRemoteUrl, type Machinetype, type Settings, VacError, type VacPaths } from "@vac/core";
 import type { Logger } from "../log.js";
+import { ImageTrust } from "./image-trust.js";
 import { makeProxy } from "./make-proxy.js";
 import type { RemoteSources } from "./remote-sources.js";
+import { loadTrustRoots } from "./trust-roots.js";
+
+/** Image checks of a vacd without remote sources (tests), one per CA directory. */
+const localTrust = new Map<string, ImageTrust>();
+
+function imageTrust(sources: RemoteSources | undefined, paths: VacPaths, now: number): ImageTrust {
+  if (sources) return sources.images;
+  const dir = join(paths.root, "etc/grid-security/certificates");
+  let t = localTrust.get(dir);
+  if (!t) {
+    t = new ImageTrust(
+      async () => (await loadTrustRoots(dir)).directory,
+      () => now,
+    );
+    localTrust.set(dir, t);
+  }
+  return t;
+}
 
 export interface MachineSourceValues {
   readonly template: string;
@@ -44,6 +63,17 @@ export async function readMachineSources(
     ]);
   } else if (mt.userData) {
     template = await readFile(mt.userData, "utf8");
+  }
+  // Before anything is made or the hypervisor asked (S1781-1788, S1830-1837).
+  try {
+    const dn = await imageTrust(sources, paths, when.now).require(mt, rootImage);
+    if (dn !== undefined) {
+      sources?.imageAccepted(mt.name);
+      log.info({ event: "image_signature_verified", image: rootImage, dn });
+    }
+  } catch (e) {
+    if ((e as VacError).code === "VAC_ERR_IMAGE_SIGNATURE") sources?.imageRefused(mt, (e as Error).message);
+    throw e;
   }
   let x509Proxy: string | undefined;
   if (mt.userDataProxy) {

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { isRemoteUrl, type Machinetype, type Settings, type VacConfig, type VacPaths } from "@vac/core";
 import type { Logger } from "../log.js";
+import { ImageTrust } from "./image-trust.js";
 import { pipesCacheDir } from "./pipe-cache.js";
 import { RemoteCache, sweepTemporaryFiles } from "./remote-cache.js";
 import { loadTrustRoots, type TrustRoots } from "./trust-roots.js";
@@ -39,6 +40,10 @@ export class RemoteSources {
   private roots: { at: number; value: Promise<TrustRoots> } | undefined;
   /** URL -> Unix seconds until which machinetypes using it are not chosen. */
   private readonly unavailable = new Map<string, number>();
+  /** Root images' signatures, verified once per version (image-trust.ts). */
+  readonly images: ImageTrust;
+  /** Machinetype -> why its image was refused, and until when it sits out (monotonic seconds). */
+  private readonly refused = new Map<string, { readonly reason: string; readonly until: number }>();
 
   constructor(private readonly o: RemoteSourcesOptions) {
     this.cache = new RemoteCache({
@@ -48,6 +53,25 @@ export class RemoteSources {
       trustRoots: () => this.trustRoots(),
       now: o.now,
     });
+    this.images = new ImageTrust(async () => (await this.trustRoots()).directory, o.now);
+  }
+
+  /**
+   * A machinetype whose image was refused sits out as one whose source failed does, and the
+   * reason stays shown (`vac machinetypes`) until an image of it verifies.
+   */
+  imageRefused(mt: Machinetype, reason: string): void {
+    const seconds = Math.max(UNAVAILABLE_MIN_SECONDS, mt.backoffSeconds);
+    this.refused.set(mt.name, { reason, until: (this.o.monotonic ?? this.o.now)() + seconds });
+  }
+
+  imageAccepted(machinetype: string): void {
+    this.refused.delete(machinetype);
+  }
+
+  /** Machinetype -> why its root image was refused. */
+  imageRefusals(): ReadonlyMap<string, string> {
+    return new Map([...this.refused].map(([name, r]) => [name, r.reason]));
   }
 
   /** Node's roots plus the grid CA directory, read again every ten minutes. */
@@ -83,9 +107,10 @@ export class RemoteSources {
   usableConfig(config: VacConfig): VacConfig {
     const now = (this.o.monotonic ?? this.o.now)();
     for (const [url, until] of this.unavailable) if (until <= now) this.unavailable.delete(url);
-    if (this.unavailable.size === 0) return config;
+    const sitting = (mt: Machinetype) => (this.refused.get(mt.name)?.until ?? 0) > now;
+    if (this.unavailable.size === 0 && !config.machinetypes.some(sitting)) return config;
     const out = (mt: Machinetype) =>
-      [mt.userData, mt.rootImage].some((u) => u !== undefined && this.unavailable.has(u));
+      sitting(mt) || [mt.userData, mt.rootImage].some((u) => u !== undefined && this.unavailable.has(u));
     const left = config.machinetypes.filter((mt) => !out(mt));
     if (left.length === config.machinetypes.length) return config;
     this.o.logger.info({

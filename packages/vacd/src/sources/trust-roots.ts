@@ -16,6 +16,8 @@ const MAX_FILE_BYTES = 256 * 1024;
 export interface TrustRoots {
   /** The `ca` option for https.request: Node's roots first, then the directory's. */
   readonly ca: readonly string[];
+  /** The directory's certificates alone: what a signed image must chain to (image-signature.ts). */
+  readonly directory: readonly string[];
   /** How many came from the directory (0 when it is absent). */
   readonly fromDirectory: number;
   readonly directoryMissing: boolean;
@@ -27,7 +29,7 @@ export async function loadTrustRoots(dir: string): Promise<TrustRoots> {
   try {
     names = await readdir(dir);
   } catch {
-    return { ca: rootCertificates, fromDirectory: 0, directoryMissing: true };
+    return { ca: rootCertificates, directory: [], fromDirectory: 0, directoryMissing: true };
   }
   const seen = new Set<string>();
   const extra: string[] = [];
@@ -47,5 +49,10 @@ export async function loadTrustRoots(dir: string): Promise<TrustRoots> {
       // unreadable or not a certificate: curl's CApath would skip it too
     }
   }
-  return { ca: [...rootCertificates, ...extra], fromDirectory: extra.length, directoryMissing: false };
+  return {
+    ca: [...rootCertificates, ...extra],
+    directory: extra,
+    fromDirectory: extra.length,
+    directoryMissing: false,
+  };
 }

@@ -9,7 +9,6 @@
 import { join } from "node:path";
 import { MIN_FREE_DISK_BYTES, VacError } from "@vac/core";
 import type { Logger } from "../log.js";
-import { writeFileAtomic } from "./atomic-write.js";
 import { FACTORY_HEARTBEAT_FILE } from "./factory-files.js";
 
 export class StateCheck {
@@ -18,7 +17,10 @@ export class StateCheck {
 
   constructor(
     private readonly stateDir: string,
-    private readonly store: { diskFreeBytes(): Promise<number> },
+    private readonly store: {
+      diskFreeBytes(): Promise<number>;
+      writeFactoryHeartbeat(now: number): Promise<void>;
+    },
     private readonly logger: Logger,
   ) {}
 
@@ -42,7 +44,7 @@ export class StateCheck {
   private async find(now: number): Promise<VacError | undefined> {
     const path = join(this.stateDir, FACTORY_HEARTBEAT_FILE);
     try {
-      await writeFileAtomic(path, `${Math.floor(now)}\n`);
+      await this.store.writeFactoryHeartbeat(now);
     } catch (e) {
       const detail = e instanceof Error ? e.message : String(e);
       return new VacError("VAC_ERR_STATE_WRITE", { path, detail }, { cause: e });

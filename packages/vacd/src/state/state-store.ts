@@ -8,6 +8,8 @@
 import { lstat, mkdir, readdir, rm, stat, statfs } from "node:fs/promises";
 import { basename, join } from "node:path";
 import {
+  type AdminMark,
+  type AdminStop,
   cleanShutdownMessage,
   FAILED_START,
   isInside,
@@ -17,7 +19,11 @@ import {
   VacError,
   type VacPaths,
 } from "@vac/core";
+import { readAdminStop, readDrainMark, readHold } from "./admin-files.js";
 import { writeFileAtomic } from "./atomic-write.js";
+import { clearFactoryError, FACTORY_HEARTBEAT_FILE, writeFactoryError } from "./factory-files.js";
+import type { MachineStore } from "./machine-store.js";
+import { machineOutputUsage, type OutputUsage } from "./output-size.js";
 import { readHead } from "./read-untrusted.js";
 
 const MAX_SMALL_FILE = 4096;
@@ -71,7 +77,7 @@ interface CachedFinished {
   readonly snapshot: MachineSnapshot;
 }
 
-export class StateStore {
+export class StateStore implements MachineStore {
   /**
    * Finished machines by directory name (under machines/). A finished machine's record does not change (its domain is
    * gone; vacd writes nothing more to it but accounting/, which is not read here), and a factory
@@ -357,5 +363,33 @@ export class StateStore {
   async diskFreeBytes(): Promise<number> {
     const s = await statfs(this.paths.stateDir);
     return s.bavail * s.bsize;
+  }
+
+  readHold(): Promise<AdminMark | undefined> {
+    return readHold(this.paths.stateDir);
+  }
+
+  readDrainMark(): Promise<AdminMark | undefined> {
+    return readDrainMark(this.paths.stateDir);
+  }
+
+  readAdminStop(machineDir: string): Promise<AdminStop | undefined> {
+    return readAdminStop(machineDir);
+  }
+
+  outputUsage(machineDir: string): Promise<OutputUsage> {
+    return machineOutputUsage(machineDir);
+  }
+
+  writeFactoryHeartbeat(now: number): Promise<void> {
+    return writeFileAtomic(join(this.paths.stateDir, FACTORY_HEARTBEAT_FILE), `${Math.floor(now)}\n`);
+  }
+
+  writeFactoryError(message: string): Promise<void> {
+    return writeFactoryError(this.paths.stateDir, message);
+  }
+
+  clearFactoryError(): Promise<void> {
+    return clearFactoryError(this.paths.stateDir);
   }
 }

@@ -1,0 +1,3 @@
+export * from "./sim-config.js";
+export * from "./sim-report.js";
+export * from "./simulate-space.js";

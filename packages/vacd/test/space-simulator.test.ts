@@ -1,0 +1,86 @@
+/**
+ * vac simulate's engine (src/simulator): a space of vacd's own factory loops and censuses in
+ * simulated time. The same seed gives the same run; the space fills, the machinetype without
+ * work ends in backoff, and Vac 3.1's rules start one machine a factory a cycle.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { confFor, parseShares, parseSimConfig, type SimOptions, simulateSpace } from "../src/index.js";
+
+const base = parseSimConfig(confFor(parseShares("a:3,b:2,c:1,d:1")));
+const space = (o: Partial<SimOptions> = {}): SimOptions => ({
+  base,
+  factories: 6,
+  slots: 8,
+  dead: 0,
+  noWork: ["d"],
+  duration: 120,
+  seed: 7,
+  rules: "vacd",
+  lifetime: 21600,
+  noWorkSeconds: 1,
+  ...o,
+});
+
+test("a seed gives the same run, sample for sample", async () => {
+  const a = await simulateSpace(space());
+  const b = await simulateSpace(space());
+  assert.deepEqual(a, b);
+  const c = await simulateSpace(space({ seed: 8 }));
+  assert.notDeepEqual(a.samples, c.samples);
+});
+
+test("under vacd's rules a 6 x 8 space fills within seconds, nothing runs for the machinetype without work, and the report has its fields", async () => {
+  const t0 = Date.now();
+  const r = await simulateSpace(space());
+  assert.ok(Date.now() - t0 < 60_000, "a 6 x 8 simulation takes under a minute");
+  assert.ok(r.full_after_seconds !== null && r.full_after_seconds < 10, `full after ${r.full_after_seconds}`);
+  const d = r.machinetypes.find((m) => m.name === "d");
+  assert.equal(d?.running_at_end, 0);
+  assert.equal(d?.has_work, false);
+  assert.ok(r.wasted_machines > 0 && r.wasted.first_outcome_seconds !== null);
+  const running = r.machinetypes.reduce((n, m) => n + m.running_at_end, 0);
+  assert.ok(running >= 46, `${running} of 48 busy at the end`);
+  for (const k of [
+    "rules",
+    "factories",
+    "slots",
+    "dead",
+    "seed",
+    "duration_seconds",
+    "bytes_per_factory_per_second",
+  ])
+    assert.ok(k in r, k);
+  assert.ok(r.bytes_per_factory_per_second > 0);
+  assert.deepEqual(Object.keys(r.samples[0]?.running ?? {}), ["a", "b", "c", "d"]);
+});
+
+test("under Vac 3.1's rules each factory starts one machine a cycle of 60 s and more", async () => {
+  const r = await simulateSpace(space({ rules: "vac31", duration: 150 }));
+  const at = (t: number) => r.samples.find((s) => s.t >= t)?.running ?? {};
+  const total = (x: Record<string, number>) => Object.values(x).reduce((n, v) => n + v, 0);
+  // Cycles at about 0, 60-75 and 120-150 s: at most three starts a factory.
+  assert.ok(total(at(150)) <= 3 * 6, `${total(at(150))} running after 150 s`);
+  assert.equal(r.full_after_seconds, null);
+});
+
+test("a dead factory holds nothing and makes every Vac 3.1 poll wait its timeout", async () => {
+  const r = await simulateSpace(space({ rules: "vac31", dead: 0.2, duration: 90 }));
+  assert.equal(r.dead_factories, 1);
+  assert.equal(r.live_slots, 40);
+  assert.ok(r.census_age_seconds.max >= 12, `${r.census_age_seconds.max}`);
+});
+
+test("a share change moves the space towards the new shares", async () => {
+  const r = await simulateSpace(
+    space({
+      noWork: [],
+      lifetime: 120,
+      duration: 600,
+      shareChange: { at: 200, shares: parseShares("a:1,b:1,c:1,d:3") },
+    }),
+  );
+  assert.ok(r.share_change !== null);
+  const d = r.machinetypes.find((m) => m.name === "d");
+  assert.ok((d?.running_share_at_end ?? 0) > 0.35, `d holds ${d?.running_share_at_end}`);
+});
