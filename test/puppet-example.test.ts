@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
@@ -33,7 +33,7 @@ async function apply(dir: string, declaration: string): Promise<{ code: number; 
   });
 }
 
-const declaration = (root: string, model: string) => `
+const declaration = (root: string, model: string, extra = "") => `
 class { 'vac':
   space          => 'vac01.example.ac.uk',
   factories      => ['wn01.example.ac.uk', 'wn02.example.ac.uk'],
@@ -46,7 +46,7 @@ class { 'vac':
   conf_dir       => '${root}/etc/vac.d',
   check_command  => '${process.execPath} ${VAC} config check --root ${root}',
   manage_package => false,
-  manage_service => false,
+  manage_service => false,${extra}
 }`;
 
 test("the Puppet example parses, and pushes a configuration vac config check accepts", async (t) => {
@@ -57,6 +57,8 @@ test("the Puppet example parses, and pushes a configuration vac config check acc
   t.after(() => dir.remove());
   const root = join(dir.path, "root");
   await dir.write("root/etc/vac.d/stale.conf", "[settings]\nnot_managed = 1\n");
+  // A plan a factory writes from cron (vac shares --plan --write) is not Puppet's to purge.
+  await dir.write("root/etc/vac.d/99-long-term-shares.conf", "[machinetype lhcb]\ntarget_share = 4\n");
   await dir.write("root/bin/true", "#!/bin/sh\n");
   await dir.write("root/proc/cpuinfo", cpuinfoText(8)); // the declaration's total_processors
 
@@ -69,9 +71,21 @@ test("the Puppet example parses, and pushes a configuration vac config check acc
     "50-machinetype-atlas.conf",
     "50-machinetype-lhcb.conf",
     "90-targetshares.conf",
+    "99-long-term-shares.conf",
   ]);
   const shown = await run(process.execPath, [VAC, "config", "show", "--json", "--root", root]);
   assert.match(shown.stdout, /"lhcb"/);
+
+  // A plan made on one host, carried by Puppet to every factory's vac.d.
+  const carried = await apply(
+    dir.path,
+    declaration(root, "process", `\n  long_term_shares => "[machinetype lhcb]\\ntarget_share = 5\\n",`),
+  );
+  assert.equal(carried.code, 2, carried.output);
+  assert.equal(
+    await readFile(join(root, "etc/vac.d/99-long-term-shares.conf"), "utf8"),
+    "[machinetype lhcb]\ntarget_share = 5\n",
+  );
 
   // A machine_model vac does not know: the files are written, the check fails the run.
   const bad = await apply(dir.path, declaration(root, "teleport"));

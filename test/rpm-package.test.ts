@@ -74,6 +74,7 @@ test("npm run rpm builds a noarch RPM that installs and runs from a scratch root
     "/var/lib/vac/apel-outgoing",
     "/var/log/vacd-accounting",
     "/usr/share/doc/vac/vac-ssmsend.cron",
+    "/usr/share/doc/vac/vac-long-term-shares.cron",
     "/usr/share/doc/vac/vac-ssmsend-prod.cfg",
     "/usr/share/doc/vac/vacd.service.d/containers.conf",
     "/usr/lib/vac/packages/vacd/dist/src/main.js",

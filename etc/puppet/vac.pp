@@ -21,12 +21,19 @@
 #     },
 #     target_shares => { 'lhcb' => 3, 'atlas' => 2 },
 #   }
+#
+# Long-term shares (docs/accounting.md): give machinetypes a long_term_share, run
+# `vac shares --plan 90d --archive ... --write FILE` on one host that sees every factory's
+# apel-archive, and pass the file's content as long_term_shares (say, with Hiera's file()):
+# it becomes /etc/vac.d/99-long-term-shares.conf on every factory. Without it, that file is
+# left alone, so a plan a factory writes there from cron survives Puppet's purge.
 class vac (
   String[1] $space,
   Array[String[1], 1] $factories,
   Hash[String[1], Scalar] $settings = {},
   Hash[Pattern[/\A[a-z0-9-]+\z/], Hash[String[1], Scalar]] $machinetypes = {},
   Hash[String[1], Integer[0]] $target_shares = {},
+  Optional[String[1]] $long_term_shares = undef,
   String[1] $package_ensure = 'installed',
   Boolean $service_enable = true,
   # For a trial on a scratch root (vac --root DIR): where the files go, how they are checked,
@@ -51,6 +58,18 @@ class vac (
     mode    => '0755',
     recurse => true,
     purge   => true,
+    ignore  => '99-long-term-shares.conf',
+  }
+
+  if $long_term_shares {
+    file { "${conf_dir}/99-long-term-shares.conf":
+      ensure  => file,
+      owner   => 'root',
+      group   => 'root',
+      mode    => '0644',
+      content => $long_term_shares,
+      notify  => Exec['vac config check'],
+    }
   }
 
   $settings_lines = $settings.map |$key, $value| { "${key} = ${value}\n" }.join('')

@@ -379,6 +379,13 @@ export const ERROR_CATALOG = {
     action:
       "The factory is still draining (nothing new starts); wait longer with `vac drain --wait`, end machines with `vac shutdown MACHINE`, or undo with `vac undrain`. If none ever ends, check that vacd runs (`check-vacd`).",
   },
+  VAC_ERR_SHARES_PLAN: {
+    title: "vac shares --plan cannot plan",
+    message: "cannot plan long-term shares: {detail}",
+    exitCode: EXIT.dataError,
+    action:
+      "Nothing was written and the factories go on with the shares they have. Give at least one machinetype both a long_term_share and a target_share above 0, fix the configuration (`vac config check`), or make every --archive directory readable; with more records than the plan reads, use a shorter window. Plans never act on part of the records.",
+  },
   VAC_ERR_INTERNAL: {
     title: "Internal error",
     message: "{detail}",

@@ -168,6 +168,7 @@ export function buildMachinetype(
   const mt: Machinetype = {
     name,
     targetShare: get<number>(t, "target_share") ?? share?.value ?? 0,
+    longTermShare: get<number>(t, "long_term_share"),
     // S717-722: the machinegroup defaults to the accounting FQAN, so machinetypes of one VO
     // (say, two LHCb ones) share one group, then to the machinetype's name.
     machinegroup: get<string>(t, "machinegroup") ?? get<string>(t, "accounting_fqan") ?? name,

@@ -440,6 +440,13 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     "Weight of the machinetype in the space; 0 means never start it. Legacy: a [targetshares] section of NAME = SHARE lines, used when the machinetype has no target_share.",
   ),
   m(
+    "long_term_share",
+    { kind: "number", min: 0 },
+    undefined,
+    "The machinetype's share of what the space delivers over weeks or months (HS06-hours, or processor-hours), as target_share is its share of what runs now; relative weights, like target_share. vacd does not read it: `vac shares --plan WINDOW` compares it with the accounting records of the window and proposes the target_share values that bring long-term delivery back to it (docs/accounting.md). A machinetype without it is left out of the plan. In a [vacuum_pipe] section it is given to each of the pipe's machinetypes, unsplit; a pipe document cannot set it.",
+    { ext: true },
+  ),
+  m(
     "machinegroup",
     { kind: "hostname" },
     "accounting_fqan, else the machinetype's name",

@@ -111,6 +111,8 @@ export interface Settings {
 export interface Machinetype {
   readonly name: string;
   readonly targetShare: number;
+  /** long_term_share: read only by `vac shares --plan` (undefined: not planned). */
+  readonly longTermShare?: number;
   readonly machinegroup: string;
   readonly machineModel: MachineModel;
   /** Resolved paths (relative ones under the machinetype's files directory). */
