@@ -291,9 +291,10 @@ export class FaultySpace {
   }
 
   /**
-   * For each peer's reply a decision counted, how many rounds old its figure is (the latest
-   * round whose poll saw the peer hold that many), and how many replies match no round within
-   * the freshness bound (2 rounds).
+   * For each peer's reply a decision counted, how many rounds old its figure is (the round the
+   * peer sent it in, from its time_sent on the round clock: a figure that did not change is as
+   * old as the reply that brought it, not as the last round it would have matched), and how many
+   * replies are older than the freshness bound (2 rounds) or hold what the peer did not hold then.
    */
   private age(f: Factory, replies: readonly MachinetypeStatus[]) {
     const behind: Record<string, Record<string, number>> = {};
@@ -301,9 +302,8 @@ export class FaultySpace {
     for (const r of replies) {
       if (r.factory === f.name) continue;
       const peer = this.factories.find((p) => p.name === r.factory);
-      let k = 0;
-      while (k <= 2 && peer?.history[this.round - k]?.[r.machinetype] !== r.runningMachines) k++;
-      if (k > 2) {
+      const k = this.round - Math.round(((r.timeSent ?? T0) - T0) / ROUND_SECONDS);
+      if (k < 0 || k > 2 || peer?.history[this.round - k]?.[r.machinetype] !== r.runningMachines) {
         foreign++;
         continue;
       }
