@@ -2,5 +2,6 @@ export * from "./machine-sources.js";
 export * from "./make-proxy.js";
 export * from "./pipe-cache.js";
 export * from "./pipe-refresher.js";
+export * from "./proxy-certificate.js";
 export * from "./remote-sources.js";
 export * from "./trust-roots.js";
