@@ -1,3 +1,4 @@
+export * from "./image-signature.js";
 export * from "./machine-sources.js";
 export * from "./make-proxy.js";
 export * from "./pipe-cache.js";

@@ -1,9 +1,9 @@
 /**
- * The limited proxy Vac 3 made (makeX509Proxy, U327-427): a certificate signed by the given
+ * The limited proxy Vac 3 made (makeX509Proxy, U325-434): a certificate signed by the given
  * certificate's key, whose subject is the signer's own plus one CN, with a new key. An RFC 3820
  * proxy carries a critical proxyCertInfo (1.3.6.1.5.5.7.1.14) with the Globus "limited proxy"
  * policy language (U420); a legacy (pre-RFC Globus) proxy has `CN=limited proxy` and no
- * proxyCertInfo (U372-380). keyUsage is digitalSignature, keyEncipherment and keyAgreement, as
+ * proxyCertInfo (U377-399). keyUsage is digitalSignature, keyEncipherment and keyAgreement, as
  * Vac set it (U412).
  *
  * The certificate is made by @peculiar/x509 and signed through WebCrypto; the signer's subject
