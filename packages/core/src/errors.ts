@@ -324,6 +324,26 @@ export const ERROR_CATALOG = {
     action:
       "user_data_proxy needs x509cert.pem and x509key.pem (unencrypted) in /var/lib/vac/machinetypes/NAME/ (the pipe's prefix for pipe machinetypes), with a certificate still valid.",
   },
+  VAC_ERR_PROXY_INIT: {
+    title: "vac proxy-init could not make a proxy",
+    message: "{detail}",
+    exitCode: EXIT.failure,
+    action:
+      "Give --cert a PEM certificate (its chain may follow) valid for at least 12 more hours and --key its unencrypted private key (RSA, or EC on P-256, P-384 or P-521).",
+  },
+  VAC_ERR_IMAGE_UNREADABLE: {
+    title: "Image could not be read",
+    message: "{image}: {detail}",
+    exitCode: EXIT.ioError,
+    action: "Check the path and that the file is readable by the user running vac.",
+  },
+  VAC_ERR_SQUID_CONF: {
+    title: "vac squid-conf could not write the squid configuration",
+    message: "{detail}",
+    exitCode: EXIT.failure,
+    action:
+      "IN must be a readable file (the template, such as /etc/squid/squid.conf.vac) and OUT's directory writable; OUT is left as it was. The factories come from vac.conf's factories option, so its configuration must load (vac config check).",
+  },
   VAC_ERR_IMAGE_SIGNATURE: {
     title: "Root image refused: its CernVM signature did not verify",
     message: "machinetype {machinetype}: {image}: {detail}",

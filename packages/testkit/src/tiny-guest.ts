@@ -6,7 +6,7 @@
  */
 import { execFile } from "node:child_process";
 import { access } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
@@ -51,4 +51,28 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+const isoScript = fileURLToPath(new URL("../../../../scripts/build-test-guest-iso.sh", import.meta.url));
+let buildingIso: Promise<string | undefined> | undefined;
+
+/**
+ * The tiny guest as a bootable ISO (ISOLINUX loading its kernel and initramfs), as a CernVM root
+ * image is one, for the cernvm3 model; undefined, with the reason on stderr, when it cannot be made.
+ */
+export async function tinyGuestIso(): Promise<string | undefined> {
+  buildingIso ??= (async () => {
+    const guest = await tinyGuest();
+    if (!guest) return undefined;
+    const dir = process.env.VAC_TEST_GUEST_ISO_CACHE ?? "/var/tmp/vac-test-guest-iso";
+    try {
+      await execFileAsync("bash", [isoScript, dir, dirname(guest.initrd)], { timeout: 5 * 60_000 });
+    } catch (error) {
+      const stderr = (error as { stderr?: string }).stderr?.trim();
+      console.error(`tiny guest ISO: cannot build with ${isoScript}: ${stderr || (error as Error).message}`);
+      return undefined;
+    }
+    return join(dir, "tiny.iso");
+  })();
+  return buildingIso;
 }

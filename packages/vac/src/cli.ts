@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import { EXIT, VacError } from "@vac/core";
 import yargs, { type Argv } from "yargs";
 import { apelSyncCommand } from "./commands/apel-sync.js";
+import { cernvmSignatureCommand } from "./commands/cernvm-signature.js";
 import type { Io, VacCommand } from "./commands/command.js";
 import { configCommand } from "./commands/config.js";
 import { consoleCommand } from "./commands/console.js";
@@ -16,6 +17,7 @@ import { drainCommand, undrainCommand } from "./commands/drain.js";
 import { gocdbCommand } from "./commands/gocdb.js";
 import { killAllCommand, resumeCommand } from "./commands/kill-all.js";
 import { missingArguments } from "./commands/missing-arguments.js";
+import { proxyInitCommand } from "./commands/proxy-init.js";
 import {
   factoriesCommand,
   machinesCommand,
@@ -25,6 +27,7 @@ import {
 import { sharesCommand } from "./commands/shares.js";
 import { shutdownCommand } from "./commands/shutdown.js";
 import { simulateCommand } from "./commands/simulate.js";
+import { squidConfCommand } from "./commands/squid-conf.js";
 
 const COMMANDS: readonly VacCommand[] = [
   machinesCommand,
@@ -43,6 +46,9 @@ const COMMANDS: readonly VacCommand[] = [
   drainCommand,
   undrainCommand,
   simulateCommand,
+  proxyInitCommand,
+  cernvmSignatureCommand,
+  squidConfCommand,
 ];
 
 /** This package's version, as `vac --version` prints it. */

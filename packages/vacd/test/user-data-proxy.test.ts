@@ -7,7 +7,7 @@ import { X509Certificate } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { OID_LIMITED_PROXY_POLICY, type VacError } from "@vac/core";
+import type { VacError } from "@vac/core";
 import {
   haveOpenssl,
   makeTempRoot,
@@ -18,7 +18,9 @@ import {
   type TempRoot,
   type TestPki,
 } from "@vac/testkit";
+import { fromBER, type Sequence } from "asn1js";
 import { makeProxy } from "../src/sources/make-proxy.js";
+import { OID_LIMITED_PROXY_POLICY } from "../src/sources/proxy-certificate.js";
 
 let root: TempRoot;
 let pki: TestPki;
@@ -159,4 +161,59 @@ test("a machinetype certificate with an EC key signs its proxy with ECDSA, and o
     (await openssl(["x509", "-in", path, "-noout", "-text"])).stdout,
     /Signature Algorithm: ecdsa-with-SHA256/,
   );
+});
+
+/** The issuer Name and the subject's RDNs of a certificate in PEM, as the bytes it holds. */
+function rawNames(pemText: string) {
+  const der = new X509Certificate(pemText).raw;
+  const tbs = (fromBER(der).result as Sequence).valueBlock.value[0] as Sequence;
+  // A version 1 certificate (as openssl x509 -req makes without extensions) has no [0] version.
+  const fields = tbs.valueBlock.value.slice(tbs.valueBlock.value[0]?.idBlock.tagClass === 3 ? 1 : 0);
+  const bytes = (i: number) => Buffer.from(fields[i]?.valueBeforeDecodeView ?? new Uint8Array());
+  const subject = fields[4] as Sequence;
+  return {
+    issuer: bytes(2),
+    subject: bytes(4),
+    subjectRdns: subject.valueBlock.value.map((r) => Buffer.from(r.valueBeforeDecodeView)),
+  };
+}
+
+test("the signer's name is kept byte for byte: a multi-valued RDN and UTF-8 strings become the proxy's issuer and the start of its subject", async (t) => {
+  if (!requireOrSkip(t, available, "openssl")) return;
+  const dir = pki.dir;
+  await openssl(
+    [
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-utf8",
+      "-keyout",
+      "odd.key",
+      "-out",
+      "odd.csr",
+      "-subj",
+      "/DC=test/DC=vac/O=Exämple+OU=Grid/CN=odd user",
+    ],
+    dir,
+  );
+  await signWithTestCa(dir, "odd", 1);
+  const signerPem = await readFile(join(dir, "odd.pem"), "utf8");
+  const proxy = await makeProxy({
+    machinetype: "odd",
+    certPath: join(dir, "odd.pem"),
+    keyPath: join(dir, "odd.key"),
+    now: NOW,
+    shutdownTime: NOW + 600,
+    legacy: false,
+  });
+  const path = join(root.path, "odd-proxy.pem");
+  await writeFile(path, proxy.pem);
+  await assertProxyVerifies(path, join(dir, "odd.pem"));
+  const signer = rawNames(signerPem);
+  const made = rawNames(proxy.pem);
+  assert.ok(made.issuer.equals(signer.subject), "issuer is the signer's subject, byte for byte");
+  assert.equal(made.subjectRdns.length, signer.subjectRdns.length + 1);
+  for (const [i, rdn] of signer.subjectRdns.entries())
+    assert.ok(made.subjectRdns[i]?.equals(rdn), `RDN ${i} kept`);
 });

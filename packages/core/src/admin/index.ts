@@ -1,2 +1,3 @@
 export * from "./admin-controls.js";
 export * from "./draining-override.js";
+export * from "./squid-conf.js";
