@@ -9,11 +9,11 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { makeTempRoot } from "@vac/testkit";
-import { cpuinfoText } from "@vac/vacd";
 import { sleep } from "./support/net-bench.js";
+import { writeProcessFactory } from "./support/process-factory.js";
 
 const VACD = join(import.meta.dirname, "../../packages/vacd/bin/vacd.js");
 const SLOTS = 32;
@@ -23,34 +23,19 @@ async function fill(dead: "refusing" | "down"): Promise<void> {
   // Down: a socket at the dead peer's address and port that reads and never answers.
   const silent = dead === "down" ? createSocket("udp4") : undefined;
   if (silent) await new Promise<void>((r) => silent.bind(port, "127.0.0.189", () => r()));
-  await mkdir(join(root.path, "etc"), { recursive: true });
-  await writeFile(
-    join(root.path, "etc/vac.conf"),
-    [
-      "[settings]",
-      "vac_space = fill.vac.test",
-      "factory_name = me.fill.vac.test",
-      "factories = me.fill.vac.test dead.fill.vac.test",
+  await writeProcessFactory(root, {
+    space: "fill.vac.test",
+    factory: "me.fill.vac.test",
+    factories: ["me.fill.vac.test", "dead.fill.vac.test"],
+    slots: SLOTS,
+    settings: [
       "factory_addresses = me.fill.vac.test=127.0.0.188 dead.fill.vac.test=127.0.0.189",
       `udp_port = ${port}`,
       "udp_bind_address = 127.0.0.188",
-      `total_processors = ${SLOTS}`,
-      `total_machines = ${SLOTS}`,
       // The shared machine's load average is not what is measured.
       "overload_per_processor = 1000",
-      "[machinetype work]",
-      "target_share = 1",
-      "machine_model = process",
-      "user_data = user_data",
-      "",
-    ].join("\n"),
-  );
-  // As many processors as slots, whatever this host has (more would be refused, S231-245).
-  await mkdir(join(root.path, "proc"), { recursive: true });
-  await writeFile(join(root.path, "proc/cpuinfo"), cpuinfoText(SLOTS));
-  const files = join(root.path, "var/lib/vac/machinetypes/work/files");
-  await mkdir(files, { recursive: true });
-  await writeFile(join(files, "user_data"), "#!/bin/sh\nsleep 600\n");
+    ],
+  });
 
   const started = performance.now();
   const vacd: ChildProcess = spawn(process.execPath, [VACD, "--root", root.path], {

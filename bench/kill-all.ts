@@ -9,14 +9,11 @@
  * (scripts/libvirt-up.sh) for the second figure; it is skipped, and says so, without it.
  */
 import { execFile } from "node:child_process";
-import { randomUUID } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { slotName } from "@vac/core";
 import { makeTempRoot, tinyGuest } from "@vac/testkit";
 import {
-  cpuinfoText,
   LibvirtHypervisor,
   LocalRunner,
   loadConfigFromDisk,
@@ -24,7 +21,8 @@ import {
   StateStore,
   silentLogger,
 } from "@vac/vacd";
-import { createMachineDir, tinyGuestFactory } from "./support/tiny-guest-factory.js";
+import { writeProcessFactory } from "./support/process-factory.js";
+import { startBenchMachine, tinyGuestFactory } from "./support/tiny-guest-factory.js";
 
 const run = promisify(execFile);
 const VAC = join(import.meta.dirname, "../../packages/vac/bin/vac.js");
@@ -51,30 +49,7 @@ async function processMachines(): Promise<void> {
   const root = await makeTempRoot("vac-bench-kill-");
   try {
     const factory = "kill.bench.vac.test";
-    await mkdir(join(root.path, "etc"), { recursive: true });
-    await writeFile(
-      join(root.path, "etc/vac.conf"),
-      [
-        "[settings]",
-        "vac_space = kill.bench.vac.test",
-        `factory_name = ${factory}`,
-        `factories = ${factory}`,
-        `total_processors = ${PROCESSES}`,
-        `total_machines = ${PROCESSES}`,
-        "[machinetype work]",
-        "target_share = 1",
-        "machine_model = process",
-        "user_data = user_data",
-        "",
-      ].join("\n"),
-    );
-    await mkdir(join(root.path, "proc"), { recursive: true });
-    await writeFile(join(root.path, "proc/cpuinfo"), cpuinfoText(PROCESSES));
-    await mkdir(join(root.path, "var/lib/vac/machinetypes/work/files"), { recursive: true });
-    await writeFile(
-      join(root.path, "var/lib/vac/machinetypes/work/files/user_data"),
-      "#!/bin/sh\nsleep 600\n",
-    );
+    await writeProcessFactory(root, { space: "kill.bench.vac.test", factory, slots: PROCESSES });
     const { config, paths } = await loadConfigFromDisk({ root: root.path, hostname: factory });
     const mt = config?.machinetypes[0];
     if (!config || !mt) throw new Error("bench configuration invalid");
@@ -87,31 +62,8 @@ async function processMachines(): Promise<void> {
       const pids: number[] = [];
       await Promise.all(
         Array.from({ length: PROCESSES }, async (_, i) => {
-          const slot = slotName(factory, i);
-          const uuid = randomUUID();
           const now = Date.now() / 1000 + round;
-          const userData = Buffer.from("#!/bin/sh\nsleep 600\n");
-          const dir = await createMachineDir(store, {
-            factory,
-            machinetype: mt.name,
-            slot,
-            uuid,
-            memoryMb: 0,
-            now,
-            userData,
-          });
-          await hv.start({
-            name: slot,
-            uuid,
-            slot: i,
-            machinetype: mt,
-            settings: config.settings,
-            dir,
-            processors: 1,
-            memoryMb: 0,
-            shutdownTime: now + 3600,
-            userData,
-          });
+          const dir = await startBenchMachine(hv, store, { factory, config, mt }, i, { memoryMb: 0, now });
           await store.markStarted(dir, now);
           const { readFile } = await import("node:fs/promises");
           pids.push((JSON.parse(await readFile(join(dir, "process.json"), "utf8")) as { pid: number }).pid);
@@ -185,31 +137,8 @@ async function libvirtMachines(): Promise<void> {
   const startAll = async () => {
     round++;
     for (let i = 0; i < DOMAINS; i++) {
-      const slot = slotName(factory, i);
-      const uuid = randomUUID();
       const now = Date.now() / 1000 + round;
-      const userData = Buffer.from("#!/bin/sh\nsleep 600\n");
-      const dir = await createMachineDir(store, {
-        factory,
-        machinetype: mt.name,
-        slot,
-        uuid,
-        memoryMb: 128,
-        now,
-        userData,
-      });
-      await lv.start({
-        name: slot,
-        uuid,
-        slot: i,
-        machinetype: mt,
-        settings: config.settings,
-        dir,
-        processors: 1,
-        memoryMb: 128,
-        shutdownTime: now + 3600,
-        userData,
-      });
+      const dir = await startBenchMachine(lv, store, { factory, config, mt }, i, { memoryMb: 128, now });
       await store.markStarted(dir, now);
     }
   };

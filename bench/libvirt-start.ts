@@ -6,7 +6,6 @@
  * in the same process, is one bare `/bin/true` through the same runner: a process spawn.
  * Needs libvirtd running (scripts/libvirt-up.sh) and the guest (built on first use).
  */
-import { randomUUID } from "node:crypto";
 import { slotName } from "@vac/core";
 import { tinyGuest } from "@vac/testkit";
 import {
@@ -16,7 +15,7 @@ import {
   LocalRunner,
   type RunOptions,
 } from "@vac/vacd";
-import { createMachineDir, tinyGuestFactory } from "./support/tiny-guest-factory.js";
+import { startBenchMachine, tinyGuestFactory } from "./support/tiny-guest-factory.js";
 
 class TimingRunner implements CommandRunner {
   readonly description = "local";
@@ -97,32 +96,12 @@ const split = (total: number): Split => {
 try {
   for (let i = 0; i < 20; i++) {
     const slot = slotName(factory, i);
-    const uuid = randomUUID();
-    const now = Date.now() / 1000;
     runner.take();
     isoRunner.take();
     const t = performance.now();
-    const userData = Buffer.from("#!/bin/sh\nsleep 600\n");
-    const dir = await createMachineDir(store, {
-      factory,
-      machinetype: mt.name,
-      slot,
-      uuid,
+    const dir = await startBenchMachine(lv, store, { factory, config, mt }, i, {
       memoryMb: 128,
-      now,
-      userData,
-    });
-    await lv.start({
-      name: slot,
-      uuid,
-      slot: i,
-      machinetype: mt,
-      settings: config.settings,
-      dir,
-      processors: 1,
-      memoryMb: 128,
-      shutdownTime: now + 3600,
-      userData,
+      now: Date.now() / 1000,
     });
     starts.push(split(performance.now() - t));
     const d = performance.now();

@@ -9,7 +9,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { CrashVacd, killMachines, makeTempRoot } from "@vac/testkit";
-import { cpuinfoText } from "@vac/vacd";
+import { writeProcessFactory } from "./support/process-factory.js";
 
 const run = promisify(execFile);
 const VACD = join(import.meta.dirname, "../../packages/vacd/bin/vacd.js");
@@ -19,28 +19,17 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS) || 3;
 
 const root = await makeTempRoot("vac-bench-restart-");
 const port = 20_000 + Math.floor(Math.random() * 30_000);
-await root.write(
-  "etc/vac.conf",
-  [
-    "[settings]",
-    "vac_space = restart.vac.test",
-    "factory_name = me.restart.vac.test",
-    "factories = me.restart.vac.test",
+await writeProcessFactory(root, {
+  space: "restart.vac.test",
+  factory: "me.restart.vac.test",
+  slots: SLOTS,
+  settings: [
     "factory_addresses = me.restart.vac.test=127.0.0.123",
     `udp_port = ${port}`,
     "udp_bind_address = 127.0.0.123",
-    `total_processors = ${SLOTS}`,
-    `total_machines = ${SLOTS}`,
     "overload_per_processor = 1000",
-    "[machinetype work]",
-    "target_share = 1",
-    "machine_model = process",
-    "user_data = user_data",
-    "",
-  ].join("\n"),
-);
-await root.write("proc/cpuinfo", cpuinfoText(SLOTS));
-await root.write("var/lib/vac/machinetypes/work/files/user_data", "#!/bin/sh\nsleep 600\n");
+  ],
+});
 
 /** The running machines `vac machines` lists, or -1 when it fails. */
 async function listed(): Promise<number> {

@@ -7,19 +7,19 @@
  * (VAC_TEST_GOCDB_SECONDS); the hour is then a second.
  */
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import {
+  GOCDB_CERT_SETTINGS,
   type GocdbStandIn,
   haveOpenssl,
   makeTempRoot,
-  makeTestPki,
   makeTestUserCert,
   requireOrSkip,
-  startGocdbStandIn,
+  startGocdbWithPki,
   type TempRoot,
   type TestPki,
+  writeGocdbSiteCert,
 } from "@vac/testkit";
 import { writeTimeMark } from "@vac/vacd";
 import { SPACE, Space } from "./support/space-harness.js";
@@ -34,8 +34,11 @@ let gocdb: GocdbStandIn;
 before(async () => {
   work = await makeTempRoot("vac-gocdb-e2e-");
   if (!available) return;
-  pki = await makeTestPki(join(work.path, "pki"));
-  gocdb = await startGocdbStandIn(pki, { site: "UKI-E2E", space: SPACE, primaryKey: "901G0" });
+  ({ pki, gocdb } = await startGocdbWithPki(join(work.path, "pki"), {
+    site: "UKI-E2E",
+    space: SPACE,
+    primaryKey: "901G0",
+  }));
 });
 after(async () => {
   await gocdb?.close();
@@ -63,8 +66,7 @@ test("each factory with a certificate sends the space's values to GOCDB once per
       "hs06_per_processor = 10",
       "gocdb_sitename = UKI-E2E",
       `gocdb_api_url = ${gocdb.url}`,
-      "gocdb_cert_file = /etc/grid-security/hostcert.pem",
-      "gocdb_key_file = /etc/grid-security/hostkey.pem",
+      ...GOCDB_CERT_SETTINGS,
     ],
   });
   t.after(() => space.stop().then(() => space.dir.remove()));
@@ -74,8 +76,7 @@ test("each factory with a certificate sends the space's values to GOCDB once per
     await write("etc/grid-security/certificates/testca.pem", pki.caCert);
     if (i === 2) continue; // its certificate files do not exist: it sends nothing (D215-218)
     const cert = await makeTestUserCert(pki, `f${i + 1}`, `/DC=test/DC=vac/CN=${space.names[i]}`);
-    await write("etc/grid-security/hostcert.pem", await readFile(cert.certPath));
-    await write("etc/grid-security/hostkey.pem", await readFile(cert.keyPath));
+    await writeGocdbSiteCert(write, cert);
   }
   // As a factory that has run before: its GOCDB mark is now, so its first update comes a
   // period from now, once the space has answered the census (the random phase of a first

@@ -8,8 +8,6 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import { test } from "node:test";
 import { pollSpace } from "@vac/vacd";
 import { runCheckVacd } from "./support/check-vacd-run.js";
@@ -35,12 +33,7 @@ test("a keyed space fills its slots past a dead peer, and unsigned queries get n
     extraSettings: ["space_key_file = /etc/vac/space.key", "census_seconds = 3"],
   });
   t.after(() => space.stop());
-  for (let i = 0; i < 2; i++) {
-    const file = join(space.root(i), "etc/vac/space.key");
-    await mkdir(join(space.root(i), "etc/vac"), { recursive: true });
-    await writeFile(file, "# e2e\nkeyed-space-e2e-key-0123456789\n", { mode: 0o600 });
-    await chmod(file, 0o600);
-  }
+  for (let i = 0; i < 2; i++) await space.writeSpaceKey(i, "# e2e\nkeyed-space-e2e-key-0123456789\n", 0o600);
   const started = Date.now();
   await space.startAll();
   await waitFor(
@@ -80,10 +73,7 @@ test("a keyed space fills its slots past a dead peer, and unsigned queries get n
   assert.equal(check.code, 0, check.line);
   assert.match(check.line, /^VACD OK - Factory \+ responder ok/);
 
-  const log = (await readFile(join(space.root(0), "vacd.log"), "utf8"))
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const log = await space.logEvents(0);
   const decisions = log.filter((l) => l.event === "decision" && l.chosen);
   assert.ok(decisions.length >= 3);
   for (const d of decisions) {
@@ -105,16 +95,9 @@ test("a key file others can read is refused: vacd stays up, starts nothing and s
     extraSettings: ["space_key_file = /etc/vac/space.key"],
   });
   t.after(() => space.stop());
-  const file = join(space.root(0), "etc/vac/space.key");
-  await mkdir(join(space.root(0), "etc/vac"), { recursive: true });
-  await writeFile(file, "keyed-space-e2e-key-0123456789\n");
-  await chmod(file, 0o644);
+  await space.writeSpaceKey(0, "keyed-space-e2e-key-0123456789\n", 0o644);
   await space.startFactory(0);
-  const lines = async () =>
-    (await readFile(join(space.root(0), "vacd.log"), "utf8").catch(() => ""))
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = () => space.logEvents(0);
   await waitFor(
     "space_key_unusable and a failed cycle",
     async () => {

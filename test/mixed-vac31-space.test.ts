@@ -9,7 +9,6 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { test } from "node:test";
 import {
-  startFakeVac31Responder,
   VAC31_FACTORY_STATUS_RULES,
   VAC31_MACHINE_STATUS_RULES,
   VAC31_MACHINETYPE_STATUS_RULES,
@@ -18,49 +17,14 @@ import {
   vac31Broken,
 } from "@vac/testkit";
 import { askAsVac31 } from "./support/ask-as-vac31.js";
-import { PAYLOAD_UNTIL_STOP, SPACE, Space, waitFor } from "./support/space-harness.js";
+import { assertVac31Counted, startBesideVac31 } from "./support/beside-vac31.js";
+import { SPACE } from "./support/space-harness.js";
 
 const VAC31 = { name: "vac31.e2e.test", address: "127.0.0.72" };
 
 test("a space with a Vac 3.1 factory: each side counts, lists and answers the other as Vac 3.1 does", async (t) => {
-  const space = await Space.create({
-    factories: 1,
-    processorsPerFactory: 2,
-    firstAddress: 71,
-    machinetypes: [
-      { name: "atlas", share: 1, payload: PAYLOAD_UNTIL_STOP },
-      { name: "lhcb", share: 1, payload: PAYLOAD_UNTIL_STOP },
-    ],
-    otherFactories: [VAC31],
-  });
-  t.after(() => space.stop());
-  const now = Math.floor(Date.now() / 1000);
-  const vac31 = await startFakeVac31Responder(VAC31.address, {
-    space: SPACE,
-    factory: VAC31.name,
-    port: space.port,
-    // The lhcb abort is an hour old: outside its backoff, so only the running HS06 decide.
-    overrides: { machinetype_status_abort: { shutdown_time: now - 3600 } },
-  });
-  t.after(() => vac31.close());
-  await space.startAll();
-
-  // The Vac factory runs atlas at 10.0 HS06 and lhcb at 1.0 (its fixtures): with equal shares a
-  // vacd that counts them starts lhcb in both its slots; one that heard nothing would start one
-  // of each.
-  const ours = await waitFor(
-    "two machines on our factory",
-    async () => {
-      const machines = await space.machinesOnDisk();
-      return machines.length >= 2 ? machines : undefined;
-    },
-    60_000,
-  );
-  assert.deepEqual(
-    ours.map((m) => m.machinetype),
-    ["lhcb", "lhcb"],
-    "the Vac factory's machines are counted in our decisions",
-  );
+  const { space, vac31 } = await startBesideVac31(t, { vac31: VAC31, firstAddress: 71 });
+  await assertVac31Counted(space);
 
   // Our census query, as the Vac responder received it, is one it answers (D590-621).
   assert.ok(vac31.received.length > 0, "our vacd asked the Vac factory");

@@ -12,7 +12,6 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
-  startFakeVac31Responder,
   VAC31_FACTORY_STATUS_RULES,
   VAC31_MACHINE_STATUS_RULES,
   VAC31_MACHINETYPE_STATUS_RULES,
@@ -20,7 +19,8 @@ import {
   vac31Broken,
 } from "@vac/testkit";
 import { askAsVac31 } from "./support/ask-as-vac31.js";
-import { PAYLOAD_UNTIL_STOP, Space, waitFor } from "./support/space-harness.js";
+import { assertVac31Counted, startBesideVac31 } from "./support/beside-vac31.js";
+import { waitFor } from "./support/space-harness.js";
 
 const SPACE = "Vac01.E2E.Example.org";
 const VAC31 = { name: "vac31.e2e.test", address: "127.0.0.172" };
@@ -33,44 +33,13 @@ test("a space named with capitals is answered, counted, queried, and told to mac
   await new Promise<void>((r) => collector.bind(0, "127.0.0.173", () => r()));
   t.after(() => collector.close());
 
-  const space = await Space.create({
-    factories: 1,
-    processorsPerFactory: 2,
+  const { space, vac31 } = await startBesideVac31(t, {
+    vac31: VAC31,
     firstAddress: 171,
     space: SPACE,
-    machinetypes: [
-      { name: "atlas", share: 1, payload: PAYLOAD_UNTIL_STOP },
-      { name: "lhcb", share: 1, payload: PAYLOAD_UNTIL_STOP },
-    ],
-    otherFactories: [VAC31],
     extraSettings: [`vacmon_hostport = 127.0.0.173:${collector.address().port}`],
   });
-  t.after(() => space.stop());
-  const now = Math.floor(Date.now() / 1000);
-  const vac31 = await startFakeVac31Responder(VAC31.address, {
-    space: SPACE,
-    factory: VAC31.name,
-    port: space.port,
-    overrides: { machinetype_status_abort: { shutdown_time: now - 3600 } },
-  });
-  t.after(() => vac31.close());
-  await space.startAll();
-
-  // The census: the Vac factory runs atlas at 10.0 HS06 and lhcb at 1.0, so a vacd that counts
-  // its replies starts lhcb in both slots (one that dropped them would start one of each).
-  const ours = await waitFor(
-    "two machines on our factory",
-    async () => {
-      const machines = await space.machinesOnDisk();
-      return machines.length >= 2 ? machines : undefined;
-    },
-    60_000,
-  );
-  assert.deepEqual(
-    ours.map((m) => m.machinetype),
-    ["lhcb", "lhcb"],
-    "the Vac factory's replies are counted",
-  );
+  const ours = await assertVac31Counted(space);
   // Our census query, as the Vac factory received it, names the space as written.
   assert.ok(vac31.received.some((q) => JSON.parse(q).space === SPACE));
 

@@ -6,8 +6,6 @@
  */
 import assert from "node:assert/strict";
 import { createSocket, type Socket } from "node:dgram";
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import { test } from "node:test";
 import { encodeMessage, VACQUERY_VERSION, verifyDatagram } from "@vac/core";
 import { PAYLOAD_UNTIL_STOP, Space, waitFor } from "./support/space-harness.js";
@@ -44,17 +42,10 @@ test("with an unusable space key, no census poll or VacMon message goes out unsi
   // The space's other factory, listening at its VacQuery port.
   const peer = await listener(space.port);
   t.after(() => peer.socket.close());
-  const file = join(space.root(0), "etc/vac/space.key");
-  await mkdir(join(space.root(0), "etc/vac"), { recursive: true });
-  await writeFile(file, "unusable-key-e2e-0123456789\n");
-  await chmod(file, 0o666);
+  await space.writeSpaceKey(0, "unusable-key-e2e-0123456789\n", 0o666);
   await space.startFactory(0);
 
-  const lines = async () =>
-    (await readFile(join(space.root(0), "vacd.log"), "utf8").catch(() => ""))
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = () => space.logEvents(0);
   // Several cycles (cycle_seconds = 1), each of which would have sent VacMon messages, and a
   // census interval past the first poll, which went out at once.
   await waitFor(

@@ -14,27 +14,6 @@ import { runVac } from "./support/vac-command.js";
 
 const KILLED = "100 Shutdown as requested by the factory: vac kill-all";
 
-async function started(space: Space) {
-  const all = await space.machinesOnDisk();
-  const flags = await Promise.all(
-    all.map((m) =>
-      readFile(join(m.dir, "started"), "utf8").then(
-        () => true,
-        () => false,
-      ),
-    ),
-  );
-  return all.filter((_, i) => flags[i]);
-}
-
-async function logEvents(space: Space): Promise<Record<string, unknown>[]> {
-  const log = await readFile(join(space.root(0), "vacd.log"), "utf8");
-  return log
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
 test("vac kill-all destroys every machine at once, holds every start across a vacd restart, and vac resume lifts it", async (t) => {
   const space = await Space.create({
     factories: 1,
@@ -46,7 +25,7 @@ test("vac kill-all destroys every machine at once, holds every start across a va
   await space.startAll();
   await waitFor(
     "three running machines",
-    async () => ((await started(space)).length >= 3 ? true : undefined),
+    async () => ((await space.startedMachines()).length >= 3 ? true : undefined),
     30_000,
   );
 
@@ -80,7 +59,7 @@ test("vac kill-all destroys every machine at once, holds every start across a va
   assert.equal(status?.held_by_uid, process.getuid?.());
   assert.ok(Number(status?.held_since) > 0);
   assert.match(await space.vacText(0, ["factories", "."]), /held since .* by uid \d+ \(vac kill-all/);
-  const events = await logEvents(space);
+  const events = await space.logEvents(0);
   assert.ok(events.some((e) => e.event === "admin_hold" && e.uid === process.getuid?.()));
   assert.ok(
     events.some(
@@ -96,7 +75,7 @@ test("vac kill-all destroys every machine at once, holds every start across a va
   await waitFor(
     "the restarted vacd to read the hold",
     async () =>
-      (await logEvents(space)).filter((e) => e.event === "admin_hold").length >= 2 ? true : undefined,
+      (await space.logEvents(0)).filter((e) => e.event === "admin_hold").length >= 2 ? true : undefined,
     10_000,
   );
   await new Promise((r) => setTimeout(r, 3000));
@@ -107,8 +86,8 @@ test("vac kill-all destroys every machine at once, holds every start across a va
   assert.match(resume.stdout, /is cleared/);
   await waitFor(
     "machines to start again",
-    async () => ((await started(space)).length >= 4 ? true : undefined),
+    async () => ((await space.startedMachines()).length >= 4 ? true : undefined),
     20_000,
   );
-  assert.ok((await logEvents(space)).some((e) => e.event === "admin_resume"));
+  assert.ok((await space.logEvents(0)).some((e) => e.event === "admin_resume"));
 });

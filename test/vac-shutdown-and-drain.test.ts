@@ -20,19 +20,6 @@ trap 'echo "300 Nothing to do" > "$JOBOUTPUTS/shutdown_message"; exit 0' TERM
 while true; do sleep 0.2; done
 `;
 
-async function started(space: Space) {
-  const all = await space.machinesOnDisk();
-  const flags = await Promise.all(
-    all.map((m) =>
-      readFile(join(m.dir, "started"), "utf8").then(
-        () => true,
-        () => false,
-      ),
-    ),
-  );
-  return all.filter((_, i) => flags[i]);
-}
-
 const finished = (dir: string) =>
   readFile(join(dir, "finished"), "utf8").then(
     (t) => JSON.parse(t) as { time: number; message: string; factory_fault?: boolean },
@@ -51,7 +38,7 @@ test("vac shutdown lowers one machine's shutdowntime for vacd and its pilot, and
   const [first, second] = await waitFor(
     "two running machines",
     async () => {
-      const s = await started(space);
+      const s = await space.startedMachines();
       return s.length >= 2 ? s : undefined;
     },
     30_000,
@@ -84,11 +71,12 @@ test("vac shutdown lowers one machine's shutdowntime for vacd and its pilot, and
   assert.ok(record.time >= deadline && record.time < deadline + 4, `ended ${record.time - deadline} s after`);
   assert.equal(await finished(second.dir), undefined, "the other machine runs on");
   // Not an abort: the machinetype (backoff_seconds 600) starts again in the freed slot.
-  await waitFor("a new machine", async () => ((await started(space)).length >= 3 ? true : undefined), 15_000);
-  const log = (await readFile(join(space.root(0), "vacd.log"), "utf8"))
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  await waitFor(
+    "a new machine",
+    async () => ((await space.startedMachines()).length >= 3 ? true : undefined),
+    15_000,
+  );
+  const log = await space.logEvents(0);
   assert.ok(
     log.some((e) => e.event === "admin_shutdown" && e.uid === process.getuid?.() && e.machine === first.slot),
   );
@@ -110,7 +98,7 @@ test("vac drain keeps /var/run/vac.conf's other lines, starts nothing more, --wa
   const machines = await waitFor(
     "two running machines",
     async () => {
-      const s = await started(space);
+      const s = await space.startedMachines();
       return s.length >= 2 ? s : undefined;
     },
     30_000,
@@ -166,7 +154,7 @@ test("vac drain keeps /var/run/vac.conf's other lines, starts nothing more, --wa
   assert.equal(await readFile(runConf, "utf8"), override);
   await waitFor(
     "machines to start again",
-    async () => ((await started(space)).length >= 3 ? true : undefined),
+    async () => ((await space.startedMachines()).length >= 3 ? true : undefined),
     20_000,
   );
 });

@@ -3,17 +3,19 @@
  * boots the tiny test guest (kernel model), and its machine directories made as the factory
  * makes them. (In bench/support so that run-bench.mjs, which runs bench/dist/*.js, skips it.)
  */
+import { randomUUID } from "node:crypto";
 import { copyFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type Machinetype,
   renderJobFeatures,
   renderMachineFeatures,
+  slotName,
   type VacConfig,
   type VacPaths,
 } from "@vac/core";
 import { makeTempRoot, type TempRoot, type TinyGuest } from "@vac/testkit";
-import { cpuinfoText, loadConfigFromDisk, StateStore } from "@vac/vacd";
+import { cpuinfoText, type Hypervisor, loadConfigFromDisk, StateStore } from "@vac/vacd";
 
 export const SPACE = "bench.vac.test";
 
@@ -112,4 +114,43 @@ export async function createMachineDir(store: StateStore, m: BenchMachine): Prom
     jobfeatures: renderJobFeatures(facts),
     userData: m.userData,
   });
+}
+
+/**
+ * Starts slot `i`'s one-processor machine of `mt` as the factory does: its directory, then the
+ * hypervisor's start, its payload a ten-minute sleep. Returns the machine's directory.
+ */
+export async function startBenchMachine(
+  hv: Hypervisor,
+  store: StateStore,
+  f: { readonly factory: string; readonly config: VacConfig; readonly mt: Machinetype },
+  i: number,
+  o: { readonly memoryMb: number; readonly now: number },
+): Promise<string> {
+  const slot = slotName(f.factory, i);
+  const uuid = randomUUID();
+  const userData = Buffer.from("#!/bin/sh\nsleep 600\n");
+  const m = {
+    factory: f.factory,
+    machinetype: f.mt.name,
+    slot,
+    uuid,
+    memoryMb: o.memoryMb,
+    now: o.now,
+    userData,
+  };
+  const dir = await createMachineDir(store, m);
+  await hv.start({
+    name: slot,
+    uuid,
+    slot: i,
+    machinetype: f.mt,
+    settings: f.config.settings,
+    dir,
+    processors: 1,
+    memoryMb: o.memoryMb,
+    shutdownTime: o.now + 3600,
+    userData,
+  });
+  return dir;
 }

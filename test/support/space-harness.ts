@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { makeTempRoot, type TempRoot } from "@vac/testkit";
@@ -178,6 +178,22 @@ export class Space {
     await writeFile(join(this.root(i), "proc/cpuinfo"), cpuinfoText(s.processorsPerFactory));
   }
 
+  /** Writes factory i's `space_key_file` (`/etc/vac/space.key` under its root) with exactly `mode`. */
+  async writeSpaceKey(i: number, text: string, mode: number): Promise<void> {
+    const file = join(this.root(i), "etc/vac/space.key");
+    await mkdir(join(this.root(i), "etc/vac"), { recursive: true });
+    await writeFile(file, text, { mode });
+    await chmod(file, mode); // past the umask
+  }
+
+  /** The JSON lines of factory i's vacd.log so far, parsed (none before it has one). */
+  async logEvents(i: number): Promise<Record<string, unknown>[]> {
+    return (await readFile(join(this.root(i), "vacd.log"), "utf8").catch(() => ""))
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+
   /** Starts factory i's vacd (again); its log goes to `<root>/vacd.log`. */
   async startFactory(i: number, env: NodeJS.ProcessEnv = process.env): Promise<void> {
     const { openSync } = await import("node:fs");
@@ -270,6 +286,20 @@ export class Space {
       }
     }
     return found.sort((a, b) => a.created - b.created);
+  }
+
+  /** The machines on disk whose hypervisor start was recorded (their `started` file). */
+  async startedMachines(): Promise<MachineOnDisk[]> {
+    const all = await this.machinesOnDisk();
+    const flags = await Promise.all(
+      all.map((m) =>
+        readFile(join(m.dir, "started"), "utf8").then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
+    return all.filter((_, i) => flags[i]);
   }
 
   /** Stops every vacd, then every machine process group, then removes the directory. */

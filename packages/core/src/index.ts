@@ -13,6 +13,7 @@ export * from "./libvirt/index.js";
 export * from "./lvm/index.js";
 export * from "./machine/index.js";
 export * from "./paths.js";
+export * from "./random.js";
 export * from "./shares/index.js";
 export * from "./sources/index.js";
 export * from "./status/index.js";

@@ -5,10 +5,11 @@
  * host name and service type are the registered ones, and records every request with the
  * client certificate's subject; the PUT of ExtensionProperties is recorded with its JSON body.
  */
+import { readFile } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { startHttpsServer, type TestHttpsServer } from "./https-server.js";
-import type { TestPki } from "./test-pki.js";
+import { makeTestPki, type TestPki } from "./test-pki.js";
 
 export interface GocdbRequest {
   readonly method: string;
@@ -97,4 +98,28 @@ export async function startGocdbStandIn(
     });
   });
   return standIn;
+}
+
+/** A test CA made under `dir` and the GOCDB stand-in serving with its certificate. */
+export async function startGocdbWithPki(
+  dir: string,
+  registered: { site: string; space: string; primaryKey: string },
+): Promise<{ pki: TestPki; gocdb: GocdbStandIn }> {
+  const pki = await makeTestPki(dir);
+  return { pki, gocdb: await startGocdbStandIn(pki, registered) };
+}
+
+/** vac.conf's lines naming the site's certificate where writeGocdbSiteCert puts it. */
+export const GOCDB_CERT_SETTINGS: readonly string[] = [
+  "gocdb_cert_file = /etc/grid-security/hostcert.pem",
+  "gocdb_key_file = /etc/grid-security/hostkey.pem",
+];
+
+/** Writes a client certificate and its key under a vacd root, where GOCDB_CERT_SETTINGS name them. */
+export async function writeGocdbSiteCert(
+  write: (relPath: string, content: string | Buffer) => Promise<unknown>,
+  cert: { certPath: string; keyPath: string },
+): Promise<void> {
+  await write("etc/grid-security/hostcert.pem", await readFile(cert.certPath));
+  await write("etc/grid-security/hostkey.pem", await readFile(cert.keyPath));
 }

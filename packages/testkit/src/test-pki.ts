@@ -32,6 +32,25 @@ export function openssl(args: readonly string[], cwd?: string): Promise<{ stdout
   return run(OPENSSL, [...args], { cwd, timeout: 30_000 });
 }
 
+/** A new unencrypted RSA key, `name`.key, and its certificate request for `subject`, `name`.csr. */
+async function makeKeyAndCsr(dir: string, name: string, subject: string): Promise<void> {
+  await openssl(
+    [
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      `${name}.key`,
+      "-out",
+      `${name}.csr`,
+      "-subj",
+      subject,
+    ],
+    dir,
+  );
+}
+
 /**
  * Signs `name`.csr in a test PKI's directory with its CA into `name`.pem, valid `days`, with the
  * extensions in `ext` (openssl's extension-file lines) when given.
@@ -88,21 +107,7 @@ export async function makeTestPki(dir: string, options: { userDays?: number } = 
     ["server", "/CN=127.0.0.1"],
     ["user", "/DC=test/DC=vac/O=Example/CN=lhcb pilot"],
   ] as const) {
-    await openssl(
-      [
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        `${name}.key`,
-        "-out",
-        `${name}.csr`,
-        "-subj",
-        subj,
-      ],
-      dir,
-    );
+    await makeKeyAndCsr(dir, name, subj);
   }
   await signWithTestCa(dir, "server", 2, "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
   await signWithTestCa(
@@ -128,21 +133,7 @@ export async function makeTestUserCert(
   name: string,
   subject: string,
 ): Promise<{ certPath: string; keyPath: string }> {
-  await openssl(
-    [
-      "req",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.csr`,
-      "-subj",
-      subject,
-    ],
-    pki.dir,
-  );
+  await makeKeyAndCsr(pki.dir, name, subject);
   await signWithTestCa(
     pki.dir,
     name,

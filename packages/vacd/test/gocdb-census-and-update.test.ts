@@ -5,20 +5,21 @@
  * type, the PUT of the values to the service's ExtensionProperties.
  */
 import assert from "node:assert/strict";
-import { readdir, readFile, stat, utimes } from "node:fs/promises";
+import { readdir, stat, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { vacPaths } from "@vac/core";
 import {
+  GOCDB_CERT_SETTINGS,
   type GocdbStandIn,
   haveOpenssl,
   makeTempRoot,
-  makeTestPki,
   makeTestUserCert,
   requireOrSkip,
-  startGocdbStandIn,
+  startGocdbWithPki,
   type TempRoot,
   type TestPki,
+  writeGocdbSiteCert,
 } from "@vac/testkit";
 import { loadConfigFromDisk } from "../src/config/load-config-from-disk.js";
 import { prepareGocdbUpdate, sendGocdbUpdate } from "../src/gocdb/gocdb-update.js";
@@ -33,9 +34,12 @@ const available = haveOpenssl();
 before(async () => {
   root = await makeTempRoot("vac-gocdb-");
   if (!available) return;
-  pki = await makeTestPki(join(root.path, "pki"));
+  ({ pki, gocdb } = await startGocdbWithPki(join(root.path, "pki"), {
+    site: "UKI-TEST",
+    space: "vac.example.org",
+    primaryKey: "4321G0",
+  }));
   client = await makeTestUserCert(pki, "site", "/DC=test/DC=vac/O=Site/CN=vac01.example.org");
-  gocdb = await startGocdbStandIn(pki, { site: "UKI-TEST", space: "vac.example.org", primaryKey: "4321G0" });
 });
 after(async () => {
   await gocdb?.close();
@@ -49,18 +53,10 @@ const status = (p: number, hs06: number) => ({
   max_hs06: hs06,
 });
 
-/** The site's certificate as vac.conf names it, under each test root. */
-const CERT = [
-  "gocdb_cert_file = /etc/grid-security/hostcert.pem",
-  "gocdb_key_file = /etc/grid-security/hostkey.pem",
-];
-
 async function configIn(extra: string[]) {
   const r = await makeTempRoot("vac-gocdb-root-");
-  if (available) {
-    await r.write("etc/grid-security/hostcert.pem", await readFile(client.certPath));
-    await r.write("etc/grid-security/hostkey.pem", await readFile(client.keyPath));
-  }
+  // The site's certificate, where GOCDB_CERT_SETTINGS name it.
+  if (available) await writeGocdbSiteCert(r.write, client);
   await r.write(
     "etc/vac.conf",
     [
@@ -118,7 +114,7 @@ test("census files: one per answering factory, counted under the period, kept to
 
 test("one update: GET by site, space and service type with the site's certificate, then the PUT of the values (U810-894)", async (t) => {
   if (!requireOrSkip(t, available, "openssl")) return;
-  const f = await configIn([`gocdb_api_url = ${gocdb.url}`, ...CERT]);
+  const f = await configIn([`gocdb_api_url = ${gocdb.url}`, ...GOCDB_CERT_SETTINGS]);
   t.after(() => f.root.remove());
   await f.root.write("etc/grid-security/certificates/testca.pem", pki.caCert);
   await writeCensusFiles(f.paths, [
@@ -164,7 +160,7 @@ test("one update: GET by site, space and service type with the site's certificat
 
 test("failures name the URL and why: an unknown service, a refused PUT, a server whose CA is not trusted, no certificate", async (t) => {
   if (!requireOrSkip(t, available, "openssl")) return;
-  const base = [`gocdb_api_url = ${gocdb.url}/`, ...CERT];
+  const base = [`gocdb_api_url = ${gocdb.url}/`, ...GOCDB_CERT_SETTINGS];
   const trusted = await configIn(base);
   t.after(() => trusted.root.remove());
   await trusted.root.write("etc/grid-security/certificates/testca.pem", pki.caCert);

@@ -5,20 +5,21 @@
  * nothing is sent.
  */
 import assert from "node:assert/strict";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { vacPaths } from "@vac/core";
 import {
+  GOCDB_CERT_SETTINGS,
   type GocdbStandIn,
   haveOpenssl,
   makeTempRoot,
-  makeTestPki,
   makeTestUserCert,
   requireOrSkip,
-  startGocdbStandIn,
+  startGocdbWithPki,
   type TempRoot,
   type TestPki,
+  writeGocdbSiteCert,
 } from "@vac/testkit";
 import { loadConfigFromDisk } from "../src/config/load-config-from-disk.js";
 import { GocdbPublisher, gocdbTimingFromEnv, VAC_TIMING } from "../src/gocdb/gocdb-publisher.js";
@@ -35,9 +36,12 @@ const T0 = 1_700_000_000;
 before(async () => {
   work = await makeTempRoot("vac-gocdb-turns-");
   if (!available) return;
-  pki = await makeTestPki(join(work.path, "pki"));
+  ({ pki, gocdb } = await startGocdbWithPki(join(work.path, "pki"), {
+    site: "UKI-TEST",
+    space: "vac.example.org",
+    primaryKey: "77G0",
+  }));
   client = await makeTestUserCert(pki, "site", "/DC=test/DC=vac/CN=vac01.example.org");
-  gocdb = await startGocdbStandIn(pki, { site: "UKI-TEST", space: "vac.example.org", primaryKey: "77G0" });
 });
 after(async () => {
   await gocdb?.close();
@@ -60,17 +64,13 @@ async function factory(certs: boolean, answering = 2) {
       "factories = vac01.example.org vac02.example.org",
       "gocdb_sitename = UKI-TEST",
       `gocdb_api_url = ${gocdb.url}`,
-      "gocdb_cert_file = /etc/grid-security/hostcert.pem",
-      "gocdb_key_file = /etc/grid-security/hostkey.pem",
+      ...GOCDB_CERT_SETTINGS,
       "total_processors = 1",
     ].join("\n"),
   );
   await r.write("proc/cpuinfo", "processor\t: 0\n\n");
   await r.write("etc/grid-security/certificates/testca.pem", pki.caCert);
-  if (certs) {
-    await r.write("etc/grid-security/hostcert.pem", await readFile(client.certPath));
-    await r.write("etc/grid-security/hostkey.pem", await readFile(client.keyPath));
-  }
+  if (certs) await writeGocdbSiteCert(r.write, client);
   const disk = await loadConfigFromDisk({ root: r.path, hostname: "vac01.example.org" });
   assert.ok(disk.config);
   const config = disk.config;

@@ -22,6 +22,7 @@ import { basename, dirname, join } from "node:path";
 import type { Logger } from "../log.js";
 import { writeFileAtomic } from "../state/atomic-write.js";
 import type { DomainInfo, Hypervisor, MachineLaunch, SpawnRecord, StoppedListener } from "./hypervisor.js";
+import { watchMachineProcess } from "./machine-process.js";
 import { readProcStat, sameLiveProcess } from "./proc-files.js";
 import {
   MACHINE_DIR_VARIABLE,
@@ -157,17 +158,7 @@ export class ProcessHypervisor implements Hypervisor {
           VAC_UUID: launch.uuid,
         },
       });
-      // Listen before anything is awaited: a short payload may be gone by the next tick.
-      // A process that exited, or died of a signal, ended by itself: the machine's own end.
-      child.once("exit", (code, signal) => {
-        const detail = signal ? `Crashed ${signal}` : `Exited ${code ?? 0}`;
-        for (const l of this.listeners) l(launch.name, { how: "guest", detail });
-      });
-      await new Promise<void>((resolve, reject) => {
-        child.once("spawn", () => resolve());
-        child.once("error", reject);
-      });
-      const pid = child.pid ?? 0;
+      const pid = await watchMachineProcess(child, launch.name, this.listeners);
       if (this.o.pauseAfterSpawnMs) {
         this.o.logger.warn({
           event: "test_pause_after_spawn",

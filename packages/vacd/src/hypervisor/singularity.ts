@@ -39,6 +39,7 @@ import type { Logger } from "../log.js";
 import { writeFileAtomic } from "../state/atomic-write.js";
 import { readContainerCpuSeconds } from "./cgroup-cpu.js";
 import type { DomainInfo, Hypervisor, MachineLaunch, StoppedListener } from "./hypervisor.js";
+import { watchMachineProcess } from "./machine-process.js";
 import { parseStatusUids, readBounded, readProcStat, sameLiveProcess } from "./proc-files.js";
 import {
   cgroupPlan,
@@ -161,15 +162,7 @@ export class SingularityHypervisor implements Hypervisor {
         stdio: ["pipe", log.fd, log.fd],
         env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C" },
       });
-      child.once("exit", (code, signal) => {
-        const detail = signal ? `Crashed ${signal}` : `Exited ${code ?? 0}`;
-        for (const l of this.listeners) l(launch.name, { how: "guest", detail });
-      });
-      await new Promise<void>((resolve, reject) => {
-        child.once("spawn", () => resolve());
-        child.once("error", reject);
-      });
-      const pid = child.pid ?? 0;
+      const pid = await watchMachineProcess(child, launch.name, this.listeners);
       const jobId = singularityJobId(pid, randomUUID());
       const plan = await cgroupPlan(jobId, launch.processors, launch.settings.mbPerProcessor);
       try {

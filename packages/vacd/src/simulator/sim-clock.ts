@@ -7,6 +7,8 @@
  */
 import type { Clock } from "@vac/core";
 
+export { seededRandom } from "@vac/core";
+
 interface Timer {
   at: number;
   readonly seq: number;
@@ -100,16 +102,4 @@ export class SimClock implements Clock {
 
 function before(a: Timer, b: Timer): boolean {
   return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-}
-
-/** mulberry32, seeded: the same run for the same seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

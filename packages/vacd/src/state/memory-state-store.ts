@@ -12,6 +12,7 @@ import {
   type AdminStop,
   cleanShutdownMessage,
   FAILED_START,
+  finishedLongAgo,
   type MachineSnapshot,
   machineDirName,
   parseMachineDirName,
@@ -147,8 +148,8 @@ export class MemoryStateStore implements MachineStore {
   ): Promise<string[]> {
     const owners = new Set(this.slots.values());
     const removed: string[] = [];
-    for (const s of snapshots)
-      if (s.finished && now - s.finished.time > days * 86400 && !owners.has(s.dirName)) {
+    for (const s of finishedLongAgo(snapshots, days, now))
+      if (!owners.has(s.dirName)) {
         this.machines.delete(s.dirName);
         this.copies.delete(s.dirName);
         removed.push(s.dirName);

@@ -12,6 +12,7 @@ import {
   type AdminStop,
   cleanShutdownMessage,
   FAILED_START,
+  finishedLongAgo,
   isInside,
   type MachineSnapshot,
   machineDirName,
@@ -340,7 +341,7 @@ export class StateStore implements MachineStore {
     days: number,
     now: number,
   ): Promise<string[]> {
-    const old = snapshots.filter((s) => s.finished && now - s.finished.time > days * 86400);
+    const old = finishedLongAgo(snapshots, days, now);
     // Most cycles have none: the slot pointers are read only when there is something to remove.
     if (old.length === 0) return [];
     const inSlots = new Set(await this.slotOwners());
