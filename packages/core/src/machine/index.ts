@@ -5,4 +5,5 @@ export * from "./mjf.js";
 export * from "./mjf-urls.js";
 export * from "./names.js";
 export * from "./old-machines.js";
+export * from "./shebang.js";
 export * from "./user-data.js";

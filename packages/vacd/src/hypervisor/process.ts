@@ -16,9 +16,10 @@
  * and stopped (process-orphans.ts).
  */
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { lstat, mkdir, open, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { constants, existsSync } from "node:fs";
+import { access, lstat, mkdir, open, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { shebangInterpreter, VacError } from "@vac/core";
 import type { Logger } from "../log.js";
 import { writeFileAtomic } from "../state/atomic-write.js";
 import type { DomainInfo, Hypervisor, MachineLaunch, SpawnRecord, StoppedListener } from "./hypervisor.js";
@@ -55,6 +56,26 @@ export const SPAWN_RECORD = [
   'mv -f "$d/.process.json.spawn" "$d/process.json" || exit 127',
   'exec "$d/user_data"',
 ].join("\n");
+
+/**
+ * The wrapper records the machine before it execs user_data, so an exec that fails is no longer
+ * a failed spawn: a `#!` interpreter this host lacks is checked here, and is the factory's
+ * failure to start (machine-starter.ts), as it was, not the machine's own end (core shebang.ts).
+ */
+async function requireInterpreter(launch: MachineLaunch): Promise<void> {
+  const interpreter = shebangInterpreter(launch.userData);
+  if (interpreter === undefined) return;
+  const usable = await access(interpreter, constants.X_OK).then(
+    async () => (await stat(interpreter)).isFile(),
+    () => false,
+  );
+  if (!usable)
+    throw new VacError("VAC_ERR_MACHINE_START", {
+      machine: launch.name,
+      machinetype: launch.machinetype.name,
+      detail: `user_data's interpreter ${interpreter} is not an executable file on this host`,
+    });
+}
 
 /** Written before the spawn: without it, a machine with no `process.json` was never spawned. */
 const SPAWN_INTENT = "process.spawning";
@@ -128,6 +149,7 @@ export class ProcessHypervisor implements Hypervisor {
   async check(): Promise<void> {}
 
   async start(launch: MachineLaunch): Promise<void> {
+    await requireInterpreter(launch);
     // The working directory is outside the machine's record: what the machine writes there (or
     // at ../) cannot touch the factory's files about it.
     const work = processWorkDir(launch.dir);
