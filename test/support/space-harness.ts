@@ -64,6 +64,8 @@ export interface SpaceSpec {
   readonly port?: number;
   /** What factory i's vacd is started under (`ip netns exec NS`), before node's own argv. */
   readonly launcher?: (i: number) => readonly string[];
+  /** Where the space's directory is made; the system's temporary directory unless given. */
+  readonly parentDir?: string;
 }
 
 /** The space's name unless a test gives another. */
@@ -117,7 +119,7 @@ export class Space {
   }
 
   static async create(spec: SpaceSpec): Promise<Space> {
-    const dir = await makeTempRoot("vac-e2e-");
+    const dir = await makeTempRoot("vac-e2e-", spec.parentDir);
     const addresses = Array.from({ length: spec.factories }, (_, i) => `127.0.0.${spec.firstAddress + i}`);
     const others = (spec.otherFactories ?? []).map((f) => f.address);
     const space = new Space(dir, spec, spec.port ?? (await freePort([...addresses, ...others])));

@@ -10,8 +10,9 @@ export interface TempRoot {
   remove(): Promise<void>;
 }
 
-export async function makeTempRoot(prefix = "vac-test-"): Promise<TempRoot> {
-  const path = await mkdtemp(join(tmpdir(), prefix));
+/** A new directory under `parent` (the system's temporary directory unless given). */
+export async function makeTempRoot(prefix = "vac-test-", parent = tmpdir()): Promise<TempRoot> {
+  const path = await mkdtemp(join(parent, prefix));
   return {
     path,
     async write(relPath, content) {
