@@ -80,6 +80,52 @@ test("with the hypervisor down nothing is started or destroyed, the reason is lo
     );
   }));
 
+test("a restarted loop tells the space its machines from disk, as running, before the hypervisor has answered", () =>
+  withLoopRig(BASE_CONF, async (r) => {
+    const { hv, views } = r;
+    await r.loop.runCycle();
+    await cycleAfter(r, 60);
+    assert.equal(views.at(-1)?.machines.find((m) => m.machine === SLOT)?.state, "Running");
+    await r.restart();
+    // The restarted vacd's hypervisor (or its /proc sweep, or its 64 machines) takes a while.
+    let answer = () => {};
+    const answered = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    const check = hv.check.bind(hv);
+    hv.check = async () => {
+      await answered;
+      return check();
+    };
+    const published = views.length;
+    const asked = hv.calls.length;
+    const cycle = r.loop.runCycle();
+    try {
+      for (let i = 0; i < 200 && views.length === published; i++) await new Promise((w) => setTimeout(w, 10));
+      assert.equal(
+        views.length,
+        published + 1,
+        "a view before the hypervisor answered: the queries are answered",
+      );
+      assert.deepEqual(hv.calls.slice(asked), [], "the hypervisor has not answered yet");
+      assert.equal(
+        views.at(-1)?.machines.find((m) => m.machine === SLOT)?.state,
+        "Running",
+        "running, not missing",
+      );
+    } finally {
+      answer(); // or the rig's cleanup would wait for this cycle for ever
+    }
+    while (r.loop.busy) {
+      await new Promise((w) => setTimeout(w, 1));
+      r.clock.advance(0.1);
+    }
+    await cycle;
+    assert.equal(views.length, published + 2, "then the view of the cycle, which has looked at the machine");
+    assert.equal(views.at(-1)?.machines.find((m) => m.machine === SLOT)?.state, "Running");
+    assert.ok(r.events.some((e) => e.event === "machine_adopted" && e.machine === SLOT));
+  }));
+
 test("a failed start is logged and its slot is used again on a later cycle", () =>
   withLoopRig(BASE_CONF, async (r) => {
     const { hv, loop, events } = r;

@@ -5,8 +5,8 @@
  * fresh, and on the 1st it closes the previous month.
  */
 import { parseYearMonth, VacError, vacPaths } from "@vac/core";
-import { writeSyncRecord } from "@vac/vacd";
 import type { VacCommand } from "./command.js";
+import { daemon } from "./daemon.js";
 
 export function defaultYearMonth(now: number): string {
   const d = new Date((now - 86400) * 1000);
@@ -27,6 +27,7 @@ export const apelSyncCommand: VacCommand = {
       return { text: m, ...ym };
     });
     const paths = vacPaths(args.root);
+    const { writeSyncRecord } = await daemon();
     for (const m of parsed) {
       const r = await writeSyncRecord(paths, m.year, m.month, now);
       for (const s of r.skipped) io.err(`${s} - please fix this - skipping`);

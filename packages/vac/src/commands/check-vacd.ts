@@ -10,7 +10,8 @@
 import { statfs } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { type FactoryStatus, formatConfigProblem, hasErrors } from "@vac/core";
-import { loadConfigFromDisk, pollSpace, readFactoryFiles } from "@vac/vacd";
+import { loadConfigFromDisk, pollSpace } from "@vac/vacd/client";
+import { daemon } from "./daemon.js";
 import { keyForQueries } from "./query-key.js";
 
 export const NAGIOS = { ok: 0, warning: 1, critical: 2, unknown: 3 } as const;
@@ -229,6 +230,7 @@ export async function checkVacd(argv: readonly string[], out: (line: string) => 
     }
     tried = Math.min(tried, args.tries);
   }
+  const { readFactoryFiles } = await daemon();
   const files = await readFactoryFiles(disk.paths.stateDir);
   let diskFreePercent: number | undefined;
   try {

@@ -1,6 +1,6 @@
 /** `vac config check` and `vac config show`: the configuration as vacd would read it. */
 import { EXIT, formatConfigProblem, hasErrors } from "@vac/core";
-import { loadConfigFromDisk } from "@vac/vacd";
+import { loadConfigFromDisk } from "@vac/vacd/client";
 import { renderTable } from "../format/table.js";
 import type { VacCommand } from "./command.js";
 import { configAsRows } from "./config-show.js";

@@ -8,17 +8,10 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { setDrainingInOverride, VacError } from "@vac/core";
-import {
-  clearMark,
-  DRAIN_FILE,
-  loadConfigFromDisk,
-  readDrainMark,
-  writeControl,
-  writeFileAtomic,
-  writeMark,
-} from "@vac/vacd";
+import { loadConfigFromDisk } from "@vac/vacd/client";
 import { seconds } from "./check-args.js";
 import type { Io, VacCommand } from "./command.js";
+import { daemon } from "./daemon.js";
 import { type LocalFactory, liveMachines, openLocalFactory, warnIfVacdSilent } from "./local-factory.js";
 
 async function editOverride(path: string, on: boolean): Promise<void> {
@@ -29,6 +22,7 @@ async function editOverride(path: string, on: boolean): Promise<void> {
   const edited = setDrainingInOverride(text, on);
   if (edited === text) return;
   await mkdir(dirname(path), { recursive: true });
+  const { writeFileAtomic } = await daemon();
   await writeFileAtomic(path, edited).catch((e: unknown) => {
     throw new VacError("VAC_ERR_STATE_WRITE", { path, detail: String(e) }, { cause: e });
   });
@@ -77,6 +71,7 @@ export const drainCommand: VacCommand = {
     const f = await openLocalFactory(args.root);
     const now = Date.now() / 1000;
     await editOverride(f.paths.runConf, true);
+    const { DRAIN_FILE, readDrainMark, writeControl, writeMark } = await daemon();
     if (!(await readDrainMark(f.paths.stateDir)))
       await writeMark(f.paths.stateDir, DRAIN_FILE, { since: now, uid: f.uid });
     await writeControl(f.paths.stateDir, { command: "drain", time: now, uid: f.uid });
@@ -95,6 +90,7 @@ export const undrainCommand: VacCommand = {
   async run(args, io) {
     const f = await openLocalFactory(args.root);
     await editOverride(f.paths.runConf, false);
+    const { clearMark, DRAIN_FILE, writeControl } = await daemon();
     await clearMark(f.paths.stateDir, DRAIN_FILE);
     await writeControl(f.paths.stateDir, { command: "undrain", time: Date.now() / 1000, uid: f.uid });
     const after = await loadConfigFromDisk({ root: args.root }).catch(() => undefined);

@@ -7,8 +7,8 @@
  */
 import { createRequire } from "node:module";
 import { GOCDB_SERVICE_TYPE, VacError } from "@vac/core";
-import { gocdbMark, prepareGocdbUpdate, sendGocdbUpdate, writeTimeMark } from "@vac/vacd";
 import type { VacCommand } from "./command.js";
+import { daemon } from "./daemon.js";
 import { openLocalFactory } from "./local-factory.js";
 
 const VERSION = (createRequire(import.meta.url)("../../../package.json") as { version: string }).version;
@@ -34,6 +34,7 @@ export const gocdbCommand: VacCommand = {
         detail: `no configuration could be read under ${factory.paths.etcDir}`,
       });
     const now = Date.now() / 1000;
+    const { gocdbMark, prepareGocdbUpdate, sendGocdbUpdate, writeTimeMark } = await daemon();
     const p = await prepareGocdbUpdate(factory.paths, config, VERSION, now);
     const s = config.settings;
     const dryRun = args["dry-run"] === true;

@@ -9,17 +9,9 @@
  */
 import { performance } from "node:perf_hooks";
 import { KILL_ALL_REASON, type MachineSnapshot, VacError } from "@vac/core";
-import {
-  clearMark,
-  HOLD_FILE,
-  Hypervisors,
-  readHold,
-  silentLogger,
-  writeAdminStop,
-  writeControl,
-  writeMark,
-} from "@vac/vacd";
+import type { Hypervisors } from "@vac/vacd";
 import type { VacCommand } from "./command.js";
+import { daemon } from "./daemon.js";
 import {
   describeMachine,
   type LocalFactory,
@@ -36,6 +28,7 @@ interface Destroyed {
 }
 
 async function destroyOne(f: LocalFactory, hv: Hypervisors, m: MachineSnapshot, now: number): Promise<void> {
+  const { writeAdminStop } = await daemon();
   await writeAdminStop(m.dir, {
     time: now,
     uid: f.uid,
@@ -60,6 +53,7 @@ export const killAllCommand: VacCommand = {
     const began = performance.now();
     const f = await openLocalFactory(args.root);
     const now = Date.now() / 1000;
+    const { HOLD_FILE, Hypervisors, readHold, silentLogger, writeControl, writeMark } = await daemon();
     const held = await readHold(f.paths.stateDir);
     // A hold already there keeps its time and uid: it is the one that began it.
     if (!held) await writeMark(f.paths.stateDir, HOLD_FILE, { since: now, uid: f.uid });
@@ -114,6 +108,7 @@ export const resumeCommand: VacCommand = {
   builder: (y) => y,
   async run(args, io) {
     const f = await openLocalFactory(args.root);
+    const { clearMark, HOLD_FILE, readHold, writeControl } = await daemon();
     const held = await readHold(f.paths.stateDir);
     if (!held) {
       io.out("resume: this factory is not held");

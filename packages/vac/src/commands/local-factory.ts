@@ -4,7 +4,9 @@
  * running the command, and whether vacd is there to act on what the command leaves for it.
  */
 import { type MachineSnapshot, type VacConfig, type VacPaths, vacPaths } from "@vac/core";
-import { loadConfigFromDisk, readFactoryFiles, StateStore } from "@vac/vacd";
+import type { StateStore } from "@vac/vacd";
+import { loadConfigFromDisk } from "@vac/vacd/client";
+import { daemon } from "./daemon.js";
 
 export interface LocalFactory {
   readonly paths: VacPaths;
@@ -18,6 +20,7 @@ export interface LocalFactory {
 export async function openLocalFactory(root: string): Promise<LocalFactory> {
   const disk = await loadConfigFromDisk({ root }).catch(() => undefined);
   const paths = disk?.paths ?? vacPaths(root);
+  const { StateStore } = await daemon();
   return {
     paths,
     config: disk?.config ?? disk?.fallback,
@@ -41,6 +44,7 @@ export async function warnIfVacdSilent(
   err: (text: string) => void,
   what: string,
 ): Promise<void> {
+  const { readFactoryFiles } = await daemon();
   const files = await readFactoryFiles(f.paths.stateDir);
   const cycle = f.config?.settings.cycleSeconds ?? 60;
   const age = files.factoryHeartbeat === undefined ? undefined : Date.now() / 1000 - files.factoryHeartbeat;

@@ -5,7 +5,7 @@
  * non-root admin with nothing but "no reply from ...", so the reason is said once, on stderr.
  */
 import { ReplayCache } from "@vac/core";
-import { loadSpaceKeyring, type PollAuth } from "@vac/vacd";
+import { loadSpaceKeyring, type PollAuth } from "@vac/vacd/client";
 
 export interface QueryKey {
   /** Undefined: the queries go unsigned. */

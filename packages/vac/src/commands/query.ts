@@ -14,7 +14,7 @@ import {
   type Reply,
   VacError,
 } from "@vac/core";
-import { loadConfigFromDisk, type PollResult, pollSpace } from "@vac/vacd";
+import { loadConfigFromDisk, type PollResult, pollSpace } from "@vac/vacd/client";
 import type { Argv } from "yargs";
 import { backoffsOf, formatFactories, formatMachines, formatMachinetypes } from "../format/index.js";
 import { portNumber, seconds } from "./check-args.js";

@@ -7,8 +7,8 @@
  * `100 Shutdown as requested by the factory: MESSAGE`: never counted against its machinetype.
  */
 import { adminShutdownReason, VacError } from "@vac/core";
-import { readAdminStop, writeAdminStop, writeControl } from "@vac/vacd";
 import type { VacCommand } from "./command.js";
+import { daemon } from "./daemon.js";
 import { describeMachine, openLocalFactory, warnIfVacdSilent } from "./local-factory.js";
 
 /** Until a pilot's job can end by itself, unless told otherwise. */
@@ -51,6 +51,7 @@ export const shutdownCommand: VacCommand = {
         detail: `it ended with '${m.finished.message}'`,
       });
     const now = Date.now() / 1000;
+    const { readAdminStop, writeAdminStop, writeControl } = await daemon();
     const earlier = await readAdminStop(m.dir);
     // A second request may bring the deadline forward, never put it back.
     const deadline = Math.min(Math.floor(now + grace), earlier?.deadline ?? Number.POSITIVE_INFINITY);

@@ -6,16 +6,10 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { VacError } from "@vac/core";
-import {
-  confFor,
-  parseShares,
-  parseSimConfig,
-  type SimReport,
-  type SimRules,
-  simulateSpace,
-} from "@vac/vacd";
+import type { parseShares, SimReport, SimRules } from "@vac/vacd";
 import { simulationSvg } from "../format/simulation-svg.js";
 import type { VacCommand } from "./command.js";
+import { daemon } from "./daemon.js";
 
 interface SimulateArgs {
   readonly factories: number;
@@ -38,11 +32,11 @@ interface SimulateArgs {
 
 const usage = (detail: string) => new VacError("VAC_ERR_USAGE", { detail });
 
-/** `300:a=1,b=2` */
-export function parseShareChange(text: string) {
+/** `300:a=1,b=2` (the simulator's `parseShares`, given, is loaded with it when the command runs) */
+export function parseShareChange(text: string, shares: typeof parseShares) {
   const m = /^([0-9.]+):(.+)$/.exec(text.trim());
   if (!m) throw usage(`--share-change is SECONDS:NAME=SHARE[,NAME=SHARE]: ${text}`);
-  return { at: Number(m[1]), shares: parseShares(m[2] as string) };
+  return { at: Number(m[1]), shares: shares(m[2] as string) };
 }
 
 /** `b:120-420` */
@@ -136,6 +130,7 @@ export const simulateCommand: VacCommand = {
     if (!(a.dead >= 0 && a.dead < 1)) throw usage("--dead is a fraction from 0 to below 1");
     const rules = a.rules.split(",").map((r) => r.trim());
     for (const r of rules) if (r !== "vacd" && r !== "vac31") throw usage(`--rules: unknown rule set ${r}`);
+    const { confFor, parseShares, parseSimConfig, simulateSpace } = await daemon();
     const base = a.config
       ? parseSimConfig(await readFile(a.config, "utf8"), a.config)
       : parseSimConfig(confFor(parseShares(a.machinetypes as string)));
@@ -162,7 +157,7 @@ export const simulateCommand: VacCommand = {
           lifetime: a.lifetime,
           noWorkSeconds: a.noWorkSeconds,
           sampleSeconds: a.sampleSeconds,
-          ...(a.shareChange ? { shareChange: parseShareChange(a.shareChange) } : {}),
+          ...(a.shareChange ? { shareChange: parseShareChange(a.shareChange, parseShares) } : {}),
           ...(a.quiet ? { quiet: parseQuiet(a.quiet) } : {}),
           onProgress: progress
             ? (t, running) =>

@@ -60,6 +60,8 @@ export class FactoryLoop {
   private lastOrphanSweep: number | undefined;
   /** The longest stop-event lag of a machine left unjudged: the loop looks again after it. */
   private stopEventLag = 0;
+  /** Whether a view was published: a vacd just started publishes one from disk first. */
+  private published = false;
   /** `vac kill-all`'s hold, as the cycle read it. */
   private hold: AdminMark | undefined;
   /** Since when this factory drains, and who said so (`vac drain`'s record), while it does. */
@@ -177,7 +179,6 @@ export class FactoryLoop {
     const heartbeatFile = (name: string) => config.machinetypes.find((m) => m.name === name)?.heartbeatFile;
     const snapshots = await store.snapshot(heartbeatFile);
     this.steps.noteSnapshots(snapshots);
-    await this.sweepOrphans();
     const slotNames = factorySlots(config);
     // A slot's machine is the one slots/<slot> names (written when it was made); creation
     // times have whole seconds, so two machines of one slot can share one. Failing a pointer,
@@ -192,6 +193,15 @@ export class FactoryLoop {
       const old = current.get(s.slot);
       if (!old || preferred(s, old) > 0) current.set(s.slot, s);
     }
+    // A vacd just started answers at once from its records, as when the hypervisor cannot answer:
+    // until this first cycle has looked at them (the /proc sweep, the hypervisor's list, each
+    // machine), a machine not known to have finished is running, not missing. Before, the
+    // responder dropped every query until then ("no state yet"), so an administrator's `vac
+    // machines` after a restart waited for its re-send, 2.5 s later (bench/README.md,
+    // restart-answers-machines), as did a peer's census.
+    if (!this.published)
+      this.publishWithoutHypervisor(config, slotNames, current, snapshots, await this.d.hostFacts());
+    await this.sweepOrphans();
     for (const s of snapshots)
       if (current.get(s.slot) !== s) await this.actions.closeUnpointed(config, s).catch(() => undefined);
     // Where machines may be: the configured slots, any slot with a machine on disk, and slot
@@ -445,6 +455,7 @@ export class FactoryLoop {
     snapshots: readonly MachineSnapshot[],
     host: HostFacts,
   ): void {
+    this.published = true;
     // The space hears the machines' times in the current frame (an abort's time, for one).
     const rebase = (m: MachineSnapshot) => this.steps.rebase(m);
     const rebased = slots.map((x) => (x.machine ? { ...x, machine: rebase(x.machine) } : x));

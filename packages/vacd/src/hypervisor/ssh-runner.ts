@@ -12,7 +12,7 @@ import { createHmac } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { constants } from "node:os";
 import { shellSingleQuote, VacError } from "@vac/core";
-import { Client, type ClientChannel } from "ssh2";
+import type { Client, ClientChannel } from "ssh2";
 import {
   type CommandResult,
   type CommandRunner,
@@ -219,6 +219,9 @@ export class SshRunner implements CommandRunner {
     const read = (what: string, path: string) => readFile(path).catch(cannot(`read ${what} ${path}`));
     const privateKey = await read("the private key", privateKeyPath);
     const knownHosts = (await read("the known_hosts file", knownHostsPath)).toString("utf8");
+    // ssh2 is loaded by the first connection: most factories run libvirt locally, and loading it
+    // cost every vacd start (bench/README.md, restart-answers-machines).
+    const { Client } = await import("ssh2");
     const client = new Client();
     const conn: Connection = { client, active: new Set(), closed: false };
     let refused = false;

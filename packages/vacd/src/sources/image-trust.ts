@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { type Machinetype, VacError } from "@vac/core";
-import { checkImageSignature, type ImageSignature } from "./image-signature.js";
+import type { ImageSignature } from "./image-signature.js";
 
 const MODELS_WITH_IMAGES = new Set(["cernvm3", "vm-raw"]);
 /** Verdicts kept; a factory has a handful of images. */
@@ -36,7 +36,11 @@ export class ImageTrust {
     let v = this.verdicts.get(key);
     if (!v) {
       this.verifications++;
-      v = checkImageSignature(path, cas, this.now());
+      // Loaded at the first verification: @peculiar/x509 and what it brings cost a vacd start
+      // (and every `vac` command) a noticeable part of a second (bench/README.md,
+      // restart-answers-machines), and most factories verify no image.
+      const now = this.now();
+      v = import("./image-signature.js").then((m) => m.checkImageSignature(path, cas, now));
       v.catch(() => this.verdicts.delete(key));
       for (const old of this.verdicts.keys()) if (old.startsWith(`${path}\0`)) this.verdicts.delete(old);
       if (this.verdicts.size >= MAX_VERDICTS)
