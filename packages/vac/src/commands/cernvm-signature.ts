@@ -10,8 +10,9 @@
  */
 import { join } from "node:path";
 import { EXIT, VacError } from "@vac/core";
-import { checkImageSignature, loadTrustRoots } from "@vac/vacd";
+import type { checkImageSignature } from "@vac/vacd";
 import type { VacCommand } from "./command.js";
+import { daemon } from "./daemon.js";
 
 export const cernvmSignatureCommand: VacCommand = {
   command: "cernvm-signature <image>",
@@ -23,6 +24,7 @@ export const cernvmSignatureCommand: VacCommand = {
   async run(args, io) {
     const image = String(args.image);
     const caDir = join(args.root, "etc/grid-security/certificates");
+    const { checkImageSignature, loadTrustRoots } = await daemon();
     const roots = await loadTrustRoots(caDir);
     let v: Awaited<ReturnType<typeof checkImageSignature>>;
     try {

@@ -8,8 +8,8 @@
  * defaults reject.
  */
 import { VacError } from "@vac/core";
-import { readProxySigner, signProxy } from "@vac/vacd";
 import type { VacCommand } from "./command.js";
+import { daemon } from "./daemon.js";
 
 /** Vac's proxies lasted 12 hours (V401). */
 export const PROXY_INIT_SECONDS = 43200;
@@ -40,6 +40,7 @@ export const proxyInitCommand: VacCommand = {
   async run(args, io) {
     const certPath = String(args.cert);
     const fail = (detail: string) => new VacError("VAC_ERR_PROXY_INIT", { detail });
+    const { readProxySigner, signProxy } = await daemon();
     const signer = await readProxySigner(certPath, String(args.key), fail);
     const nowMs = Date.now();
     const now = Math.floor(nowMs / 1000);

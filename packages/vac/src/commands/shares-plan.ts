@@ -16,9 +16,10 @@ import {
   shareText,
   VacError,
 } from "@vac/core";
-import { loadConfigFromDisk, readDeliveryRecords, writeFileIfChanged } from "@vac/vacd";
+import { loadConfigFromDisk } from "@vac/vacd/client";
 import { renderTable } from "../format/table.js";
 import type { GlobalArgs, Io } from "./command.js";
+import { daemon } from "./daemon.js";
 
 export interface PlanArgs extends GlobalArgs {
   readonly plan: string;
@@ -94,6 +95,7 @@ export async function runSharesPlan(a: PlanArgs, io: Io, now = Date.now() / 1000
   const own = join(disk.paths.stateDir, "apel-archive");
   const named = (a.archive ?? []).length > 0;
   const archives = named ? (a.archive ?? []).map((d) => resolve(d)) : [own];
+  const { readDeliveryRecords, writeFileIfChanged } = await daemon();
   const read = await readDeliveryRecords({ archives, from: now - window, missingIsEmpty: !named });
   if (read.unreadable.length > 0) throw planError(`cannot read ${read.unreadable.join("; ")}`);
   if (read.truncated) throw planError("more records than a plan reads (3,000,000): use a shorter window");

@@ -11,7 +11,7 @@
 import { lookup } from "node:dns/promises";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { formatConfigProblem, type SquidFactory, squidConf, VacError } from "@vac/core";
-import { loadConfigFromDisk } from "@vac/vacd";
+import { loadConfigFromDisk } from "@vac/vacd/client";
 import type { VacCommand } from "./command.js";
 
 async function firstIpv4(name: string): Promise<string | undefined> {

@@ -10,7 +10,6 @@ import { createPrivateKey, generateKeyPair, type KeyObject, X509Certificate } fr
 import { readFile, stat } from "node:fs/promises";
 import { promisify } from "node:util";
 import { VacError } from "@vac/core";
-import { buildProxyCertificate, unusableSigningKey } from "./proxy-certificate.js";
 
 const generate = promisify(generateKeyPair);
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g;
@@ -77,6 +76,8 @@ export async function readProxySigner(
   }
   if (key.type !== "private" || !cert.checkPrivateKey(key))
     throw fail(`${keyPath} does not belong to the certificate in ${certPath}`);
+  // @peculiar/x509 (and reflect-metadata) are loaded when a proxy is first made, not with vacd.
+  const { unusableSigningKey } = await import("./proxy-certificate.js");
   const problem = unusableSigningKey(key);
   if (problem) throw fail(problem);
   return { chain, cert, key, certEnd: Math.floor(Date.parse(cert.validTo) / 1000) };
@@ -91,6 +92,7 @@ export async function signProxy(
   p: { now: number; notAfter: number; legacy: boolean; cn: string },
 ): Promise<string> {
   const fresh = await generate("rsa", { modulusLength: 2048, publicExponent: 65537 });
+  const { buildProxyCertificate } = await import("./proxy-certificate.js");
   const proxy = await buildProxyCertificate({
     issuerDer: signer.cert.raw,
     signingKey: signer.key,
