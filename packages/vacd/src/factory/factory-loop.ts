@@ -199,8 +199,12 @@ export class FactoryLoop {
     // responder dropped every query until then ("no state yet"), so an administrator's `vac
     // machines` after a restart waited for its re-send, 2.5 s later (bench/README.md,
     // restart-answers-machines), as did a peer's census.
-    if (!this.published)
-      this.publishWithoutHypervisor(config, slotNames, current, snapshots, await this.d.hostFacts());
+    // The host is read whole once a cycle: the first cycle's early view and its own share a read.
+    let hostRead: Awaited<ReturnType<FactoryDeps["hostFacts"]>> | undefined;
+    if (!this.published) {
+      hostRead = await this.d.hostFacts();
+      this.publishWithoutHypervisor(config, slotNames, current, snapshots, hostRead);
+    }
     await this.sweepOrphans();
     for (const s of snapshots)
       if (current.get(s.slot) !== s) await this.actions.closeUnpointed(config, s).catch(() => undefined);
@@ -218,7 +222,13 @@ export class FactoryLoop {
       this.watch.hypervisorUnavailable();
       // Deadlines still stand: the loop looks again at the earliest, when it may act.
       this.refreshDeadline(config, [...current.values()]);
-      this.publishWithoutHypervisor(config, slotNames, current, snapshots, await this.d.hostFacts());
+      this.publishWithoutHypervisor(
+        config,
+        slotNames,
+        current,
+        snapshots,
+        hostRead ?? (await this.d.hostFacts()),
+      );
       return;
     }
     this.watch.hypervisorAnswered();
@@ -260,7 +270,7 @@ export class FactoryLoop {
     const updated = new Map(slots.flatMap((x) => (x.machine ? [[x.machine.dir, x.machine] as const] : [])));
     const latest = snapshots.map((m) => updated.get(m.dir) ?? m);
     // Read once a cycle; before each start the starter reads again only what a start changes.
-    const host = await this.d.hostFacts();
+    const host = hostRead ?? (await this.d.hostFacts());
     this.publish(config, slots, latest, host);
     await this.d.accounting?.account(config, latest);
     await store.removeOldMachines(latest, config.settings.machinesDirDays, clock.now()).then((removed) => {
