@@ -115,7 +115,7 @@ async function firstMachine(space: Space, mt: string): Promise<Result> {
 
 /** vacd in the plan's sandbox, three times: a docker, a singularity and a podman factory. */
 async function runUnderPlan(r: Ready, plan: SandboxPlan, first: number): Promise<Map<string, Result>> {
-  const launcher = () => sandboxArgv(plan, []);
+  const launcher = () => sandboxArgv(plan, [], join(r.parent, "checkout"));
   const common = { factories: 1, processorsPerFactory: 1, parentDir: r.parent, launcher, cycleSeconds: 1 };
   const box = (name: string, model: string, extra: string[]) => ({
     name,

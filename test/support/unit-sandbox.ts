@@ -16,6 +16,8 @@ const repo = new URL("../../..", import.meta.url).pathname;
 export const UNIT = join(repo, "systemd/vacd.service");
 export const CONTAINERS_DROP_IN = join(repo, "systemd/vacd.service.d/containers.conf");
 export const SANDBOX_SCRIPT = join(repo, "test/support/unit-sandbox.sh");
+/** The checkout, from which vacd runs in the tests. */
+const REPOSITORY = repo;
 
 /** The [Service] assignments of a unit file, in order. */
 export function serviceLines(text: string): [string, string][] {
@@ -160,7 +162,11 @@ export function sandboxPlan(service: ReadonlyMap<string, string>): SandboxPlan {
  * slaves of the host's (systemd's: mounts made on the host reach the service, never the reverse),
  * the plan's mounts, then setpriv. Each step execs the next: the pid is `command`'s.
  */
-export function sandboxArgv(plan: SandboxPlan, command: readonly string[]): string[] {
+export function sandboxArgv(plan: SandboxPlan, command: readonly string[], hold?: string): string[] {
+  // A checkout under /tmp or /var/tmp (CI's clone may be) stays visible under PrivateTmp=, as an
+  // installed vacd under /usr would be; `hold` is a directory of the test's for the bind.
+  const keep =
+    hold !== undefined && /^\/(var\/)?tmp\//.test(REPOSITORY) ? [`keep:${hold}:${REPOSITORY}`] : [];
   return [
     "unshare",
     "--mount",
@@ -169,6 +175,7 @@ export function sandboxArgv(plan: SandboxPlan, command: readonly string[]): stri
     "--",
     "/bin/sh",
     SANDBOX_SCRIPT,
+    ...keep,
     ...plan.mounts,
     "--",
     ...(plan.setpriv.length > 0 ? ["setpriv", ...plan.setpriv, "--"] : []),
