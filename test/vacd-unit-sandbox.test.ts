@@ -309,7 +309,7 @@ describe("vacd's machine models under its systemd unit's sandboxing", { concurre
     const image = join(dir, "volume.ext4");
     await run("mke2fs", ["-q", "-F", "-t", "ext4", "-d", join(dir, "content"), image, "8M"]);
     const inSandbox = (argv: string[]) => {
-      const [command, ...args] = sandboxArgv(plan, argv);
+      const [command, ...args] = sandboxArgv(plan, argv, join(r.parent, "checkout"));
       return run(command as string, args, { cwd: repo, timeout: 60_000 });
     };
     const seenByDocker = () =>
@@ -344,7 +344,11 @@ describe("vacd's machine models under its systemd unit's sandboxing", { concurre
       else assert.equal(own.stdout.trim(), "true", "vacd sees a mount namespace of its own under the unit");
       // Made in vacd's namespace (held there while the host and dockerd are asked): neither
       // sees it; it goes with the namespace.
-      const argv = sandboxArgv(plan, [process.execPath, "--input-type=module", "-e", HOLD_MOUNT, image, mnt]);
+      const argv = sandboxArgv(
+        plan,
+        [process.execPath, "--input-type=module", "-e", HOLD_MOUNT, image, mnt],
+        join(r.parent, "checkout"),
+      );
       const holder = spawn(argv[0] as string, argv.slice(1), { stdio: ["pipe", "pipe", "inherit"] });
       const exited = new Promise((resolve) => holder.once("exit", resolve));
       try {
