@@ -219,7 +219,11 @@ test("a space of vacd in network namespaces, through 30% loss and 200 ms delay, 
       full.some((m) => m.factory === i),
       `factory ${i + 1} started machines`,
     );
-  assert.ok(overshoot <= 1 + lost + 3 * silent, `over its share by ${overshoot}`);
+  // The bound is each factory's: one machine over, plus one per census round it lost. The
+  // three fill at once in their first second, each before any poll can have seen the others'
+  // starts (census age 0.1 s, no round lost), so the space as a whole may be over by one a
+  // factory: the overshoot of a fast fill on a fresh but incomplete census (docs/protocol.md).
+  assert.ok(overshoot <= N * (1 + lost) + 3 * silent, `over its share by ${overshoot}`);
 
   // kill -9 and restart f3, one of its machines ended meanwhile: its census is gone, and its
   // first decision waits for one poll at most.
