@@ -227,8 +227,8 @@ test("what this factory sends is a superset of what Vac 3.1 sent, under Vac's na
   }
 });
 
-test("testkit's golden datagrams are the ones captured from Vac 3.1 in shared/vac31-wire, byte for byte", (t) => {
-  // The captures live beside the repository, or where VAC_SHARED_DIR says; without them the
+test("testkit's golden datagrams are the ones captured from Vac 3.1 ($VAC_SHARED_DIR/vac31-wire), byte for byte", (t) => {
+  // The captures are read only from the directory VAC_SHARED_DIR names; without them the
   // test skips loudly (and fails under VAC_REQUIRE_ALL_TESTS=1), as it would compare nothing.
   const shared = sharedDirOrSkip(t, "vac31-wire");
   if (!shared) return;
