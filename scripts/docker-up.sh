@@ -20,10 +20,17 @@ else
   : >"$state/started-dockerd"
   echo "docker-up: started dockerd (log $state/dockerd.log)" >&2
 fi
-for _ in $(seq 1 100); do
-  "$docker" version >/dev/null 2>&1 && exit 0
-  sleep 0.2
+# Given up to $VAC_DOCKER_START_SECONDS (120 s): a first start on a loaded CI machine sets up its
+# storage and networks before it answers.
+limit=${VAC_DOCKER_START_SECONDS:-120}
+start=$SECONDS
+until "$docker" version >/dev/null 2>&1; do
+  if [ $((SECONDS - start)) -ge "$limit" ]; then
+    echo "docker-up: dockerd did not answer in $limit s; the end of its log:" >&2
+    tail -20 "$state/dockerd.log" >&2 || true
+    exit 1
+  fi
+  sleep 0.5
 done
-echo "docker-up: dockerd did not answer; the end of its log:" >&2
-tail -20 "$state/dockerd.log" >&2 || true
-exit 1
+echo "docker-up: dockerd answered after $((SECONDS - start)) s" >&2
+exit 0

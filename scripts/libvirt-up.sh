@@ -25,9 +25,28 @@ for name in virtlogd libvirtd; do
     echo "libvirt-up: started $name" >&2
   fi
 done
-for _ in $(seq 1 50); do
-  virsh -c qemu:///system version >/dev/null 2>&1 && exit 0
-  sleep 0.2
+# A cold libvirtd probes QEMU's capabilities before it answers: 8 s on a quiet machine here, and
+# more than 10 s on a CI machine just after apt-get (CI once failed here on a 10 s wait). It is
+# given up to $VAC_LIBVIRT_START_SECONDS (180 s), and a daemon that died is reported at once.
+limit=${VAC_LIBVIRT_START_SECONDS:-180}
+start=$SECONDS
+while :; do
+  if error=$(virsh -c qemu:///system version 2>&1 >/dev/null); then
+    echo "libvirt-up: libvirtd answered after $((SECONDS - start)) s" >&2
+    exit 0
+  fi
+  pid=$(cat "$state/libvirtd.pid" 2>/dev/null || true)
+  if [ -e "$state/started-libvirtd" ] && [[ $pid =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null; then
+    echo "libvirt-up: libvirtd (pid $pid) exited before it answered" >&2
+    break
+  fi
+  if [ $((SECONDS - start)) -ge "$limit" ]; then
+    echo "libvirt-up: libvirtd did not answer in $limit s" >&2
+    break
+  fi
+  sleep 0.5
 done
-echo "libvirt-up: libvirtd did not answer" >&2
+echo "libvirt-up: virsh said: $error" >&2
+echo "libvirt-up: the end of /var/log/libvirt/libvirtd.log:" >&2
+tail -20 /var/log/libvirt/libvirtd.log >&2 || true
 exit 1
