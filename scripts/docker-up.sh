@@ -10,8 +10,15 @@ set -euo pipefail
 state=${VAC_DOCKER_STATE_DIR:-/var/run/vac-test-docker}
 docker=${VAC_DOCKER_COMMAND:-/usr/bin/docker}
 mkdir -p "$state"
+# A marker whose dockerd is gone is stale (/run is kept across boots and machine images here):
+# it is dropped and dockerd started.
+pid=$(cat "$state/dockerd.pid" 2>/dev/null || true)
+if [ -e "$state/started-dockerd" ] && ! { [[ $pid =~ ^[0-9]+$ ]] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ]; }; then
+  echo "docker-up: dockerd recorded as started here is not running (a stale marker): starting it" >&2
+  rm -f "$state/started-dockerd" "$state/dockerd.pid"
+fi
 if [ -e "$state/started-dockerd" ]; then
-  : # started by an earlier run of this script
+  : # started by an earlier run of this script, and still running
 elif running=$(pgrep -x dockerd); then
   echo "docker-up: dockerd is already running (pid $(echo $running)), not started by this script: using it, and docker-down.sh will leave it running" >&2
 else

@@ -14,9 +14,22 @@ if ! grep -q '^# vac-test settings' "$qemu_conf" 2>/dev/null; then
   printf '# vac-test settings\nuser = "root"\ngroup = "root"\ndynamic_ownership = 0\nremember_owner = 0\n' \
     >>"$qemu_conf"
 fi
+# Is the daemon whose pid file this script wrote still that daemon?
+ours_alive() {
+  local pid
+  pid=$(cat "$state/$1.pid" 2>/dev/null || true)
+  [[ $pid =~ ^[0-9]+$ ]] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$1" ]
+}
 for name in virtlogd libvirtd; do
+  # A marker whose daemon is gone is stale: /run is kept across boots and machine images here,
+  # and CI once found the marker of a daemon from an earlier boot, started nothing, and waited
+  # for a libvirtd that did not exist.
+  if [ -e "$state/started-$name" ] && ! ours_alive "$name"; then
+    echo "libvirt-up: $name recorded as started here is not running (a stale marker): starting it" >&2
+    rm -f "$state/started-$name" "$state/$name.pid"
+  fi
   if [ -e "$state/started-$name" ]; then
-    continue # started by an earlier run of this script
+    continue # started by an earlier run of this script, and still running
   elif running=$(pgrep -x "$name"); then
     echo "libvirt-up: $name is already running (pid $(echo $running)), not started by this script: using it, and libvirt-down.sh will leave it running" >&2
   else
@@ -35,9 +48,8 @@ while :; do
     echo "libvirt-up: libvirtd answered after $((SECONDS - start)) s" >&2
     exit 0
   fi
-  pid=$(cat "$state/libvirtd.pid" 2>/dev/null || true)
-  if [ -e "$state/started-libvirtd" ] && [[ $pid =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null; then
-    echo "libvirt-up: libvirtd (pid $pid) exited before it answered" >&2
+  if [ -e "$state/started-libvirtd" ] && [ -s "$state/libvirtd.pid" ] && ! ours_alive libvirtd; then
+    echo "libvirt-up: libvirtd (pid $(cat "$state/libvirtd.pid")) exited before it answered" >&2
     break
   fi
   if [ $((SECONDS - start)) -ge "$limit" ]; then
