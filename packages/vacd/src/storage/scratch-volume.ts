@@ -13,7 +13,7 @@
 import { readlink } from "node:fs/promises";
 import { VacError } from "@vac/core";
 import type { CommandResult, CommandRunner } from "../hypervisor/command-runner.js";
-import type { LvmVolumes, VolumeRequest } from "./lvm-volumes.js";
+import { type LvmVolumes, type VolumeRequest, volumeDevice } from "./lvm-volumes.js";
 
 export interface ScratchMachine extends VolumeRequest {
   /** The machine's `mnt` directory (made beforehand with the machine's directory). */
@@ -86,19 +86,37 @@ export async function prepareScratchVolume(
 /**
  * Kills what still uses the machine's volume, unmounts it and removes it (as Vac, S1666-1683);
  * false when there was no volume. An unmount that fails because nothing is mounted is no error.
+ * Without `mnt` (a machine whose directory is gone) the volume is unmounted by its device, as
+ * Vac unmounted it.
  */
 export async function removeScratchVolume(
   d: ScratchVolumeDeps,
-  m: Pick<ScratchMachine, "name" | "mnt">,
+  m: { readonly name: string; readonly mnt?: string | undefined },
 ): Promise<boolean> {
   if (d.group === undefined) return false;
-  const device = `/dev/${d.group}/${m.name}`;
+  const device = volumeDevice(d.group, m.name);
   const host = d.hostNamespace ?? (await ownMountNamespace());
   const run = (argv: string[]) =>
     d.runner.run(inHostNamespace(argv, host), { timeoutMs: d.timeoutMs }).catch(() => undefined);
   // fuser exits 1 when nothing uses it; umount 32 when it is not mounted: both are fine here,
   // and lvremove says plainly if the volume is still busy.
   await run(["fuser", "--kill", "--mount", device]);
-  await run(["umount", m.mnt]);
+  await run(["umount", m.mnt ?? device]);
   return d.lvm.remove(d.group, m.name);
+}
+
+/**
+ * The sweep of stray volumes (LvmVolumes.sweep) for volumes that may be mounted: each is taken
+ * down as a machine's is, by its device, before lvremove. Returns the names removed.
+ */
+export async function sweepScratchVolumes(
+  d: ScratchVolumeDeps,
+  factoryName: string,
+  live: ReadonlySet<string>,
+): Promise<string[]> {
+  if (d.group === undefined) return [];
+  const removed: string[] = [];
+  for (const name of await d.lvm.strays(d.group, factoryName, live))
+    if (await removeScratchVolume(d, { name })) removed.push(name);
+  return removed;
 }
