@@ -40,6 +40,7 @@ import type { Logger } from "../log.js";
 import { writeFileAtomic } from "../state/atomic-write.js";
 import { type LvmVolumes, volumeRefusalOf, volumeRequest } from "../storage/lvm-volumes.js";
 import {
+  ownMountNamespace,
   prepareScratchVolume,
   removeScratchVolume,
   type ScratchVolumeDeps,
@@ -85,6 +86,8 @@ export class ContainerHypervisor implements Hypervisor {
   private readonly starting = new Set<string>();
   /** Podman's `rm --force` stops with SIGTERM and a 10 s wait unless told `--time 0`. */
   private podman: Promise<boolean> | undefined;
+  /** Whether scratch mounts are made through nsenter (hostNamespace()). */
+  private namespace: Promise<boolean> | undefined;
 
   constructor(private readonly o: ContainerOptions) {
     this.description = `containers ${o.command}`;
@@ -158,8 +161,17 @@ export class ContainerHypervisor implements Hypervisor {
       runner: this.o.runner,
       timeoutMs: this.o.timeoutMs,
       group,
-      ...(this.o.hostNamespace !== undefined ? { hostNamespace: this.o.hostNamespace } : {}),
+      hostNamespace: await this.hostNamespace(),
     };
+  }
+
+  /** ownMountNamespace(), asked once: a process's mount namespace does not change. */
+  private hostNamespace(): Promise<boolean> {
+    this.namespace ??=
+      this.o.hostNamespace !== undefined
+        ? Promise.resolve(this.o.hostNamespace)
+        : ownMountNamespace({ logger: this.o.logger });
+    return this.namespace;
   }
 
   /** The container created, recorded and started, with the tmp_binds made in `mnt`. */
