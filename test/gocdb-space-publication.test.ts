@@ -8,17 +8,12 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import {
   GOCDB_CERT_SETTINGS,
-  type GocdbStandIn,
-  haveOpenssl,
-  makeTempRoot,
+  gocdbForTests,
   makeTestUserCert,
   requireOrSkip,
-  startGocdbWithPki,
-  type TempRoot,
-  type TestPki,
   writeGocdbSiteCert,
 } from "@vac/testkit";
 import { writeTimeMark } from "@vac/vacd";
@@ -26,27 +21,13 @@ import { SPACE, Space } from "./support/space-harness.js";
 import { runVac } from "./support/vac-command.js";
 
 const PERIOD = 6;
-const available = haveOpenssl();
-let work: TempRoot;
-let pki: TestPki;
-let gocdb: GocdbStandIn;
-
-before(async () => {
-  work = await makeTempRoot("vac-gocdb-e2e-");
-  if (!available) return;
-  ({ pki, gocdb } = await startGocdbWithPki(join(work.path, "pki"), {
-    site: "UKI-E2E",
-    space: SPACE,
-    primaryKey: "901G0",
-  }));
-});
-after(async () => {
-  await gocdb?.close();
-  await work.remove();
+const g = gocdbForTests({
+  prefix: "vac-gocdb-e2e-",
+  registered: { site: "UKI-E2E", space: SPACE, primaryKey: "901G0" },
 });
 
 test("each factory with a certificate sends the space's values to GOCDB once per period; vac gocdb prints and sends the same", async (t) => {
-  if (!requireOrSkip(t, available, "openssl")) return;
+  if (!requireOrSkip(t, g.available, "openssl")) return;
   const space = await Space.create({
     factories: 3,
     processorsPerFactory: 2,
@@ -65,7 +46,7 @@ test("each factory with a certificate sends the space's values to GOCDB once per
       "draining = true",
       "hs06_per_processor = 10",
       "gocdb_sitename = UKI-E2E",
-      `gocdb_api_url = ${gocdb.url}`,
+      `gocdb_api_url = ${g.gocdb.url}`,
       ...GOCDB_CERT_SETTINGS,
     ],
   });
@@ -73,9 +54,9 @@ test("each factory with a certificate sends the space's values to GOCDB once per
   for (let i = 0; i < 3; i++) {
     const root = space.root(i);
     const write = (rel: string, content: string | Buffer) => makeFile(join(root, rel), content);
-    await write("etc/grid-security/certificates/testca.pem", pki.caCert);
+    await write("etc/grid-security/certificates/testca.pem", g.pki.caCert);
     if (i === 2) continue; // its certificate files do not exist: it sends nothing (D215-218)
-    const cert = await makeTestUserCert(pki, `f${i + 1}`, `/DC=test/DC=vac/CN=${space.names[i]}`);
+    const cert = await makeTestUserCert(g.pki, `f${i + 1}`, `/DC=test/DC=vac/CN=${space.names[i]}`);
     await writeGocdbSiteCert(write, cert);
   }
   // As a factory that has run before: its GOCDB mark is now, so its first update comes a
@@ -88,7 +69,7 @@ test("each factory with a certificate sends the space's values to GOCDB once per
 
   const window = 3 * PERIOD + 2;
   await new Promise((r) => setTimeout(r, window * 1000));
-  const puts = gocdb.puts();
+  const puts = g.gocdb.puts();
   const from = (i: number) => puts.filter((p) => p.clientCn === space.names[i]);
   assert.deepEqual(
     [...new Set(puts.map((p) => p.clientCn))].sort(),
@@ -132,7 +113,7 @@ test("each factory with a certificate sends the space's values to GOCDB once per
       );
     }
   }
-  for (const get of gocdb.requests.filter((r) => r.method === "GET"))
+  for (const get of g.gocdb.requests.filter((r) => r.method === "GET"))
     assert.deepEqual(get.query, {
       method: "get_service_endpoint",
       sitename: "UKI-E2E",
@@ -159,14 +140,14 @@ test("each factory with a certificate sends the space's values to GOCDB once per
   assert.equal(refused.code, 78);
   assert.match(refused.stderr, /VAC_ERR_GOCDB_CERT|gocdb_cert_file = .* does not exist/);
   // With one, it sends now.
-  const before = gocdb.puts().length;
+  const before = g.gocdb.puts().length;
   const sent = await runVac(space.root(0), ["gocdb"]);
   assert.equal(sent.code, 0, sent.stderr);
   assert.match(
     sent.stdout,
     /Sent to https:\/\/127\.0\.0\.1:\d+\/gocdbpi\/v5\/Service\/901\/ExtensionProperties \(service 901\): HTTP 200/,
   );
-  const last = gocdb.puts().slice(before);
+  const last = g.gocdb.puts().slice(before);
   assert.ok(
     last.some((p) => p.clientCn === space.names[0] && p.body?.ComputingManagerTotalPhysicalCPUs === 3),
   );

@@ -7,9 +7,12 @@
  */
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
+import { join } from "node:path";
+import { after, before } from "node:test";
 import type { TLSSocket } from "node:tls";
 import { startHttpsServer, type TestHttpsServer } from "./https-server.js";
-import { makeTestPki, type TestPki } from "./test-pki.js";
+import { makeTempRoot, type TempRoot } from "./temp-root.js";
+import { haveOpenssl, makeTestPki, makeTestUserCert, type TestPki } from "./test-pki.js";
 
 export interface GocdbRequest {
   readonly method: string;
@@ -122,4 +125,40 @@ export async function writeGocdbSiteCert(
 ): Promise<void> {
   await write("etc/grid-security/hostcert.pem", await readFile(cert.certPath));
   await write("etc/grid-security/hostkey.pem", await readFile(cert.keyPath));
+}
+
+/** What a test file's GOCDB stand-in gives its tests, once `before` has run. */
+export interface GocdbForTests {
+  /** Whether openssl is there to make the PKI: without it the stand-in is not started. */
+  readonly available: boolean;
+  /** The file's throw-away directory (the PKI is in `pki/`). */
+  readonly work: TempRoot;
+  readonly pki: TestPki;
+  readonly gocdb: GocdbStandIn;
+  /** The site's client certificate, subject `clientDn`, when one was asked for. */
+  readonly client: { certPath: string; keyPath: string };
+}
+
+/**
+ * A GOCDB stand-in for a whole test file, with the node:test hooks that start it (a test PKI
+ * under a temporary directory, the service `registered`, a site certificate of `clientDn`)
+ * before the file's tests and close it and remove the directory after them.
+ */
+export function gocdbForTests(o: {
+  readonly prefix: string;
+  readonly registered: { site: string; space: string; primaryKey: string };
+  readonly clientDn?: string;
+}): GocdbForTests {
+  const rig: { -readonly [K in keyof GocdbForTests]?: GocdbForTests[K] } = { available: haveOpenssl() };
+  before(async () => {
+    rig.work = await makeTempRoot(o.prefix);
+    if (!rig.available) return;
+    ({ pki: rig.pki, gocdb: rig.gocdb } = await startGocdbWithPki(join(rig.work.path, "pki"), o.registered));
+    if (o.clientDn !== undefined) rig.client = await makeTestUserCert(rig.pki, "site", o.clientDn);
+  });
+  after(async () => {
+    await rig.gocdb?.close();
+    await rig.work?.remove();
+  });
+  return rig as GocdbForTests;
 }

@@ -7,43 +7,17 @@
 import assert from "node:assert/strict";
 import { readdir, stat, utimes } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { vacPaths } from "@vac/core";
-import {
-  GOCDB_CERT_SETTINGS,
-  type GocdbStandIn,
-  haveOpenssl,
-  makeTempRoot,
-  makeTestUserCert,
-  requireOrSkip,
-  startGocdbWithPki,
-  type TempRoot,
-  type TestPki,
-  writeGocdbSiteCert,
-} from "@vac/testkit";
-import { loadConfigFromDisk } from "../src/config/load-config-from-disk.js";
+import { GOCDB_CERT_SETTINGS, gocdbForTests, requireOrSkip } from "@vac/testkit";
 import { prepareGocdbUpdate, sendGocdbUpdate } from "../src/gocdb/gocdb-update.js";
 import { censusDir, sweepCensusFiles, writeCensusFiles } from "../src/gocdb/space-census-files.js";
+import { gocdbFactoryRoot } from "./support/gocdb-factory.js";
 
-let root: TempRoot;
-let pki: TestPki;
-let gocdb: GocdbStandIn;
-let client: { certPath: string; keyPath: string };
-const available = haveOpenssl();
-
-before(async () => {
-  root = await makeTempRoot("vac-gocdb-");
-  if (!available) return;
-  ({ pki, gocdb } = await startGocdbWithPki(join(root.path, "pki"), {
-    site: "UKI-TEST",
-    space: "vac.example.org",
-    primaryKey: "4321G0",
-  }));
-  client = await makeTestUserCert(pki, "site", "/DC=test/DC=vac/O=Site/CN=vac01.example.org");
-});
-after(async () => {
-  await gocdb?.close();
-  await root.remove();
+const g = gocdbForTests({
+  prefix: "vac-gocdb-",
+  registered: { site: "UKI-TEST", space: "vac.example.org", primaryKey: "4321G0" },
+  clientDn: "/DC=test/DC=vac/O=Site/CN=vac01.example.org",
 });
 
 const status = (p: number, hs06: number) => ({
@@ -53,19 +27,11 @@ const status = (p: number, hs06: number) => ({
   max_hs06: hs06,
 });
 
-async function configIn(extra: string[]) {
-  const r = await makeTempRoot("vac-gocdb-root-");
-  // The site's certificate, where GOCDB_CERT_SETTINGS name it.
-  if (available) await writeGocdbSiteCert(r.write, client);
-  await r.write(
-    "etc/vac.conf",
-    [
-      "[settings]",
-      "vac_space = vac.example.org",
-      "factory_name = vac01.example.org",
-      "factories = vac01.example.org vac02.example.org",
-      "gocdb_sitename = UKI-TEST",
-      "total_processors = 1",
+/** The factory's root with `extra` lines in its [settings] and two process machinetypes. */
+const configIn = (extra: string[]) =>
+  gocdbFactoryRoot(g, {
+    prefix: "vac-gocdb-root-",
+    lines: [
       ...extra,
       "[machinetype lhcb]",
       "target_share = 3",
@@ -77,18 +43,16 @@ async function configIn(extra: string[]) {
       "accounting_fqan = /atlas/Role=production",
       "machine_model = process",
       "user_data = user_data",
-    ].join("\n"),
-  );
-  await r.write("proc/cpuinfo", "processor\t: 0\n\n");
-  for (const mt of ["lhcb", "atlas"])
-    await r.write(`var/lib/vac/machinetypes/${mt}/files/user_data`, "#!/bin/sh\n");
-  const disk = await loadConfigFromDisk({ root: r.path, hostname: "vac01.example.org" });
-  assert.ok(disk.config, JSON.stringify(disk.problems));
-  return { root: r, config: disk.config, paths: vacPaths(r.path) };
-}
+    ],
+    files: Object.fromEntries(
+      ["lhcb", "atlas"].map((mt) => [`var/lib/vac/machinetypes/${mt}/files/user_data`, "#!/bin/sh\n"]),
+    ),
+    siteCert: true,
+    trustCa: false,
+  });
 
 test("census files: one per answering factory, counted under the period, kept to twice it, then deleted (S3269-3281)", async () => {
-  const paths = vacPaths(root.path);
+  const paths = vacPaths(g.work.path);
   const written = await writeCensusFiles(paths, [
     { factory: "f1.example.org", wire: status(2, 20) },
     { factory: "f2.example.org", wire: status(4, 40) },
@@ -113,10 +77,10 @@ test("census files: one per answering factory, counted under the period, kept to
 });
 
 test("one update: GET by site, space and service type with the site's certificate, then the PUT of the values (U810-894)", async (t) => {
-  if (!requireOrSkip(t, available, "openssl")) return;
-  const f = await configIn([`gocdb_api_url = ${gocdb.url}`, ...GOCDB_CERT_SETTINGS]);
+  if (!requireOrSkip(t, g.available, "openssl")) return;
+  const f = await configIn([`gocdb_api_url = ${g.gocdb.url}`, ...GOCDB_CERT_SETTINGS]);
   t.after(() => f.root.remove());
-  await f.root.write("etc/grid-security/certificates/testca.pem", pki.caCert);
+  await f.root.write("etc/grid-security/certificates/testca.pem", g.pki.caCert);
   await writeCensusFiles(f.paths, [
     { factory: "vac01.example.org", wire: status(2, 20) },
     { factory: "vac02.example.org", wire: status(6, 61) },
@@ -128,10 +92,10 @@ test("one update: GET by site, space and service type with the site's certificat
   const p = await prepareGocdbUpdate(f.paths, f.config, "9.9.9", Date.UTC(2024, 0, 2, 3, 4, 5) / 1000);
   assert.deepEqual(p.censusCounted, ["vac01.example.org", "vac02.example.org"]);
   assert.deepEqual(p.catalogueCounted, ["vac09.example.org"]);
-  const before = gocdb.requests.length;
+  const before = g.gocdb.requests.length;
   const sent = await sendGocdbUpdate(f.paths, f.config, p.values, "9.9.9");
   assert.equal(sent.serviceId, "4321");
-  const [get, put] = gocdb.requests.slice(before);
+  const [get, put] = g.gocdb.requests.slice(before);
   assert.equal(get?.method, "GET");
   assert.deepEqual(get?.query, {
     method: "get_service_endpoint",
@@ -159,12 +123,12 @@ test("one update: GET by site, space and service type with the site's certificat
 });
 
 test("failures name the URL and why: an unknown service, a refused PUT, a server whose CA is not trusted, no certificate", async (t) => {
-  if (!requireOrSkip(t, available, "openssl")) return;
-  const base = [`gocdb_api_url = ${gocdb.url}/`, ...GOCDB_CERT_SETTINGS];
+  if (!requireOrSkip(t, g.available, "openssl")) return;
+  const base = [`gocdb_api_url = ${g.gocdb.url}/`, ...GOCDB_CERT_SETTINGS];
   const trusted = await configIn(base);
   t.after(() => trusted.root.remove());
-  await trusted.root.write("etc/grid-security/certificates/testca.pem", pki.caCert);
-  gocdb.putStatus = 403;
+  await trusted.root.write("etc/grid-security/certificates/testca.pem", g.pki.caCert);
+  g.gocdb.putStatus = 403;
   await assert.rejects(
     sendGocdbUpdate(trusted.paths, trusted.config, { a: 1 }, "v"),
     (e: Error & { code?: string }) => {
@@ -173,10 +137,10 @@ test("failures name the URL and why: an unknown service, a refused PUT, a server
       return true;
     },
   );
-  gocdb.putStatus = 200;
+  g.gocdb.putStatus = 200;
   const otherSite = await configIn([...base, "gocdb_sitename = UKI-OTHER"]);
   t.after(() => otherSite.root.remove());
-  await otherSite.root.write("etc/grid-security/certificates/testca.pem", pki.caCert);
+  await otherSite.root.write("etc/grid-security/certificates/testca.pem", g.pki.caCert);
   await assert.rejects(
     sendGocdbUpdate(otherSite.paths, otherSite.config, { a: 1 }, "v"),
     /no SERVICE_ENDPOINT/,

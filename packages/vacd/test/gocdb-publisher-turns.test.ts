@@ -6,47 +6,19 @@
  */
 import assert from "node:assert/strict";
 import { readdir } from "node:fs/promises";
-import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { vacPaths } from "@vac/core";
-import {
-  GOCDB_CERT_SETTINGS,
-  type GocdbStandIn,
-  haveOpenssl,
-  makeTempRoot,
-  makeTestUserCert,
-  requireOrSkip,
-  startGocdbWithPki,
-  type TempRoot,
-  type TestPki,
-  writeGocdbSiteCert,
-} from "@vac/testkit";
-import { loadConfigFromDisk } from "../src/config/load-config-from-disk.js";
+import { test } from "node:test";
+import { GOCDB_CERT_SETTINGS, gocdbForTests, requireOrSkip } from "@vac/testkit";
 import { GocdbPublisher, gocdbTimingFromEnv, VAC_TIMING } from "../src/gocdb/gocdb-publisher.js";
 import { censusDir, gocdbMark, readTimeMark, writeCensusFiles } from "../src/gocdb/space-census-files.js";
 import { createLogger } from "../src/log.js";
+import { gocdbFactoryRoot } from "./support/gocdb-factory.js";
 
-let work: TempRoot;
-let pki: TestPki;
-let gocdb: GocdbStandIn;
-let client: { certPath: string; keyPath: string };
-const available = haveOpenssl();
+const g = gocdbForTests({
+  prefix: "vac-gocdb-turns-",
+  registered: { site: "UKI-TEST", space: "vac.example.org", primaryKey: "77G0" },
+  clientDn: "/DC=test/DC=vac/CN=vac01.example.org",
+});
 const T0 = 1_700_000_000;
-
-before(async () => {
-  work = await makeTempRoot("vac-gocdb-turns-");
-  if (!available) return;
-  ({ pki, gocdb } = await startGocdbWithPki(join(work.path, "pki"), {
-    site: "UKI-TEST",
-    space: "vac.example.org",
-    primaryKey: "77G0",
-  }));
-  client = await makeTestUserCert(pki, "site", "/DC=test/DC=vac/CN=vac01.example.org");
-});
-after(async () => {
-  await gocdb?.close();
-  await work.remove();
-});
 
 const reply = (factory: string, p: number) => ({
   factory,
@@ -54,30 +26,16 @@ const reply = (factory: string, p: number) => ({
 });
 
 async function factory(certs: boolean, answering = 2) {
-  const r = await makeTempRoot("vac-gocdb-turns-root-");
-  await r.write(
-    "etc/vac.conf",
-    [
-      "[settings]",
-      "vac_space = vac.example.org",
-      "factory_name = vac01.example.org",
-      "factories = vac01.example.org vac02.example.org",
-      "gocdb_sitename = UKI-TEST",
-      `gocdb_api_url = ${gocdb.url}`,
-      ...GOCDB_CERT_SETTINGS,
-      "total_processors = 1",
-    ].join("\n"),
-  );
-  await r.write("proc/cpuinfo", "processor\t: 0\n\n");
-  await r.write("etc/grid-security/certificates/testca.pem", pki.caCert);
-  if (certs) await writeGocdbSiteCert(r.write, client);
-  const disk = await loadConfigFromDisk({ root: r.path, hostname: "vac01.example.org" });
-  assert.ok(disk.config);
-  const config = disk.config;
+  const { root, paths, config } = await gocdbFactoryRoot(g, {
+    prefix: "vac-gocdb-turns-root-",
+    lines: [`gocdb_api_url = ${g.gocdb.url}`, ...GOCDB_CERT_SETTINGS],
+    siteCert: certs,
+    trustCa: true,
+  });
   const clock = { now: T0 };
   let polls = 0;
   const publisher = new GocdbPublisher({
-    paths: vacPaths(r.path),
+    paths,
     config: () => config,
     logger: createLogger({ level: "silent" }),
     version: "1.2.3",
@@ -93,7 +51,7 @@ async function factory(certs: boolean, answering = 2) {
     },
     timing: { updateSeconds: 100, censusSeconds: 10, tickSeconds: 1 },
   });
-  return { root: r, paths: vacPaths(r.path), clock, publisher, polls: () => polls };
+  return { root, paths, clock, publisher, polls: () => polls };
 }
 
 test("the test knob shortens the day and the hour; unset or nonsense, Vac's day stands", () => {
@@ -114,11 +72,11 @@ test("the test knob shortens the day and the hour; unset or nonsense, Vac's day 
 });
 
 test("census each hour; the first update at the random phase, then one each period (D207-235)", async (t) => {
-  if (!requireOrSkip(t, available, "openssl")) return;
+  if (!requireOrSkip(t, g.available, "openssl")) return;
   const f = await factory(true);
   t.after(() => f.root.remove());
   const puts = () =>
-    gocdb.puts().filter((p) => p.path === "/gocdbpi/v5/Service/77/ExtensionProperties").length;
+    g.gocdb.puts().filter((p) => p.path === "/gocdbpi/v5/Service/77/ExtensionProperties").length;
   const start = puts();
   await f.publisher.turn();
   assert.equal(f.polls(), 1, "no census mark: the census is due at once");
@@ -132,7 +90,7 @@ test("census each hour; the first update at the random phase, then one each peri
   await f.publisher.turn();
   assert.equal(f.polls(), 2);
   assert.equal(puts() - start, 1, "sent once the phase has passed");
-  const body = gocdb.puts().at(-1)?.body;
+  const body = g.gocdb.puts().at(-1)?.body;
   assert.equal(body?.ComputingManagerTotalPhysicalCPUs, 2);
   assert.equal(body?.ComputingManagerTotalLogicalCPUs, 6);
   assert.equal(body?.BenchmarkValue, 60 * 250);
@@ -152,10 +110,10 @@ test("census each hour; the first update at the random phase, then one each peri
 });
 
 test("above 24 counted factories the period is the day times N/24 (D226-227)", async (t) => {
-  if (!requireOrSkip(t, available, "openssl")) return;
+  if (!requireOrSkip(t, g.available, "openssl")) return;
   const f = await factory(true, 30);
   t.after(() => f.root.remove());
-  const puts = () => gocdb.puts().length;
+  const puts = () => g.gocdb.puts().length;
   await f.publisher.turn();
   assert.equal(
     await readTimeMark(gocdbMark(f.paths)),
@@ -166,7 +124,7 @@ test("above 24 counted factories the period is the day times N/24 (D226-227)", a
   f.clock.now = T0 - 62.5 + 125 + 1;
   await f.publisher.turn();
   assert.equal(puts() - start, 1);
-  assert.equal(gocdb.puts().at(-1)?.body?.ComputingManagerTotalPhysicalCPUs, 30);
+  assert.equal(g.gocdb.puts().at(-1)?.body?.ComputingManagerTotalPhysicalCPUs, 30);
   f.clock.now += 100 + 11;
   await f.publisher.turn();
   assert.equal(puts() - start, 1, "a day of 100 s is not enough with 30 factories");
@@ -176,12 +134,12 @@ test("above 24 counted factories the period is the day times N/24 (D226-227)", a
 });
 
 test("old census files are deleted by the census; without the certificate's files nothing is sent or marked (D213-218)", async (t) => {
-  if (!requireOrSkip(t, available, "openssl")) return;
+  if (!requireOrSkip(t, g.available, "openssl")) return;
   const f = await factory(false);
   t.after(() => f.root.remove());
   await writeCensusFiles(f.paths, [reply("gone.example.org", 1), reply("stale.example.org", 1)], T0 - 250);
   await writeCensusFiles(f.paths, [reply("stale.example.org", 1)], T0 - 150);
-  const start = gocdb.requests.length;
+  const start = g.gocdb.requests.length;
   await f.publisher.turn();
   assert.deepEqual((await readdir(censusDir(f.paths))).sort(), [
     "stale.example.org",
@@ -190,6 +148,6 @@ test("old census files are deleted by the census; without the certificate's file
   ]);
   f.clock.now = T0 + 1000;
   await f.publisher.turn();
-  assert.equal(gocdb.requests.length - start, 0);
+  assert.equal(g.gocdb.requests.length - start, 0);
   assert.equal(await readTimeMark(gocdbMark(f.paths)), undefined);
 });

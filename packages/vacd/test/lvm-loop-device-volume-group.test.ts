@@ -4,8 +4,10 @@
  * target(s) not detected"), and volumes are put into the group's metadata by the testkit
  * (vgcfgrestore). So what runs here for real: measuring the group, refusing a start for lack of
  * space, an lvcreate that fails leaving nothing behind, the sweep of stray volumes that never
- * touches another's, and the configuration check of a named group. Where device-mapper exists,
- * lvcreate succeeds and the same test checks the volume it made instead.
+ * touches another's, and the configuration check of a named group; for a docker machine, through
+ * the drivers as vacd wires them, a start refused for lack of space and one whose lvcreate fails,
+ * neither reaching the engine nor leaving a volume or a mount. Where device-mapper exists,
+ * lvcreate succeeds and the same tests check the volume it made instead.
  */
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, statSync } from "node:fs";
@@ -20,11 +22,14 @@ import {
 } from "@vac/testkit";
 import {
   type Hypervisor,
+  Hypervisors,
   LibvirtHypervisor,
   LocalRunner,
   LvmVolumes,
   loadConfigFromDisk,
+  silentLogger,
 } from "../src/index.js";
+import { dockerFactory } from "./support/docker-launch.js";
 import { loopConf, loopRig, SLOT } from "./support/loop-rig.js";
 
 let missing: string | undefined;
@@ -199,5 +204,66 @@ test("a named volume_group that does not exist is a configuration error; an exis
     assert.equal(good.config?.settings.volumeGroup, g.name);
   } finally {
     await root.remove();
+  }
+});
+
+test("a docker machine on the group: a start it has no room for is refused naming the group, an lvcreate that fails leaves no volume and no mount, and the engine is never asked", async (t) => {
+  if (!requireOrSkip(t, !missing && vg !== undefined, missing ?? "a loop-device volume group")) return;
+  const g = vg as LoopVolumeGroup;
+  // An engine that is not there: were the driver to reach it, the start would fail otherwise.
+  const engine = "docker_command = /nonexistent/vac-test/docker\n";
+  const mounted = async (dir: string) => readFileSync("/proc/self/mountinfo", "utf8").includes(` ${dir} `);
+  for (const [settings, expect] of [
+    // 2 processors x 1 GB: more than the 200 MiB group has.
+    [`volume_group = ${g.name}\ndisk_gb_per_processor = 1\n${engine}`, "space"],
+    // No disk_gb_per_processor: 2 of the 8 processors' share of the group, which fits.
+    [`volume_group = ${g.name}\n${engine}`, "lvcreate"],
+  ] as const) {
+    const f = await dockerFactory(settings);
+    try {
+      const hypervisors = new Hypervisors({
+        machinesDir: join(f.root.path, "var/lib/vac/machines"),
+        stateDir: f.root.path,
+        logger: silentLogger(),
+      });
+      const mt = f.config.machinetypes[0];
+      assert.equal(mt?.machineModel, "docker");
+      const dc = hypervisors.for(mt, f.config.settings);
+      const launch = await f.launch(1);
+      const refusal = await dc.volumeRefusal?.(launch);
+      if (expect === "space") {
+        assert.match(
+          String(refusal),
+          new RegExp(
+            `^VAC_ERR_VOLUME_GROUP_SPACE: volume group ${g.name} has \\d+ bytes free, wn01-01\\.example\\.com needs 1996488704`,
+          ),
+        );
+        await assert.rejects(dc.start(launch), (e: Error & { code?: string }) => {
+          assert.equal(e.code, "VAC_ERR_VOLUME_GROUP_SPACE");
+          assert.match(e.message, new RegExp(`volume group ${g.name}`));
+          return true;
+        });
+      } else {
+        assert.equal(refusal, undefined);
+        await assert.rejects(dc.start(launch), (e: Error & { code?: string }) => {
+          if (hasDeviceMapper) return true; // made, mounted, then undone when the engine failed
+          assert.equal(e.code, "VAC_ERR_VOLUME");
+          assert.match(
+            e.message,
+            new RegExp(`lvcreate --yes failed for volume group ${g.name} .*device-mapper`),
+          );
+          return true;
+        });
+      }
+      assert.deepEqual(await g.volumeNames(), []);
+      assert.equal(await mounted(join(launch.dir, "mnt")), false);
+      assert.equal(
+        existsSync(join(f.root.path, "containers-used")),
+        hasDeviceMapper && expect === "lvcreate",
+      );
+    } finally {
+      await f.root.remove();
+      for (const name of await g.volumeNames()) await lvm.remove(g.name, name);
+    }
   }
 });

@@ -5,34 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-  type CommandResult,
-  type CommandRunner,
-  inHostNamespace,
-  LvmVolumes,
-  prepareScratchVolume,
-  removeScratchVolume,
-} from "../src/index.js";
+import { inHostNamespace, LvmVolumes, prepareScratchVolume, removeScratchVolume } from "../src/index.js";
+import { recordedRunner as recorded } from "./support/recorded-runner.js";
 
 const VGS = "  vg0|107369988096|53687091200|4194304\n";
 const LVS = "  home|53682896896\n";
-
-/** A runner that answers from a script of recorded outputs, and records every argv. */
-function recorded(
-  answer: (argv: readonly string[]) => Partial<CommandResult>,
-): CommandRunner & { calls: string[] } {
-  const calls: string[] = [];
-  return {
-    description: "local",
-    calls,
-    async run(argv) {
-      calls.push(argv.join(" "));
-      return { stdout: "", stderr: "", code: 0, ...answer(argv) };
-    },
-    stream: () => () => undefined,
-    close: async () => undefined,
-  };
-}
 
 const machine = {
   name: "wn01-00.example.com",

@@ -12,6 +12,13 @@
  * ended, and is judged and removed as one; it is never started twice. Everything runs on the host
  * vacd runs on (the binds are this host's paths), whatever hypervisor_ssh says.
  *
+ * With a volume group (volume_group, or vac_volume_group where it exists) the machine's `mnt` is
+ * its own logical volume, as in Vac's createDC (S2008-2023): made, formatted with mke2fs and
+ * mounted before the tmp_binds directories are made in it, so what the container writes to them
+ * is on the volume; mounted in the host's mount namespace, where the engine sees it
+ * (storage/scratch-volume.ts). On destroy, after the container: `fuser --kill --mount`, `umount`,
+ * `lvremove -f` (S1666-1683), and only then is `mnt` removed.
+ *
  * Another container model (singularity) would sit beside this file as its own driver behind the
  * same Hypervisor interface, chosen by hypervisors.ts from machine_model.
  */
@@ -31,6 +38,14 @@ import {
 } from "@vac/core";
 import type { Logger } from "../log.js";
 import { writeFileAtomic } from "../state/atomic-write.js";
+import { type LvmVolumes, volumeRefusalOf, volumeRequest } from "../storage/lvm-volumes.js";
+import {
+  ownMountNamespace,
+  prepareScratchVolume,
+  removeScratchVolume,
+  type ScratchVolumeDeps,
+  sweepScratchVolumes,
+} from "../storage/scratch-volume.js";
 import { readContainerCpuSeconds } from "./cgroup-cpu.js";
 import { type CommandRunner, commandLabel } from "./command-runner.js";
 import type { DomainInfo, Hypervisor, MachineLaunch } from "./hypervisor.js";
@@ -45,6 +60,12 @@ export interface ContainerOptions {
   readonly marker: string;
   /** Tests only: wait this long between recording a container's id and starting it. */
   readonly pauseAfterCreateMs?: number;
+  /** The machines' scratch volumes (lvm2 on this host); without it `mnt` is a directory. */
+  readonly volumes?: LvmVolumes;
+  /** volume_group as configured; unset, vac_volume_group when it exists. */
+  readonly volumeGroup?: string;
+  /** Tests only: whether mounts are made in PID 1's namespace (default: ownMountNamespace()). */
+  readonly hostNamespace?: boolean;
 }
 
 const CONTAINER_ID = /^[0-9a-f]{12,128}$/;
@@ -65,6 +86,8 @@ export class ContainerHypervisor implements Hypervisor {
   private readonly starting = new Set<string>();
   /** Podman's `rm --force` stops with SIGTERM and a 10 s wait unless told `--time 0`. */
   private podman: Promise<boolean> | undefined;
+  /** Whether scratch mounts are made through nsenter (hostNamespace()). */
+  private namespace: Promise<boolean> | undefined;
 
   constructor(private readonly o: ContainerOptions) {
     this.description = `containers ${o.command}`;
@@ -108,6 +131,52 @@ export class ContainerHypervisor implements Hypervisor {
     await chmod(join(launch.dir, "user_data"), 0o755);
     const mnt = join(launch.dir, "mnt");
     await mkdir(mnt, { recursive: true, mode: 0o755 });
+    const scratch = await this.scratch();
+    // Refused (VAC_ERR_VOLUME_GROUP_SPACE) before anything is made when the group lacks the room.
+    const device = scratch && (await prepareScratchVolume(scratch, { ...volumeRequest(launch), mnt }));
+    if (device) this.o.logger.info({ event: "scratch_volume_mounted", machine: launch.name, device, mnt });
+    try {
+      await this.create(launch, image.image, mnt);
+    } catch (e) {
+      // A start that failed after its volume was made takes the volume down again.
+      if (scratch && device)
+        await removeScratchVolume(scratch, { name: launch.name, mnt }).catch((err: unknown) =>
+          this.o.logger.warn({
+            event: "scratch_volume_remove_failed",
+            machine: launch.name,
+            err: err instanceof Error ? err.message : String(err),
+          }),
+        );
+      throw e;
+    }
+  }
+
+  /** The scratch volumes' part, when a volume group is in use; else undefined. */
+  private async scratch(): Promise<ScratchVolumeDeps | undefined> {
+    const lvm = this.o.volumes;
+    const group = lvm && (await lvm.groupFor(this.o.volumeGroup));
+    if (!lvm || group === undefined) return undefined;
+    return {
+      lvm,
+      runner: this.o.runner,
+      timeoutMs: this.o.timeoutMs,
+      group,
+      hostNamespace: await this.hostNamespace(),
+    };
+  }
+
+  /** ownMountNamespace(), asked once: a process's mount namespace does not change. */
+  private hostNamespace(): Promise<boolean> {
+    this.namespace ??=
+      this.o.hostNamespace !== undefined
+        ? Promise.resolve(this.o.hostNamespace)
+        : ownMountNamespace({ logger: this.o.logger });
+    return this.namespace;
+  }
+
+  /** The container created, recorded and started, with the tmp_binds made in `mnt`. */
+  private async create(launch: MachineLaunch, image: string, mnt: string): Promise<void> {
+    const mt = launch.machinetype;
     const tmpBinds = [];
     for (const target of mt.tmpBinds ?? []) {
       const source = await mkdtemp(join(mnt, tmpBindPrefix(target)));
@@ -121,7 +190,7 @@ export class ContainerHypervisor implements Hypervisor {
     const argv = containerCreateArgv({
       command: this.o.command,
       name: launch.name,
-      image: image.image,
+      image,
       containerCommand: mt.containerCommand ?? ["/user_data"],
       processors: launch.processors,
       mbPerProcessor: launch.settings.mbPerProcessor,
@@ -230,6 +299,34 @@ export class ContainerHypervisor implements Hypervisor {
   async destroy(name: string, dir: string | undefined): Promise<void> {
     const id = dir ? await recordedId(dir) : undefined;
     await this.remove(id ?? name);
-    if (dir) await rm(join(dir, "mnt"), { recursive: true, force: true });
+    const mnt = dir ? join(dir, "mnt") : undefined;
+    // The volume is unmounted before mnt is removed: a failed lvremove throws here and leaves
+    // mnt as it is, for the next cycle's destroy.
+    const scratch = await this.scratch();
+    if (scratch) await removeScratchVolume(scratch, { name, mnt });
+    if (mnt) await rm(mnt, { recursive: true, force: true });
+  }
+
+  /**
+   * Why a machine could not have its scratch volume now (the group lacks the room, cannot be
+   * read), or undefined: asked before the machine is made, as for libvirt's volumes.
+   */
+  async volumeRefusal(
+    launch: Pick<MachineLaunch, "name" | "machinetype" | "settings" | "processors">,
+  ): Promise<string | undefined> {
+    const lvm = this.o.volumes;
+    const group = lvm && (await lvm.groupFor(this.o.volumeGroup));
+    if (!lvm || group === undefined) return undefined;
+    return volumeRefusalOf(lvm.plan(group, volumeRequest(launch)));
+  }
+
+  /**
+   * Removes the volumes named like this factory's machines that none of `live` has, each
+   * unmounted first (a vacd killed while its container ran leaves it mounted). Others are never
+   * touched.
+   */
+  async sweepVolumes(factoryName: string, live: ReadonlySet<string>): Promise<string[]> {
+    const scratch = await this.scratch();
+    return scratch ? sweepScratchVolumes(scratch, factoryName, live) : [];
   }
 }

@@ -74,7 +74,7 @@ export class Hypervisors {
   }
 
   private containersFor(s: Settings): ContainerHypervisor {
-    const key = JSON.stringify([s.dockerCommand, s.hypervisorTimeoutSeconds]);
+    const key = JSON.stringify([s.dockerCommand, s.hypervisorTimeoutSeconds, s.volumeGroup]);
     if (this.containers?.key !== key)
       this.containers = {
         key,
@@ -85,6 +85,9 @@ export class Hypervisors {
           logger: this.o.logger,
           marker: this.containersMarker,
           pauseAfterCreateMs: this.o.pauseAfterSpawnMs,
+          // Containers run on this host, whatever hypervisor_ssh says: so do their volumes.
+          volumes: new LvmVolumes({ runner: this.local, timeoutMs: s.hypervisorTimeoutSeconds * 1000 }),
+          ...(s.volumeGroup !== undefined ? { volumeGroup: s.volumeGroup } : {}),
         }),
       };
     return this.containers.driver;

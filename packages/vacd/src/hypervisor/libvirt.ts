@@ -16,7 +16,6 @@ import {
   consoleShowsGuestEnd,
   contextIsoFiles,
   type DiskFile,
-  diskGbPerProcessorFor,
   fileDiskGb,
   type NetworkChoice,
   parseDomstats,
@@ -31,7 +30,7 @@ import {
 import { buildContextIso } from "../context/context-iso.js";
 import { generateMachineKeyPair } from "../context/machine-key.js";
 import { writeFileAtomic } from "../state/atomic-write.js";
-import type { LvmVolumes, VolumePlan } from "../storage/lvm-volumes.js";
+import { type LvmVolumes, type VolumePlan, volumeRefusalOf, volumeRequest } from "../storage/lvm-volumes.js";
 import type { CommandResult, CommandRunner } from "./command-runner.js";
 import { commandLabel } from "./command-runner.js";
 import type { DomainInfo, Hypervisor, MachineLaunch, MachineStop, StoppedListener } from "./hypervisor.js";
@@ -341,16 +340,12 @@ export class LibvirtHypervisor implements Hypervisor {
   }
 
   /** The machine's logical volume, when a group is in use and has the room; else undefined. */
-  private async planVolume(launch: MachineLaunch): Promise<VolumePlan | undefined> {
+  private async planVolume(
+    launch: Pick<MachineLaunch, "name" | "machinetype" | "settings" | "processors">,
+  ): Promise<VolumePlan | undefined> {
     const group = this.o.volumes && (await this.o.volumes.groupFor(this.o.volumeGroup));
     if (group === undefined) return undefined;
-    return this.volumes().plan(group, {
-      name: launch.name,
-      processors: launch.processors,
-      gbPerProcessor: diskGbPerProcessorFor(launch.machinetype, launch.settings),
-      factoryName: launch.settings.factoryName,
-      hostProcessors: launch.settings.totalProcessors,
-    });
+    return this.volumes().plan(group, volumeRequest(launch));
   }
 
   /**
@@ -361,13 +356,7 @@ export class LibvirtHypervisor implements Hypervisor {
   async volumeRefusal(
     launch: Pick<MachineLaunch, "name" | "machinetype" | "settings" | "processors">,
   ): Promise<string | undefined> {
-    try {
-      await this.planVolume(launch as MachineLaunch);
-      return undefined;
-    } catch (e) {
-      const code = (e as { code?: string }).code;
-      return `${code ? `${code}: ` : ""}${e instanceof Error ? e.message : String(e)}`;
-    }
+    return volumeRefusalOf(this.planVolume(launch));
   }
 
   /**

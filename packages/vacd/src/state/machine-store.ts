@@ -5,7 +5,13 @@
  * the factory's heartbeat and error files). One interface, so that the loop can be run over a
  * store kept in memory (vac simulate, memory-state-store.ts) without a line of it changing.
  */
-import type { AdminMark, AdminStop, MachineSnapshot, VacPaths } from "@vac/core";
+import {
+  type AdminMark,
+  type AdminStop,
+  finishedLongAgo,
+  type MachineSnapshot,
+  type VacPaths,
+} from "@vac/core";
 import type { OutputUsage } from "./output-size.js";
 import type { NewMachine } from "./state-store.js";
 
@@ -43,4 +49,29 @@ export interface MachineStore {
   /** check-vacd's factory-error file, as Vac's (D472). */
   writeFactoryError(message: string): Promise<void>;
   clearFactoryError(): Promise<void>;
+}
+
+/**
+ * removeOldMachines as both stores do it: the machines finished more than `days` before `now`
+ * (machines_dir_days) that no slot points at, each removed by `remove`; returns their directory
+ * names. The slots' owners are asked only when there is something to remove: most cycles have
+ * nothing, and on disk that is a read of every slot file.
+ */
+export async function removeOldUnowned(
+  store: Pick<MachineStore, "slotOwners">,
+  snapshots: readonly MachineSnapshot[],
+  days: number,
+  now: number,
+  remove: (s: MachineSnapshot) => Promise<void>,
+): Promise<string[]> {
+  const old = finishedLongAgo(snapshots, days, now);
+  if (old.length === 0) return [];
+  const owners = new Set(await store.slotOwners());
+  const removed: string[] = [];
+  for (const s of old) {
+    if (owners.has(s.dirName)) continue;
+    await remove(s);
+    removed.push(s.dirName);
+  }
+  return removed;
 }

@@ -12,14 +12,13 @@ import {
   type AdminStop,
   cleanShutdownMessage,
   FAILED_START,
-  finishedLongAgo,
   type MachineSnapshot,
   machineDirName,
   parseMachineDirName,
   VacError,
   type VacPaths,
 } from "@vac/core";
-import type { MachineStore } from "./machine-store.js";
+import { type MachineStore, removeOldUnowned } from "./machine-store.js";
 import type { OutputUsage } from "./output-size.js";
 import type { NewMachine } from "./state-store.js";
 
@@ -146,15 +145,10 @@ export class MemoryStateStore implements MachineStore {
     days: number,
     now: number,
   ): Promise<string[]> {
-    const owners = new Set(this.slots.values());
-    const removed: string[] = [];
-    for (const s of finishedLongAgo(snapshots, days, now))
-      if (!owners.has(s.dirName)) {
-        this.machines.delete(s.dirName);
-        this.copies.delete(s.dirName);
-        removed.push(s.dirName);
-      }
-    return removed;
+    return removeOldUnowned(this, snapshots, days, now, async (s) => {
+      this.machines.delete(s.dirName);
+      this.copies.delete(s.dirName);
+    });
   }
 
   /**

@@ -12,7 +12,6 @@ import {
   type AdminStop,
   cleanShutdownMessage,
   FAILED_START,
-  finishedLongAgo,
   isInside,
   type MachineSnapshot,
   machineDirName,
@@ -23,7 +22,7 @@ import {
 import { readAdminStop, readDrainMark, readHold } from "./admin-files.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import { clearFactoryError, FACTORY_HEARTBEAT_FILE, writeFactoryError } from "./factory-files.js";
-import type { MachineStore } from "./machine-store.js";
+import { type MachineStore, removeOldUnowned } from "./machine-store.js";
 import { machineOutputUsage, type OutputUsage } from "./output-size.js";
 import { readHead } from "./read-untrusted.js";
 
@@ -341,18 +340,10 @@ export class StateStore implements MachineStore {
     days: number,
     now: number,
   ): Promise<string[]> {
-    const old = finishedLongAgo(snapshots, days, now);
-    // Most cycles have none: the slot pointers are read only when there is something to remove.
-    if (old.length === 0) return [];
-    const inSlots = new Set(await this.slotOwners());
-    const removed: string[] = [];
-    for (const s of old) {
-      if (inSlots.has(s.dirName)) continue;
+    return removeOldUnowned(this, snapshots, days, now, async (s) => {
       this.forget(s.dir);
       await rm(s.dir, { recursive: true, force: true });
-      removed.push(s.dirName);
-    }
-    return removed;
+    });
   }
 
   async slotOwners(): Promise<string[]> {

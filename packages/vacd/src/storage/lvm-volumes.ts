@@ -11,6 +11,7 @@
  * the same name). Volumes with any other name are never touched.
  */
 import {
+  diskGbPerProcessorFor,
   isLvmName,
   type LogicalVolumeFacts,
   LVM_REPORT_OPTIONS,
@@ -27,6 +28,7 @@ import {
   volumeBytes,
 } from "@vac/core";
 import type { CommandResult, CommandRunner } from "../hypervisor/command-runner.js";
+import type { MachineLaunch } from "../hypervisor/hypervisor.js";
 
 /** Vac's default group, used when volume_group is unset and the group exists (S282-285). */
 export const DEFAULT_VOLUME_GROUP = "vac_volume_group";
@@ -182,10 +184,42 @@ export class LvmVolumes {
    * names. Other volumes are never removed.
    */
   async sweep(group: string, factoryName: string, live: ReadonlySet<string>): Promise<string[]> {
-    const stray = strayMachineVolumes(factoryName, await this.volumes(group), live);
     const removed: string[] = [];
-    for (const name of stray) if (await this.remove(group, name)) removed.push(name);
+    for (const name of await this.strays(group, factoryName, live))
+      if (await this.remove(group, name)) removed.push(name);
     return removed;
+  }
+
+  /** The volumes `sweep` would remove, for a driver that must take each down first (a mount). */
+  async strays(group: string, factoryName: string, live: ReadonlySet<string>): Promise<string[]> {
+    return strayMachineVolumes(factoryName, await this.volumes(group), live);
+  }
+}
+
+/** A machine's volume as its machinetype and [settings] size it (volume-size.ts). */
+export function volumeRequest(
+  launch: Pick<MachineLaunch, "name" | "machinetype" | "settings" | "processors">,
+): VolumeRequest {
+  return {
+    name: launch.name,
+    processors: launch.processors,
+    gbPerProcessor: diskGbPerProcessorFor(launch.machinetype, launch.settings),
+    factoryName: launch.settings.factoryName,
+    hostProcessors: launch.settings.totalProcessors,
+  };
+}
+
+/**
+ * Why `planning` (a machine's volume planned before the machine is made) failed, as the starter
+ * shows it in volume_group_error (`CODE: message`), or undefined when it did not.
+ */
+export async function volumeRefusalOf(planning: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await planning;
+    return undefined;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    return `${code ? `${code}: ` : ""}${e instanceof Error ? e.message : String(e)}`;
   }
 }
 
