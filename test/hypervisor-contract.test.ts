@@ -16,12 +16,15 @@
  * libvirt runs the tiny test guest (machine_model = kernel under TCG, network = none; the machine
  * network is the factory's, run through vacd in machine-network-vm.test.ts). Its zombie rule is
  * the factory loop's: a domain list() reports under a slot name with no machine is destroyed
- * with destroy(name, undefined), which the case does as the loop's destroyZombie does.
+ * with destroy(name, undefined), which the case does as the loop's destroyZombie does. Its guest
+ * also reports its DMI, to check smbios_identity = openstack in a real domain at no extra boot.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, type TestContext, test } from "node:test";
+import { promisify } from "node:util";
 import { requireOrSkip } from "@vac/testkit";
 import type { MachineLaunch, MachineStop } from "@vac/vacd";
 import {
@@ -41,6 +44,8 @@ const MODELS: [string, ModelSetup, "process" | "docker" | "singularity" | "libvi
   ["podman", containerModel("podman"), "docker"],
   ["libvirt (tiny guest)", libvirtModel, "libvirt"],
 ];
+
+const run = promisify(execFile);
 
 const running = async (f: ModelFixture, l: MachineLaunch) =>
   (await f.driver().list([l.name], new Map([[l.name, l.dir]]))).find((d) => d.name === l.name)?.state;
@@ -103,6 +108,17 @@ for (const [label, setup, model] of MODELS) {
       assert.equal(Number(uid), machine.settings.singularityUser?.uid);
       assert.match(await read("stand-in.cgroup"), new RegExp(`:cpu:/vac/singularity-${jobId}$`, "m"));
       assert.equal((await read("stand-in.hostname")).trim(), machine.name);
+    });
+
+    test("libvirt only: with smbios_identity = openstack the guest's DMI says OpenStack Nova, as its domain does", async (t) => {
+      if (model !== "libvirt" || !ready(t) || !machine) return;
+      const m = machine;
+      // What cloud-init's ds-identify reads from /sys/class/dmi/id in the guest.
+      const dmi = (await readFile(join(m.dir, "joboutputs/dmi"), "utf8")).trimEnd().split("\n");
+      assert.deepEqual(dmi, ["OpenStack Nova", "Vac", m.uuid, m.uuid]);
+      const { stdout } = await run("virsh", ["-c", "qemu:///system", "dumpxml", m.name], { timeout: 30_000 });
+      assert.match(stdout, /<sysinfo type=["']smbios["']>[\s\S]*<entry name=["']product["']>OpenStack Nova</);
+      assert.match(stdout, /<smbios mode=["']sysinfo["']\/>/);
     });
 
     test("adopt: a new driver lists the same machine running, never started again", async (t) => {

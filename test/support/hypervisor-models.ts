@@ -36,6 +36,16 @@ while [ ! -e $o/stop ]; do sleep 0.2; done
 echo "300 Nothing to do" > $o/shutdown_message
 `;
 
+/**
+ * The libvirt machine's payload: first what its DMI says (product name, vendor, serial, UUID:
+ * what cloud-init's ds-identify reads), then the contract payload.
+ */
+export const LIBVIRT_PAYLOAD = CONTRACT_PAYLOAD.replace(
+  "echo started",
+  "for f in product_name sys_vendor product_serial product_uuid; do\n" +
+    '  cat /sys/class/dmi/id/$f || echo "no $f"\ndone > $o/dmi 2>&1\necho started',
+);
+
 export interface ModelFixture {
   /** A driver as a (re)started vacd makes it: a new instance each call. */
   driver(): Hypervisor;
@@ -60,8 +70,9 @@ async function base(
   model: string,
   extraSettings: string[],
   extraType: string[],
-  o: { domain?: string; memoryMb?: number } = {},
+  o: { domain?: string; memoryMb?: number; payload?: string } = {},
 ) {
+  const payload = o.payload ?? CONTRACT_PAYLOAD;
   const root = await makeTempRoot(`vac-contract-${model}-`);
   const paths = vacPaths(root.path);
   const domain = o.domain ?? "example.com";
@@ -80,7 +91,7 @@ async function base(
     ...extraType,
     "",
   ].join("\n");
-  await root.write("var/lib/vac/machinetypes/box/files/user_data", CONTRACT_PAYLOAD);
+  await root.write("var/lib/vac/machinetypes/box/files/user_data", payload);
   const r = loadConfig({
     files: [{ path: join(root.path, "etc/vac.conf"), text }],
     paths,
@@ -101,7 +112,7 @@ async function base(
     const dir = join(machinesDir, machineDirName(now + slot, "box", name));
     for (const sub of ["machinefeatures", "jobfeatures", "joboutputs"])
       await mkdir(join(dir, sub), { recursive: true, mode: 0o755 });
-    await writeFile(join(dir, "user_data"), CONTRACT_PAYLOAD, { mode: 0o755 });
+    await writeFile(join(dir, "user_data"), payload, { mode: 0o755 });
     return {
       name,
       // Random: libvirt refuses a second domain with a UUID in use (another run of this test).
@@ -113,7 +124,7 @@ async function base(
       processors: 1,
       memoryMb: o.memoryMb ?? 100,
       shutdownTime: now + 3600,
-      userData: Buffer.from(CONTRACT_PAYLOAD),
+      userData: Buffer.from(payload),
     };
   };
   return { root, paths, factory, settings, mt, machinesDir, launch };
@@ -236,8 +247,15 @@ export const libvirtModel: ModelSetup = async () => {
   const b = await base(
     "kernel",
     ["domain_type = qemu", "disk_gb_per_processor = 1"],
-    ["kernel = vmlinuz", "initrd = initrd.gz", `kernel_cmdline = ${guest.cmdline}`, "network = none"],
-    { domain: "vac-test.example", memoryMb: 256 },
+    [
+      "kernel = vmlinuz",
+      "initrd = initrd.gz",
+      `kernel_cmdline = ${guest.cmdline}`,
+      "network = none",
+      // Not the default without network = vac: the guest's DMI is checked here, at no extra boot.
+      "smbios_identity = openstack",
+    ],
+    { domain: "vac-test.example", memoryMb: 256, payload: LIBVIRT_PAYLOAD },
   );
   // Relative names are the machinetype's files: the guest is linked (or copied) there.
   for (const [from, name] of [

@@ -89,6 +89,30 @@ test("a kernel-boot domain: ISO is the last virtio disk, 9p exports, console fil
   assert.doesNotMatch(xml, /host-passthrough/, "no host CPU under TCG");
 });
 
+test("smbios = openstack: the guest's DMI says OpenStack Nova, with the machine's UUID as serial and UUID; none and unset say nothing", () => {
+  for (const boot of [base.boot, { kind: "disk" } as const, { kind: "cdrom", image: "/i.iso" } as const]) {
+    const xml = renderDomainXml({ ...base, boot, smbios: "openstack" });
+    const sysinfo = /<sysinfo type="smbios">\s*<system>([\s\S]*?)<\/system>\s*<\/sysinfo>/.exec(xml);
+    assert.ok(sysinfo, xml);
+    const entries = Object.fromEntries(
+      [...(sysinfo[1] ?? "").matchAll(/<entry name="(\w+)">([^<]*)<\/entry>/g)].map((m) => [m[1], m[2]]),
+    );
+    assert.deepEqual(entries, {
+      manufacturer: "Vac",
+      product: "OpenStack Nova",
+      serial: base.uuid,
+      uuid: base.uuid,
+      family: "Virtual Machine",
+    });
+    // QEMU is given the table only when <os> asks for it.
+    assert.match(xml, /<os>[\s\S]*<smbios mode="sysinfo"\/>\s*<\/os>/);
+  }
+  for (const smbios of ["none", undefined] as const) {
+    const xml = renderDomainXml({ ...base, smbios });
+    assert.doesNotMatch(xml, /sysinfo|smbios|OpenStack/);
+  }
+});
+
 test("vm-raw boots its overlay; cernvm3 boots its ISO from a CD-ROM; kvm passes the host CPU", () => {
   const raw = renderDomainXml({
     ...base,

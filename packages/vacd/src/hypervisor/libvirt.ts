@@ -253,6 +253,7 @@ export class LibvirtHypervisor implements Hypervisor {
       consoleLog: path(MACHINE_FILES.consoleLog),
       mac: mt.network === "vac" ? slotNetworkMac(launch.slot) : slotMacAddress(launch.name),
       network,
+      smbios: mt.smbiosIdentity,
     });
     await writeFile(path(MACHINE_FILES.domainXml), xml, { mode: 0o600 });
     const argv = ["virsh", "create", path(MACHINE_FILES.domainXml)];
