@@ -110,12 +110,15 @@ for (const [label, setup, model] of MODELS) {
       assert.equal((await read("stand-in.hostname")).trim(), machine.name);
     });
 
-    test("libvirt only: with smbios_identity = openstack the guest's DMI says OpenStack Nova, as its domain does", async (t) => {
+    test("libvirt only: with smbios_identity = openstack the guest's DMI says OpenStack Nova, as its domain does, and no disk says OpenNebula", async (t) => {
       if (model !== "libvirt" || !ready(t) || !machine) return;
       const m = machine;
       // What cloud-init's ds-identify reads from /sys/class/dmi/id in the guest.
       const dmi = (await readFile(join(m.dir, "joboutputs/dmi"), "utf8")).trimEnd().split("\n");
       assert.deepEqual(dmi, ["OpenStack Nova", "Vac", m.uuid, m.uuid]);
+      // And nothing that ds-identify takes for OpenNebula's context disk (label CONTEXT or CDROM).
+      const label = (await readFile(join(m.dir, "joboutputs/iso_label"), "utf8")).trimEnd();
+      assert.equal(label, "VAC_CONTEXT");
       const { stdout } = await run("virsh", ["-c", "qemu:///system", "dumpxml", m.name], { timeout: 30_000 });
       assert.match(stdout, /<sysinfo type=["']smbios["']>[\s\S]*<entry name=["']product["']>OpenStack Nova</);
       assert.match(stdout, /<smbios mode=["']sysinfo["']\/>/);

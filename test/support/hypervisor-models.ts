@@ -37,13 +37,20 @@ echo "300 Nothing to do" > $o/shutdown_message
 `;
 
 /**
- * The libvirt machine's payload: first what its DMI says (product name, vendor, serial, UUID:
- * what cloud-init's ds-identify reads), then the contract payload.
+ * The libvirt machine's payload: first what its DMI says (product name, vendor, serial, UUID)
+ * and its context ISO's label: what cloud-init's ds-identify reads; then the contract payload.
  */
 export const LIBVIRT_PAYLOAD = CONTRACT_PAYLOAD.replace(
   "echo started",
-  "for f in product_name sys_vendor product_serial product_uuid; do\n" +
-    '  cat /sys/class/dmi/id/$f || echo "no $f"\ndone > $o/dmi 2>&1\necho started',
+  [
+    "for f in product_name sys_vendor product_serial product_uuid; do",
+    '  cat /sys/class/dmi/id/$f || echo "no $f"',
+    "done > $o/dmi 2>&1",
+    // The context ISO's ISO 9660 volume id (the label blkid shows), /dev/vdb here: busybox has
+    // no blkid.
+    "dd if=/dev/vdb bs=1 skip=32808 count=32 > $o/iso_label 2>/dev/null",
+    "echo started",
+  ].join("\n"),
 );
 
 export interface ModelFixture {

@@ -3,6 +3,7 @@ import { execFileSync } from "node:child_process";
 import { test } from "node:test";
 import {
   contextIsoFiles,
+  contextIsoLabel,
   type DomainSpec,
   el,
   escapeXmlAttr,
@@ -111,6 +112,10 @@ test("smbios = openstack: the guest's DMI says OpenStack Nova, with the machine'
     const xml = renderDomainXml({ ...base, smbios });
     assert.doesNotMatch(xml, /sysinfo|smbios|OpenStack/);
   }
+  // Nor does such a machine look like OpenNebula to ds-identify (a CONTEXT or CDROM label).
+  assert.equal(contextIsoLabel("openstack"), "VAC_CONTEXT");
+  assert.equal(contextIsoLabel("none"), "CONTEXT", "the seed-era label");
+  assert.equal(contextIsoLabel(undefined), "CONTEXT");
 });
 
 test("vm-raw boots its overlay; cernvm3 boots its ISO from a CD-ROM; kvm passes the host CPU", () => {

@@ -15,6 +15,7 @@ import {
   type BootChoice,
   consoleShowsGuestEnd,
   contextIsoFiles,
+  contextIsoLabel,
   type DiskFile,
   diskGbPerProcessorFor,
   fileDiskGb,
@@ -169,6 +170,7 @@ export class LibvirtHypervisor implements Hypervisor {
       files,
       runner: this.o.localRunner,
       timeoutMs: this.o.timeoutMs,
+      label: contextIsoLabel(mt.smbiosIdentity),
     });
 
     const sizeGb = `${fileDiskGb(mt, s, launch.processors)}G`;
