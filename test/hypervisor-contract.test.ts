@@ -16,8 +16,9 @@
  * libvirt runs the tiny test guest (machine_model = kernel under TCG, network = none; the machine
  * network is the factory's, run through vacd in machine-network-vm.test.ts). Its zombie rule is
  * the factory loop's: a domain list() reports under a slot name with no machine is destroyed
- * with destroy(name, undefined), which the case does as the loop's destroyZombie does. Its guest
- * also reports its DMI, to check smbios_identity = openstack in a real domain at no extra boot.
+ * with destroy(name, undefined), which the case does as the loop's destroyZombie does; one whose
+ * slot's machine has another UUID is destroyed by list() itself. Its guest also reports its DMI,
+ * to check smbios_identity = openstack in a real domain at no extra boot.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -192,6 +193,24 @@ for (const [label, setup, model] of MODELS) {
         await d.destroy(l.name, undefined);
       }
       await waitFor("the stray to be gone", async () => ((await gone()) ? true : undefined), 10_000);
+    });
+
+    test("libvirt only: a domain with a slot's name that is not the slot's machine (another UUID) is destroyed by list()", async (t) => {
+      if (model !== "libvirt" || !ready(t)) return;
+      const fx = f as ModelFixture;
+      // The slot's machine, as far as its directory says (its domain.xml names its UUID), and a
+      // domain of the slot's name with another UUID: Vac's "UUID mismatch" zombie (S910-923).
+      const l = await fx.launch(3);
+      await writeFile(
+        join(l.dir, "domain.xml"),
+        `<domain type="qemu">\n  <uuid>${l.uuid}</uuid>\n</domain>\n`,
+      );
+      const gone = await fx.stray(3);
+      assert.equal(await gone(), false, "the stray runs before the list");
+      const seen = await hv().list([l.name], new Map([[l.name, l.dir]]));
+      assert.deepEqual(seen, [], "the stray is not taken for the machine");
+      await waitFor("the stray to be gone", async () => ((await gone()) ? true : undefined), 10_000);
+      // The machine's own domain (create) was listed with its directory all along, and kept.
     });
   });
 }
