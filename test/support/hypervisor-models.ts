@@ -1,20 +1,23 @@
 /**
  * The machine models the hypervisor contract (hypervisor-contract.test.ts) is run against, each
  * as a factory of its driver on a throw-away state directory: process, docker and podman (real
- * engines), singularity (a stand-in for the binary: never a real Apptainer). Each makes its own
- * kind of stray for the zombie rule, since a stray is found differently by each: a process
- * naming a machine directory without a record, a container with a slot's name, a process of
- * singularity_user in no live machine's cgroup.
+ * engines), singularity (a stand-in for the binary: never a real Apptainer), libvirt (the tiny
+ * test guest). Each makes its own kind of stray for the zombie rule, since a stray is found
+ * differently by each: a process naming a machine directory without a record, a container with a
+ * slot's name, a process of singularity_user in no live machine's cgroup, a domain with a slot's
+ * name.
  */
 import { execFile, spawn } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { copyFile, link, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { loadConfig, type Machinetype, machineDirName, type Settings, vacPaths } from "@vac/core";
-import { makeTempRoot, type TempRoot, writeSingularityStandIn } from "@vac/testkit";
+import { makeTempRoot, type TempRoot, tinyGuest, writeSingularityStandIn } from "@vac/testkit";
 import {
   ContainerHypervisor,
   type Hypervisor,
+  LibvirtHypervisor,
   LocalRunner,
   type MachineLaunch,
   ProcessHypervisor,
@@ -33,6 +36,23 @@ while [ ! -e $o/stop ]; do sleep 0.2; done
 echo "300 Nothing to do" > $o/shutdown_message
 `;
 
+/**
+ * The libvirt machine's payload: first what its DMI says (product name, vendor, serial, UUID)
+ * and its context ISO's label: what cloud-init's ds-identify reads; then the contract payload.
+ */
+export const LIBVIRT_PAYLOAD = CONTRACT_PAYLOAD.replace(
+  "echo started",
+  [
+    "for f in product_name sys_vendor product_serial product_uuid; do",
+    '  cat /sys/class/dmi/id/$f || echo "no $f"',
+    "done > $o/dmi 2>&1",
+    // The context ISO's ISO 9660 volume id (the label blkid shows), /dev/vdb here: busybox has
+    // no blkid.
+    "dd if=/dev/vdb bs=1 skip=32808 count=32 > $o/iso_label 2>/dev/null",
+    "echo started",
+  ].join("\n"),
+);
+
 export interface ModelFixture {
   /** A driver as a (re)started vacd makes it: a new instance each call. */
   driver(): Hypervisor;
@@ -40,8 +60,12 @@ export interface ModelFixture {
   launch(slot: number): Promise<MachineLaunch>;
   /** Makes a stray of this model for slot `slot`; resolves to a check that it is gone. */
   stray(slot: number): Promise<() => Promise<boolean>>;
-  /** Whether the driver's zombie rule runs in list() (containers) or in sweepOrphans(). */
-  readonly zombiesIn: "list" | "sweepOrphans";
+  /**
+   * Where the model's zombie rule runs: in list() (containers), in sweepOrphans() (processes), or
+   * in the factory loop (libvirt): a domain that list() reports under a slot's name with no
+   * machine is destroyed as `destroy(name, undefined)` (machine-actions.ts, destroyZombie).
+   */
+  readonly zombiesIn: "list" | "sweepOrphans" | "loop";
   readonly root: TempRoot;
   readonly factory: string;
   close(): Promise<void>;
@@ -49,10 +73,17 @@ export interface ModelFixture {
 
 export type ModelSetup = () => Promise<ModelFixture | string>;
 
-async function base(model: string, extraSettings: string[], extraType: string[]) {
+async function base(
+  model: string,
+  extraSettings: string[],
+  extraType: string[],
+  o: { domain?: string; memoryMb?: number; payload?: string } = {},
+) {
+  const payload = o.payload ?? CONTRACT_PAYLOAD;
   const root = await makeTempRoot(`vac-contract-${model}-`);
   const paths = vacPaths(root.path);
-  const factory = `contract-${model}-${process.pid}.example.com`;
+  const domain = o.domain ?? "example.com";
+  const factory = `contract-${model}-${process.pid}.${domain}`;
   const text = [
     "[settings]",
     "vac_space = contract.example.com",
@@ -67,7 +98,7 @@ async function base(model: string, extraSettings: string[], extraType: string[])
     ...extraType,
     "",
   ].join("\n");
-  await root.write("var/lib/vac/machinetypes/box/files/user_data", CONTRACT_PAYLOAD);
+  await root.write("var/lib/vac/machinetypes/box/files/user_data", payload);
   const r = loadConfig({
     files: [{ path: join(root.path, "etc/vac.conf"), text }],
     paths,
@@ -84,22 +115,23 @@ async function base(model: string, extraSettings: string[], extraType: string[])
   await mkdir(machinesDir, { recursive: true, mode: 0o755 });
   const now = Math.floor(Date.now() / 1000);
   const launch = async (slot: number): Promise<MachineLaunch> => {
-    const name = `${factory.split(".")[0]}-${String(slot).padStart(2, "0")}.example.com`;
+    const name = `${factory.split(".")[0]}-${String(slot).padStart(2, "0")}.${domain}`;
     const dir = join(machinesDir, machineDirName(now + slot, "box", name));
     for (const sub of ["machinefeatures", "jobfeatures", "joboutputs"])
       await mkdir(join(dir, sub), { recursive: true, mode: 0o755 });
-    await writeFile(join(dir, "user_data"), CONTRACT_PAYLOAD, { mode: 0o755 });
+    await writeFile(join(dir, "user_data"), payload, { mode: 0o755 });
     return {
       name,
-      uuid: "00000000-0000-4000-8000-00000000000" + String(slot % 10),
+      // Random: libvirt refuses a second domain with a UUID in use (another run of this test).
+      uuid: randomUUID(),
       slot,
       machinetype: mt,
       settings,
       dir,
       processors: 1,
-      memoryMb: 100,
+      memoryMb: o.memoryMb ?? 100,
       shutdownTime: now + 3600,
-      userData: Buffer.from(CONTRACT_PAYLOAD),
+      userData: Buffer.from(payload),
     };
   };
   return { root, paths, factory, settings, mt, machinesDir, launch };
@@ -201,6 +233,88 @@ export function containerModel(kind: Engine["kind"]): ModelSetup {
     };
   };
 }
+
+const virsh = (args: string[]) =>
+  run("virsh", ["-q", "-c", "qemu:///system", ...args], { timeout: 30_000 }).then(
+    (r) => ({ ok: true, out: r.stdout }),
+    (e: { stderr?: string }) => ({ ok: false, out: e.stderr ?? "" }),
+  );
+
+/**
+ * libvirt with the tiny test guest (machine_model = kernel under TCG, network = none: the
+ * driver makes the context ISO, overlay and 9p shares itself; the machine network is the
+ * factory's, tested with vacd elsewhere). Domains are named *.vac-test.example. Only the create
+ * case boots a guest to its user_data; the deadline's machine is destroyed while it boots, and
+ * the stray is a domain with no boot device, sitting in its firmware.
+ */
+export const libvirtModel: ModelSetup = async () => {
+  if (!(await virsh(["uri"])).ok) return "libvirtd with QEMU (scripts/libvirt-up.sh)";
+  const guest = await tinyGuest();
+  if (!guest) return "the tiny test guest (scripts/build-test-guest.sh)";
+  const b = await base(
+    "kernel",
+    ["domain_type = qemu", "disk_gb_per_processor = 1"],
+    [
+      "kernel = vmlinuz",
+      "initrd = initrd.gz",
+      `kernel_cmdline = ${guest.cmdline}`,
+      "network = none",
+      // Not the default without network = vac: the guest's DMI is checked here, at no extra boot.
+      "smbios_identity = openstack",
+    ],
+    { domain: "vac-test.example", memoryMb: 256, payload: LIBVIRT_PAYLOAD },
+  );
+  // Relative names are the machinetype's files: the guest is linked (or copied) there.
+  for (const [from, name] of [
+    [guest.kernel, "vmlinuz"],
+    [guest.initrd, "initrd.gz"],
+  ] as const) {
+    const to = join(b.root.path, "var/lib/vac/machinetypes/box/files", name);
+    await link(from, to).catch(() => copyFile(from, to));
+  }
+  const drivers: LibvirtHypervisor[] = [];
+  const names = new Set<string>();
+  return {
+    root: b.root,
+    factory: b.factory,
+    zombiesIn: "loop",
+    driver: () => {
+      const local = new LocalRunner();
+      const d = new LibvirtHypervisor({
+        uri: "qemu:///system",
+        runner: local,
+        localRunner: new LocalRunner(),
+        timeoutMs: 60_000,
+      });
+      drivers.push(d);
+      return d;
+    },
+    launch: async (slot) => {
+      const l = await b.launch(slot);
+      names.add(l.name);
+      return l;
+    },
+    stray: async (slot) => {
+      // A domain with a slot's name and no machine: what a vacd killed between `virsh create`
+      // and its record, or someone by hand, leaves.
+      const name = `${b.factory.split(".")[0]}-${String(slot).padStart(2, "0")}.vac-test.example`;
+      names.add(name);
+      const xml = await b.root.write(
+        "stray.xml",
+        `<domain type="qemu"><name>${name}</name><memory unit="MiB">32</memory><vcpu>1</vcpu>` +
+          `<os><type arch="x86_64">hvm</type></os><devices/></domain>\n`,
+      );
+      const made = await virsh(["create", xml]);
+      if (!made.ok) throw new Error(`virsh create (the stray): ${made.out}`);
+      return async () => !(await virsh(["list", "--name"])).out.split("\n").includes(name);
+    },
+    close: async () => {
+      for (const d of drivers) await d.close();
+      for (const name of names) await virsh(["destroy", name]);
+      await b.root.remove();
+    },
+  };
+};
 
 /** A user made for the test (and removed after): the zombie rule kills all its other processes. */
 export async function makeSingularityUser(): Promise<{ name: string; remove(): Promise<void> } | string> {

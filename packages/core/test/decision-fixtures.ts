@@ -84,6 +84,7 @@ export const mt = (name: string, share: number, over: Partial<Machinetype> = {})
   logMachineoutputs: false,
   network: "user",
   machineContract: "seed",
+  smbiosIdentity: "none",
   userDataOptions: {},
   userDataFiles: {},
   ...over,

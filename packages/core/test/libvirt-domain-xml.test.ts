@@ -3,6 +3,7 @@ import { execFileSync } from "node:child_process";
 import { test } from "node:test";
 import {
   contextIsoFiles,
+  contextIsoLabel,
   type DomainSpec,
   el,
   escapeXmlAttr,
@@ -87,6 +88,34 @@ test("a kernel-boot domain: ISO is the last virtio disk, 9p exports, console fil
   assert.match(xml, /<serial type="file">\s*<source path="\/m\/console.log"\/>/);
   assert.match(xml, /<interface type="user">\s*<mac address="56:4d:01:02:03:04"\/>/);
   assert.doesNotMatch(xml, /host-passthrough/, "no host CPU under TCG");
+});
+
+test("smbios = openstack: the guest's DMI says OpenStack Nova, with the machine's UUID as serial and UUID; none and unset say nothing", () => {
+  for (const boot of [base.boot, { kind: "disk" } as const, { kind: "cdrom", image: "/i.iso" } as const]) {
+    const xml = renderDomainXml({ ...base, boot, smbios: "openstack" });
+    const sysinfo = /<sysinfo type="smbios">\s*<system>([\s\S]*?)<\/system>\s*<\/sysinfo>/.exec(xml);
+    assert.ok(sysinfo, xml);
+    const entries = Object.fromEntries(
+      [...(sysinfo[1] ?? "").matchAll(/<entry name="(\w+)">([^<]*)<\/entry>/g)].map((m) => [m[1], m[2]]),
+    );
+    assert.deepEqual(entries, {
+      manufacturer: "Vac",
+      product: "OpenStack Nova",
+      serial: base.uuid,
+      uuid: base.uuid,
+      family: "Virtual Machine",
+    });
+    // QEMU is given the table only when <os> asks for it.
+    assert.match(xml, /<os>[\s\S]*<smbios mode="sysinfo"\/>\s*<\/os>/);
+  }
+  for (const smbios of ["none", undefined] as const) {
+    const xml = renderDomainXml({ ...base, smbios });
+    assert.doesNotMatch(xml, /sysinfo|smbios|OpenStack/);
+  }
+  // Nor does such a machine look like OpenNebula to ds-identify (a CONTEXT or CDROM label).
+  assert.equal(contextIsoLabel("openstack"), "VAC_CONTEXT");
+  assert.equal(contextIsoLabel("none"), "CONTEXT", "the seed-era label");
+  assert.equal(contextIsoLabel(undefined), "CONTEXT");
 });
 
 test("vm-raw boots its overlay; cernvm3 boots its ISO from a CD-ROM; kvm passes the host CPU", () => {

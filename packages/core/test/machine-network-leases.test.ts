@@ -172,15 +172,26 @@ machine_model = vm-raw
 target_share = 1
 network = vac
 machine_contract = seed
+smbios_identity = none
+[machinetype told]
+target_share = 1
+machine_model = vm-raw
+network = bridge:br0
+smbios_identity = openstack
 `;
 
-test("network = vac chooses the Vac 3 contract unless machine_contract says seed; machine network settings", () => {
+test("network = vac chooses the Vac 3 contract unless machine_contract says seed, and a guest that says OpenStack Nova; machine network settings", () => {
   const r = loadTexts({ "/r/etc/vac.conf": CONFIG });
   assert.deepEqual(r.problems, []);
   const byName = new Map(r.config?.machinetypes.map((m) => [m.name, m]));
   assert.equal(byName.get("vm3")?.machineContract, "vac3");
   assert.equal(byName.get("seed")?.machineContract, "seed");
   assert.equal(byName.get("both")?.machineContract, "seed");
+  // The guest says OpenStack Nova (for cloud-init's OpenStack datasource) where the metadata server is.
+  assert.deepEqual(
+    ["vm3", "seed", "both", "told"].map((n) => byName.get(n)?.smbiosIdentity),
+    ["openstack", "none", "none", "openstack"],
+  );
   const s = r.config?.settings;
   assert.deepEqual(
     [

@@ -5,6 +5,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
+import { contextIsoLabel } from "@vac/core";
 import { makeTempRoot, requireOrSkip } from "@vac/testkit";
 import { buildContextIso, generateMachineKeyPair, LocalRunner } from "../src/index.js";
 
@@ -58,7 +59,7 @@ test("a machine's key pair: ssh-keygen reads our private key and derives the sam
   }
 });
 
-test("the contextualization ISO holds the files byte for byte, and its staging directory is gone", async (t) => {
+test("the contextualization ISO holds the files byte for byte, is labelled as its machine needs, and its staging directory is gone", async (t) => {
   if (!requireOrSkip(t, onPath("genisoimage") && onPath("isoinfo"), "genisoimage and isoinfo")) return;
   const root = await makeTempRoot();
   try {
@@ -79,9 +80,19 @@ test("the contextualization ISO holds the files byte for byte, and its staging d
       assert.deepEqual(stdout, content, name);
     }
     const { stdout: volume } = await run("isoinfo", ["-d", "-i", iso]);
-    assert.match(volume, /Volume id: CONTEXT/);
+    assert.match(volume, /Volume id: CONTEXT$/m);
     assert.equal(existsSync(join(root.path, "context")), false);
     assert.ok((await readFile(iso)).length < 1024 * 1024);
+    // A machine that says it is OpenStack: a label cloud-init's ds-identify takes for no OpenNebula.
+    const labelled = await buildContextIso({
+      machine: "m",
+      dir: root.path,
+      files,
+      runner: new LocalRunner(),
+      timeoutMs: 20_000,
+      label: contextIsoLabel("openstack"),
+    });
+    assert.match((await run("isoinfo", ["-d", "-i", labelled])).stdout, /Volume id: VAC_CONTEXT$/m);
   } finally {
     await root.remove();
   }

@@ -202,6 +202,8 @@ export function buildMachinetype(
     network: get<string>(t, "network") ?? "user",
     machineContract: (get<string>(t, "machine_contract") ??
       (get<string>(t, "network") === "vac" ? "vac3" : "seed")) as Machinetype["machineContract"],
+    smbiosIdentity: (get<string>(t, "smbios_identity") ??
+      (get<string>(t, "network") === "vac" ? "openstack" : "none")) as Machinetype["smbiosIdentity"],
     userDataOptions: { ...settings.userDataOptions, ...v.userDataOptions },
     userDataFiles,
     disabled: disabled.length > 0 ? disabled.join("; ") : undefined,

@@ -613,6 +613,13 @@ export const OPTION_DEFINITIONS: readonly OptionDefinition[] = [
     { ext: true },
   ),
   m(
+    "smbios_identity",
+    { kind: "enum", values: ["openstack", "none"] },
+    "openstack with network = vac, else none",
+    "What a VM's SMBIOS (DMI) system table says it is. openstack: manufacturer Vac, product OpenStack Nova, serial and UUID the machine's UUID, as nova sets them, so that a cloud image's cloud-init (which uses its OpenStack datasource only on a machine whose DMI product name is OpenStack Nova) reads the metadata server at 169.254.169.254; its context ISO is then labelled VAC_CONTEXT rather than CONTEXT, which cloud-init would take for an OpenNebula context disk and read instead. none: QEMU's own table (product Standard PC), with which cloud-init looks for no OpenStack service, and the ISO labelled CONTEXT. Container and process models ignore it.",
+    { ext: true },
+  ),
+  m(
     "user_data_proxy",
     { kind: "boolean" },
     "no",

@@ -143,6 +143,8 @@ export interface Machinetype {
   readonly network: string;
   /** vac3: MJF URLs in user_data are HTTP on 169.254.169.253; seed: the 9p export paths. */
   readonly machineContract: "vac3" | "seed";
+  /** openstack: the guest's SMBIOS says OpenStack Nova (domain-xml.ts); none: QEMU's own. */
+  readonly smbiosIdentity: "openstack" | "none";
   /** Merged with the settings' defaults; the machinetype's own win. */
   readonly userDataOptions: Readonly<Record<string, string>>;
   readonly userDataFiles: Readonly<Record<string, string>>;

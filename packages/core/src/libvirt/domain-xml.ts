@@ -78,6 +78,37 @@ export interface DomainSpec {
   readonly consoleLog: string;
   readonly mac: string;
   readonly network: NetworkChoice;
+  /** What the guest's SMBIOS system table says it is (smbiosSystem); unset, QEMU's own. */
+  readonly smbios?: SmbiosIdentity;
+}
+
+/** `smbios_identity`: `openstack` makes the guest's DMI say OpenStack Nova; `none` leaves QEMU's. */
+export type SmbiosIdentity = "openstack" | "none";
+
+/**
+ * The SMBIOS system table of a machine with `smbios_identity = openstack`, as nova writes it
+ * (its libvirt driver's sysinfo; Vac's domains had none, S1898-1912), so that an image's
+ * cloud-init reads the metadata server through its OpenStack datasource: cloud-init 22.4 uses
+ * that datasource on x86 only when the DMI system product name is `OpenStack Nova` or
+ * `OpenStack Compute` (ds-identify's dscheck_OpenStack, DataSourceOpenStack.detect_openstack),
+ * and otherwise never asks 169.254.169.254. The serial and UUID are the machine's UUID (libvirt
+ * requires the sysinfo UUID to be the domain's); the manufacturer says who really made it.
+ */
+function smbiosSystem(uuid: string): XmlElement {
+  const entry = (name: string, value: string) => el("entry", { name }, value);
+  return el(
+    "sysinfo",
+    { type: "smbios" },
+    el(
+      "system",
+      {},
+      entry("manufacturer", "Vac"),
+      entry("product", "OpenStack Nova"),
+      entry("serial", uuid),
+      entry("uuid", uuid),
+      entry("family", "Virtual Machine"),
+    ),
+  );
 }
 
 const DEVICE = /^(vd|sd|hd)[a-z]{1,2}$/;
@@ -156,6 +187,7 @@ function networkInterface(mac: string, network: NetworkChoice): XmlElement | und
 
 export function renderDomainXml(spec: DomainSpec): string {
   const boot = spec.boot;
+  const openstack = spec.smbios === "openstack";
   const os =
     boot.kind === "kernel"
       ? el(
@@ -165,12 +197,14 @@ export function renderDomainXml(spec: DomainSpec): string {
           el("kernel", {}, boot.kernel),
           boot.initrd !== undefined && el("initrd", {}, boot.initrd),
           boot.cmdline !== undefined && el("cmdline", {}, boot.cmdline),
+          openstack && el("smbios", { mode: "sysinfo" }),
         )
       : el(
           "os",
           {},
           el("type", { arch: "x86_64", machine: "pc" }, "hvm"),
           el("boot", { dev: boot.kind === "cdrom" ? "cdrom" : "hd" }),
+          openstack && el("smbios", { mode: "sysinfo" }),
         );
   const virtio = [spec.rootDisk, spec.scratchDisk].filter((d): d is DiskFile => d !== undefined);
   const isoDevice = nextVirtioDevice(virtio.map((d) => d.device));
@@ -218,6 +252,7 @@ export function renderDomainXml(spec: DomainSpec): string {
     el("uuid", {}, spec.uuid),
     el("memory", { unit: "MiB" }, String(spec.memoryMb)),
     el("vcpu", {}, String(spec.vcpus)),
+    openstack && smbiosSystem(spec.uuid),
     os,
     el("features", {}, el("acpi"), el("apic")),
     spec.domainType === "kvm" && el("cpu", { mode: "host-passthrough" }),

@@ -20,6 +20,19 @@ export function shellSingleQuote(value: string): string {
   return `'${value.replace(/'/g, "'\\''")}'`;
 }
 
+/**
+ * The context ISO's volume label. `CONTEXT` is the seed-era name (OpenNebula's, which CernVM's
+ * contextualization follows). A machine that says it is OpenStack (smbios_identity = openstack)
+ * must not also look like OpenNebula: cloud-init's ds-identify lists OpenNebula for any filesystem
+ * labelled CONTEXT or CDROM (dscheck_OpenNebula), before OpenStack, and the OpenNebula datasource
+ * then takes the ISO's context.sh (through `sudo -u nobody`, which cloud images have) as its
+ * whole source: instance-id `iid-dsopennebula`, no user-data (it knows no EC2_USER_DATA), no
+ * keys, and the metadata server never asked. Its ISO is labelled VAC_CONTEXT instead.
+ */
+export function contextIsoLabel(smbios: "openstack" | "none" | undefined): string {
+  return smbios === "openstack" ? "VAC_CONTEXT" : "CONTEXT";
+}
+
 export function contextIsoFiles(i: ContextInputs): Map<string, Buffer> {
   const files = new Map<string, Buffer>();
   files.set("user_data", i.userData);

@@ -17,6 +17,8 @@ export async function buildContextIso(options: {
   readonly files: ReadonlyMap<string, Buffer>;
   readonly runner: CommandRunner;
   readonly timeoutMs: number;
+  /** The volume label (core's contextIsoLabel); CONTEXT unless given. */
+  readonly label?: string;
 }): Promise<string> {
   const staging = join(options.dir, "context");
   const iso = join(options.dir, "context.iso");
@@ -27,7 +29,7 @@ export async function buildContextIso(options: {
       await writeFile(join(staging, name), content, { mode: 0o600 });
     let lastError = "";
     for (const tool of TOOLS) {
-      const argv = [...tool, "-quiet", "-R", "-J", "-V", "CONTEXT", "-o", iso, staging];
+      const argv = [...tool, "-quiet", "-R", "-J", "-V", options.label ?? "CONTEXT", "-o", iso, staging];
       try {
         const r = await options.runner.run(argv, { timeoutMs: options.timeoutMs });
         if (r.code === 0) {

@@ -145,6 +145,7 @@ export class Hypervisors {
         runner,
         localRunner: this.local,
         timeoutMs: s.hypervisorTimeoutSeconds * 1000,
+        logger: this.o.logger,
         // lvm2 runs where virsh does: the volumes are the hypervisor host's block devices.
         volumes: new LvmVolumes({ runner, timeoutMs: s.hypervisorTimeoutSeconds * 1000 }),
         ...(s.volumeGroup !== undefined ? { volumeGroup: s.volumeGroup } : {}),

@@ -15,6 +15,7 @@ import {
   type BootChoice,
   consoleShowsGuestEnd,
   contextIsoFiles,
+  contextIsoLabel,
   type DiskFile,
   fileDiskGb,
   type NetworkChoice,
@@ -29,6 +30,7 @@ import {
 } from "@vac/core";
 import { buildContextIso } from "../context/context-iso.js";
 import { generateMachineKeyPair } from "../context/machine-key.js";
+import type { Logger } from "../log.js";
 import { writeFileAtomic } from "../state/atomic-write.js";
 import { type LvmVolumes, type VolumePlan, volumeRefusalOf, volumeRequest } from "../storage/lvm-volumes.js";
 import type { CommandResult, CommandRunner } from "./command-runner.js";
@@ -52,6 +54,8 @@ export interface LibvirtOptions {
   readonly volumes?: LvmVolumes;
   /** volume_group as configured; unset, vac_volume_group when it exists. */
   readonly volumeGroup?: string;
+  /** For the zombies list() destroys (a domain with a slot's name that is not its machine). */
+  readonly logger?: Logger;
 }
 
 /** Files the driver makes in a machine's directory, and removes with the machine. */
@@ -97,6 +101,8 @@ export class LibvirtHypervisor implements Hypervisor {
   private readonly ownDestroys = new OwnDestroys();
   /** When clean-traffic was last seen (ms), or never. */
   private cleanTrafficSeenAt = Number.NEGATIVE_INFINITY;
+  /** The UUID of each machine directory's domain.xml, once read (recordedUuid). */
+  private readonly uuidOfDir = new Map<string, string>();
 
   constructor(private readonly o: LibvirtOptions) {
     this.description = `libvirt ${o.uri}${o.runner.description === "local" ? "" : ` via ${o.runner.description}`}`;
@@ -168,6 +174,7 @@ export class LibvirtHypervisor implements Hypervisor {
       files,
       runner: this.o.localRunner,
       timeoutMs: this.o.timeoutMs,
+      label: contextIsoLabel(mt.smbiosIdentity),
     });
 
     const sizeGb = `${fileDiskGb(mt, s, launch.processors)}G`;
@@ -252,6 +259,7 @@ export class LibvirtHypervisor implements Hypervisor {
       consoleLog: path(MACHINE_FILES.consoleLog),
       mac: mt.network === "vac" ? slotNetworkMac(launch.slot) : slotMacAddress(launch.name),
       network,
+      smbios: mt.smbiosIdentity,
     });
     await writeFile(path(MACHINE_FILES.domainXml), xml, { mode: 0o600 });
     const argv = ["virsh", "create", path(MACHINE_FILES.domainXml)];
@@ -288,12 +296,65 @@ export class LibvirtHypervisor implements Hypervisor {
     };
   }
 
-  async list(names: readonly string[]): Promise<DomainInfo[]> {
+  /**
+   * Our slots' domains. One whose slot has a machine directory whose domain.xml names another
+   * UUID is not that machine but a zombie (Vac's killZombieVMs, S910-923: "UUID mismatch"), and
+   * is destroyed here rather than taken for the machine; the machine is then seen as not
+   * running. A domain of a slot with no machine is left to the loop's zombie rule.
+   */
+  async list(names: readonly string[], dirs?: ReadonlyMap<string, string>): Promise<DomainInfo[]> {
     const argv = ["virsh", "domstats", "--state", "--cpu-total", "--raw"];
     const r = await this.must(argv, () => this.virsh(["domstats", "--state", "--cpu-total", "--raw"]));
     const ours = new Set(names);
     // Output it cannot read throws (VAC_ERR_HYPERVISOR_OUTPUT): the loop then acts on nothing.
-    return parseDomstats(r.stdout, commandLabel(argv)).filter((d) => ours.has(d.name));
+    const listed = parseDomstats(r.stdout, commandLabel(argv)).filter((d) => ours.has(d.name));
+    if (!dirs || !listed.some((d) => dirs.has(d.name))) return listed;
+    const uuids = await this.domainUuids();
+    const found: DomainInfo[] = [];
+    for (const d of listed) {
+      const dir = dirs.get(d.name);
+      const recorded = dir === undefined ? undefined : await this.recordedUuid(dir);
+      const actual = uuids.get(d.name);
+      if (recorded !== undefined && actual !== undefined && recorded !== actual) {
+        this.o.logger?.warn({
+          event: "domain_zombie_destroyed",
+          machine: d.name,
+          uuid: actual,
+          machine_uuid: recorded,
+        });
+        await this.destroy(d.name, undefined);
+        continue;
+      }
+      found.push(d);
+    }
+    return found;
+  }
+
+  /** Every domain's UUID by name (`virsh list --all --uuid --name`: `UUID NAME` lines). */
+  private async domainUuids(): Promise<Map<string, string>> {
+    const argv = ["virsh", "list", "--all", "--uuid", "--name"];
+    const r = await this.must(argv, () => this.virsh(["list", "--all", "--uuid", "--name"]));
+    const out = new Map<string, string>();
+    for (const line of r.stdout.split("\n")) {
+      const m = /^([0-9a-fA-F-]{36})\s+(\S+)$/.exec(line.trim());
+      if (m?.[1] && m[2]) out.set(m[2], m[1].toLowerCase());
+    }
+    return out;
+  }
+
+  /** The UUID in the domain.xml vacd wrote for the machine in `dir`, or undefined (none yet). */
+  private async recordedUuid(dir: string): Promise<string | undefined> {
+    const cached = this.uuidOfDir.get(dir);
+    if (cached !== undefined) return cached;
+    const xml = await readFile(join(dir, MACHINE_FILES.domainXml), "utf8").catch(() => undefined);
+    const uuid =
+      xml === undefined ? undefined : /<uuid>([0-9a-fA-F-]{36})<\/uuid>/.exec(xml)?.[1]?.toLowerCase();
+    if (uuid !== undefined) {
+      // A machine's domain.xml is written once, before its domain: its UUID does not change.
+      if (this.uuidOfDir.size > 4096) this.uuidOfDir.clear();
+      this.uuidOfDir.set(dir, uuid);
+    }
+    return uuid;
   }
 
   /**
