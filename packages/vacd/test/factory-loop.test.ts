@@ -170,6 +170,35 @@ test("a finished machine whose domain still runs is destroyed, not left unwatche
     assert.equal(hv.domains.has(SLOT), false, hv.calls.join(", "));
   }));
 
+test("a finished machine whose container the hypervisor still holds, stopped, is removed (its vacd was killed between the outcome and the removal)", () =>
+  withLoopRig(BASE_CONF, async (r) => {
+    const { hv, loop, root, events } = r;
+    await loop.runCycle();
+    await cycleAfter(r, 100);
+    const [dirName] = await readdir(join(root.path, "var/lib/vac/machines"));
+    const dir = join(root.path, "var/lib/vac/machines", dirName ?? "");
+    // The machine ended (an exited container), and its vacd recorded the outcome and was killed
+    // before it removed the container.
+    await writeFile(join(dir, "joboutputs/shutdown_message"), "300 No more work\n");
+    const domain = hv.domains.get(SLOT);
+    assert.ok(domain);
+    domain.state = "shutoff";
+    const destroy = hv.destroy.bind(hv);
+    hv.destroy = async (name) => {
+      hv.calls.push(`lost destroy ${name}`);
+    };
+    await cycleAfter(r, 1);
+    assert.equal(JSON.parse(await readFile(join(dir, "finished"), "utf8")).message, "300 No more work");
+    assert.equal(hv.domains.get(SLOT)?.state, "shutoff");
+    hv.destroy = destroy;
+    hv.failAllStarts = new Error("not now"); // the slot's next machine does not hide the old one
+    hv.calls.length = 0;
+    await cycleAfter(r, 1);
+    assert.ok(events.some((e) => e.event === "finished_machine_removed"));
+    assert.ok(hv.calls.includes(`destroy ${SLOT}`), hv.calls.join(", "));
+    assert.equal(hv.domains.has(SLOT), false);
+  }));
+
 test("after total_machines is lowered, machines in the removed slots are still looked after and zombies there destroyed", () =>
   withLoopRig(BASE_CONF, async (r) => {
     const { hv, loop, events, root } = r;

@@ -107,6 +107,12 @@ export class MachineActions {
       // While it runs it may still write its joboutputs: read it again next cycle.
       this.d.store.forget(machine.dir);
       await this.destroyWith(mt, machine);
+    } else if (machine.finished && dom) {
+      // Ended and recorded, but still held by the hypervisor (an exited or never-started
+      // container, a shut-off domain): its vacd was stopped between the record and the destroy.
+      // Left, it would keep the slot's name from the next machine.
+      log.warn({ event: "finished_machine_removed" });
+      await this.destroyWith(mt, machine);
     }
     if (machine.started === undefined && !machine.finished && mt) {
       const h = this.d.hypervisorFor(mt);
