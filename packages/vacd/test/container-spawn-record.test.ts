@@ -18,7 +18,11 @@ function engineSaying(startedAt: string | undefined): { driver: ContainerHypervi
   const answer = (argv: readonly string[]): CommandResult => {
     asked.push([...argv]);
     if (argv[1] === "inspect" && argv.at(-1) === ID && startedAt !== undefined)
-      return { code: 0, stdout: `${startedAt}\n`, stderr: "" };
+      return {
+        code: 0,
+        stdout: `${JSON.stringify([{ Id: ID, State: { StartedAt: startedAt } }])}\n`,
+        stderr: "",
+      };
     return { code: 1, stdout: "", stderr: `Error: No such object: ${argv.at(-1)}` };
   };
   const runner = {

@@ -189,10 +189,19 @@ export class ContainerHypervisor implements Hypervisor {
     const id = await recordedId(dir);
     if (id === undefined) return undefined;
     if (id === null) return "never";
-    const r = await this.run(["inspect", "--format", "{{.State.StartedAt}}", id]).catch(() => undefined);
+    // The JSON, not a --format template: Docker keeps StartedAt as RFC 3339 text, Podman as a
+    // time that its templates print in Go's own layout; both write RFC 3339 in JSON.
+    const r = await this.run(["inspect", id]).catch(() => undefined);
     if (r?.code !== 0) return undefined;
-    const at = Date.parse(r.stdout.trim());
-    // Never started: Docker says 0001-01-01T00:00:00Z, Podman the same or nothing.
+    let startedAt: unknown;
+    try {
+      startedAt = (JSON.parse(r.stdout) as { State?: { StartedAt?: unknown } }[])[0]?.State?.StartedAt;
+    } catch {
+      return undefined;
+    }
+    if (typeof startedAt !== "string") return undefined;
+    const at = Date.parse(startedAt);
+    // Never started: 0001-01-01T00:00:00Z.
     return Number.isFinite(at) && at > 0 ? { at: at / 1000 } : "pending";
   }
 
