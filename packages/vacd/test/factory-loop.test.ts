@@ -4,7 +4,8 @@
  * stops every action but not the publishing, and a failed start frees its slot.
  */
 import assert from "node:assert/strict";
-import { readdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { vacPaths } from "@vac/core";
@@ -197,6 +198,27 @@ test("a finished machine whose container the hypervisor still holds, stopped, is
     assert.ok(events.some((e) => e.event === "finished_machine_removed"));
     assert.ok(hv.calls.includes(`destroy ${SLOT}`), hv.calls.join(", "));
     assert.equal(hv.domains.has(SLOT), false);
+  }));
+
+test("a machine seen running is not taken for a start that never happened, whatever its driver's records say; it is adopted", () =>
+  withLoopRig(BASE_CONF, async (r) => {
+    const { hv, loop, root, events } = r;
+    await loop.runCycle();
+    const [dirName] = await readdir(join(root.path, "var/lib/vac/machines"));
+    const dir = join(root.path, "var/lib/vac/machines", dirName ?? "");
+    // Its vacd was killed before `started`; the driver's records do not show the spawn yet (a
+    // remote host's console file, late), but the hypervisor runs it.
+    await rm(join(dir, "started"));
+    r.store.forget(dir);
+    Object.assign(hv, { spawnRecord: async () => "pending" as const });
+    await cycleAfter(r, 10);
+    assert.equal(existsSync(join(dir, "finished")), false, "recorded as a failed start while it ran");
+    assert.ok(hv.domains.has(SLOT), hv.calls.join(", "));
+    // Past two cycles (cycle_seconds 60 here) of running unrecorded.
+    await cycleAfter(r, 130);
+    assert.ok(existsSync(join(dir, "started")), "adopted once it has run unrecorded past two cycles");
+    assert.ok(events.some((e) => e.event === "start_adopted"));
+    assert.equal(existsSync(join(dir, "finished")), false);
   }));
 
 test("after total_machines is lowered, machines in the removed slots are still looked after and zombies there destroyed", () =>
