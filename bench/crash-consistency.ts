@@ -1,20 +1,50 @@
 /**
- * The long run of test/crash-consistency.test.ts: a real vacd with `process` machines living
- * 0.2-3 s, killed (SIGKILL) at seeded random and aimed moments (right after a spawn, right after
- * an outcome, inside a creation) and restarted at once, over BENCH_LIVES lives (1000); then
- * stopped by SIGTERM with machines running, restarted to adopt them, drained. Prints the kills,
- * how many landed in each window, the events, and every broken rule (none is the figure).
+ * The long run of test/crash-consistency*.test.ts: a real vacd whose machines (the payload lives
+ * 0.2-3 s) are `process` machines, or with BENCH_MODEL libvirt the tiny test guest under TCG, or
+ * docker containers of a busybox image, killed (SIGKILL) at seeded random and aimed moments
+ * (right after a spawn, right after an outcome, inside a creation) and restarted at once, over
+ * BENCH_LIVES lives (1000; 60 on libvirt, 200 on docker); then stopped by SIGTERM with machines
+ * running, restarted to adopt them, drained. Prints the kills, how many landed in each window,
+ * the events, and every broken rule (none is the figure).
  */
 
 import { join } from "node:path";
-import { crashInvariantViolations, runCrashHarness } from "@vac/testkit";
+import {
+  type CrashModel,
+  cleanUp,
+  containerCrashModel,
+  crashInvariantViolations,
+  findEngine,
+  importBusybox,
+  libvirtCrashModel,
+  makeTempRoot,
+  processCrashModel,
+  runCrashHarness,
+  tinyGuest,
+} from "@vac/testkit";
 import { cpuinfoText } from "@vac/vacd";
 
 const VACD = join(import.meta.dirname, "../../packages/vacd/bin/vacd.js");
-const lives = Number(process.env.BENCH_LIVES) || 1000;
-const slots = Number(process.env.BENCH_SLOTS) || 8;
+const kind = process.env.BENCH_MODEL ?? "process";
+const lives = Number(process.env.BENCH_LIVES) || { libvirt: 60, docker: 200 }[kind] || 1000;
+const slots = Number(process.env.BENCH_SLOTS) || { libvirt: 2, docker: 4 }[kind] || 8;
 const seed = Number(process.env.CRASH_SEED) || Math.floor(Math.random() * 2 ** 31);
-console.log(`CRASH_SEED=${seed}: ${lives} lives on ${slots} slots`);
+const work = await makeTempRoot("vac-bench-crash-");
+const image = `localhost/vac-bench-crash-busybox:${process.pid}`;
+let model: CrashModel = processCrashModel;
+let afterwards = async () => {};
+if (kind === "libvirt") {
+  const guest = await tinyGuest();
+  if (!guest) throw new Error("the tiny test guest cannot be built (scripts/build-test-guest.sh)");
+  model = libvirtCrashModel(guest);
+} else if (kind === "docker") {
+  const engine = await findEngine("docker", work.path);
+  if (typeof engine === "string") throw new Error(`no engine: ${engine}`);
+  await importBusybox(engine, work.path, image);
+  model = containerCrashModel({ command: engine.command, env: engine.env, image });
+  afterwards = () => cleanUp(engine, [], image);
+}
+console.log(`CRASH_SEED=${seed}: ${lives} ${kind} lives on ${slots} slots`);
 const report = await runCrashHarness({
   vacd: VACD,
   cpuinfo: cpuinfoText(slots),
@@ -22,9 +52,14 @@ const report = await runCrashHarness({
   lives,
   seed,
   address: "127.0.0.122",
-  maxSeconds: lives * 2,
+  maxSeconds: lives * (kind === "libvirt" ? 20 : kind === "docker" ? 6 : 2),
+  model,
+  // Domains and containers of the tests are named *.vac-test.example.
+  factoryName: `cb${process.pid}.vac-test.example`,
   progress: (line) => (process.env.BENCH_VERBOSE ? console.log(line) : undefined),
 });
+await afterwards();
+await work.remove();
 const violations = await crashInvariantViolations(report.root.path);
 const { root, ...figures } = report;
 console.log(JSON.stringify(figures, null, 1));

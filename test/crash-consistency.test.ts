@@ -6,38 +6,19 @@
  * one finished record and one set of accounting records (none for one that never ran), no slot
  * ever running two machines at once, no machine run twice, and the machines running at a kill or
  * at SIGTERM adopted. The seed is printed; CRASH_SEED repeats a run. bench/crash-consistency.ts
- * is the longer run.
+ * is the longer run; crash-consistency-libvirt and -docker are the same run on those models.
  */
-import assert from "node:assert/strict";
 import { test } from "node:test";
-import { crashInvariantViolations, runCrashHarness } from "@vac/testkit";
-import { cpuinfoText } from "@vac/vacd";
-import { VACD } from "./support/space-harness.js";
-
-const SLOTS = 12;
+import { crashTest } from "./support/crash-run.js";
 
 test("vacd killed at any moment, 200 lives over, leaves every machine adopted or ended once, and accounted once", async (t) => {
-  const seed = Number(process.env.CRASH_SEED) || Math.floor(Math.random() * 2 ** 31);
-  t.diagnostic(`CRASH_SEED=${seed}`);
-  const report = await runCrashHarness({
-    vacd: VACD,
-    cpuinfo: cpuinfoText(SLOTS),
-    slots: SLOTS,
+  await crashTest(t, {
+    slots: 12,
     lives: 200,
-    seed,
     address: "127.0.0.121",
     // About 2 minutes here; a loaded host (load 15 on 2 cores) needs longer, not fewer lives.
     maxSeconds: 240,
+    killsAfterSpawn: 1,
+    killsBeforeAccounting: 1,
   });
-  const { root: _, ...figures } = report;
-  t.diagnostic(JSON.stringify(figures));
-  const violations = await crashInvariantViolations(report.root.path);
-  // A failed run's root is kept for a look (its path is in the message); a passing one goes.
-  assert.deepEqual([...report.problems, ...violations], [], `seed ${seed}, root ${report.root.path}`);
-  await report.root.remove();
-  assert.ok(report.lives >= 200, `${report.lives} lives`);
-  // The worst moments were reached, not only aimed at.
-  assert.ok(report.killsAfterSpawn >= 1, "a kill between a spawn and its started record");
-  assert.ok(report.killsBeforeAccounting >= 1, "a kill between an outcome and its accounting");
-  assert.ok(report.heldAtSigterm >= 2, "machines running at SIGTERM");
 });

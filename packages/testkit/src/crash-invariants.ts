@@ -5,20 +5,31 @@
  *
  * The machines are the crash harness's payload (CRASH_PAYLOAD): each appends "pid time" to
  * `joboutputs/began` as it begins and writes `joboutputs/ended` last, so the disk says how often
- * each machine really ran, and when, whatever vacd recorded.
+ * each machine really ran, and when, whatever vacd recorded. The times are the machine's clock:
+ * to the nanosecond where `date` has %N, else to the second (busybox, in containers and the tiny
+ * guest), so that on those models two runs of a slot within the same second are not seen to overlap.
  */
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 
 export const WORK_DONE = "200 Intended work completed";
 
-/** Lives 0.2-3 s (seeded by its pid), longer while `<state>/crash-test-hold` exists. */
+/** In a machine's joboutputs, the harness's hold: the machine runs on while it is there. */
+export const CRASH_HOLD = "crash-test-hold";
+
+/**
+ * Lives 0.2-3 s (seeded by its pid and the time), longer while joboutputs holds CRASH_HOLD. The
+ * same script on every model: JOBOUTPUTS is set for processes and in the tiny guest, and a
+ * container has its joboutputs at /var/spool/joboutputs.
+ */
 export const CRASH_PAYLOAD = `#!/bin/sh
-echo "$$ $(date +%s.%N)" >> "$JOBOUTPUTS/began"
-sleep "$(awk -v s=$$ 'BEGIN { srand(s); printf "%.2f", 0.2 + rand() * 2.8 }')"
-while [ -e "$VAC_MACHINE_DIR/../../crash-test-hold" ]; do sleep 0.1; done
-echo "${WORK_DONE}" > "$JOBOUTPUTS/shutdown_message"
-date +%s.%N > "$JOBOUTPUTS/ended"
+o="\${JOBOUTPUTS:-/var/spool/joboutputs}"
+now() { t=$(date +%s.%N); case $t in *N) date +%s ;; *) echo "$t" ;; esac; }
+echo "$$ $(now)" >> "$o/began"
+sleep "$(awk -v s=$$ -v t="$(date +%s)" 'BEGIN { srand(s * 7919 + t); printf "%.2f", 0.2 + rand() * 2.8 }')"
+while [ -e "$o/${CRASH_HOLD}" ]; do sleep 0.1; done
+echo "${WORK_DONE}" > "$o/shutdown_message"
+now > "$o/ended"
 `;
 
 const read = (path: string) => readFile(path, "utf8").catch(() => undefined);
@@ -33,6 +44,8 @@ export interface MachineRecord {
   readonly began: number[];
   readonly ended: number | undefined;
   readonly accounted: { records?: unknown[]; skipped?: string } | undefined;
+  /** Whether its joboutputs holds CRASH_HOLD. */
+  readonly held: boolean;
 }
 
 export async function readMachines(stateDir: string): Promise<MachineRecord[]> {
@@ -42,10 +55,16 @@ export async function readMachines(stateDir: string): Promise<MachineRecord[]> {
     const m = /^\d+_[a-z0-9-]+_(.+)$/.exec(name);
     if (!m) continue;
     const dir = join(machinesDir, name);
-    const [uuid, started, finished, began, ended, done] = await Promise.all(
-      ["uuid", "started", "finished", "joboutputs/began", "joboutputs/ended", "accounting/done"].map((f) =>
-        read(join(dir, f)),
-      ),
+    const [uuid, started, finished, began, ended, done, held] = await Promise.all(
+      [
+        "uuid",
+        "started",
+        "finished",
+        "joboutputs/began",
+        "joboutputs/ended",
+        "accounting/done",
+        `joboutputs/${CRASH_HOLD}`,
+      ].map((f) => read(join(dir, f))),
     );
     found.push({
       dir,
@@ -59,6 +78,7 @@ export async function readMachines(stateDir: string): Promise<MachineRecord[]> {
         .map((l) => Number(l.split(" ")[1])),
       ended: ended ? Number(ended) : undefined,
       accounted: done ? JSON.parse(done) : undefined,
+      held: held !== undefined,
     });
   }
   return found;

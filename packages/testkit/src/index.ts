@@ -1,5 +1,7 @@
+export * from "./container-engine.js";
 export * from "./crash-harness.js";
 export * from "./crash-invariants.js";
+export * from "./crash-models.js";
 export * from "./crash-vacd.js";
 export * from "./factory-view.js";
 export * from "./fake-clock.js";

@@ -4,7 +4,8 @@
  * stops every action but not the publishing, and a failed start frees its slot.
  */
 import assert from "node:assert/strict";
-import { readdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { vacPaths } from "@vac/core";
@@ -168,6 +169,56 @@ test("a finished machine whose domain still runs is destroyed, not left unwatche
     await cycleAfter(r, 1);
     assert.ok(events.some((e) => e.event === "finished_machine_still_running"));
     assert.equal(hv.domains.has(SLOT), false, hv.calls.join(", "));
+  }));
+
+test("a finished machine whose container the hypervisor still holds, stopped, is removed (its vacd was killed between the outcome and the removal)", () =>
+  withLoopRig(BASE_CONF, async (r) => {
+    const { hv, loop, root, events } = r;
+    await loop.runCycle();
+    await cycleAfter(r, 100);
+    const [dirName] = await readdir(join(root.path, "var/lib/vac/machines"));
+    const dir = join(root.path, "var/lib/vac/machines", dirName ?? "");
+    // The machine ended (an exited container), and its vacd recorded the outcome and was killed
+    // before it removed the container.
+    await writeFile(join(dir, "joboutputs/shutdown_message"), "300 No more work\n");
+    const domain = hv.domains.get(SLOT);
+    assert.ok(domain);
+    domain.state = "shutoff";
+    const destroy = hv.destroy.bind(hv);
+    hv.destroy = async (name) => {
+      hv.calls.push(`lost destroy ${name}`);
+    };
+    await cycleAfter(r, 1);
+    assert.equal(JSON.parse(await readFile(join(dir, "finished"), "utf8")).message, "300 No more work");
+    assert.equal(hv.domains.get(SLOT)?.state, "shutoff");
+    hv.destroy = destroy;
+    hv.failAllStarts = new Error("not now"); // the slot's next machine does not hide the old one
+    hv.calls.length = 0;
+    await cycleAfter(r, 1);
+    assert.ok(events.some((e) => e.event === "finished_machine_removed"));
+    assert.ok(hv.calls.includes(`destroy ${SLOT}`), hv.calls.join(", "));
+    assert.equal(hv.domains.has(SLOT), false);
+  }));
+
+test("a machine seen running is not taken for a start that never happened, whatever its driver's records say; it is adopted", () =>
+  withLoopRig(BASE_CONF, async (r) => {
+    const { hv, loop, root, events } = r;
+    await loop.runCycle();
+    const [dirName] = await readdir(join(root.path, "var/lib/vac/machines"));
+    const dir = join(root.path, "var/lib/vac/machines", dirName ?? "");
+    // Its vacd was killed before `started`; the driver's records do not show the spawn yet (a
+    // remote host's console file, late), but the hypervisor runs it.
+    await rm(join(dir, "started"));
+    r.store.forget(dir);
+    Object.assign(hv, { spawnRecord: async () => "pending" as const });
+    await cycleAfter(r, 10);
+    assert.equal(existsSync(join(dir, "finished")), false, "recorded as a failed start while it ran");
+    assert.ok(hv.domains.has(SLOT), hv.calls.join(", "));
+    // Past two cycles (cycle_seconds 60 here) of running unrecorded.
+    await cycleAfter(r, 130);
+    assert.ok(existsSync(join(dir, "started")), "adopted once it has run unrecorded past two cycles");
+    assert.ok(events.some((e) => e.event === "start_adopted"));
+    assert.equal(existsSync(join(dir, "finished")), false);
   }));
 
 test("after total_machines is lowered, machines in the removed slots are still looked after and zombies there destroyed", () =>

@@ -1,7 +1,8 @@
 /**
  * The loop asks a VM to shut down (ACPI) at its deadline, or at an administrator's `vac shutdown`,
  * only when the driver it is handed has `shutdown`: the libvirt driver as Hypervisors hands it out
- * must keep it, or every VM is destroyed without being asked.
+ * must keep it, or every VM is destroyed without being asked; and so with its other optional
+ * parts (spawnRecord, reviewLostStop, stopEventLagSeconds).
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -31,4 +32,9 @@ test("the libvirt driver handed to the loop can be asked to shut a VM down", asy
   t.after(() => hv.close());
   const driver = hv.for(mt, r.config.settings);
   assert.equal(typeof driver.shutdown, "function");
+  // And the rest of what the loop asks of a VM's driver: the record of a start its vacd was
+  // killed in, the review of a lost stop (on_reboot = destroy), the stop event's lag.
+  assert.equal(typeof driver.spawnRecord, "function");
+  assert.equal(typeof driver.reviewLostStop, "function");
+  assert.ok((driver.stopEventLagSeconds ?? 0) > 0);
 });

@@ -207,3 +207,22 @@ test("network = vac: that libvirt has the clean-traffic nwfilter is asked once, 
     await root.remove();
   }
 });
+
+test("a start its vacd was killed in is read from the machine's files: no domain.xml never created, domain.xml alone pending, a console log created then", async () => {
+  const root = await makeTempRoot();
+  try {
+    const lv = libvirtWith(() => ({ code: 1, stdout: "", stderr: "not asked" }));
+    assert.equal(await lv.spawnRecord("wn01-00.example.com", root.path), "never");
+    await writeFile(join(root.path, "domain.xml"), "<domain/>");
+    assert.equal(await lv.spawnRecord("wn01-00.example.com", root.path), "pending");
+    // libvirt makes the console's file as the domain starts.
+    await writeFile(join(root.path, "console.log"), "");
+    const record = await lv.spawnRecord("wn01-00.example.com", root.path);
+    assert.ok(
+      typeof record === "object" && Math.abs(record.at - Date.now() / 1000) < 60,
+      JSON.stringify(record),
+    );
+  } finally {
+    await root.remove();
+  }
+});

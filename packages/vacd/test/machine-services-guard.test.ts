@@ -32,6 +32,18 @@ test("a network = vac machinetype's hypervisor keeps its graceful shutdown throu
   assert.deepEqual(hv.calls, ["shutdown wn01-00.example.com"]);
 });
 
+test("a network = vac machinetype's hypervisor keeps the record of an interrupted start through the guard", async () => {
+  const hv = Object.assign(new FakeHypervisor(), {
+    spawnRecord: async (_name: string, dir: string) => (dir === "/m" ? { at: 7 } : ("never" as const)),
+  });
+  const guarded = services().guard(hv as unknown as Hypervisor, { network: "vac" } as Machinetype);
+  assert.ok(
+    guarded.spawnRecord,
+    "the guard dropped spawnRecord: a VM that ran through a kill was a failed start",
+  );
+  assert.deepEqual(await guarded.spawnRecord("wn01-00.example.com", "/m"), { at: 7 });
+});
+
 test("a network = vac machine is refused a start until the machine network is ready; other machinetypes pass", async () => {
   const hv = new FakeHypervisor();
   const s = services();

@@ -84,6 +84,8 @@ export const killAllCommand: VacCommand = {
       );
     } finally {
       await hv.close();
+      // Again, after the machines' admin_stop: vacd reads those again when `control` changes.
+      await writeControl(f.paths.stateDir, { command: "kill-all", time: now, uid: f.uid });
     }
     const seconds = (performance.now() - began) / 1000;
     destroyed.sort((a, b) => a.machine.localeCompare(b.machine));

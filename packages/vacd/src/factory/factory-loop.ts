@@ -369,6 +369,7 @@ export class FactoryLoop {
    */
   private async readAdminControls(config: VacConfig): Promise<void> {
     const { logger, clock } = this.d;
+    await this.d.store.newAdminCycle();
     const hold = await this.d.store.readHold();
     if (hold && (!this.hold || hold.since !== this.hold.since))
       logger.warn(

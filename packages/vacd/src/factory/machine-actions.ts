@@ -107,6 +107,12 @@ export class MachineActions {
       // While it runs it may still write its joboutputs: read it again next cycle.
       this.d.store.forget(machine.dir);
       await this.destroyWith(mt, machine);
+    } else if (machine.finished && dom) {
+      // Ended and recorded, but still held by the hypervisor (an exited or never-started
+      // container, a shut-off domain): its vacd was stopped between the record and the destroy.
+      // Left, it would keep the slot's name from the next machine.
+      log.warn({ event: "finished_machine_removed" });
+      await this.destroyWith(mt, machine);
     }
     if (machine.started === undefined && !machine.finished && mt) {
       const h = this.d.hypervisorFor(mt);
@@ -119,7 +125,13 @@ export class MachineActions {
         log.warn({ event: "start_adopted", spawned_at: spawn.at });
         // The cycle's list may have been read before the spawn's record was written.
         dom ??= await domainOf(h, machine);
-      } else if (spawn === "never" || (spawn === "pending" && this.spawnRecordOverdue(now))) {
+      } else if (
+        spawn === "never" ||
+        // A machine seen running is never taken for a start that did not happen, whatever its
+        // records say (a console file that a remote hypervisor host writes late): the rule
+        // below adopts it.
+        (spawn === "pending" && dom?.state !== "running" && this.spawnRecordOverdue(now))
+      ) {
         const ended = await this.record(machine, now, FAILED_START, true);
         log.warn({ event: "start_interrupted", spawn }, "its vacd stopped before spawning it");
         machine = { ...machine, finished: ended };

@@ -180,13 +180,14 @@ export class MachineServices {
 
   /**
    * `h` for this machinetype, refusing to start a `network = vac` machine until `ready`; all
-   * else, the optional graceful `shutdown`, the stop event's lag and the review of a lost stop
-   * included, goes to `h` unchanged.
+   * else, the optional graceful `shutdown`, the stop event's lag, the review of a lost stop and
+   * the record of an interrupted start included, goes to `h` unchanged.
    */
   guard(h: Hypervisor, mt: Machinetype): Hypervisor {
     if (mt.network !== "vac") return h;
     const shutdown = h.shutdown?.bind(h);
     const reviewLostStop = h.reviewLostStop?.bind(h);
+    const spawnRecord = h.spawnRecord?.bind(h);
     const volumeRefusal = h.volumeRefusal?.bind(h);
     const sweepVolumes = h.sweepVolumes?.bind(h);
     return {
@@ -195,6 +196,7 @@ export class MachineServices {
       ...(sweepVolumes ? { sweepVolumes } : {}),
       ...(h.stopEventLagSeconds !== undefined ? { stopEventLagSeconds: h.stopEventLagSeconds } : {}),
       ...(reviewLostStop ? { reviewLostStop } : {}),
+      ...(spawnRecord ? { spawnRecord } : {}),
       check: () => h.check(),
       list: (names, dirs) => h.list(names, dirs),
       destroy: (name, dir) => h.destroy(name, dir),

@@ -9,7 +9,9 @@
  * killed at any moment leaves no container running that no record names: one created and never
  * recorded is a zombie (its id is not the slot's job_id) and is removed by the next cycle, as
  * Vac's killZombieDCs removed them (S959-975); one recorded and never started is a machine that
- * ended, and is judged and removed as one; it is never started twice. Everything runs on the host
+ * ended, and is judged and removed as one; it is never started twice. A container that started
+ * and ended before the next vacd looked is judged by what it left, from its start (spawnRecord),
+ * and one left behind by a finished machine is removed (machine-actions.ts). Everything runs on the host
  * vacd runs on (the binds are this host's paths), whatever hypervisor_ssh says.
  *
  * With a volume group (volume_group, or vac_volume_group where it exists) the machine's `mnt` is
@@ -48,7 +50,7 @@ import {
 } from "../storage/scratch-volume.js";
 import { readContainerCpuSeconds } from "./cgroup-cpu.js";
 import { type CommandRunner, commandLabel } from "./command-runner.js";
-import type { DomainInfo, Hypervisor, MachineLaunch } from "./hypervisor.js";
+import type { DomainInfo, Hypervisor, MachineLaunch, SpawnRecord } from "./hypervisor.js";
 
 export interface ContainerOptions {
   /** `docker_command`: the engine's client. */
@@ -58,7 +60,10 @@ export interface ContainerOptions {
   readonly logger: Logger;
   /** `<state>/containers-used`, written before the first container is created. */
   readonly marker: string;
-  /** Tests only: wait this long between recording a container's id and starting it. */
+  /**
+   * Tests only: wait this long between recording a container's id and starting it, and again
+   * after starting it (before its `started` is recorded).
+   */
   readonly pauseAfterCreateMs?: number;
   /** The machines' scratch volumes (lvm2 on this host); without it `mnt` is a directory. */
   readonly volumes?: LvmVolumes;
@@ -227,9 +232,46 @@ export class ContainerHypervisor implements Hypervisor {
       }
       const started = await this.run(["start", id]);
       if (started.code !== 0) throw this.failed(["start"], started);
+      if (this.o.pauseAfterCreateMs) {
+        this.o.logger.warn({
+          event: "test_pause_after_spawn",
+          machine: launch.name,
+          id,
+          ms: this.o.pauseAfterCreateMs,
+        });
+        await new Promise((r) => setTimeout(r, this.o.pauseAfterCreateMs));
+      }
     } finally {
       this.starting.delete(launch.name);
     }
+  }
+
+  /**
+   * The start's record (a vacd killed during a start left no `started`): the container that
+   * jobfeatures/job_id names, started at `.State.StartedAt` when the engine says it was started,
+   * even if it has ended since; `pending` when it was created and not (yet) started (a `start`
+   * may still be on its way from the killed vacd's client); `never` with no id recorded (a
+   * container created without one is a zombie, removed by list()). Undefined when the record or
+   * the engine cannot be read, or the container is gone: the loop's older rule judges those.
+   */
+  async spawnRecord(_name: string, dir: string): Promise<SpawnRecord | undefined> {
+    const id = await recordedId(dir);
+    if (id === undefined) return undefined;
+    if (id === null) return "never";
+    // The JSON, not a --format template: Docker keeps StartedAt as RFC 3339 text, Podman as a
+    // time that its templates print in Go's own layout; both write RFC 3339 in JSON.
+    const r = await this.run(["inspect", id]).catch(() => undefined);
+    if (r?.code !== 0) return undefined;
+    let startedAt: unknown;
+    try {
+      startedAt = (JSON.parse(r.stdout) as { State?: { StartedAt?: unknown } }[])[0]?.State?.StartedAt;
+    } catch {
+      return undefined;
+    }
+    if (typeof startedAt !== "string") return undefined;
+    const at = Date.parse(startedAt);
+    // Never started: 0001-01-01T00:00:00Z.
+    return Number.isFinite(at) && at > 0 ? { at: at / 1000 } : "pending";
   }
 
   /**

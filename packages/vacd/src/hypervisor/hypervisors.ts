@@ -149,6 +149,8 @@ export class Hypervisors {
         // lvm2 runs where virsh does: the volumes are the hypervisor host's block devices.
         volumes: new LvmVolumes({ runner, timeoutMs: s.hypervisorTimeoutSeconds * 1000 }),
         ...(s.volumeGroup !== undefined ? { volumeGroup: s.volumeGroup } : {}),
+        logger: this.o.logger,
+        pauseAfterCreateMs: this.o.pauseAfterSpawnMs,
       });
       for (const l of this.stoppedListeners) driver.onMachineStopped(l);
       this.libvirt = { key, driver };
@@ -171,6 +173,12 @@ export class Hypervisors {
       // The ACPI request before a destroy at a deadline (graceful-stop.ts): without it here the
       // loop found no shutdown and destroyed every VM at once.
       shutdown: (name) => driver.shutdown(name),
+      // What a restarted vacd reads of a start it was killed in, how a domain that vanished under
+      // its guest ended, and how long its stop event may lag: without them here, a VM that ran
+      // through a kill was a failed start a minute later, and every lost stop stayed lost.
+      spawnRecord: (name, dir) => driver.spawnRecord(name, dir),
+      reviewLostStop: (dir, stop) => driver.reviewLostStop(dir, stop),
+      stopEventLagSeconds: driver.stopEventLagSeconds,
       volumeRefusal: (machine) => driver.volumeRefusal(machine),
       sweepVolumes: (factoryName, live) => driver.sweepVolumes(factoryName, live),
       start: async (launch: MachineLaunch) => {

@@ -35,7 +35,14 @@ import { writeFileAtomic } from "../state/atomic-write.js";
 import { type LvmVolumes, type VolumePlan, volumeRefusalOf, volumeRequest } from "../storage/lvm-volumes.js";
 import type { CommandResult, CommandRunner } from "./command-runner.js";
 import { commandLabel } from "./command-runner.js";
-import type { DomainInfo, Hypervisor, MachineLaunch, MachineStop, StoppedListener } from "./hypervisor.js";
+import type {
+  DomainInfo,
+  Hypervisor,
+  MachineLaunch,
+  MachineStop,
+  SpawnRecord,
+  StoppedListener,
+} from "./hypervisor.js";
 import { OwnDestroys } from "./own-destroys.js";
 
 export interface LibvirtOptions {
@@ -54,7 +61,12 @@ export interface LibvirtOptions {
   readonly volumes?: LvmVolumes;
   /** volume_group as configured; unset, vac_volume_group when it exists. */
   readonly volumeGroup?: string;
-  /** For the zombies list() destroys (a domain with a slot's name that is not its machine). */
+  /**
+   * Tests only (`VAC_TEST_PAUSE_AFTER_SPAWN`): wait this long after `virsh create` (the domain
+   * runs, its `started` is not yet recorded), so that a test can kill vacd at that worst moment.
+   */
+  readonly pauseAfterCreateMs?: number;
+  /** For the zombies list() destroys (a domain with a slot's name that is not its machine), and the test pause's event. */
   readonly logger?: Logger;
 }
 
@@ -264,6 +276,14 @@ export class LibvirtHypervisor implements Hypervisor {
     await writeFile(path(MACHINE_FILES.domainXml), xml, { mode: 0o600 });
     const argv = ["virsh", "create", path(MACHINE_FILES.domainXml)];
     await this.must(argv, () => this.virsh(["create", path(MACHINE_FILES.domainXml)]));
+    if (this.o.pauseAfterCreateMs) {
+      this.o.logger?.warn({
+        event: "test_pause_after_spawn",
+        machine: launch.name,
+        ms: this.o.pauseAfterCreateMs,
+      });
+      await new Promise((r) => setTimeout(r, this.o.pauseAfterCreateMs));
+    }
   }
 
   /**
@@ -366,6 +386,22 @@ export class LibvirtHypervisor implements Hypervisor {
     const tail = await readTail(join(dir, MACHINE_FILES.consoleLog), CONSOLE_REVIEW_BYTES);
     const line = tail === undefined ? undefined : consoleShowsGuestEnd(tail);
     return line === undefined ? stop : { how: "guest", detail: `${stop.detail}; the console ends: ${line}` };
+  }
+
+  /**
+   * The start's record (a vacd killed during a start left no `started`): libvirt makes the
+   * serial console's file as the domain starts, so a console log means the domain was created,
+   * at about the time domain.xml was written just before `virsh create`, even if it has ended
+   * since (it is then judged by what it left); no domain.xml, `virsh create` was never run;
+   * domain.xml alone, `pending` (a `virsh create` of the killed vacd may still be on its way).
+   */
+  async spawnRecord(_name: string, dir: string): Promise<SpawnRecord | undefined> {
+    const look = (f: string) =>
+      stat(join(dir, f)).catch((e: { code?: string }) => (e.code === "ENOENT" ? null : undefined));
+    const [xml, console] = [await look(MACHINE_FILES.domainXml), await look(MACHINE_FILES.consoleLog)];
+    if (xml === undefined || console === undefined) return undefined;
+    if (console) return { at: (xml ?? console).mtimeMs / 1000 };
+    return xml ? "pending" : "never";
   }
 
   async shutdown(name: string): Promise<void> {

@@ -42,6 +42,8 @@ export interface MachineStore {
   readDrainMark(): Promise<AdminMark | undefined>;
   /** `vac shutdown`'s request for one machine, if any. */
   readAdminStop(machineDir: string): Promise<AdminStop | undefined>;
+  /** A cycle begins: requests written since the last (`control` changed) are read again. */
+  newAdminCycle(): Promise<void>;
   /** What a machine has written to its joboutputs/ (max_machine_output_mb). */
   outputUsage(machineDir: string): Promise<OutputUsage>;
   /** The factory heartbeat file (state-check.ts writes it each cycle). */

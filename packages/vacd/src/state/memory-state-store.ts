@@ -188,6 +188,8 @@ export class MemoryStateStore implements MachineStore {
     return undefined;
   }
 
+  async newAdminCycle(): Promise<void> {}
+
   async outputUsage(): Promise<OutputUsage> {
     return { bytes: 0, entries: 0, tooMany: false };
   }

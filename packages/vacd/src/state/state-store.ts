@@ -19,7 +19,7 @@ import {
   VacError,
   type VacPaths,
 } from "@vac/core";
-import { readAdminStop, readDrainMark, readHold } from "./admin-files.js";
+import { CONTROL_FILE, readAdminStop, readDrainMark, readHold } from "./admin-files.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import { clearFactoryError, FACTORY_HEARTBEAT_FILE, writeFactoryError } from "./factory-files.js";
 import { type MachineStore, removeOldUnowned } from "./machine-store.js";
@@ -87,6 +87,14 @@ export class StateStore implements MachineStore {
    * is not the one it was read with (a reload).
    */
   private readonly finishedCache = new Map<string, CachedFinished>();
+  /**
+   * Each machine's `admin_stop` as last read (undefined: none), until `control` changes: `vac`
+   * writes `control` after every `admin_stop` it writes, so one stat a cycle stands for one read
+   * of every machine's file (newAdminCycle).
+   */
+  private readonly adminStops = new Map<string, AdminStop | undefined>();
+  /** `control` as the last cycle found it (inode, mtime, size), null before the first cycle. */
+  private controlSeen: string | null = null;
 
   constructor(readonly paths: VacPaths) {}
 
@@ -365,8 +373,26 @@ export class StateStore implements MachineStore {
     return readDrainMark(this.paths.stateDir);
   }
 
-  readAdminStop(machineDir: string): Promise<AdminStop | undefined> {
-    return readAdminStop(machineDir);
+  /**
+   * Called at the start of each cycle, before any machine's request is read: when `control` is
+   * not as the last cycle saw it (or cannot be looked at), every `admin_stop` is read again.
+   */
+  async newAdminCycle(): Promise<void> {
+    const st = await stat(join(this.paths.stateDir, CONTROL_FILE)).catch((e: { code?: string }) =>
+      e.code === "ENOENT" ? null : undefined,
+    );
+    const seen = st === undefined ? undefined : st === null ? "none" : `${st.ino}:${st.mtimeMs}:${st.size}`;
+    // Bounded by the machines on disk; a very long-lived vacd's forgotten directories go here.
+    if (seen === undefined || seen !== this.controlSeen || this.adminStops.size > 10_000)
+      this.adminStops.clear();
+    this.controlSeen = seen ?? null;
+  }
+
+  async readAdminStop(machineDir: string): Promise<AdminStop | undefined> {
+    if (this.adminStops.has(machineDir)) return this.adminStops.get(machineDir);
+    const stop = await readAdminStop(machineDir);
+    this.adminStops.set(machineDir, stop);
+    return stop;
   }
 
   outputUsage(machineDir: string): Promise<OutputUsage> {
