@@ -149,7 +149,6 @@ export class Hypervisors {
         // lvm2 runs where virsh does: the volumes are the hypervisor host's block devices.
         volumes: new LvmVolumes({ runner, timeoutMs: s.hypervisorTimeoutSeconds * 1000 }),
         ...(s.volumeGroup !== undefined ? { volumeGroup: s.volumeGroup } : {}),
-        logger: this.o.logger,
         pauseAfterCreateMs: this.o.pauseAfterSpawnMs,
       });
       for (const l of this.stoppedListeners) driver.onMachineStopped(l);
