@@ -2,6 +2,7 @@ import type { Random } from "../clock.js";
 import type { Machinetype, Settings } from "../config/model.js";
 import type { MachinetypeStatus } from "../vacquery/messages.js";
 import { ABORT_FUTURE_TOLERANCE_SECONDS, backoffUntil, inBackoff } from "./backoff-until.js";
+import { drawByWeight, fillWeights } from "./fill-by-gaps.js";
 import { type LocalFacts, type Refusal, refuseToStart } from "./load-check.js";
 import { isAbortCode, shutdownCode } from "./shutdown-message.js";
 import { type Placement, placeInSuperslot, type RunningMachine } from "./superslots.js";
@@ -16,9 +17,26 @@ export interface DecisionInput {
   readonly running: readonly RunningMachine[];
   readonly now: number;
   readonly random: Random;
+  /**
+   * Machinetypes this factory holds back for now, with why (cold-start.ts): one it has not heard
+   * back from yet and already runs one of, or one whose probe moment after a backoff has not come.
+   */
+  readonly held?: ReadonlyMap<string, "unproven" | "probe_later">;
+  /**
+   * A factory filling while the census catches up (fill-by-gaps.ts): the first choice is drawn
+   * with `u` (0 to 1) in proportion to this factory's part of the gaps, given its own running HS06
+   * by machinetype, its capacity and the space's (in HS06). Without it, the most starved comes
+   * first, as in Vac.
+   */
+  readonly fill?: {
+    readonly own: ReadonlyMap<string, number>;
+    readonly factoryCapacity: number;
+    readonly spaceCapacity: number;
+    readonly u: number;
+  };
 }
 
-export type ExclusionReason = "zero_share" | "backoff" | "not_enough_time";
+export type ExclusionReason = "zero_share" | "backoff" | "not_enough_time" | "unproven" | "probe_later";
 
 export interface Exclusion {
   readonly machinetype: string;
@@ -129,6 +147,11 @@ export function chooseMachinetype(input: Omit<DecisionInput, "local">): Decision
       excluded.push({ machinetype: m.name, reason: "backoff", until });
       continue;
     }
+    const held = input.held?.get(m.name);
+    if (held) {
+      excluded.push({ machinetype: m.name, reason: held });
+      continue;
+    }
     // D148: now + min_wallclock_seconds < shutdown_time.
     if (settings.shutdownTime !== undefined && now + m.minWallclockSeconds >= settings.shutdownTime) {
       excluded.push({ machinetype: m.name, reason: "not_enough_time" });
@@ -145,11 +168,30 @@ export function chooseMachinetype(input: Omit<DecisionInput, "local">): Decision
   eligible.sort((a, b) => a.groupScore - b.groupScore || a.score - b.score || a.tie - b.tie);
   const ranked = eligible.map(({ machinetype, groupScore, score }) => ({ machinetype, groupScore, score }));
   if (eligible.length === 0) return { ranked, excluded };
+  // The first choice drawn by the gaps, the rest in rank order after it. Machinegroups of
+  // several members keep Vac's order: a gap of a group of shares is not defined by Vac's rule.
+  const order = eligible.map((e) => e.mt);
+  const groups = new Set(order.map((m) => m.machinegroup));
+  if (input.fill && groups.size === order.length) {
+    const { own, factoryCapacity, spaceCapacity, u } = input.fill;
+    const weights = fillWeights(
+      eligible.map((e) => ({
+        name: e.machinetype,
+        targetShare: e.mt.targetShare,
+        running: totals.get(e.machinetype)?.hs06 ?? 0,
+        own: own.get(e.machinetype) ?? 0,
+      })),
+      factoryCapacity,
+      spaceCapacity,
+    );
+    const first = drawByWeight(weights, u);
+    if (first !== undefined && first > 0) order.unshift(...order.splice(first, 1));
+  }
   const placed: Placement = placeInSuperslot({
     processorsPerSuperslot: settings.processorsPerSuperslot,
     totalProcessors: settings.totalProcessors,
     running: input.running,
-    ranked: eligible.map((e) => e.mt),
+    ranked: order,
     now,
   });
   if (placed.machinetype === undefined) return { ranked, excluded, unplaced: placed.why };

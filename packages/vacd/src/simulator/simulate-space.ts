@@ -193,6 +193,11 @@ export async function simulateSpace(o: SimOptions) {
         usableConfig: (c: VacConfig) => c,
         userDataTemplate: async () => "",
         rootImagePath: async (mt: { rootImage?: string }) => mt.rootImage,
+        imageRefusals: () => new Map<string, string>(),
+        // The simulated machines have no images to verify (image_signing_dn).
+        images: { require: async () => undefined },
+        imageAccepted: () => undefined,
+        imageRefused: () => undefined,
       } as unknown as RemoteSources,
     };
     f.loop = new FactoryLoop(deps);
