@@ -74,20 +74,23 @@ export function unprovenHeld(
   own: readonly OwnMachine[],
   evidence: ReadonlyMap<string, CensusEvidence>,
   now: number,
-): { held: Set<string>; provenAt: number | undefined } {
+): { held: Set<string>; untried: Set<string>; provenAt: number | undefined } {
   const held = new Set<string>();
+  /** Not proven, and none of it runs here: its first machine is started before any draw. */
+  const untried = new Set<string>();
   let provenAt: number | undefined;
   for (const name of machinetypes) {
     const e = evidence.get(name);
     if (e && (e.normalEnding || e.runningMachines > e.beforeFizzle)) continue;
     const mine = own.filter((m) => m.machinetype === name);
     if (mine.some((m) => now - m.created >= UNPROVEN_SECONDS)) continue;
+    if (mine.length === 0) untried.add(name);
     if (mine.length < UNPROVEN_STARTS) continue;
     held.add(name);
     const at = Math.min(...mine.map((m) => m.created + UNPROVEN_SECONDS));
     provenAt = provenAt === undefined ? at : Math.min(provenAt, at);
   }
-  return { held, provenAt };
+  return { held, untried, provenAt };
 }
 
 /**

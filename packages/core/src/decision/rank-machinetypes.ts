@@ -33,6 +33,8 @@ export interface DecisionInput {
     readonly factoryCapacity: number;
     readonly spaceCapacity: number;
     readonly u: number;
+    /** Unproven machinetypes none of whose machines run here: each first machine goes first. */
+    readonly untried?: ReadonlySet<string>;
   };
 }
 
@@ -135,6 +137,8 @@ export function chooseMachinetype(input: Omit<DecisionInput, "local">): Decision
     groupScores.set(m.machinegroup, m.targetShare > 0 ? sum + hs06 / m.targetShare : sum);
   }
   const excluded: Exclusion[] = [];
+  /** Held as unproven: in the fill's draw, where drawing one means waiting for its proof. */
+  const waiting: Machinetype[] = [];
   const eligible: (Ranked & { tie: number; mt: Machinetype })[] = [];
   for (const m of machinetypes) {
     const t = totals.get(m.name) ?? { hs06: 0, beforeFizzle: 0, lastAbort: 0 };
@@ -150,6 +154,7 @@ export function chooseMachinetype(input: Omit<DecisionInput, "local">): Decision
     const held = input.held?.get(m.name);
     if (held) {
       excluded.push({ machinetype: m.name, reason: held });
+      if (held === "unproven") waiting.push(m);
       continue;
     }
     // D148: now + min_wallclock_seconds < shutdown_time.
@@ -172,19 +177,26 @@ export function chooseMachinetype(input: Omit<DecisionInput, "local">): Decision
   // several members keep Vac's order: a gap of a group of shares is not defined by Vac's rule.
   const order = eligible.map((e) => e.mt);
   const groups = new Set(order.map((m) => m.machinegroup));
-  if (input.fill && groups.size === order.length) {
+  const untried = order.findIndex((m) => input.fill?.untried?.has(m.name));
+  if (input.fill && untried >= 0) order.unshift(...order.splice(untried, 1));
+  else if (input.fill && groups.size === order.length) {
     const { own, factoryCapacity, spaceCapacity, u } = input.fill;
+    const drawn = [...order, ...waiting];
     const weights = fillWeights(
-      eligible.map((e) => ({
-        name: e.machinetype,
-        targetShare: e.mt.targetShare,
-        running: totals.get(e.machinetype)?.hs06 ?? 0,
-        own: own.get(e.machinetype) ?? 0,
+      drawn.map((m) => ({
+        name: m.name,
+        targetShare: m.targetShare,
+        running: totals.get(m.name)?.hs06 ?? 0,
+        own: own.get(m.name) ?? 0,
       })),
       factoryCapacity,
       spaceCapacity,
     );
     const first = drawByWeight(weights, u);
+    // Its part of this factory is for a machinetype not proven yet: the slot waits for the proof
+    // (at most UNPROVEN_SECONDS) rather than going to the others, which would overshoot.
+    if (first !== undefined && first >= order.length)
+      return { ranked, excluded, unplaced: `waiting for ${drawn[first]?.name} to be proven (unproven)` };
     if (first !== undefined && first > 0) order.unshift(...order.splice(first, 1));
   }
   const placed: Placement = placeInSuperslot({

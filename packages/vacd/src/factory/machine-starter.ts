@@ -81,6 +81,8 @@ export class MachineStarter {
    * last decision saw it: the loop wakes then to fill the slots it held back.
    */
   provenAt: number | undefined;
+  /** The unproven machinetypes none of whose machines run here, as the last decision saw them. */
+  private untried: ReadonlySet<string> = new Set();
 
   constructor(
     private readonly d: FactoryDeps,
@@ -251,6 +253,7 @@ export class MachineStarter {
               factoryCapacity: capacity,
               spaceCapacity: heard * capacity,
               u: this.fillDraw(),
+              untried: this.untried,
             },
           }),
     });
@@ -296,6 +299,7 @@ export class MachineStarter {
       now,
     );
     this.provenAt = unproven.provenAt;
+    this.untried = unproven.untried;
     const held = new Map<string, "unproven" | "probe_later">([...unproven.held].map((n) => [n, "unproven"]));
     const totals = foldCensus(census, 1, now + ABORT_FUTURE_TOLERANCE_SECONDS);
     for (const m of machinetypes) {
