@@ -304,7 +304,9 @@ export class MachineStarter {
     const totals = foldCensus(census, 1, now + ABORT_FUTURE_TOLERANCE_SECONDS);
     for (const m of machinetypes) {
       const lastAbort = totals.get(m.name)?.lastAbort ?? 0;
-      if (lastAbort <= now - 2 * (m.backoffSeconds + m.fizzleSeconds)) continue;
+      // Held until its moment however long that is: a hold that lapsed at a fixed age would
+      // release every factory at once.
+      if (lastAbort <= 0) continue;
       if ((evidence.get(m.name)?.runningMachines ?? 0) > 0) continue;
       const key = `${m.name}\n${lastAbort}`;
       let u = this.probeDraws.get(key);
