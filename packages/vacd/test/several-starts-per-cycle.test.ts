@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { loopConf, loopRig } from "./support/loop-rig.js";
+import { UNPROVEN_SECONDS } from "@vac/core";
+import { loopConf, loopRig, pass } from "./support/loop-rig.js";
 
 /** One cycle of an 8-processor factory with `extra` (a line or nothing) in its [settings]. */
 async function oneCycle(extra: string, loadAverage: number) {
@@ -106,6 +107,22 @@ test("a machine started in the last minute that has already ended counts as no l
         (e) => e.event === "decision" && (e.refusal as { reason?: string })?.reason === "overloaded",
       ),
     );
+  } finally {
+    await r.loop.stop();
+    await r.root.remove();
+  }
+});
+
+test("at a cold start (no outcome, no machine of it past fizzle anywhere) a factory runs one machine of a machinetype until it has lived UNPROVEN_SECONDS, then fills", async () => {
+  const r = await loopRig(loopConf(8, ""), { processors: 8, loadAverage: 0, peerProves: false });
+  try {
+    await r.loop.runCycle();
+    assert.equal(r.hv.startsSoFar().length, 1, "one unproven machine");
+    const held = r.events.find((e) => e.event === "decision" && e.chosen === null);
+    assert.deepEqual(held?.excluded, [{ machinetype: "vm", reason: "unproven" }]);
+    // The loop wakes by itself when that machine has lived UNPROVEN_SECONDS, and fills the rest.
+    await pass(r, UNPROVEN_SECONDS + 1);
+    assert.equal(r.hv.startsSoFar().length, 8);
   } finally {
     await r.loop.stop();
     await r.root.remove();

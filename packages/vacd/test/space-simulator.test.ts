@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { UNPROVEN_SECONDS } from "@vac/core";
 import { confFor, parseShares, parseSimConfig, type SimOptions, simulateSpace } from "../src/index.js";
 
 const base = parseSimConfig(confFor(parseShares("a:3,b:2,c:1,d:1")));
@@ -34,7 +35,13 @@ test("under vacd's rules a 6 x 8 space fills within seconds, nothing runs for th
   const t0 = Date.now();
   const r = await simulateSpace(space());
   assert.ok(Date.now() - t0 < 60_000, "a 6 x 8 simulation takes under a minute");
-  assert.ok(r.full_after_seconds !== null && r.full_after_seconds < 10, `full after ${r.full_after_seconds}`);
+  // Each factory runs one machine of each machinetype until it has lived UNPROVEN_SECONDS, then
+  // fills (core/decision/cold-start.ts).
+  assert.ok(
+    r.full_after_seconds !== null && r.full_after_seconds < UNPROVEN_SECONDS + 10,
+    `full after ${r.full_after_seconds}`,
+  );
+  assert.ok(r.wasted_machines <= 6, `${r.wasted_machines} machines without work: at most one a factory`);
   const d = r.machinetypes.find((m) => m.name === "d");
   assert.equal(d?.running_at_end, 0);
   assert.equal(d?.has_work, false);

@@ -1,0 +1,69 @@
+/**
+ * A machinetype nobody has heard back from, and the moment of a probe (decision/cold-start.ts):
+ * at a cold start a factory runs one machine of a machinetype until one has lived
+ * UNPROVEN_SECONDS, and after a backoff each factory waits for a moment of its own.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import {
+  censusEvidence,
+  chooseMachinetype,
+  probeMoment,
+  UNPROVEN_SECONDS,
+  unprovenHeld,
+} from "../src/index.js";
+import { input, mt, NOW, status } from "./decision-fixtures.js";
+
+const none = new Map();
+
+test("a machinetype this factory runs one young machine of, unheard of elsewhere, is held until it has lived UNPROVEN_SECONDS", () => {
+  const own = [{ machinetype: "a", created: NOW - 3 }];
+  const r = unprovenHeld(["a", "b"], own, none, NOW);
+  assert.deepEqual([...r.held], ["a"]);
+  assert.equal(r.provenAt, NOW - 3 + UNPROVEN_SECONDS);
+  assert.deepEqual([...unprovenHeld(["a", "b"], own, none, NOW + UNPROVEN_SECONDS).held], []);
+});
+
+test("the census proves a machinetype: a machine past fizzle_seconds, or a normal ending, anywhere", () => {
+  const own = [{ machinetype: "a", created: NOW }];
+  const past = censusEvidence([status("a", { runningMachines: 3, numBeforeFizzle: 2 })]);
+  assert.deepEqual([...unprovenHeld(["a"], own, past, NOW).held], []);
+  const ended = censusEvidence([status("a", { shutdownMessage: "200 Success", shutdownTime: NOW - 5 })]);
+  assert.deepEqual([...unprovenHeld(["a"], own, ended, NOW).held], []);
+  const young = censusEvidence([status("a", { runningMachines: 3, numBeforeFizzle: 3 })]);
+  assert.deepEqual([...unprovenHeld(["a"], own, young, NOW).held], ["a"]);
+  const aborted = censusEvidence([status("a", { shutdownMessage: "300 No more work", shutdownTime: NOW })]);
+  assert.deepEqual([...unprovenHeld(["a"], own, aborted, NOW).held], ["a"]);
+});
+
+test("property: a held machinetype is never chosen, and the others still are", () => {
+  fc.assert(
+    fc.property(
+      fc.subarray(["a", "b", "c"]),
+      fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }),
+      (held, r) => {
+        const d = chooseMachinetype(
+          input({
+            machinetypes: [mt("a", 3), mt("b", 2), mt("c", 1)],
+            random: () => r,
+            held: new Map(held.map((h) => [h, "unproven" as const])),
+          }),
+        );
+        if (held.length === 3) return d.chosen === undefined;
+        return d.chosen !== undefined && !held.includes(d.chosen.machinetype);
+      },
+    ),
+  );
+});
+
+test("probe moments: backoff_seconds after the abort plus a draw over factories x freshness", () => {
+  assert.equal(probeMoment(1000, 600, 0, 50, 30), 1600);
+  assert.equal(probeMoment(1000, 600, 0.5, 50, 30), 1600 + 750);
+  // N factories drawing uniformly: the first moments fall about one freshness bound apart.
+  const n = 1000;
+  const moments = Array.from({ length: n }, (_, i) => probeMoment(0, 600, (i * 0.618034) % 1, n, 30)).sort(
+    (a, b) => a - b,
+  );
+  assert.ok((moments[1] as number) - (moments[0] as number) >= 10);
+});
