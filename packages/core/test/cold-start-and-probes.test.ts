@@ -12,6 +12,7 @@ import {
   probeMoment,
   UNPROVEN_SECONDS,
   unprovenHeld,
+  unprovenLimit,
 } from "../src/index.js";
 import { input, mt, NOW, status } from "./decision-fixtures.js";
 
@@ -66,4 +67,27 @@ test("probe moments: backoff_seconds after the abort plus a draw over factories 
     (a, b) => a - b,
   );
   assert.ok((moments[1] as number) - (moments[0] as number) >= 10);
+});
+
+test("probe moments in a small space: the spacing is at most half of backoff_seconds, so 3 factories probe within 12 s of an 8 s backoff's end", () => {
+  // A freshness bound of 32 s (census_seconds 15) would have spread 3 factories over 96 s.
+  for (const u of [0, 0.5, 0.999]) {
+    const at = probeMoment(100, 8, u, 3, 32);
+    assert.ok(at >= 108 && at <= 120, `u ${u}: ${at}`);
+  }
+  // At most two moments a backoff_seconds on average, however short the freshness bound allows.
+  assert.equal(probeMoment(0, 10, 1, 1000, 32), 10 + 1000 * 5);
+  assert.equal(probeMoment(0, 10, 1, 1000, 2), 10 + 1000 * 2);
+});
+
+test("the unproven limit: one superslot of the machinetype, at least one machine", () => {
+  assert.equal(unprovenLimit(1, 1), 1);
+  assert.equal(unprovenLimit(8, 1), 8);
+  assert.equal(unprovenLimit(8, 8), 1);
+  assert.equal(unprovenLimit(8, 3), 2);
+  assert.equal(unprovenLimit(1, 4), 1);
+  // Held only once this factory runs its limit of it.
+  const own = [0, 1, 2].map(() => ({ machinetype: "a", created: NOW - 1 }));
+  assert.deepEqual([...unprovenHeld(["a"], own, none, NOW, new Map([["a", 4]])).held], []);
+  assert.deepEqual([...unprovenHeld(["a"], own, none, NOW, new Map([["a", 3]])).held], ["a"]);
 });

@@ -10,17 +10,24 @@
  * leave no outcome for hours), so the cap is per factory and on this factory's own evidence: a
  * machinetype is *proven* here once one of its machines on this factory has lived
  * `UNPROVEN_SECONDS`, or the census shows one of its machines past fizzle_seconds anywhere or a
- * normal ending (a code under 300); until then this factory runs at most `UNPROVEN_STARTS` of
- * it, and its other slots go to the other machinetypes. A machinetype whose machines end within
- * `UNPROVEN_SECONDS` thus costs each factory one machine at a cold start, whatever its share.
+ * normal ending (a code under 300); until then this factory runs at most `unprovenLimit` of
+ * it, and its other slots go to the other machinetypes. The limit is one superslot: the unit a
+ * factory fills at once, whose machines share one end (D423-449), so one machine with
+ * `processors_per_superslot` = 1 (the default) and, with superslots of 8, the 8 single-processor
+ * machines that fill one. A machinetype whose machines end within `UNPROVEN_SECONDS` thus costs
+ * each factory one superslot at a cold start, whatever its share.
  *
  * Probes. When a machinetype's backoff ends, every factory with a free slot would start it (it
  * runs nothing, so it ranks first), and at 1,000 factories many do before the census shows any
  * of their probes. So each factory draws, for each abort, its own moment in a window after the
- * backoff as long as the census's freshness bound times the factories it hears: the first
- * moments fall about one freshness bound apart, and the first probe is seen by all before the
- * next factory's moment comes, so the space sends one or two probes a backoff, not one a factory.
- * Until its moment the factory fills its slot with another machinetype.
+ * backoff: the factories it hears (the live ones) times a spacing, the census's freshness bound
+ * but at most half of backoff_seconds. The moments then fall about one spacing apart, at most
+ * two a backoff_seconds, and a factory whose moment comes polls the space afresh before its
+ * probe (machine-starter.ts), so it sees the probe before it or that probe's `300` and backs
+ * off again: the space sends one or two probes a backoff, not one a factory. The cap by
+ * backoff_seconds keeps a small space prompt: 3 factories with a freshness bound of 32 s and a
+ * backoff of 8 s probe within 12 s of the backoff's end, not 96 s. Until its moment the factory
+ * fills its slot with another machinetype.
  */
 import { shutdownCode } from "./shutdown-message.js";
 
@@ -65,15 +72,26 @@ export function censusEvidence(
 }
 
 /**
+ * How many machines of an unproven machinetype a factory runs at once: as many as fill one
+ * superslot of `processorsPerSuperslot`, machines of `processorsPerMachine` (its smallest), at
+ * least `UNPROVEN_STARTS`.
+ */
+export function unprovenLimit(processorsPerSuperslot: number, processorsPerMachine: number): number {
+  return Math.max(UNPROVEN_STARTS, Math.floor(processorsPerSuperslot / Math.max(1, processorsPerMachine)));
+}
+
+/**
  * The machinetypes this factory must not start more of now because it has not heard back from
  * them yet, and when the earliest of its young machines will prove its machinetype (the loop
- * wakes then), or undefined.
+ * wakes then), or undefined. `limits` gives each machinetype's `unprovenLimit` (default
+ * `UNPROVEN_STARTS`).
  */
 export function unprovenHeld(
   machinetypes: readonly string[],
   own: readonly OwnMachine[],
   evidence: ReadonlyMap<string, CensusEvidence>,
   now: number,
+  limits?: ReadonlyMap<string, number>,
 ): { held: Set<string>; untried: Set<string>; provenAt: number | undefined } {
   const held = new Set<string>();
   /** Not proven, and none of it runs here: its first machine is started before any draw. */
@@ -85,7 +103,7 @@ export function unprovenHeld(
     const mine = own.filter((m) => m.machinetype === name);
     if (mine.some((m) => now - m.created >= UNPROVEN_SECONDS)) continue;
     if (mine.length === 0) untried.add(name);
-    if (mine.length < UNPROVEN_STARTS) continue;
+    if (mine.length < (limits?.get(name) ?? UNPROVEN_STARTS)) continue;
     held.add(name);
     const at = Math.min(...mine.map((m) => m.created + UNPROVEN_SECONDS));
     provenAt = provenAt === undefined ? at : Math.min(provenAt, at);
@@ -96,7 +114,7 @@ export function unprovenHeld(
 /**
  * When this factory may probe a machinetype whose backoff after the abort at `lastAbort` has
  * ended: `backoffSeconds` after it, plus its own draw `u` (0 to 1) of a window of
- * `factoriesHeard` x `freshnessSeconds`.
+ * `factoriesHeard` x the smaller of `freshnessSeconds` and half of `backoffSeconds` (at least 1 s).
  */
 export function probeMoment(
   lastAbort: number,
@@ -105,5 +123,6 @@ export function probeMoment(
   factoriesHeard: number,
   freshnessSeconds: number,
 ): number {
-  return lastAbort + backoffSeconds + u * Math.max(1, factoriesHeard) * Math.max(1, freshnessSeconds);
+  const spacing = Math.max(1, Math.min(freshnessSeconds, backoffSeconds / 2));
+  return lastAbort + backoffSeconds + u * Math.max(1, factoriesHeard) * spacing;
 }

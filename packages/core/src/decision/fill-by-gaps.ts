@@ -13,9 +13,13 @@
  * and the machinetype is drawn in proportion to how far this factory's own machines are from
  * that part. With a census that has heard nothing yet, each factory fills to the shares on its
  * own; with a full space heard, its free slot goes to the machinetypes the space lacks, as in
- * Vac. The draw takes `u` from the caller: a factory passes points of a low-discrepancy sequence
- * of its own (`fillSequence`), so that its own successive draws are spread like the weights
- * rather than clumped, and a small space lands close to its shares.
+ * Vac. The draw takes `u` from the caller: a factory passes `fillPoint` of its place in the
+ * space's `factories` list and of how many machines it has started, a low-discrepancy sequence
+ * in both, so that its own successive draws are spread like the weights rather than clumped, and
+ * factories deciding at the same moment on the same census draw points spread across [0, 1)
+ * rather than independent ones: three factories each filling a last slot where the gaps give
+ * 5/6 to one machinetype and 1/6 to another never all draw the second, which independent draws
+ * do one time in 14 (a 3 x 4 space then missed its shares by 2).
  */
 
 export interface GapCandidate {
@@ -64,8 +68,40 @@ export function drawByWeight(weights: readonly number[], u: number): number | un
   return last;
 }
 
+/**
+ * The machinetype a filling factory starts, given its `fillWeights`: while any weight is a whole
+ * machine or more, the largest (a factory's whole machines of each part are the same whatever
+ * the draw); then the fractions are drawn with `u`. Drawing the whole weights too over-drew the
+ * small ones: a part of 1/3 of a machine, still in the urn when the whole parts were used up,
+ * was drawn at the last slot about twice as often as 1/3 (a 6 x 8 space at 3:2:1 ended 21:16:11,
+ * not 24:16:8), and the machinetype with the largest share ran short by as much.
+ */
+export function pickByGaps(weights: readonly number[], u: number): number | undefined {
+  let largest: number | undefined;
+  for (let i = 0; i < weights.length; i++) {
+    const w = weights[i] as number;
+    if (Number.isFinite(w) && w >= 1 && (largest === undefined || w > (weights[largest] as number)))
+      largest = i;
+  }
+  return largest ?? drawByWeight(weights, u);
+}
+
 /** 1/golden ratio: successive multiples modulo 1 spread as evenly as any sequence can. */
 const GOLDEN = 0.6180339887498949;
+/** sqrt(2) - 1: a second irrational step, for the factories' axis of `fillPoint`. */
+const SILVER = 0.41421356237309503;
+
+/**
+ * The draw of the factory at `index` in the space's `factories` list after it has started
+ * `started` machines: a two-dimensional Kronecker point, (index x (sqrt 2 - 1) + started / phi)
+ * modulo 1. Along `started` it is a Weyl sequence; across factories that have started as many
+ * machines (a cold start, or the last slots of one) the points are spread as evenly as
+ * consecutive multiples of sqrt 2 - 1, with no coordination but the list every factory reads.
+ */
+export function fillPoint(index: number, started: number): number {
+  const x = Math.max(0, index) * SILVER + Math.max(0, started) * GOLDEN;
+  return x - Math.floor(x);
+}
 
 /**
  * A factory's own sequence of draws for `drawByWeight`: from a random start, each next point

@@ -2,7 +2,7 @@ import type { Random } from "../clock.js";
 import type { Machinetype, Settings } from "../config/model.js";
 import type { MachinetypeStatus } from "../vacquery/messages.js";
 import { ABORT_FUTURE_TOLERANCE_SECONDS, backoffUntil, inBackoff } from "./backoff-until.js";
-import { drawByWeight, fillWeights } from "./fill-by-gaps.js";
+import { fillWeights, pickByGaps } from "./fill-by-gaps.js";
 import { type LocalFacts, type Refusal, refuseToStart } from "./load-check.js";
 import { isAbortCode, shutdownCode } from "./shutdown-message.js";
 import { type Placement, placeInSuperslot, type RunningMachine } from "./superslots.js";
@@ -192,7 +192,7 @@ export function chooseMachinetype(input: Omit<DecisionInput, "local">): Decision
       factoryCapacity,
       spaceCapacity,
     );
-    const first = drawByWeight(weights, u);
+    const first = pickByGaps(weights, u);
     // Its part of this factory is for a machinetype not proven yet: the slot waits for the proof
     // (at most UNPROVEN_SECONDS) rather than going to the others, which would overshoot.
     if (first !== undefined && first >= order.length)

@@ -12,7 +12,7 @@ import {
   chooseMachinetype,
   type Decision,
   FAILED_START,
-  fillSequence,
+  fillPoint,
   foldCensus,
   type LocalFacts,
   loadWithRecentStarts,
@@ -26,6 +26,7 @@ import {
   type RunningMachine,
   refuseToStart,
   unprovenHeld,
+  unprovenLimit,
   type VacConfig,
 } from "@vac/core";
 import type { HostFacts } from "../host/host-facts.js";
@@ -72,8 +73,8 @@ export class MachineStarter {
   private readonly lastProbeAt = new Map<string, number>();
   /** This factory's draw of its probe moment, for each abort (machinetype and time) it heard. */
   private readonly probeDraws = new Map<string, number>();
-  /** The draws of the fill by gaps (core/decision/fill-by-gaps.ts). */
-  private readonly fillDraw: () => number;
+  /** Machines this vacd has started: with its place in `factories`, the fill's draw (fill-by-gaps.ts). */
+  private started = 0;
   /** Why the last start was refused for its volume (volume_group), for factory_status; null when it was not. */
   volumeGroupError: string | null = null;
   /**
@@ -87,9 +88,7 @@ export class MachineStarter {
   constructor(
     private readonly d: FactoryDeps,
     private readonly watch: LifecycleWatch,
-  ) {
-    this.fillDraw = fillSequence(d.random());
-  }
+  ) {}
 
   /**
    * Starts machines in free slots, up to `max_starts_per_cycle` (0, the default: as many as the
@@ -194,6 +193,7 @@ export class MachineStarter {
       chosen.shutdownTime,
     );
     if (!started) return "done";
+    this.started++;
     // Durations this vacd measures (how recent a start, a probe): monotonic time.
     const at = this.d.clock.monotonic();
     this.recentStarts = [
@@ -230,7 +230,15 @@ export class MachineStarter {
     const vacRule = config.settings.maxStartsPerCycle === 1;
     const held = vacRule
       ? undefined
-      : this.heldBack(machinetypes, poll.replies, own, at, heard, poll.maxAgeSeconds ?? 0);
+      : this.heldBack(
+          machinetypes,
+          poll.replies,
+          own,
+          at,
+          heard,
+          poll.maxAgeSeconds ?? 0,
+          config.settings.processorsPerSuperslot,
+        );
     if (vacRule) this.provenAt = undefined;
     // The space is taken to be as many factories like this one as the census hears.
     const hs06 = config.settings.hs06PerProcessor ?? 1;
@@ -252,7 +260,7 @@ export class MachineStarter {
               own: ownHs06,
               factoryCapacity: capacity,
               spaceCapacity: heard * capacity,
-              u: this.fillDraw(),
+              u: fillPoint(this.placeInSpace(config), this.started),
               untried: this.untried,
             },
           }),
@@ -277,6 +285,15 @@ export class MachineStarter {
     return { ...decision, probe: recent, censusMaxAgeSeconds: poll.maxAgeSeconds ?? 0 };
   }
 
+  /** This factory's place in the space's `factories` list, as every factory reads it (0 when absent). */
+  private placeInSpace(config: VacConfig): number {
+    const self = config.settings.factoryName.toLowerCase();
+    return Math.max(
+      0,
+      config.settings.factories.findIndex((f) => f.name.toLowerCase() === self),
+    );
+  }
+
   /**
    * The machinetypes this factory holds back now (core/decision/cold-start.ts): one it has not
    * heard back from and already runs one of, and one whose probe moment after its backoff has
@@ -290,13 +307,18 @@ export class MachineStarter {
     now: number,
     heard: number,
     freshness: number,
+    processorsPerSuperslot: number,
   ): Map<string, "unproven" | "probe_later"> {
     const evidence = censusEvidence(census);
+    const limits = new Map(
+      machinetypes.map((m) => [m.name, unprovenLimit(processorsPerSuperslot, m.minProcessors)]),
+    );
     const unproven = unprovenHeld(
       machinetypes.map((m) => m.name),
       own,
       evidence,
       now,
+      limits,
     );
     this.provenAt = unproven.provenAt;
     this.untried = unproven.untried;
