@@ -25,6 +25,7 @@ import {
   type RecentStart,
   type RunningMachine,
   refuseToStart,
+  UNPROVEN_SECONDS,
   unprovenHeld,
   unprovenLimit,
   type VacConfig,
@@ -71,6 +72,8 @@ export class MachineStarter {
   private recentStarts: (RecentStart & { readonly dir: string })[] = [];
   /** When this factory last started a probe of each machinetype. */
   private readonly lastProbeAt = new Map<string, number>();
+  /** When this factory first saw a probe of a machinetype running, for each abort it heard. */
+  private readonly probeSeen = new Map<string, number>();
   /** This factory's draw of its probe moment, for each abort (machinetype and time) it heard. */
   private readonly probeDraws = new Map<string, number>();
   /** Machines this vacd has started: with its place in `factories`, the fill's draw (fill-by-gaps.ts). */
@@ -329,8 +332,23 @@ export class MachineStarter {
       // Held until its moment however long that is: a hold that lapsed at a fixed age would
       // release every factory at once.
       if (lastAbort <= 0) continue;
-      if ((evidence.get(m.name)?.runningMachines ?? 0) > 0) continue;
       const key = `${m.name}\n${lastAbort}`;
+      const e = evidence.get(m.name);
+      if (e && e.runningMachines > 0) {
+        // A probe in flight: its machines all younger than fizzle_seconds, after a recent abort.
+        // The others wait for its `300` (a new backoff) or UNPROVEN_SECONDS from when this
+        // factory first saw it; at 1,000 factories, factories whose moments had passed started
+        // 3 probes in 2 s, each in the second before the first one's 300.
+        const recent = lastAbort > now - 2 * (m.backoffSeconds + m.fizzleSeconds);
+        if (e.runningMachines > e.beforeFizzle || !recent) continue;
+        const seen = this.probeSeen.get(key) ?? now;
+        if (!this.probeSeen.has(key)) {
+          for (const k of this.probeSeen.keys()) if (k.startsWith(`${m.name}\n`)) this.probeSeen.delete(k);
+          this.probeSeen.set(key, seen);
+        }
+        if (now - seen < UNPROVEN_SECONDS) held.set(m.name, "probe_later");
+        continue;
+      }
       let u = this.probeDraws.get(key);
       if (u === undefined) {
         u = this.d.random();

@@ -63,6 +63,8 @@ export interface LoopRigHost {
    * proves the machinetype (core/decision/cold-start.ts): true unless a test is about a cold start.
    */
   readonly peerProves?: boolean;
+  /** What the peer's reply says instead, at each poll (a probe in flight, an abort). */
+  readonly peerReply?: (now: number) => Partial<MachinetypeStatus>;
 }
 
 export async function loopRig(conf = BASE_CONF, host: LoopRigHost = {}): Promise<LoopRig> {
@@ -107,7 +109,9 @@ export async function loopRig(conf = BASE_CONF, host: LoopRigHost = {}): Promise
       pollMachinetypes: async () => ({
         replies: [
           ...own.machinetypeReplies(),
-          ...(host.peerProves === false ? [] : [provingPeer(clock.now())]),
+          ...(host.peerProves === false
+            ? []
+            : [{ ...provingPeer(clock.now()), ...host.peerReply?.(clock.now()) }]),
         ],
         silent: [],
         ...host.census,
