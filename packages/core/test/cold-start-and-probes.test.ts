@@ -10,6 +10,7 @@ import {
   censusEvidence,
   chooseMachinetype,
   probeMoment,
+  probeTurn,
   UNPROVEN_SECONDS,
   unprovenHeld,
   unprovenLimit,
@@ -90,4 +91,26 @@ test("the unproven limit: one superslot of the machinetype, at least one machine
   const own = [0, 1, 2].map(() => ({ machinetype: "a", created: NOW - 1 }));
   assert.deepEqual([...unprovenHeld(["a"], own, none, NOW, new Map([["a", 4]])).held], []);
   assert.deepEqual([...unprovenHeld(["a"], own, none, NOW, new Map([["a", 3]])).held], ["a"]);
+});
+
+test("probe turns: from its moment, one spacing in every factories x spacing, so a factory that lets its turn pass waits for the next", () => {
+  // 1000 factories, backoff 10 s: spacing 5 s, a turn every 5000 s.
+  const first = probeMoment(0, 10, 0.5, 1000, 32);
+  assert.equal(probeTurn(first - 0.1, 0, 10, 0.5, 1000, 32), false);
+  assert.equal(probeTurn(first, 0, 10, 0.5, 1000, 32), true);
+  assert.equal(probeTurn(first + 4.9, 0, 10, 0.5, 1000, 32), true);
+  assert.equal(probeTurn(first + 5.1, 0, 10, 0.5, 1000, 32), false);
+  assert.equal(probeTurn(first + 5000.5, 0, 10, 0.5, 1000, 32), true);
+  // A factory alone always has its turn once its moment has come.
+  for (const t of [15, 16.5, 100, 1234.5]) assert.equal(probeTurn(t, 0, 10, 0, 1, 32), true);
+  // Of 1000 factories with their draws spread, about one has its turn at any moment.
+  const counts: number[] = [];
+  for (let t = 20; t < 10_000; t += 7) {
+    let turns = 0;
+    for (let i = 0; i < 1000; i++) if (probeTurn(t, 0, 10, (i * 0.618034) % 1, 1000, 32)) turns++;
+    counts.push(turns);
+  }
+  const mean = counts.reduce((a, b) => a + b, 0) / counts.length;
+  assert.ok(mean > 0.9 && mean < 1.1, `mean ${mean}`);
+  assert.ok(Math.max(...counts) <= 3, `at most ${Math.max(...counts)}`);
 });

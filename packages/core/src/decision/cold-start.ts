@@ -126,3 +126,26 @@ export function probeMoment(
   const spacing = Math.max(1, Math.min(freshnessSeconds, backoffSeconds / 2));
   return lastAbort + backoffSeconds + u * Math.max(1, factoriesHeard) * spacing;
 }
+
+/**
+ * Whether this factory may probe now: its turns are its moment (`probeMoment`) and every
+ * `factoriesHeard` x spacing after it, each lasting one spacing, so that about one factory of
+ * the space has its turn at any time. A factory that lets its turn pass (no free slot, or the
+ * load refused a start) waits for its next one: when moments only opened the way, the factories
+ * whose moments had passed piled up, and those whose cycles met after a load refusal probed
+ * together (3 within 2 s at 1,000 factories).
+ */
+export function probeTurn(
+  now: number,
+  lastAbort: number,
+  backoffSeconds: number,
+  u: number,
+  factoriesHeard: number,
+  freshnessSeconds: number,
+): boolean {
+  const first = probeMoment(lastAbort, backoffSeconds, u, factoriesHeard, freshnessSeconds);
+  if (now < first) return false;
+  const spacing = Math.max(1, Math.min(freshnessSeconds, backoffSeconds / 2));
+  const period = Math.max(1, factoriesHeard) * spacing;
+  return (now - first) % period < spacing;
+}

@@ -20,7 +20,7 @@ import {
   type Machinetype,
   mayProbe,
   type OwnMachine,
-  probeMoment,
+  probeTurn,
   RECENT_START_SECONDS,
   type RecentStart,
   type RunningMachine,
@@ -355,8 +355,7 @@ export class MachineStarter {
         for (const k of this.probeDraws.keys()) if (k.startsWith(`${m.name}\n`)) this.probeDraws.delete(k);
         this.probeDraws.set(key, u);
       }
-      if (now < probeMoment(lastAbort, m.backoffSeconds, u, heard, freshness))
-        held.set(m.name, "probe_later");
+      if (!probeTurn(now, lastAbort, m.backoffSeconds, u, heard, freshness)) held.set(m.name, "probe_later");
     }
     return held;
   }
