@@ -299,9 +299,10 @@ export class MachineStarter {
 
   /**
    * The machinetypes this factory holds back now (core/decision/cold-start.ts): one it has not
-   * heard back from and already runs one of, and one whose probe moment after its backoff has
-   * not come, when the census shows none of its machines running anywhere (once one runs, the
-   * probe went in and the backoff rules take over).
+   * heard back from and already runs its limit of; after a backoff, one whose probe turn has
+   * not come while the census shows none of its machines running, and one whose probe the
+   * census shows in flight, for UNPROVEN_SECONDS (then it is taken to have work, and the backoff
+   * rules take over).
    */
   private heldBack(
     machinetypes: readonly Machinetype[],
@@ -337,8 +338,8 @@ export class MachineStarter {
       if (e && e.runningMachines > 0) {
         // A probe in flight: its machines all younger than fizzle_seconds, after a recent abort.
         // The others wait for its `300` (a new backoff) or UNPROVEN_SECONDS from when this
-        // factory first saw it; at 1,000 factories, factories whose moments had passed started
-        // 3 probes in 2 s, each in the second before the first one's 300.
+        // factory first saw it, rather than adding probes of their own to one already running
+        // (what the census shows when a factory's turn comes in the seconds before a 300).
         const recent = lastAbort > now - 2 * (m.backoffSeconds + m.fizzleSeconds);
         if (e.runningMachines > e.beforeFizzle || !recent) continue;
         const seen = this.probeSeen.get(key) ?? now;
