@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { loopConf, loopRig } from "./support/loop-rig.js";
+import { UNPROVEN_SECONDS } from "@vac/core";
+import { cycleAfter, loopConf, loopRig, pass } from "./support/loop-rig.js";
 
 /** One cycle of an 8-processor factory with `extra` (a line or nothing) in its [settings]. */
 async function oneCycle(extra: string, loadAverage: number) {
@@ -105,6 +106,55 @@ test("a machine started in the last minute that has already ended counts as no l
       !r.events.some(
         (e) => e.event === "decision" && (e.refusal as { reason?: string })?.reason === "overloaded",
       ),
+    );
+  } finally {
+    await r.loop.stop();
+    await r.root.remove();
+  }
+});
+
+test("at a cold start (no outcome, no machine of it past fizzle anywhere) a factory runs one machine of a machinetype until it has lived UNPROVEN_SECONDS, then fills", async () => {
+  const r = await loopRig(loopConf(8, ""), { processors: 8, loadAverage: 0, peerProves: false });
+  try {
+    await r.loop.runCycle();
+    assert.equal(r.hv.startsSoFar().length, 1, "one unproven machine");
+    const held = r.events.find((e) => e.event === "decision" && e.chosen === null);
+    assert.deepEqual(held?.excluded, [{ machinetype: "vm", reason: "unproven" }]);
+    // The loop wakes by itself when that machine has lived UNPROVEN_SECONDS, and fills the rest.
+    await pass(r, UNPROVEN_SECONDS + 1);
+    assert.equal(r.hv.startsSoFar().length, 8);
+  } finally {
+    await r.loop.stop();
+    await r.root.remove();
+  }
+});
+
+test("a probe in flight (after a recent abort, a machine of it running, younger than fizzle_seconds) holds the others' probes for UNPROVEN_SECONDS from when they see it", async () => {
+  let abortAt = 0;
+  const r = await loopRig(loopConf(2, ""), {
+    processors: 2,
+    loadAverage: 0,
+    // vm is out of its backoff after the abort 80 s ago; the peer's probe of it runs, not yet past fizzle.
+    peerReply: () => ({
+      runningMachines: 1,
+      runningProcessors: 1,
+      runningHs06: 1,
+      numBeforeFizzle: 1,
+      shutdownMessage: "300 No more work",
+      shutdownTime: abortAt,
+    }),
+  });
+  try {
+    abortAt = r.clock.now() - 80;
+    await cycleAfter(r, 0);
+    assert.equal(r.hv.startsSoFar().length, 0, "no second probe while the first is in flight");
+    const held = r.events.find((e) => e.event === "decision" && e.chosen === null);
+    assert.deepEqual(held?.excluded, [{ machinetype: "vm", reason: "probe_later" }]);
+    await pass(r, UNPROVEN_SECONDS + 1);
+    await cycleAfter(r, 0);
+    assert.ok(
+      r.hv.startsSoFar().length >= 1,
+      "started once the probe has run UNPROVEN_SECONDS without a 300",
     );
   } finally {
     await r.loop.stop();

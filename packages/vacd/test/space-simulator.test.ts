@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { UNPROVEN_SECONDS } from "@vac/core";
 import { confFor, parseShares, parseSimConfig, type SimOptions, simulateSpace } from "../src/index.js";
 
 const base = parseSimConfig(confFor(parseShares("a:3,b:2,c:1,d:1")));
@@ -34,7 +35,13 @@ test("under vacd's rules a 6 x 8 space fills within seconds, nothing runs for th
   const t0 = Date.now();
   const r = await simulateSpace(space());
   assert.ok(Date.now() - t0 < 60_000, "a 6 x 8 simulation takes under a minute");
-  assert.ok(r.full_after_seconds !== null && r.full_after_seconds < 10, `full after ${r.full_after_seconds}`);
+  // Each factory runs one machine of each machinetype until it has lived UNPROVEN_SECONDS, then
+  // fills (core/decision/cold-start.ts).
+  assert.ok(
+    r.full_after_seconds !== null && r.full_after_seconds < UNPROVEN_SECONDS + 10,
+    `full after ${r.full_after_seconds}`,
+  );
+  assert.ok(r.wasted_machines <= 6, `${r.wasted_machines} machines without work: at most one a factory`);
   const d = r.machinetypes.find((m) => m.name === "d");
   assert.equal(d?.running_at_end, 0);
   assert.equal(d?.has_work, false);
@@ -83,4 +90,35 @@ test("a share change moves the space towards the new shares", async () => {
   assert.ok(r.share_change !== null);
   const d = r.machinetypes.find((m) => m.name === "d");
   assert.ok((d?.running_share_at_end ?? 0) > 0.35, `d holds ${d?.running_share_at_end}`);
+});
+
+test("the fill goals on a 100 x 32 space (a:3 b:2 c:1, d out of work, 5% dead): full within 60 s under the overload limit, shares within 2% from full, one machine of d a factory before its first 300 and at most 2 probes a backoff after", async () => {
+  for (const seed of [4, 5]) {
+    const r = await simulateSpace(space({ factories: 100, slots: 32, dead: 0.05, duration: 100, seed }));
+    const figures = JSON.stringify({ ...r, samples: undefined });
+    assert.ok(r.full_after_seconds !== null && r.full_after_seconds < 60, figures);
+    assert.ok(r.max_load_per_processor <= r.overload_per_processor, figures);
+    for (const m of r.machinetypes.filter((x) => x.has_work))
+      assert.ok((m.share_error_max_after_full ?? 1) <= 0.02, `${m.name}: ${figures}`);
+    assert.ok(r.wasted.before_first_outcome <= 95, figures);
+    assert.ok(r.wasted.max_per_backoff_after_first_outcome <= 2, figures);
+  }
+});
+
+test("after a share change, at least 90% of the new machines go to machinetypes below their new target until the space is within 2%", async () => {
+  const r = await simulateSpace(
+    space({
+      factories: 50,
+      slots: 32,
+      dead: 0.05,
+      lifetime: 300,
+      duration: 300,
+      seed: 9,
+      shareChange: { at: 100, shares: parseShares("a:2,b:2,c:2") },
+    }),
+  );
+  const c = r.share_change;
+  assert.ok(c !== null && c.fraction_to_below_target !== null, JSON.stringify(c));
+  assert.ok(c.fraction_to_below_target >= 0.9, JSON.stringify(c));
+  assert.ok(c.within_2_percent_after_seconds !== null, JSON.stringify(c));
 });

@@ -2,6 +2,7 @@ import type { Random } from "../clock.js";
 import type { Machinetype, Settings } from "../config/model.js";
 import type { MachinetypeStatus } from "../vacquery/messages.js";
 import { ABORT_FUTURE_TOLERANCE_SECONDS, backoffUntil, inBackoff } from "./backoff-until.js";
+import { fillWeights, pickByGaps } from "./fill-by-gaps.js";
 import { type LocalFacts, type Refusal, refuseToStart } from "./load-check.js";
 import { isAbortCode, shutdownCode } from "./shutdown-message.js";
 import { type Placement, placeInSuperslot, type RunningMachine } from "./superslots.js";
@@ -16,9 +17,28 @@ export interface DecisionInput {
   readonly running: readonly RunningMachine[];
   readonly now: number;
   readonly random: Random;
+  /**
+   * Machinetypes this factory holds back for now, with why (cold-start.ts): one it has not heard
+   * back from yet and already runs one of, or one whose probe moment after a backoff has not come.
+   */
+  readonly held?: ReadonlyMap<string, "unproven" | "probe_later">;
+  /**
+   * A factory filling while the census catches up (fill-by-gaps.ts): the first choice is drawn
+   * with `u` (0 to 1) in proportion to this factory's part of the gaps, given its own running HS06
+   * by machinetype, its capacity and the space's (in HS06). Without it, the most starved comes
+   * first, as in Vac.
+   */
+  readonly fill?: {
+    readonly own: ReadonlyMap<string, number>;
+    readonly factoryCapacity: number;
+    readonly spaceCapacity: number;
+    readonly u: number;
+    /** Unproven machinetypes none of whose machines run here: each first machine goes first. */
+    readonly untried?: ReadonlySet<string>;
+  };
 }
 
-export type ExclusionReason = "zero_share" | "backoff" | "not_enough_time";
+export type ExclusionReason = "zero_share" | "backoff" | "not_enough_time" | "unproven" | "probe_later";
 
 export interface Exclusion {
   readonly machinetype: string;
@@ -117,6 +137,8 @@ export function chooseMachinetype(input: Omit<DecisionInput, "local">): Decision
     groupScores.set(m.machinegroup, m.targetShare > 0 ? sum + hs06 / m.targetShare : sum);
   }
   const excluded: Exclusion[] = [];
+  /** Held as unproven: in the fill's draw, where drawing one means waiting for its proof. */
+  const waiting: Machinetype[] = [];
   const eligible: (Ranked & { tie: number; mt: Machinetype })[] = [];
   for (const m of machinetypes) {
     const t = totals.get(m.name) ?? { hs06: 0, beforeFizzle: 0, lastAbort: 0 };
@@ -127,6 +149,12 @@ export function chooseMachinetype(input: Omit<DecisionInput, "local">): Decision
     const until = backoffUntil(t, m);
     if (inBackoff(until, now)) {
       excluded.push({ machinetype: m.name, reason: "backoff", until });
+      continue;
+    }
+    const held = input.held?.get(m.name);
+    if (held) {
+      excluded.push({ machinetype: m.name, reason: held });
+      if (held === "unproven") waiting.push(m);
       continue;
     }
     // D148: now + min_wallclock_seconds < shutdown_time.
@@ -145,11 +173,37 @@ export function chooseMachinetype(input: Omit<DecisionInput, "local">): Decision
   eligible.sort((a, b) => a.groupScore - b.groupScore || a.score - b.score || a.tie - b.tie);
   const ranked = eligible.map(({ machinetype, groupScore, score }) => ({ machinetype, groupScore, score }));
   if (eligible.length === 0) return { ranked, excluded };
+  // The first choice drawn by the gaps, the rest in rank order after it. Machinegroups of
+  // several members keep Vac's order: a gap of a group of shares is not defined by Vac's rule.
+  const order = eligible.map((e) => e.mt);
+  const groups = new Set(order.map((m) => m.machinegroup));
+  const untried = order.findIndex((m) => input.fill?.untried?.has(m.name));
+  if (input.fill && untried >= 0) order.unshift(...order.splice(untried, 1));
+  else if (input.fill && groups.size === order.length) {
+    const { own, factoryCapacity, spaceCapacity, u } = input.fill;
+    const drawn = [...order, ...waiting];
+    const weights = fillWeights(
+      drawn.map((m) => ({
+        name: m.name,
+        targetShare: m.targetShare,
+        running: totals.get(m.name)?.hs06 ?? 0,
+        own: own.get(m.name) ?? 0,
+      })),
+      factoryCapacity,
+      spaceCapacity,
+    );
+    const first = pickByGaps(weights, u);
+    // Its part of this factory is for a machinetype not proven yet: the slot waits for the proof
+    // (at most UNPROVEN_SECONDS) rather than going to the others, which would overshoot.
+    if (first !== undefined && first >= order.length)
+      return { ranked, excluded, unplaced: `waiting for ${drawn[first]?.name} to be proven (unproven)` };
+    if (first !== undefined && first > 0) order.unshift(...order.splice(first, 1));
+  }
   const placed: Placement = placeInSuperslot({
     processorsPerSuperslot: settings.processorsPerSuperslot,
     totalProcessors: settings.totalProcessors,
     running: input.running,
-    ranked: eligible.map((e) => e.mt),
+    ranked: order,
     now,
   });
   if (placed.machinetype === undefined) return { ranked, excluded, unplaced: placed.why };

@@ -159,6 +159,8 @@ export class FactoryLoop {
       const stopEventDue = this.watch.stopEventDue(this.stopEventLag);
       for (const [at, from] of [
         [this.deadline, now],
+        // A machinetype held back as unproven here is proven then: its slots are filled.
+        [this.starter.provenAt, now],
         [backoffEnd, mono],
         [stopEventDue, mono],
       ] as const)

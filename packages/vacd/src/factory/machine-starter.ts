@@ -8,19 +8,26 @@ import { randomUUID } from "node:crypto";
 import {
   ABORT_FUTURE_TOLERANCE_SECONDS,
   type AdminMark,
+  censusEvidence,
   chooseMachinetype,
   type Decision,
   FAILED_START,
+  fillPoint,
   foldCensus,
   type LocalFacts,
   loadWithRecentStarts,
   type MachineSnapshot,
   type Machinetype,
   mayProbe,
+  type OwnMachine,
+  probeTurn,
   RECENT_START_SECONDS,
   type RecentStart,
   type RunningMachine,
   refuseToStart,
+  UNPROVEN_SECONDS,
+  unprovenHeld,
+  unprovenLimit,
   type VacConfig,
 } from "@vac/core";
 import type { HostFacts } from "../host/host-facts.js";
@@ -65,8 +72,21 @@ export class MachineStarter {
   private recentStarts: (RecentStart & { readonly dir: string })[] = [];
   /** When this factory last started a probe of each machinetype. */
   private readonly lastProbeAt = new Map<string, number>();
+  /** When this factory first saw a probe of a machinetype running, for each abort it heard. */
+  private readonly probeSeen = new Map<string, number>();
+  /** This factory's draw of its probe moment, for each abort (machinetype and time) it heard. */
+  private readonly probeDraws = new Map<string, number>();
+  /** Machines this vacd has started: with its place in `factories`, the fill's draw (fill-by-gaps.ts). */
+  private started = 0;
   /** Why the last start was refused for its volume (volume_group), for factory_status; null when it was not. */
   volumeGroupError: string | null = null;
+  /**
+   * When a young machine of a machinetype held as unproven will prove it (wall time), as the
+   * last decision saw it: the loop wakes then to fill the slots it held back.
+   */
+  provenAt: number | undefined;
+  /** The unproven machinetypes none of whose machines run here, as the last decision saw them. */
+  private untried: ReadonlySet<string> = new Set();
 
   constructor(
     private readonly d: FactoryDeps,
@@ -136,7 +156,18 @@ export class MachineStarter {
     }));
     // Machinetypes whose remote source just failed (with no cached copy) sit out a while.
     const usable = this.d.sources?.usableConfig(config) ?? config;
-    let decision = await this.decide(usable, local, running);
+    const own = busy.flatMap((s) =>
+      s.machine
+        ? [
+            {
+              machinetype: s.machine.machinetype,
+              created: s.machine.created,
+              processors: s.machine.processors,
+            },
+          ]
+        : [],
+    );
+    let decision = await this.decide(usable, local, running, own);
     // A machinetype just out of backoff gets one or two probes, not one per factory: factories
     // whose cycles met at that moment would all read the same census, so a probe is started
     // only after a random pause and a fresh poll, by which time another's probe is visible;
@@ -149,7 +180,7 @@ export class MachineStarter {
         return "done";
       }
       await new Promise<void>((resolve) => this.d.clock.setTimer(this.d.random() * 1000, resolve));
-      decision = await this.decide(usable, local, running, true);
+      decision = await this.decide(usable, local, running, own, true);
     }
     const chosen = decision.chosen;
     const mt = chosen && config.machinetypes.find((m) => m.name === chosen.machinetype);
@@ -165,6 +196,7 @@ export class MachineStarter {
       chosen.shutdownTime,
     );
     if (!started) return "done";
+    this.started++;
     // Durations this vacd measures (how recent a start, a probe): monotonic time.
     const at = this.d.clock.monotonic();
     this.recentStarts = [
@@ -182,6 +214,7 @@ export class MachineStarter {
     config: VacConfig,
     local: LocalFacts,
     running: readonly RunningMachine[],
+    own: readonly (OwnMachine & { readonly processors: number })[],
     fresh = false,
   ): Promise<Decision & { probe: boolean; censusMaxAgeSeconds: number }> {
     // As Vac, a factory that may not start anything does not poll the space (D395-415); asked
@@ -192,14 +225,48 @@ export class MachineStarter {
       return { refusal, ranked: [], excluded: [], probe: false, censusMaxAgeSeconds: 0 };
     }
     const poll = await this.d.pollMachinetypes(config, fresh);
+    // A machinetype whose files are missing is disabled alone; the others are still decided on.
+    const machinetypes = config.machinetypes.filter((m) => m.disabled === undefined);
+    const at = this.d.clock.now();
+    const heard = Math.max(1, new Set(poll.replies.map((r) => r.factory)).size);
+    // max_starts_per_cycle = 1 is Vac's rule, whole: one start a cycle, the most starved first.
+    const vacRule = config.settings.maxStartsPerCycle === 1;
+    const held = vacRule
+      ? undefined
+      : this.heldBack(
+          machinetypes,
+          poll.replies,
+          own,
+          at,
+          heard,
+          poll.maxAgeSeconds ?? 0,
+          config.settings.processorsPerSuperslot,
+        );
+    if (vacRule) this.provenAt = undefined;
+    // The space is taken to be as many factories like this one as the census hears.
+    const hs06 = config.settings.hs06PerProcessor ?? 1;
+    const ownHs06 = new Map<string, number>();
+    for (const m of own) ownHs06.set(m.machinetype, (ownHs06.get(m.machinetype) ?? 0) + m.processors * hs06);
+    const capacity = config.settings.totalProcessors * hs06;
     const decision = chooseMachinetype({
       settings: config.settings,
-      // A machinetype whose files are missing is disabled alone; the others are still decided on.
-      machinetypes: config.machinetypes.filter((m) => m.disabled === undefined),
+      machinetypes,
       census: poll.replies,
       running,
-      now: this.d.clock.now(),
+      now: at,
       random: this.d.random,
+      ...(held ? { held } : {}),
+      ...(vacRule
+        ? {}
+        : {
+            fill: {
+              own: ownHs06,
+              factoryCapacity: capacity,
+              spaceCapacity: heard * capacity,
+              u: fillPoint(this.placeInSpace(config), this.started),
+              untried: this.untried,
+            },
+          }),
     });
     this.d.logger.info({
       event: "decision",
@@ -219,6 +286,79 @@ export class MachineStarter {
     // A probe: the first machines after a recent backoff, not any start of a type that once aborted.
     const recent = mt !== undefined && lastAbort > now - 2 * (mt.backoffSeconds + mt.fizzleSeconds);
     return { ...decision, probe: recent, censusMaxAgeSeconds: poll.maxAgeSeconds ?? 0 };
+  }
+
+  /** This factory's place in the space's `factories` list, as every factory reads it (0 when absent). */
+  private placeInSpace(config: VacConfig): number {
+    const self = config.settings.factoryName.toLowerCase();
+    return Math.max(
+      0,
+      config.settings.factories.findIndex((f) => f.name.toLowerCase() === self),
+    );
+  }
+
+  /**
+   * The machinetypes this factory holds back now (core/decision/cold-start.ts): one it has not
+   * heard back from and already runs its limit of; after a backoff, one whose probe turn has
+   * not come while the census shows none of its machines running, and one whose probe the
+   * census shows in flight, for UNPROVEN_SECONDS (then it is taken to have work, and the backoff
+   * rules take over).
+   */
+  private heldBack(
+    machinetypes: readonly Machinetype[],
+    census: readonly import("@vac/core").MachinetypeStatus[],
+    own: readonly OwnMachine[],
+    now: number,
+    heard: number,
+    freshness: number,
+    processorsPerSuperslot: number,
+  ): Map<string, "unproven" | "probe_later"> {
+    const evidence = censusEvidence(census);
+    const limits = new Map(
+      machinetypes.map((m) => [m.name, unprovenLimit(processorsPerSuperslot, m.minProcessors)]),
+    );
+    const unproven = unprovenHeld(
+      machinetypes.map((m) => m.name),
+      own,
+      evidence,
+      now,
+      limits,
+    );
+    this.provenAt = unproven.provenAt;
+    this.untried = unproven.untried;
+    const held = new Map<string, "unproven" | "probe_later">([...unproven.held].map((n) => [n, "unproven"]));
+    const totals = foldCensus(census, 1, now + ABORT_FUTURE_TOLERANCE_SECONDS);
+    for (const m of machinetypes) {
+      const lastAbort = totals.get(m.name)?.lastAbort ?? 0;
+      // Held until its moment however long that is: a hold that lapsed at a fixed age would
+      // release every factory at once.
+      if (lastAbort <= 0) continue;
+      const key = `${m.name}\n${lastAbort}`;
+      const e = evidence.get(m.name);
+      if (e && e.runningMachines > 0) {
+        // A probe in flight: its machines all younger than fizzle_seconds, after a recent abort.
+        // The others wait for its `300` (a new backoff) or UNPROVEN_SECONDS from when this
+        // factory first saw it, rather than adding probes of their own to one already running
+        // (what the census shows when a factory's turn comes in the seconds before a 300).
+        const recent = lastAbort > now - 2 * (m.backoffSeconds + m.fizzleSeconds);
+        if (e.runningMachines > e.beforeFizzle || !recent) continue;
+        const seen = this.probeSeen.get(key) ?? now;
+        if (!this.probeSeen.has(key)) {
+          for (const k of this.probeSeen.keys()) if (k.startsWith(`${m.name}\n`)) this.probeSeen.delete(k);
+          this.probeSeen.set(key, seen);
+        }
+        if (now - seen < UNPROVEN_SECONDS) held.set(m.name, "probe_later");
+        continue;
+      }
+      let u = this.probeDraws.get(key);
+      if (u === undefined) {
+        u = this.d.random();
+        for (const k of this.probeDraws.keys()) if (k.startsWith(`${m.name}\n`)) this.probeDraws.delete(k);
+        this.probeDraws.set(key, u);
+      }
+      if (!probeTurn(now, lastAbort, m.backoffSeconds, u, heard, freshness)) held.set(m.name, "probe_later");
+    }
+    return held;
   }
 
   /**

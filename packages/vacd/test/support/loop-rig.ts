@@ -5,7 +5,7 @@
  * restarted vacd.
  */
 import { join } from "node:path";
-import { loadConfig, type ResponderView, type VacConfig, vacPaths } from "@vac/core";
+import { loadConfig, type MachinetypeStatus, type ResponderView, type VacConfig, vacPaths } from "@vac/core";
 import { FakeClock, FakeHypervisor, makeTempRoot, OwnCensus, type TempRoot } from "@vac/testkit";
 import { createLogger, FactoryLoop, type Hypervisor, StateStore } from "../../src/index.js";
 
@@ -58,6 +58,13 @@ export interface LoopRigHost {
   readonly loadAverage?: number;
   /** The census's age and freshness bound, as the census reports them with each poll. */
   readonly census?: { readonly ageSeconds: number; readonly maxAgeSeconds: number };
+  /**
+   * Whether the census also holds a peer running one machine of `vm` past fizzle_seconds, which
+   * proves the machinetype (core/decision/cold-start.ts): true unless a test is about a cold start.
+   */
+  readonly peerProves?: boolean;
+  /** What the peer's reply says instead, at each poll (a probe in flight, an abort). */
+  readonly peerReply?: (now: number) => Partial<MachinetypeStatus>;
 }
 
 export async function loopRig(conf = BASE_CONF, host: LoopRigHost = {}): Promise<LoopRig> {
@@ -99,7 +106,16 @@ export async function loopRig(conf = BASE_CONF, host: LoopRigHost = {}): Promise
       hypervisorFor: () => hv as unknown as Hypervisor,
       allHypervisors: () => [hv as unknown as Hypervisor],
       onMachineStopped: (listener) => hv.onMachineStopped(listener),
-      pollMachinetypes: async () => ({ replies: own.machinetypeReplies(), silent: [], ...host.census }),
+      pollMachinetypes: async () => ({
+        replies: [
+          ...own.machinetypeReplies(),
+          ...(host.peerProves === false
+            ? []
+            : [{ ...provingPeer(clock.now()), ...host.peerReply?.(clock.now()) }]),
+        ],
+        silent: [],
+        ...host.census,
+      }),
       publish: (view) => own.publish(view),
       responderHeartbeat: () => clock.now(),
       hostFacts: async () => {
@@ -201,4 +217,30 @@ export async function withLoopRig(
     await r.loop.stop();
     await r.root.remove();
   }
+}
+
+/** A peer's reply: one machine of `vm` running, past fizzle_seconds. */
+function provingPeer(now: number): MachinetypeStatus {
+  return {
+    messageType: "machinetype_status",
+    vacqueryVersion: "VacQuery 01.03",
+    daemonVersion: "t",
+    space: "vac.example.com",
+    cookie: "0".repeat(64),
+    timeSent: now,
+    factory: "peer.example.com",
+    machinetype: "vm",
+    numMachinetypes: 1,
+    runningMachines: 1,
+    runningProcessors: 1,
+    runningHs06: 1,
+    numBeforeFizzle: 0,
+    shutdownMessage: null,
+    shutdownTime: null,
+    shutdownMachine: null,
+    maxWallclockSeconds: 86400,
+    maxProcessors: 1,
+    fqan: null,
+    site: null,
+  };
 }
