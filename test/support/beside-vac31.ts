@@ -42,8 +42,14 @@ export async function startBesideVac31(
     space: spec.space ?? SPACE,
     factory: spec.vac31.name,
     port: space.port,
-    // The lhcb abort is an hour old: outside its backoff, so only the running HS06 decide.
-    overrides: { machinetype_status_abort: { shutdown_time: now - 3600 } },
+    // The lhcb abort is an hour old: outside its backoff, so only the running HS06 decide. Its
+    // atlas machine has lived past fizzle_seconds, as its lhcb one has: both machinetypes are
+    // proven in the census, so neither gets a first machine of its own here before the shares
+    // decide (the unproven rule of docs/protocol.md, 'How a space fills').
+    overrides: {
+      machinetype_status_abort: { shutdown_time: now - 3600 },
+      machinetype_status: { num_before_fizzle: 0 },
+    },
   });
   t.after(() => vac31.close());
   await space.startAll();
