@@ -26,13 +26,16 @@ async function clockedFactory(space: Space, offsetFile: string): Promise<void> {
   });
 }
 
-async function events(space: Space, name: string): Promise<Record<string, unknown>[]> {
+async function logEvents(space: Space): Promise<Record<string, unknown>[]> {
   const log = await readFile(join(space.root(0), "vacd.log"), "utf8");
   return log
     .split("\n")
     .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((e) => e.event === name);
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+async function events(space: Space, name: string): Promise<Record<string, unknown>[]> {
+  return (await logEvents(space)).filter((e) => e.event === name);
 }
 
 test("an hour's step forward of a real vacd's clock destroys none of its running machines", async (t) => {
@@ -42,7 +45,7 @@ test("an hour's step forward of a real vacd's clock destroys none of its running
     factories: 1,
     processorsPerFactory: 2,
     firstAddress: 176,
-    cycleSeconds: 5,
+    cycleSeconds: 2,
     machinetypes: [
       { name: "sleeper", share: 1, payload: "#!/bin/sh\nsleep 600\n", maxWallclockSeconds: 1800 },
     ],
@@ -65,8 +68,8 @@ test("an hour's step forward of a real vacd's clock destroys none of its running
     20_000,
   );
   assert.ok(Math.abs(Number(step?.step_seconds) - 3600) < 5, `step_seconds ${step?.step_seconds}`);
-  // Some cycles after the step (5 s each).
-  await new Promise((r) => setTimeout(r, 12_000));
+  // Three cycles after the step (2 s each).
+  await new Promise((r) => setTimeout(r, 6_000));
   const machines = await space.machinesOnDisk();
   assert.equal(machines.length, 2, "no machine replaced");
   assert.deepEqual(
@@ -84,13 +87,14 @@ test("a machinetype's backoff after an abort ends though a real vacd's clock ste
     factories: 1,
     processorsPerFactory: 1,
     firstAddress: 177,
-    cycleSeconds: 5,
+    cycleSeconds: 2,
     machinetypes: [
       {
         name: "quitter",
         share: 1,
         payload: '#!/bin/sh\necho "300 No more work" > "$JOBOUTPUTS/shutdown_message"\nsleep 2\n',
-        backoffSeconds: 15,
+        // Ends well after the step back is written and seen (within a 2 s cycle of the abort).
+        backoffSeconds: 8,
         fizzleSeconds: 1,
       },
     ],
@@ -105,7 +109,7 @@ test("a machinetype's backoff after an abort ends though a real vacd's clock ste
   );
   await writeFile(offset, "-1h\n");
   const stepped = Date.now();
-  // Backoff 15 s from the abort; the next start within a few cycles of that, not an hour later.
+  // Backoff 8 s from the abort; the next start within a few cycles of that, not an hour later.
   await waitFor(
     "a second machine of it",
     async () => ((await space.machinesOnDisk()).length >= 2 ? true : undefined),
@@ -113,4 +117,12 @@ test("a machinetype's backoff after an abort ends though a real vacd's clock ste
   );
   t.diagnostic(`started again ${((Date.now() - stepped) / 1000).toFixed(1)} s after the step back`);
   assert.ok((await events(space, "clock_step")).length >= 1, "the step was logged");
+  // And logged before the second start: the backoff that ended was read across the step.
+  const order = (await logEvents(space)).filter(
+    (e) => e.event === "clock_step" || e.event === "machine_created",
+  );
+  assert.deepEqual(
+    order.slice(0, 3).map((e) => e.event),
+    ["machine_created", "clock_step", "machine_created"],
+  );
 });

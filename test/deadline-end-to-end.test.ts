@@ -1,5 +1,5 @@
 /**
- * A real vacd with a 60 s cycle keeps a 20 s limit on time: its process machine, which tries to
+ * A real vacd with a 60 s cycle keeps a 10 s limit on time: its process machine, which tries to
  * lengthen its life by rewriting machinefeatures/shutdowntime, is destroyed within a second or
  * two of the deadline in the factory's own record, and the recorded end and lived_seconds are
  * those of the destroy.
@@ -16,13 +16,13 @@ echo "rewritten" > "$JOBOUTPUTS/greedy"
 sleep 600
 `;
 
-test("a 20 s max_wallclock_seconds is enforced at its deadline with a 60 s cycle, whatever the machine writes in machinefeatures", async (t) => {
+test("a 10 s max_wallclock_seconds is enforced at its deadline with a 60 s cycle, whatever the machine writes in machinefeatures", async (t) => {
   const space = await Space.create({
     factories: 1,
     processorsPerFactory: 1,
     firstAddress: 81,
     cycleSeconds: 60,
-    machinetypes: [{ name: "greedy", share: 1, payload: GREEDY, maxWallclockSeconds: 20, fizzleSeconds: 5 }],
+    machinetypes: [{ name: "greedy", share: 1, payload: GREEDY, maxWallclockSeconds: 10, fizzleSeconds: 5 }],
   });
   t.after(() => space.stop());
   await space.startAll();
@@ -40,10 +40,10 @@ test("a 20 s max_wallclock_seconds is enforced at its deadline with a 60 s cycle
       const text = await readFile(join(first.dir, "finished"), "utf8").catch(() => undefined);
       return text ? (JSON.parse(text) as { time: number; message: string }) : undefined;
     },
-    40_000,
+    30_000,
   );
   const late = record.time - deadline;
-  t.diagnostic(`destroyed ${late.toFixed(2)} s after its deadline (limit 20 s, cycle 60 s)`);
+  t.diagnostic(`destroyed ${late.toFixed(2)} s after its deadline (limit 10 s, cycle 60 s)`);
   assert.equal(record.message, "100 Shutdown as requested by the factory: shutdowntime reached");
   assert.ok(late >= 0 && late < 3, `destroyed ${late} s after its deadline`);
   const log = await readFile(join(space.root(0), "vacd.log"), "utf8");
@@ -53,5 +53,5 @@ test("a 20 s max_wallclock_seconds is enforced at its deadline with a 60 s cycle
     .map((l) => JSON.parse(l) as Record<string, unknown>)
     .find((e) => e.event === "machine_ended");
   assert.equal(ended?.lived_seconds, Math.round(record.time - started));
-  assert.ok(Number(ended?.lived_seconds) >= 19, `lived ${ended?.lived_seconds} s`);
+  assert.ok(Number(ended?.lived_seconds) >= 9, `lived ${ended?.lived_seconds} s`);
 });

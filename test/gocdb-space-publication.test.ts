@@ -3,7 +3,7 @@
  * client certificate required): the two factories with gocdb_cert_file and gocdb_key_file each
  * send the space's values once per update period, the third, whose certificate files do not
  * exist, sends nothing; `vac gocdb --dry-run` prints what would go and which census files it
- * counted, and `vac gocdb` sends it. The day is made 6 s by the tests' knob
+ * counted, and `vac gocdb` sends it. The day is made 4 s by the tests' knob
  * (VAC_TEST_GOCDB_SECONDS); the hour is then a second.
  */
 import assert from "node:assert/strict";
@@ -20,7 +20,7 @@ import { writeTimeMark } from "@vac/vacd";
 import { SPACE, Space } from "./support/space-harness.js";
 import { runVac } from "./support/vac-command.js";
 
-const PERIOD = 6;
+const PERIOD = 4;
 const g = gocdbForTests({
   prefix: "vac-gocdb-e2e-",
   registered: { site: "UKI-E2E", space: SPACE, primaryKey: "901G0" },

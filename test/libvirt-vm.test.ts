@@ -397,9 +397,15 @@ test("libvirtd gone for many cycles: nothing started or judged, the reason in th
     assert.match(String(down.err), /cannot be reached: .*(connect|No such file)/i);
     assert.match(String((await status()).hypervisor_error), /^VAC_ERR_HYPERVISOR_UNAVAILABLE: /);
     assert.deepEqual(await metric("vac_hypervisor_up "), ["vac_hypervisor_up 0"]);
-    // Many cycles without libvirt: the running machine is neither judged nor replaced.
-    await f.waitFor("30 s of outage", 40_000, async () => (Date.now() - outage > 30_000 ? true : undefined));
-    const cycles = (await f.events()).filter((e) => e.event === "hypervisor_unavailable").length;
+    // Many cycles without libvirt: the running machine is neither judged nor replaced. Counted in
+    // cycles, not seconds (a loaded host's cycles are longer); bench/libvirtd-outage.ts has minutes.
+    const unavailable = async () =>
+      (await f.events()).filter((e) => e.event === "hypervisor_unavailable").length;
+    await f.waitFor("12 cycles of outage", 60_000, async () =>
+      (await unavailable()) >= 12 ? true : undefined,
+    );
+    assert.ok(Date.now() - outage >= 10_000, "at least 10 s of outage");
+    const cycles = await unavailable();
     assert.ok(cycles >= 10, `${cycles} cycles without the hypervisor`);
     assert.ok(f.alive);
     assert.equal((await f.machineDirs()).length, 1, "nothing started");

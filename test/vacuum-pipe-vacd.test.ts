@@ -87,12 +87,14 @@ async function withPipeRig(t: TestContext, body: (rig: PipeRig) => Promise<void>
     };
     await body({ root, server, startVacd });
   } finally {
+    // The server first: a fetch it holds open would keep a stopping vacd's process alive until
+    // the fetch's own 30 s timeout (PIPE_TIMEOUT_MS), which is not what any of these tests is about.
+    await server.close();
     if (child && child.exitCode === null) {
       const exited = new Promise((r) => child?.once("exit", r));
       child.kill("SIGTERM");
       await exited;
     }
-    await server.close();
     await root.remove();
   }
 }

@@ -28,6 +28,9 @@ while [ ! -e $o/stop ]; do sleep 0.2; done
 echo "300 Nothing to do" > $o/shutdown_message
 `;
 
+/** Seconds of life of the machines after the first: time to start a container on a loaded host. */
+const NEXT_LIFE = 20;
+
 async function events(space: Space): Promise<Record<string, unknown>[]> {
   const text = await readFile(join(space.root(0), "vacd.log"), "utf8").catch(() => "");
   return text
@@ -61,7 +64,8 @@ export async function containerScenario(
         payload: PAYLOAD,
         backoffSeconds: 1,
         // Long enough that steps 1-4 (run, stray, kill -9 and adoption, stop) end well inside
-        // the first machine's life on a loaded host; step 5 waits out the next one's.
+        // the first machine's life on a loaded host; step 3's vacd gives the next one a shorter
+        // life (NEXT_LIFE), which step 5 waits out.
         maxWallclockSeconds: 60,
         model: "docker",
         extraLines: [
@@ -145,8 +149,17 @@ export async function containerScenario(
     15_000,
   );
 
-  // 3. kill -9 of vacd: the next vacd adopts the same container, never starting it again.
+  // 3. kill -9 of vacd: the next vacd adopts the same container, never starting it again. It
+  // reads a shorter max_wallclock_seconds, for the next machine only: the adopted one keeps the
+  // shutdowntime recorded at its creation (derive-machine), as it keeps its container.
   await space.killFactory(0);
+  const conf = join(space.root(0), "etc/vac.conf");
+  const text = await readFile(conf, "utf8");
+  assert.match(text, /^max_wallclock_seconds = 60$/m);
+  await writeFile(
+    conf,
+    text.replace(/^max_wallclock_seconds = 60$/m, `max_wallclock_seconds = ${NEXT_LIFE}`),
+  );
   await space.startFactory(0, engine.env);
   await waitFor(
     "a few cycles of the new vacd",
@@ -190,6 +203,7 @@ export async function containerScenario(
     20_000,
   );
   assert.equal(await readFile(join(next.dir, "machinefeatures/grace_secs"), "utf8"), "0");
+  assert.equal(await readFile(join(next.dir, "jobfeatures/wall_limit_secs"), "utf8"), `${NEXT_LIFE}`);
   await waitFor(
     "the deadline",
     async () => ((await inspect(engine, nextId)) ? undefined : true),

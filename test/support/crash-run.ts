@@ -16,6 +16,8 @@ export interface CrashTest {
   readonly lives: number;
   readonly address: string;
   readonly maxSeconds: number;
+  /** runCrashHarness's pauseOnlyWhenAimed. */
+  readonly pauseOnlyWhenAimed?: boolean;
   /** At least this many kills must have landed between a spawn and its started record. */
   readonly killsAfterSpawn: number;
   /** At least this many between an outcome and its accounting. */
@@ -35,6 +37,7 @@ export async function crashTest(t: TestContext, o: CrashTest): Promise<void> {
     maxSeconds: o.maxSeconds,
     ...(o.model ? { model: o.model } : {}),
     ...(o.factoryName ? { factoryName: o.factoryName } : {}),
+    ...(o.pauseOnlyWhenAimed ? { pauseOnlyWhenAimed: true } : {}),
     progress: (line) => t.diagnostic(line),
   });
   const { root: _, ...figures } = report;

@@ -8,7 +8,7 @@
 import { type MachineSnapshot, type StopEvidence, stopDeadline } from "@vac/core";
 import type { MachineStop } from "../hypervisor/hypervisor.js";
 import type { Logger } from "../log.js";
-import { StartBackoff } from "./start-backoff.js";
+import { StartBackoff, startBackoffFirstSeconds } from "./start-backoff.js";
 
 export class LifecycleWatch {
   private readonly stops = new Map<string, StopEvidence>();
@@ -20,7 +20,7 @@ export class LifecycleWatch {
   /** The same, as the previous cycle left it: a slot not awaited again this cycle is dropped. */
   private goneBefore = new Map<string, number>();
   private readonly seen = new Set<string>();
-  readonly backoff = new StartBackoff();
+  readonly backoff = new StartBackoff(startBackoffFirstSeconds(process.env.VAC_TEST_START_BACKOFF_SECONDS));
   private hypervisorDown = false;
 
   constructor(
