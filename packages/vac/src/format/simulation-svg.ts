@@ -109,8 +109,13 @@ export function simulationSvg(reports: readonly SimReport[]): string {
       return `<line x1="${x}" x2="${x + 22}" y1="${legendY}" y2="${legendY}" stroke="${c}" stroke-width="2"/><text x="${x + 26}" y="${legendY + 4}">${esc(label)}</text>`;
     })
     .join("\n");
+  // What a screen reader says of the plot: the runs it shows.
+  const title = `Running share per machinetype over time: ${reports
+    .map((r) => `${TITLES[r.rules] ?? r.rules}, ${r.factories} factories x ${r.slots} slots`)
+    .join("; ")}`;
   return `<?xml version="1.0" encoding="UTF-8"?>
-<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${H}" viewBox="0 0 ${width} ${H}" font-family="sans-serif" font-size="11">
+<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${H}" viewBox="0 0 ${width} ${H}" font-family="sans-serif" font-size="11" role="img">
+<title>${esc(title)}</title>
 <rect width="100%" height="100%" fill="#fafafa"/>
 ${reports.map((r, i) => panel(r, i * W, yMax, names)).join("\n")}
 ${legend}
