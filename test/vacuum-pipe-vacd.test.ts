@@ -54,6 +54,8 @@ interface PipeRig {
    * settings, and starts vacd, its output in vacd.log.
    */
   startVacd(lines: readonly string[]): Promise<void>;
+  /** SIGTERM to vacd; resolves with the milliseconds until its process exited. */
+  stopVacd(): Promise<number>;
 }
 
 /** Runs `body` with a temporary root and a pipe server, then stops vacd and removes both. */
@@ -85,10 +87,17 @@ async function withPipeRig(t: TestContext, body: (rig: PipeRig) => Promise<void>
       child = spawn(process.execPath, [VACD, "--root", root.path], { stdio: ["ignore", log, log] });
       closeSync(log);
     };
-    await body({ root, server, startVacd });
+    const stopVacd = async () => {
+      const began = Date.now();
+      if (child && child.exitCode === null) {
+        const exited = new Promise((r) => child?.once("exit", r));
+        child.kill("SIGTERM");
+        await exited;
+      }
+      return Date.now() - began;
+    };
+    await body({ root, server, startVacd, stopVacd });
   } finally {
-    // The server first: a fetch it holds open would keep a stopping vacd's process alive until
-    // the fetch's own 30 s timeout (PIPE_TIMEOUT_MS), which is not what any of these tests is about.
     await server.close();
     if (child && child.exitCode === null) {
       const exited = new Promise((r) => child?.once("exit", r));
@@ -150,8 +159,8 @@ test("vacd fetches a pipe into pipescache and its machinetypes appear in vac con
     assert.equal(events.filter((e) => e.event === "pipe_fetched").length, 2);
   }));
 
-test("a pipe server that never answers delays neither the responder nor the factory loop", (t) =>
-  withPipeRig(t, async ({ root, server, startVacd }) => {
+test("a pipe server that never answers delays neither the responder, the factory loop nor vacd's stop", (t) =>
+  withPipeRig(t, async ({ root, server, startVacd, stopVacd }) => {
     server.handle(() => undefined); // holds every request open
     await startVacd([
       "factory_addresses = wn01.example.com=127.0.0.1",
@@ -179,4 +188,7 @@ test("a pipe server that never answers delays neither the responder nor the fact
     const beat = reply.factory_heartbeat_time ?? 0;
     assert.ok(Date.now() / 1000 - beat < 3, `the loop beat ${Date.now() / 1000 - beat} s ago`);
     assert.equal(server.requests.length, 1, "the stuck fetch is not started again while it runs");
+    // Stopping ends the held fetch: it kept vacd's process alive for the fetch's 30 s timeout.
+    const exitMs = await stopVacd();
+    assert.ok(exitMs < 10_000, `vacd exited ${exitMs} ms after SIGTERM, a fetch held open`);
   }));

@@ -54,6 +54,7 @@ import {
 } from "./net/space-security.js";
 import { realClock } from "./real-clock.js";
 import { notifyReady } from "./sd-notify.js";
+import { abortRemoteFetches } from "./sources/http-fetch.js";
 import { PipeRefresher } from "./sources/pipe-refresher.js";
 import { RemoteSources } from "./sources/remote-sources.js";
 import { writeHeartbeatFiles } from "./state/factory-files.js";
@@ -520,6 +521,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   });
   logger.info({ event: "vacd_stopping" }, "machines keep running and are adopted on restart");
   stopping = true;
+  // A pipe or image server holding a fetch open must not hold vacd's exit until its timeout.
+  abortRemoteFetches();
   clearInterval(pipeTimer);
   adminWatch.close();
   await loop.stop();

@@ -60,8 +60,23 @@ function get(url: URL, r: FetchRequest, signal: AbortSignal): Promise<IncomingMe
   });
 }
 
+/**
+ * The fetches under way in this process. A fetch a server holds open kept a stopping vacd's
+ * process alive until its timeout (30 s for a pipe): abortRemoteFetches() ends them at once.
+ */
+const inFlight = new Set<AbortController>();
+let stopped = false;
+
+/** Ends every fetch under way, and refuses new ones: vacd is stopping. */
+export function abortRemoteFetches(): void {
+  stopped = true;
+  for (const c of inFlight) c.abort();
+}
+
 export async function fetchRemote(r: FetchRequest): Promise<FetchResult> {
+  if (stopped) throw fail(r.url, "vacd is stopping");
   const controller = new AbortController();
+  inFlight.add(controller);
   const timer = setTimeout(() => controller.abort(), r.timeoutMs);
   const tempPath = join(r.tempDir, `.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
   let url = new URL(r.url);
@@ -114,9 +129,11 @@ export async function fetchRemote(r: FetchRequest): Promise<FetchResult> {
   } catch (e) {
     await rm(tempPath, { force: true });
     if (e instanceof VacError) throw e;
+    if (stopped) throw fail(r.url, "vacd is stopping");
     if (controller.signal.aborted) throw fail(r.url, `no complete answer within ${r.timeoutMs / 1000} s`);
     throw fail(r.url, (e as Error).message ?? String(e));
   } finally {
     clearTimeout(timer);
+    inFlight.delete(controller);
   }
 }
