@@ -12,6 +12,7 @@ export * from "./gocdb-stand-in.js";
 export * from "./host-lock.js";
 export * from "./https-server.js";
 export * from "./loop-volume-group.js";
+export * from "./machinetype-status.js";
 export * from "./own-census.js";
 export * from "./require.js";
 export * from "./seeded-random.js";

@@ -6,32 +6,20 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { MachinetypeStatus } from "@vac/core";
+import { machinetypeStatus } from "@vac/testkit";
 import { silentLogger } from "../src/log.js";
 import { SpaceCensus } from "../src/net/census.js";
 import type { PollResult } from "../src/net/poller.js";
 
-const status = (factory: string, machinetype: string, running: number): MachinetypeStatus => ({
-  messageType: "machinetype_status",
-  vacqueryVersion: "VacQuery 01.03",
-  daemonVersion: "t",
-  space: "s.example.com",
-  cookie: "0".repeat(64),
-  timeSent: 0,
-  factory,
-  machinetype,
-  numMachinetypes: 2,
-  runningMachines: running,
-  runningProcessors: running,
-  runningHs06: running,
-  numBeforeFizzle: 0,
-  shutdownMessage: null,
-  shutdownTime: null,
-  shutdownMachine: null,
-  maxWallclockSeconds: 86400,
-  maxProcessors: 1,
-  fqan: null,
-  site: "example.com",
-});
+const status = (factory: string, machinetype: string, running: number): MachinetypeStatus =>
+  machinetypeStatus(factory, machinetype, {
+    space: "s.example.com",
+    numMachinetypes: 2,
+    runningMachines: running,
+    runningProcessors: running,
+    runningHs06: running,
+    site: "example.com",
+  });
 
 const result = (replies: MachinetypeStatus[]): PollResult => ({
   replies,

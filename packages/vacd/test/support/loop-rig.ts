@@ -6,7 +6,14 @@
  */
 import { join } from "node:path";
 import { loadConfig, type MachinetypeStatus, type ResponderView, type VacConfig, vacPaths } from "@vac/core";
-import { FakeClock, FakeHypervisor, makeTempRoot, OwnCensus, type TempRoot } from "@vac/testkit";
+import {
+  FakeClock,
+  FakeHypervisor,
+  machinetypeStatus,
+  makeTempRoot,
+  OwnCensus,
+  type TempRoot,
+} from "@vac/testkit";
 import { createLogger, FactoryLoop, type Hypervisor, StateStore } from "../../src/index.js";
 
 export const SLOT = "wn01-00.example.com";
@@ -221,26 +228,5 @@ export async function withLoopRig(
 
 /** A peer's reply: one machine of `vm` running, past fizzle_seconds. */
 function provingPeer(now: number): MachinetypeStatus {
-  return {
-    messageType: "machinetype_status",
-    vacqueryVersion: "VacQuery 01.03",
-    daemonVersion: "t",
-    space: "vac.example.com",
-    cookie: "0".repeat(64),
-    timeSent: now,
-    factory: "peer.example.com",
-    machinetype: "vm",
-    numMachinetypes: 1,
-    runningMachines: 1,
-    runningProcessors: 1,
-    runningHs06: 1,
-    numBeforeFizzle: 0,
-    shutdownMessage: null,
-    shutdownTime: null,
-    shutdownMachine: null,
-    maxWallclockSeconds: 86400,
-    maxProcessors: 1,
-    fqan: null,
-    site: null,
-  };
+  return machinetypeStatus("peer.example.com", "vm", { timeSent: now });
 }
