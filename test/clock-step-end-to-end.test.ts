@@ -116,13 +116,17 @@ test("a machinetype's backoff after an abort ends though a real vacd's clock ste
     45_000,
   );
   t.diagnostic(`started again ${((Date.now() - stepped) / 1000).toFixed(1)} s after the step back`);
-  assert.ok((await events(space, "clock_step")).length >= 1, "the step was logged");
-  // And logged before the second start: the backoff that ended was read across the step.
-  const order = (await logEvents(space)).filter(
-    (e) => e.event === "clock_step" || e.event === "machine_created",
+  // vacd sees the step at the start of a cycle. Written between that and the cycle's decision
+  // (as a step can come at any moment), the abort is an hour in the future when the decision
+  // reads it, and is ignored as such; seen first, the backoff is re-based and ends 8 s after the
+  // abort. Either way it ends, and the step is logged within a cycle or two.
+  await waitFor(
+    "the step to be logged",
+    async () => ((await events(space, "clock_step")).length > 0 ? true : undefined),
+    10_000,
   );
-  assert.deepEqual(
-    order.slice(0, 3).map((e) => e.event),
-    ["machine_created", "clock_step", "machine_created"],
-  );
+  const order = (await logEvents(space))
+    .filter((e) => e.event === "clock_step" || e.event === "machine_created")
+    .map((e) => e.event);
+  t.diagnostic(`order: ${order.slice(0, 3).join(", ")}`);
 });
